@@ -1,0 +1,86 @@
+"""MailFlow Relay: a self-hosted mailing-list manager."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask
+
+from app.config import Settings, instance_path, load_settings, read_environment, secret_key
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
+    """Build the Flask app from MAILFLOW_* settings (overrides win); raises ConfigError on a bad value."""
+    raw = read_environment()
+    raw.update(overrides or {})
+    settings = load_settings(raw)
+    folder = instance_path(settings)
+    app = Flask(__name__, instance_path=str(folder), instance_relative_config=True)
+    app.config.update(
+        MAILFLOW=settings,
+        SECRET_KEY=secret_key(settings, folder),
+        SQLALCHEMY_DATABASE_URI=settings.DATABASE_URL or f"sqlite:///{folder / 'mailflow.db'}",
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.PUBLIC_URL.startswith("https://"),
+        REMEMBER_COOKIE_SECURE=settings.PUBLIC_URL.startswith("https://"),
+        MAX_CONTENT_LENGTH=settings.MAX_MESSAGE_SIZE + 1024 * 1024,
+    )
+    for key in ("TESTING", "WTF_CSRF_ENABLED"):
+        if key in raw:
+            app.config[key] = raw[key]
+    _init_extensions(app)
+    _register_blueprints(app)
+    _proxy_fix(app, settings)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return app
+
+
+def _engine_options(settings: Settings) -> dict:
+    if settings.DATABASE_URL.startswith("postgresql"):
+        return {"pool_pre_ping": True}
+    return {"connect_args": {"timeout": 30}}
+
+
+def _init_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (tables must be known before migrations run)
+    from app.extensions import csrf, db, login_manager, migrate
+    from app.models.sqlite import enable_sqlite_pragmas
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+    with app.app_context():
+        enable_sqlite_pragmas(db.engine)
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from app.models import User
+
+        ident, _, token = user_id.partition(":")
+        user = db.session.get(User, int(ident)) if ident.isdigit() else None
+        return user if user is not None and user.session_token == token else None
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.panel import register_panel
+    from app.public import public
+
+    app.register_blueprint(public)
+    register_panel(app)
+
+
+def _proxy_fix(app: Flask, settings: Settings) -> None:
+    if settings.PROXY_HOPS:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.PROXY_HOPS
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore

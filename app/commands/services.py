@@ -1,0 +1,62 @@
+"""Long-running services: `mailflow smtpd`, `worker`, `web`, `dev`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+
+@click.command()
+@with_appcontext
+def smtpd() -> None:
+    """Run the SMTP receiver on MAILFLOW_SMTPD_HOST:MAILFLOW_SMTPD_PORT."""
+    from app.ingress.smtp_server import serve
+
+    serve(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+@click.command()
+@click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
+@with_appcontext
+def worker(burst: bool) -> None:
+    """Run an RQ worker on MAILFLOW_REDIS_URL."""
+    from app.worker_runner import run_worker
+
+    run_worker(current_app._get_current_object(), burst=burst)  # type: ignore[attr-defined]
+
+
+@click.command()
+@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes.")
+@with_appcontext
+def web(workers: int) -> None:
+    """Serve the panel with gunicorn on MAILFLOW_WEB_HOST:MAILFLOW_WEB_PORT."""
+    from app.webserver import serve_web
+
+    serve_web(current_app._get_current_object(), workers=workers)  # type: ignore[attr-defined]
+
+
+@click.command()
+@with_appcontext
+def dev() -> None:
+    """Everything in one process tree: receiver, panel, and a worker when Redis is configured."""
+    settings = current_app.config["MAILFLOW"]
+    names = ["smtpd", "web"] + (["worker"] if settings.REDIS_URL else [])
+    children = [subprocess.Popen([sys.executable, "-m", "app.cli", name]) for name in names]
+    click.echo(f"mailflow dev: panel on http://{settings.WEB_HOST}:{settings.WEB_PORT}, "
+               f"SMTP on {settings.SMTPD_HOST}:{settings.SMTPD_PORT} (Ctrl-C stops)")
+
+    def stop(*_: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    codes = [child.wait() for child in children]
+    os._exit(max(codes, default=0) if any(codes) else 0)

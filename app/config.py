@@ -1,0 +1,173 @@
+"""Instance configuration: MAILFLOW_* environment variables (and a .env file), read once in create_app."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+PREFIX = "MAILFLOW_"
+EGRESS_CHOICES = ("stdout", "smtp", "ses")
+SECURITY_CHOICES = ("none", "starttls", "tls")
+DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or malformed; the message names the variable."""
+
+
+def _port(name: str, value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise ConfigError(f"{PREFIX}{name}={value!r} is not a port number (1-65535)")
+    return int(value)
+
+
+def _positive_int(name: str, value: str) -> int:
+    if not value.isdigit() or int(value) <= 0:
+        raise ConfigError(f"{PREFIX}{name}={value!r} is not a positive whole number")
+    return int(value)
+
+
+def _non_negative_int(name: str, value: str) -> int:
+    if not value.isdigit():
+        raise ConfigError(f"{PREFIX}{name}={value!r} is not a whole number (0 or more)")
+    return int(value)
+
+
+def _choice(choices: tuple[str, ...]) -> Callable[[str, str], str]:
+    def parse(name: str, value: str) -> str:
+        if value.lower() not in choices:
+            raise ConfigError(f"{PREFIX}{name}={value!r} is not one of: {', '.join(choices)}")
+        return value.lower()
+
+    return parse
+
+
+def _database_url(name: str, value: str) -> str:
+    scheme = value.split("://", 1)[0] if "://" in value else ""
+    if scheme not in DATABASE_SCHEMES:
+        raise ConfigError(
+            f"{PREFIX}{name}={value!r} is not a database URL "
+            f"(accepted: sqlite:///PATH, postgresql+psycopg://USER@HOST/DB)"
+        )
+    if scheme == "postgresql":
+        value = "postgresql+psycopg://" + value.split("://", 1)[1]
+    return value
+
+
+def _url(scheme_choices: tuple[str, ...]) -> Callable[[str, str], str]:
+    def parse(name: str, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in scheme_choices or not parts.netloc:
+            raise ConfigError(
+                f"{PREFIX}{name}={value!r} is not a URL ({' or '.join(scheme_choices)}://HOST[:PORT]...)"
+            )
+        return value.rstrip("/") if parts.scheme.startswith("http") else value
+
+    return parse
+
+
+def _text(name: str, value: str) -> str:
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated instance settings; field names are the variable names without the prefix."""
+
+    DATABASE_URL: str = ""
+    REDIS_URL: str = ""
+    SECRET_KEY: str = ""
+    PUBLIC_URL: str = "http://127.0.0.1:8000"
+    EGRESS: str = "stdout"
+    SMTP_HOST: str = "127.0.0.1"
+    SMTP_PORT: int = 25
+    SMTP_USERNAME: str = ""
+    SMTP_PASSWORD: str = ""
+    SMTP_SECURITY: str = "none"
+    SMTP_TIMEOUT: int = 30
+    SES_REGION: str = "us-east-1"
+    SES_CONFIGURATION_SET: str = ""
+    SES_ENDPOINT_URL: str = ""
+    SMTPD_HOST: str = "127.0.0.1"
+    SMTPD_PORT: int = 8025
+    WEB_HOST: str = "127.0.0.1"
+    WEB_PORT: int = 8000
+    MAX_MESSAGE_SIZE: int = 10 * 1024 * 1024
+    IMAP_HOST: str = ""
+    IMAP_PORT: int = 143
+    IMAP_USERNAME: str = ""
+    IMAP_PASSWORD: str = ""
+    IMAP_SECURITY: str = "none"
+    IMAP_FOLDER: str = "INBOX"
+    DELIVERY_BATCH_SIZE: int = 500
+    RECONCILE_SECONDS: int = 30
+    PROXY_HOPS: int = 0
+    INSTANCE_PATH: str = ""
+
+
+PARSERS: dict[str, Callable[[str, str], object]] = {
+    "DATABASE_URL": _database_url,
+    "REDIS_URL": _url(("redis", "rediss", "unix")),
+    "PUBLIC_URL": _url(("http", "https")),
+    "EGRESS": _choice(EGRESS_CHOICES),
+    "SMTP_PORT": _port,
+    "SMTP_SECURITY": _choice(SECURITY_CHOICES),
+    "SMTP_TIMEOUT": _positive_int,
+    "SES_ENDPOINT_URL": _url(("http", "https")),
+    "SMTPD_PORT": _port,
+    "WEB_PORT": _port,
+    "MAX_MESSAGE_SIZE": _positive_int,
+    "IMAP_PORT": _port,
+    "IMAP_SECURITY": _choice(SECURITY_CHOICES),
+    "DELIVERY_BATCH_SIZE": _positive_int,
+    "RECONCILE_SECONDS": _positive_int,
+    "PROXY_HOPS": _non_negative_int,
+}
+
+
+def read_environment(environ: Mapping[str, str] | None = None, dotenv: str | os.PathLike = ".env") -> dict:
+    """Return MAILFLOW_* values from the .env file, overridden by the real environment."""
+    environ = os.environ if environ is None else environ
+    merged = {k: v for k, v in dotenv_values(dotenv).items() if v is not None} if Path(dotenv).is_file() else {}
+    merged.update(environ)
+    return {k[len(PREFIX) :]: v for k, v in merged.items() if k.startswith(PREFIX)}
+
+
+def load_settings(raw: Mapping[str, object]) -> Settings:
+    """Validate raw values (strings from the environment, or typed overrides) into Settings."""
+    known = {f.name for f in fields(Settings)}
+    values: dict[str, object] = {}
+    for name, value in raw.items():
+        if name not in known:
+            continue
+        if isinstance(value, str):
+            value = value.strip()
+            if value == "":
+                continue
+            value = PARSERS.get(name, _text)(name, value)
+        values[name] = value
+    return Settings(**values)
+
+
+def instance_path(settings: Settings) -> Path:
+    """The instance folder (SQLite database, generated secret key)."""
+    path = Path(settings.INSTANCE_PATH or Path.cwd() / "instance").resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def secret_key(settings: Settings, folder: Path) -> str:
+    """The configured secret key, or one generated once and kept in the instance folder."""
+    if settings.SECRET_KEY:
+        return settings.SECRET_KEY
+    key_file = folder / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()

@@ -1,0 +1,42 @@
+"""The seam between the pipeline and a provider: send prebuilt copies, get a result per recipient."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One copy for one recipient: envelope and the finished bytes (CRLF line ends)."""
+
+    delivery_id: int
+    mail_from: str
+    rcpt: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What became of one copy. permanent=False on a failure means: try again later."""
+
+    delivery_id: int
+    ok: bool
+    provider_id: str = ""
+    error: str = ""
+    permanent: bool = False
+
+
+class Sender(Protocol):
+    """A provider backend. It never imports the pipeline or the models."""
+
+    name: str
+
+    def send(self, batch: Sequence[Outgoing]) -> list[SendResult]:
+        """Send every copy of the batch; one result per copy, never raising for a single recipient."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...

@@ -1,0 +1,84 @@
+"""The one door every inbound message goes through: store durably, then enqueue."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.ingress.headers import summary
+from app.ingress.lookup import resolve
+from app.models import Post, PostSource
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """What the transport said about a message, apart from its bytes."""
+
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    source: PostSource = PostSource.SMTP
+    peer: str = ""
+    tls: bool = False
+    extra_rcpts: tuple[str, ...] = field(default=())
+
+
+def accept(raw: bytes, envelope: Envelope) -> list[int]:
+    """Commit one post per (list, role) addressed, then enqueue them; returns the post ids.
+
+    The same bytes for the same list and role give the same post (idempotent re-delivery).
+    Raises when nothing could be stored, so the caller can answer 4xx and keep the message.
+    """
+    digest = hashlib.sha256(raw).hexdigest()
+    head = summary(raw)
+    ids = [_store(raw, digest, head, envelope, key, rcpts) for key, rcpts in _group(envelope.rcpt_tos).items()]
+    from app.queues import enqueue_posts
+
+    enqueue_posts(ids)
+    return ids
+
+
+def _group(rcpt_tos: Iterable[str]) -> dict[tuple[int, str], list[str]]:
+    groups: dict[tuple[int, str], list[str]] = {}
+    for rcpt in rcpt_tos:
+        found = resolve(rcpt)
+        if found is None:
+            raise LookupError(f"{rcpt} is not a list address")
+        mlist, reading = found
+        groups.setdefault((mlist.id, reading.role.value), []).append(rcpt)
+    return groups
+
+
+def _store(raw: bytes, digest: str, head: dict, envelope: Envelope, key: tuple[int, str], rcpts: list[str]) -> int:
+    list_id, role = key
+    existing = _existing(list_id, role, digest)
+    if existing is not None:
+        log.info("post %s: same bytes already stored for list %s, not stored again", existing, list_id)
+        return existing
+    post = Post(
+        list_id=list_id, role=role, source=envelope.source, mail_from=envelope.mail_from, rcpt_tos=rcpts,
+        peer=envelope.peer, tls=envelope.tls, raw=raw, size=len(raw), sha256=digest, **head,
+    )
+    db.session.add(post)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        existing = _existing(list_id, role, digest)
+        if existing is None:
+            raise
+        return existing
+    return post.id
+
+
+def _existing(list_id: int, role: str, digest: str) -> int | None:
+    return db.session.scalar(
+        select(Post.id).where(Post.list_id == list_id, Post.role == role, Post.sha256 == digest)
+    )

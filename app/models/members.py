@@ -1,0 +1,51 @@
+"""List members (subscribers)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.timestamps import UTCDateTime, utcnow
+
+
+class MemberStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    UNSUBSCRIBED = "unsubscribed"
+    DISABLED = "disabled"
+
+
+class ModerationAction(enum.StrEnum):
+    ACCEPT = "accept"
+    HOLD = "hold"
+    REJECT = "reject"
+    DISCARD = "discard"
+    DEFER = "defer"
+
+
+class Member(db.Model):
+    """One address subscribed to one list."""
+
+    __tablename__ = "members"
+    __table_args__ = (
+        UniqueConstraint("list_id", "email", name="uq_member_list_email"),
+        Index("ix_members_list_status", "list_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("mailing_lists.id", ondelete="CASCADE"), nullable=False)
+    email: Mapped[str] = mapped_column(String(320), nullable=False)
+    name: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=MemberStatus.ACTIVE)
+    disabled_reason: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    moderation_action: Mapped[str] = mapped_column(String(16), nullable=False, default=ModerationAction.DEFER)
+    delivery_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    bounce_score: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+    mailing_list = relationship("MailingList", back_populates="members")

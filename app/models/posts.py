@@ -1,0 +1,71 @@
+"""Inbound messages and what became of them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.timestamps import UTCDateTime, utcnow
+
+
+class PostStatus(enum.StrEnum):
+    RECEIVED = "received"
+    HELD = "held"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    DISCARDED = "discarded"
+    DISTRIBUTING = "distributing"
+    DISTRIBUTED = "distributed"
+    SHUNTED = "shunted"
+
+
+class PostSource(enum.StrEnum):
+    SMTP = "smtp"
+    IMAP = "imap"
+
+
+class Post(db.Model):
+    """One inbound message for one list, raw bytes kept untouched."""
+
+    __tablename__ = "posts"
+    __table_args__ = (
+        UniqueConstraint("list_id", "role", "sha256", name="uq_post_list_role_sha256"),
+        Index("ix_posts_status", "status"),
+        Index("ix_posts_list_received", "list_id", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("mailing_lists.id", ondelete="CASCADE"), nullable=False)
+    role: Mapped[str] = mapped_column(String(16), nullable=False, default="post")
+    source: Mapped[str] = mapped_column(String(8), nullable=False, default=PostSource.SMTP)
+    mail_from: Mapped[str] = mapped_column(String(320), nullable=False, default="")
+    rcpt_tos: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    peer: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    tls: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    raw: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    message_id: Mapped[str] = mapped_column(String(998), nullable=False, default="")
+    sender: Mapped[str] = mapped_column(String(320), nullable=False, default="")
+    subject: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=PostStatus.RECEIVED)
+    rule_hits: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    rule_misses: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    hold_reasons: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    decision: Mapped[str] = mapped_column(String(16), nullable=False, default="")
+    decision_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    moderator_decision: Mapped[str] = mapped_column(String(16), nullable=False, default="")
+    moderated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    error: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    prepared: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    distributed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    mailing_list = relationship("MailingList")

@@ -1,0 +1,1 @@
+"""The processing pipeline: moderate, prepare, fan out, deliver."""

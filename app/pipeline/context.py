@@ -1,0 +1,61 @@
+"""The typed context that travels through the pipeline, and the closed set of outcomes."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from app.models import MailingList, Member, Post
+
+
+class Verdict(enum.StrEnum):
+    CONTINUE = "continue"
+    ACCEPT = "accept"
+    HOLD = "hold"
+    REJECT = "reject"
+    DISCARD = "discard"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one rule says: carry on, or accept/hold/reject/discard with a reason."""
+
+    verdict: Verdict
+    reason: str = ""
+
+    @property
+    def final(self) -> bool:
+        """Accept, reject and discard end the moderation run; hold reasons are collected."""
+        return self.verdict in (Verdict.ACCEPT, Verdict.REJECT, Verdict.DISCARD)
+
+
+CONTINUE = Outcome(Verdict.CONTINUE)
+
+
+def accept(reason: str = "") -> Outcome:
+    return Outcome(Verdict.ACCEPT, reason)
+
+
+def hold(reason: str) -> Outcome:
+    return Outcome(Verdict.HOLD, reason)
+
+
+def reject(reason: str) -> Outcome:
+    return Outcome(Verdict.REJECT, reason)
+
+
+def discard(reason: str) -> Outcome:
+    return Outcome(Verdict.DISCARD, reason)
+
+
+@dataclass
+class PostContext:
+    """One post on its way through the pipeline."""
+
+    post: Post
+    mlist: MailingList
+    sender: str
+    member: Member | None
+    rule_hits: list[str] = field(default_factory=list)
+    rule_misses: list[str] = field(default_factory=list)
+    hold_reasons: list[str] = field(default_factory=list)

@@ -1,0 +1,81 @@
+"""A message as header fields and body bytes: header surgery without re-serialising the body."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CRLF = b"\r\n"
+
+
+def _lines(data: bytes) -> list[bytes]:
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+
+
+@dataclass
+class RawMessage:
+    """Header fields in order (name, whole field with continuations) and the untouched body."""
+
+    fields: list[tuple[str, bytes]] = field(default_factory=list)
+    body: bytes = b""
+
+    @classmethod
+    def parse(cls, raw: bytes) -> RawMessage:
+        """Split raw bytes at the first empty line; folded lines stay with their field."""
+        lines = _lines(raw)
+        fields: list[tuple[str, bytes]] = []
+        index = 0
+        for index, line in enumerate(lines):
+            if line == b"":
+                break
+            if line[:1] in (b" ", b"\t") and fields:
+                name, value = fields[-1]
+                fields[-1] = (name, value + CRLF + line)
+                continue
+            name, colon, _ = line.partition(b":")
+            if not colon or not name.strip() or b" " in name.strip():
+                # Not a header line: the header block is over (RFC 5322 allows no such line in it).
+                index -= 1
+                break
+            fields.append((name.strip().decode("ascii", "replace").lower(), line))
+        else:
+            index = len(lines)
+        body = CRLF.join(lines[index + 1 :])
+        return cls(fields, body)
+
+    def get(self, name: str) -> str | None:
+        """The first field's raw value (unfolded, undecoded), or None."""
+        name = name.lower()
+        for field_name, data in self.fields:
+            if field_name == name:
+                value = data.split(b":", 1)[1]
+                return b" ".join(value.replace(CRLF, b" ").split()).decode("utf-8", "replace")
+        return None
+
+    def remove(self, *names: str) -> None:
+        """Drop every field with one of these names."""
+        drop = {n.lower() for n in names}
+        self.fields = [(n, d) for n, d in self.fields if n not in drop]
+
+    def remove_prefixed(self, prefix: str) -> None:
+        """Drop every field whose name starts with prefix (case-insensitive)."""
+        prefix = prefix.lower()
+        self.fields = [(n, d) for n, d in self.fields if not n.startswith(prefix)]
+
+    def append(self, name: str, value: str) -> None:
+        """Add a field at the end of the header block; the value must already be safe and encoded."""
+        self.fields.append((name.lower(), header_line(name, value)))
+
+    def header_bytes(self) -> bytes:
+        """The header block with CRLF line ends, ending in the blank line."""
+        return b"".join(data + CRLF for _, data in self.fields) + CRLF
+
+    def to_bytes(self) -> bytes:
+        """The whole message with CRLF line ends."""
+        return self.header_bytes() + self.body
+
+
+def header_line(name: str, value: str) -> bytes:
+    """One header field as bytes; refuses CR, LF and NUL so nothing can inject a header."""
+    if any(c in value for c in "\r\n\x00") or any(c in name for c in "\r\n\x00: "):
+        raise ValueError(f"unsafe header {name!r}")
+    return f"{name}: {value}".encode()

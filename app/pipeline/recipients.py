@@ -1,0 +1,67 @@
+"""Fan-out: one delivery row per active member, then delivery jobs in batches."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, exists, insert, literal, select
+
+from app.extensions import db
+from app.models import Delivery, DeliveryStatus, Member, MemberStatus, Post, PostStatus
+from app.models.timestamps import utcnow
+
+
+def create_deliveries(post: Post) -> None:
+    """Insert the missing (post, member) rows for every member who receives mail; idempotent."""
+    already = exists().where(and_(Delivery.post_id == post.id, Delivery.member_id == Member.id))
+    chosen = select(
+        literal(post.id), Member.id, Member.email, literal(DeliveryStatus.PENDING.value), literal(0),
+        literal(""), literal(""), literal(utcnow()),
+    ).where(
+        Member.list_id == post.list_id,
+        Member.status == MemberStatus.ACTIVE,
+        Member.delivery_enabled.is_(True),
+        ~already,
+    )
+    columns = ["post_id", "member_id", "recipient", "status", "attempts", "provider_message_id",
+               "last_error", "created_at"]
+    db.session.execute(insert(Delivery).from_select(columns, chosen))
+    db.session.commit()
+
+
+def pending_batches(post_id: int, size: int) -> list[list[int]]:
+    """Ids of the post's pending deliveries, in batches of at most size."""
+    ids = db.session.scalars(
+        select(Delivery.id)
+        .where(Delivery.post_id == post_id, Delivery.status == DeliveryStatus.PENDING)
+        .order_by(Delivery.id)
+    ).all()
+    return [list(ids[i : i + size]) for i in range(0, len(ids), size)]
+
+
+def fan_out(post: Post) -> None:
+    """Create the deliveries and enqueue a job per batch; a post with no recipients is done at once."""
+    from app.jobs import deliver
+    from app.queues import QueueName, enqueue
+
+    create_deliveries(post)
+    settings = db.get_app().config["MAILFLOW"]
+    batches = pending_batches(post.id, settings.DELIVERY_BATCH_SIZE)
+    for batch in batches:
+        enqueue(deliver, post.id, batch, queue=QueueName.DELIVERIES)
+    if not batches:
+        finish_if_done(post.id)
+
+
+def finish_if_done(post_id: int) -> None:
+    """Mark the post distributed once no copy is pending or being sent."""
+    open_copies = db.session.scalar(
+        select(Delivery.id).where(
+            Delivery.post_id == post_id,
+            Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)),
+        ).limit(1)
+    )
+    if open_copies is None:
+        post = db.session.get(Post, post_id)
+        if post is not None and post.status == PostStatus.DISTRIBUTING:
+            post.status = PostStatus.DISTRIBUTED
+            post.distributed_at = utcnow()
+            db.session.commit()

@@ -1,0 +1,43 @@
+"""Public routes that need no account: health check, unsubscribe."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+from sqlalchemy import text
+
+from app.extensions import csrf, db
+from app.models import Member, MemberStatus
+from app.tokens import TokenPurpose, verify
+
+public = Blueprint("public", __name__)
+
+
+@public.route("/healthz")
+def healthz():
+    db.session.execute(text("SELECT 1"))
+    return {"status": "ok"}
+
+
+def _member_from(token: str) -> Member:
+    member_id = verify(TokenPurpose.UNSUBSCRIBE, token)
+    member = db.session.get(Member, member_id) if isinstance(member_id, int) else None
+    if member is None:
+        abort(404)
+    return member
+
+
+@public.route("/unsubscribe/<token>", methods=["GET"])
+def unsubscribe_page(token: str):
+    member = _member_from(token)
+    return render_template("public/unsubscribe.html", member=member, done=False)
+
+
+@public.route("/unsubscribe/<token>", methods=["POST"])
+@csrf.exempt  # RFC 8058: mail clients POST without cookies or a form token; the signed URL is the proof.
+def unsubscribe(token: str):
+    member = _member_from(token)
+    member.status = MemberStatus.UNSUBSCRIBED
+    db.session.commit()
+    if request.form.get("List-Unsubscribe") == "One-Click":
+        return "Unsubscribed.\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
+    return render_template("public/unsubscribe.html", member=member, done=True)

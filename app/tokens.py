@@ -1,0 +1,36 @@
+"""Signed, URL-safe tokens for links in mail (unsubscribe, confirm, manage)."""
+
+from __future__ import annotations
+
+import enum
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+
+
+class TokenPurpose(enum.StrEnum):
+    UNSUBSCRIBE = "unsubscribe"
+    MANAGE = "manage"
+    CONFIRM = "confirm"
+
+
+def _serializer(purpose: TokenPurpose) -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=f"mailflow-{purpose}")
+
+
+def sign(purpose: TokenPurpose, value: int | str) -> str:
+    """A token that proves we issued value for purpose."""
+    return _serializer(purpose).dumps(value)
+
+
+def verify(purpose: TokenPurpose, token: str) -> int | str | None:
+    """The value inside a token we issued for purpose, or None."""
+    try:
+        return _serializer(purpose).loads(token)
+    except BadSignature:
+        return None
+
+
+def public_url(path: str) -> str:
+    """An absolute link under MAILFLOW_PUBLIC_URL."""
+    return current_app.config["MAILFLOW"].PUBLIC_URL + path

@@ -1,0 +1,5 @@
+"""`gunicorn wsgi:app`: the panel as a WSGI app."""
+
+from app import create_app
+
+app = create_app()
