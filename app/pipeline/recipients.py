@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import and_, exists, insert, literal, select
 
 from app.extensions import db
@@ -43,7 +44,7 @@ def fan_out(post: Post) -> None:
     from app.queues import QueueName, enqueue
 
     create_deliveries(post)
-    settings = db.get_app().config["MAILFLOW"]
+    settings = current_app.config["MAILFLOW"]
     batches = pending_batches(post.id, settings.DELIVERY_BATCH_SIZE)
     for batch in batches:
         enqueue(deliver, post.id, batch, queue=QueueName.DELIVERIES)

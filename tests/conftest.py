@@ -1,0 +1,112 @@
+"""Shared fixtures: an app on SQLite or PostgreSQL (MAILFLOW_TEST_DB), real Redis, SMTP sinks."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from redis import Redis
+from sqlalchemy import text
+
+from app import create_app
+from app.extensions import db
+from tests.support.db import create_test_database, drop_test_database, truncate_all
+from tests.support.smtp import free_port
+
+TEST_DB = os.environ.get("MAILFLOW_TEST_DB", "sqlite")
+REDIS_BASE = os.environ.get("MAILFLOW_TEST_REDIS", "redis://127.0.0.1:6379")
+REDIS_DB = int(os.environ.get("MAILFLOW_TEST_REDIS_DB", "9" if TEST_DB == "sqlite" else "10"))
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """One database for the whole run, schema built by the real migrations."""
+    if TEST_DB == "postgresql":
+        name = f"mailflow_test_{uuid.uuid4().hex[:8]}"
+        url = create_test_database(name)
+        yield url
+        drop_test_database(name)
+    else:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'mailflow.db'}"
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url, tmp_path_factory) -> str:
+    from flask_migrate import upgrade
+
+    app = create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path_factory.mktemp("inst"))})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return database_url
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = f"{REDIS_BASE}/{REDIS_DB}"
+    conn = Redis.from_url(url)
+    conn.flushdb()
+    yield url
+    conn.flushdb()
+    conn.close()
+
+
+@pytest.fixture
+def settings(migrated, tmp_path) -> dict:
+    """Overrides for create_app; tests add to them before asking for `app`."""
+    return {
+        "DATABASE_URL": migrated,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SECRET_KEY": "test-secret-key",
+        "PUBLIC_URL": "https://lists.example.org",
+        "TESTING": True,
+    }
+
+
+@pytest.fixture
+def app(settings):
+    app = create_app(settings)
+    with app.app_context():
+        truncate_all()
+        yield app
+        db.session.remove()
+        truncate_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db_dialect(app) -> str:
+    return db.engine.dialect.name
+
+
+@pytest.fixture
+def smtpd_port() -> int:
+    return free_port()
+
+
+def pytest_report_header(config) -> str:
+    return f"mailflow test database: {TEST_DB}"
+
+
+
+
+
+@pytest.fixture
+def private_redis():
+    from tests.support.redis_server import PrivateRedis
+
+    server = PrivateRedis()
+    server.start()
+    yield server
+    server.stop()

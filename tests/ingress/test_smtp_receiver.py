@@ -1,0 +1,127 @@
+"""The receiver through a real smtplib client: what it refuses, what it stores, when it says 250."""
+
+from __future__ import annotations
+
+import smtplib
+
+import pytest
+from redis import Redis
+from rq import Queue
+from sqlalchemy import func, select
+
+from app import create_app
+from app.extensions import db
+from app.models import Post
+from app.queues import QueueName
+from tests.support.factories import make_list, message
+from tests.support.stack import receiver, send
+
+
+@pytest.fixture
+def queued_app(settings, redis_url):
+    settings["REDIS_URL"] = redis_url
+    settings["MAX_MESSAGE_SIZE"] = "20000"
+    from tests.conftest import truncate_all
+
+    app = create_app(settings)
+    with app.app_context():
+        truncate_all()
+        yield app
+        db.session.remove()
+        truncate_all()
+        db.engine.dispose()
+
+
+def post_count() -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(Post))
+
+
+def test_unknown_recipient_is_550_and_no_relay(queued_app, smtpd_port):
+    make_list("team@example.org")
+    with receiver(queued_app, smtpd_port), smtplib.SMTP("127.0.0.1", smtpd_port) as client:
+        client.ehlo()
+        client.mail("alice@example.org")
+        assert client.rcpt("team@example.org")[0] == 250
+        code, text = client.rcpt("victim@elsewhere.example")
+        assert code == 550 and text.startswith(b"5.1.1")
+        assert client.rcpt("team@other.example")[0] == 550
+
+
+def test_size_is_advertised_and_oversize_is_552(queued_app, smtpd_port):
+    make_list("team@example.org")
+    big = message(body=("x" * 70 + "\n") * 450)
+    with receiver(queued_app, smtpd_port), smtplib.SMTP("127.0.0.1", smtpd_port) as client:
+        client.ehlo()
+        assert client.esmtp_features["size"] == "20000"
+        with pytest.raises(smtplib.SMTPSenderRefused) as refused:  # smtplib sends SIZE=, refused at MAIL
+            client.sendmail("alice@example.org", ["team@example.org"], big)
+        assert refused.value.smtp_code == 552
+    with receiver(queued_app, smtpd_port), smtplib.SMTP("127.0.0.1", smtpd_port) as client:
+        client.ehlo()
+        client.esmtp_features.pop("size")  # a client that ignores SIZE is refused after DATA
+        with pytest.raises(smtplib.SMTPDataError) as refused:
+            client.sendmail("alice@example.org", ["team@example.org"], big)
+        assert refused.value.smtp_code == 552
+    assert post_count() == 0
+
+
+def test_250_means_stored_and_enqueued(queued_app, smtpd_port, redis_url):
+    make_list("team@example.org")
+    raw = message()
+    with receiver(queued_app, smtpd_port):
+        send(smtpd_port, "alice@example.org", ["Team@Example.org"], raw)
+    post = db.session.scalar(select(Post))
+    assert post.raw == raw
+    assert post.mail_from == "alice@example.org"
+    assert post.rcpt_tos == ["Team@Example.org"]
+    assert post.peer.startswith("127.0.0.1:")
+    assert post.queued_at is not None
+    queue = Queue(QueueName.POSTS.value, connection=Redis.from_url(redis_url))
+    assert [job.args for job in queue.get_jobs()] == [(post.id,)]
+
+
+def test_same_bytes_twice_make_one_post(queued_app, smtpd_port):
+    make_list("team@example.org")
+    raw = message()
+    with receiver(queued_app, smtpd_port):
+        send(smtpd_port, "alice@example.org", ["team@example.org"], raw)
+        send(smtpd_port, "alice@example.org", ["team@example.org"], raw)
+    assert post_count() == 1
+
+
+def test_database_unreachable_is_451(settings, smtpd_port, tmp_path):
+    settings["DATABASE_URL"] = f"sqlite:///{tmp_path}/missing-dir/none.db"
+    app = create_app(settings)
+    with receiver(app, smtpd_port), smtplib.SMTP("127.0.0.1", smtpd_port) as client:
+        client.ehlo()
+        client.mail("alice@example.org")
+        code, text = client.rcpt("team@example.org")
+    assert (code, text[:5]) == (451, b"4.3.0")
+
+
+def test_post_stored_while_redis_down_is_enqueued_when_it_returns(settings, smtpd_port, private_redis):
+    settings["REDIS_URL"] = private_redis.url
+    app = create_app(settings)
+    from tests.conftest import truncate_all
+    from app.reconcile import reconcile_all
+
+    with app.app_context():
+        truncate_all()
+        make_list("team@example.org")
+        private_redis.stop()
+        with receiver(app, smtpd_port):
+            send(smtpd_port, "alice@example.org", ["team@example.org"], message())
+        post = db.session.scalar(select(Post))
+        assert post.queued_at is None
+        reconcile_all()  # Redis still down: nothing changes, nothing raises
+        db.session.expire_all()
+        assert db.session.get(Post, post.id).queued_at is None
+        private_redis.start()
+        reconcile_all()
+        db.session.expire_all()
+        assert db.session.get(Post, post.id).queued_at is not None
+        jobs = Queue(QueueName.POSTS.value, connection=Redis.from_url(private_redis.url)).get_jobs()
+        assert [job.args for job in jobs] == [(post.id,)]
+        truncate_all()
+        db.engine.dispose()
