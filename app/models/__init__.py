@@ -1,12 +1,23 @@
 """The data model: one module per table group."""
 
+from app.models.audit import AuditEntry
+from app.models.bounces import Bounce, BounceKind
 from app.models.deliveries import Delivery, DeliveryStatus
 from app.models.lists import ListRole, MailingList, NonmemberAction, PostingPolicy, Role, SubscriptionPolicy
 from app.models.members import Member, MemberStatus, ModerationAction
 from app.models.posts import Post, PostSource, PostStatus
+from app.models.rules import AllowedSender, Ban, FilterAction, FilterCondition, FilterRule
 from app.models.users import User
 
 __all__ = [
+    "AllowedSender",
+    "AuditEntry",
+    "Ban",
+    "Bounce",
+    "BounceKind",
+    "FilterAction",
+    "FilterCondition",
+    "FilterRule",
     "Delivery",
     "DeliveryStatus",
     "ListRole",

@@ -15,6 +15,7 @@ from app.pipeline.context import PostContext, Verdict
 from app.pipeline.handlers import HANDLERS
 from app.pipeline.rawmessage import RawMessage
 from app.pipeline.recipients import fan_out
+from app.pipeline.roles import processor_for
 from app.pipeline.rules import RULES
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,9 @@ def process(post_id: int) -> None:
         log.warning("post %s vanished before processing", post_id)
         return
     try:
+        if post.role != "post":
+            processor_for(post.role)(post)
+            return
         if post.status == PostStatus.RECEIVED:
             moderate(post)
         if post.status == PostStatus.ACCEPTED:
@@ -57,8 +61,6 @@ def shunt(post_id: int, error: str) -> None:
 
 def context_for(post: Post) -> PostContext:
     """Build the pipeline context: the list, the author and their membership."""
-    if post.role != "post":
-        raise NotImplementedError(f"mail to the list's {post.role} address is not processed yet")
     sender = post.sender or post.mail_from
     member = db.session.scalar(
         select(Member).where(Member.list_id == post.list_id, Member.email == sender.lower())
