@@ -27,6 +27,13 @@ class ModerationAction(enum.StrEnum):
     DEFER = "defer"
 
 
+class PendingAction(enum.StrEnum):
+    NONE = ""
+    CONFIRM = "confirm"              # waiting for the subscriber to confirm (double opt-in)
+    APPROVAL = "approval"            # waiting for a list owner or moderator to approve
+    UNSUBSCRIBE = "unsubscribe"      # an unsubscription waiting for the member's confirmation
+
+
 class Member(db.Model):
     """One address subscribed to one list."""
 
@@ -34,6 +41,7 @@ class Member(db.Model):
     __table_args__ = (
         UniqueConstraint("list_id", "email", name="uq_member_list_email"),
         Index("ix_members_list_status", "list_id", "status"),
+        UniqueConstraint("confirm_token", name="uq_members_confirm_token"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -45,6 +53,10 @@ class Member(db.Model):
     moderation_action: Mapped[str] = mapped_column(String(16), nullable=False, default=ModerationAction.DEFER)
     delivery_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     bounce_score: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    pending: Mapped[str] = mapped_column(String(16), nullable=False, default=PendingAction.NONE)
+    # Short random token: it must fit the local part of LIST-confirm+TOKEN@ (64 octets at most).
+    confirm_token: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
