@@ -91,6 +91,7 @@ class Settings:
     SMTP_PASSWORD: str = ""
     SMTP_SECURITY: str = "none"
     SMTP_TIMEOUT: int = 30
+    SMTP_CA_FILE: str = ""
     SES_REGION: str = "us-east-1"
     SES_CONFIGURATION_SET: str = ""
     SES_ENDPOINT_URL: str = ""

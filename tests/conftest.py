@@ -6,6 +6,7 @@ import os
 import uuid
 
 import pytest
+from flask.testing import FlaskClient
 from redis import Redis
 from sqlalchemy import text
 
@@ -75,8 +76,21 @@ def app(settings):
         db.engine.dispose()
 
 
+class FreshContextClient(FlaskClient):
+    """Each request gets its own app context (fresh `g` and DB session), as in production.
+
+    The `app` fixture keeps an app context open for the test body; without this, requests would share its
+    `g` (Flask-Login caches the user there) and its database session.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = FreshContextClient
     return app.test_client()
 
 
