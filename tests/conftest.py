@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
+from app.queues import close_redis
 from tests.support.db import create_test_database, drop_test_database, truncate_all
 from tests.support.smtp import free_port
 
@@ -74,6 +75,7 @@ def app(settings):
         db.session.remove()
         truncate_all()
         db.engine.dispose()
+        close_redis(app)
 
 
 class FreshContextClient(FlaskClient):
