@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.models import MailingList, NonmemberAction, PostingPolicy, SubscriptionPolicy
 
-REPLY_TO_MODES = [("leave", "Leave the author's Reply-To"), ("list", "Replies go to the list"),
-                  ("explicit", "Replies go to the address below")]
-DMARC_MODES = [("auto", "Rewrite From only for p=quarantine/reject authors"),
-               ("always", "Always rewrite From to the list"), ("never", "Never rewrite From")]
 
 
-def _choices(enum_class) -> list[tuple[str, str]]:
-    return [(item.value, item.value.replace("_", " ")) for item in enum_class]
+def choices(pairs) -> list[SelectChoice]:
+    """SelectField choices from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _choices(enum_class) -> list[SelectChoice]:
+    return choices((item.value, item.value.replace("_", " ")) for item in enum_class)
+
+
+REPLY_TO_MODES = choices([("leave", "Leave the author's Reply-To"), ("list", "Replies go to the list"),
+                          ("explicit", "Replies go to the address below")])
+DMARC_MODES = choices([("auto", "Rewrite From only for p=quarantine/reject authors"),
+                       ("always", "Always rewrite From to the list"), ("never", "Never rewrite From")])
 
 
 SETTINGS: list[tuple[str, str, object]] = [

@@ -20,7 +20,7 @@ from app.memberlines import parse_line, parse_lines
 from app.models import Ban, Member, MemberImport, MemberStatus, ModerationAction, Role
 from app.models.audit import record
 from app.panel.access import list_for
-from app.panel.list_forms import ConfirmForm
+from app.panel.list_forms import ConfirmForm, choices
 from app.panel.roster import roster_page
 
 members = Blueprint("members", __name__, url_prefix="/lists")
@@ -45,11 +45,11 @@ class ImportForm(FlaskForm):
 
 class MemberForm(FlaskForm):
     name = StringField("Name", [Length(max=255)])
-    status = SelectField("Status", choices=[(s.value, s.value) for s in MemberStatus])
+    status = SelectField("Status", choices=choices((s.value, s.value) for s in MemberStatus))
     disabled_reason = StringField("Why (when disabled)", [Length(max=64)])
-    moderation_action = SelectField("Moderation of their posts", choices=[
-        (ModerationAction.DEFER.value, "list default")] + [(a.value, a.value) for a in ModerationAction
-                                                          if a != ModerationAction.DEFER])
+    moderation_action = SelectField("Moderation of their posts", choices=choices(
+        [(ModerationAction.DEFER.value, "list default")]
+        + [(a.value, a.value) for a in ModerationAction if a != ModerationAction.DEFER]))
     delivery_enabled = BooleanField("Receives mail")
     submit = SubmitField("Save member")
 

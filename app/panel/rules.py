@@ -15,17 +15,17 @@ from app.extensions import db
 from app.models import FilterAction, FilterCondition, FilterRule, Role
 from app.models.audit import record
 from app.panel.access import list_for
-from app.panel.list_forms import ConfirmForm
+from app.panel.list_forms import ConfirmForm, choices
 
 rules = Blueprint("rules", __name__, url_prefix="/lists")
 HEADER_NAME = re.compile(r"^[!-9;-~]{1,255}$")  # RFC 5322 field name: printable ASCII but ':'
 
 
 class RuleForm(FlaskForm):
-    condition = SelectField("When", choices=[(c.value, c.value.replace("_", " ")) for c in FilterCondition])
+    condition = SelectField("When", choices=choices((c.value, c.value.replace("_", " ")) for c in FilterCondition))
     header = StringField("Header name (for a header rule)", [Optional(), Length(max=255)])
     pattern = StringField("Pattern (regex; bytes for size; type/subtype for MIME)", [DataRequired(), Length(max=2000)])
-    action = SelectField("Then", choices=[(a.value, a.value) for a in FilterAction])
+    action = SelectField("Then", choices=choices((a.value, a.value) for a in FilterAction))
     reason = StringField("Reason shown to moderators and in reject notices", [Length(max=500)])
     submit = SubmitField("Add rule")
 

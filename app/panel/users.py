@@ -17,7 +17,7 @@ from app.models import ListRole, MailingList, Role, User
 from app.models.audit import record
 from app.panel.access import require_admin
 from app.panel.auth import MIN_PASSWORD
-from app.panel.list_forms import ConfirmForm
+from app.panel.list_forms import ConfirmForm, choices
 
 users = Blueprint("users", __name__, url_prefix="/users")
 
@@ -32,7 +32,7 @@ class NewUserForm(FlaskForm):
 
 class RoleForm(FlaskForm):
     list_id = SelectField("List", coerce=int)
-    role = SelectField("Role", choices=[(r.value, r.value) for r in Role])
+    role = SelectField("Role", choices=choices((r.value, r.value) for r in Role))
     submit = SubmitField("Give role")
 
 
@@ -81,8 +81,8 @@ def _user(user_id: int) -> User:
 def edit(user_id: int):
     user = _user(user_id)
     form = RoleForm()
-    form.list_id.choices = [(m.id, m.address) for m in db.session.scalars(
-        select(MailingList).order_by(MailingList.local_part, MailingList.domain))]
+    form.list_id.choices = choices((m.id, m.address) for m in db.session.scalars(
+        select(MailingList).order_by(MailingList.local_part, MailingList.domain)))
     if form.validate_on_submit():
         exists = db.session.scalar(select(ListRole).where(
             ListRole.user_id == user.id, ListRole.list_id == form.list_id.data, ListRole.role == form.role.data))
