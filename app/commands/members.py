@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -53,7 +54,7 @@ def import_file(list_address: str, csv_file: Path) -> None:
         raise click.UsageError(f"no list {list_address}")
     data = csv_file.read_bytes()
     with click.progressbar(length=count_rows(data), label=f"importing into {mlist.address}",
-                           file=click.get_text_stream("stderr")) as bar:
+                           file=sys.stderr) as bar:
         seen = [0]
 
         def advance(counts) -> None:
