@@ -54,7 +54,7 @@ def safe_next(target: str | None) -> str:
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
+        user = db.session.scalar(select(User).where(User.email == (form.email.data or "").strip().lower()))
         if user is None:
             check_password_hash(_dummy_hash(), form.password.data)
         elif user.active and user.check_password(form.password.data):

@@ -63,6 +63,8 @@ def apply_settings(form: FlaskForm, mlist: MailingList) -> list[str]:
     changed = []
     for _, column, _ in SETTINGS:
         value = form[column].data
+        if value is None and isinstance(getattr(mlist, column), str):
+            value = ""
         if isinstance(value, str):
             value = " ".join(value.split()) if column != "description" else value.strip()
         if getattr(mlist, column) != value:

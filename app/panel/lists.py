@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import func, select
 from wtforms import SubmitField, TextAreaField
 
 from app.emailaddr import InvalidAddress, normalise_address
@@ -38,7 +39,7 @@ def new():
     form = NewListForm()
     if form.validate_on_submit():
         try:
-            mlist = create_list(form.address.data, form.display_name.data.strip())
+            mlist = create_list(form.address.data, (form.display_name.data or "").strip())
         except ValueError as exc:
             form.address.errors.append(str(exc))
         else:
@@ -83,7 +84,7 @@ def settings(list_id: int):
 
 
 def _reply_to_problem(form) -> str:
-    address = form.reply_to_address.data.strip()
+    address = (form.reply_to_address.data or "").strip()
     if form.reply_to_mode.data == "explicit" and not address:
         return "Give the address replies should go to."
     if address:
@@ -130,7 +131,7 @@ def delete(list_id: int):
             _audit("list.delete", mlist, address=mlist.address)
             db.session.flush()
             # Core delete: the database cascades to members and posts without loading them.
-            db.session.execute(delete(MailingList).where(MailingList.id == mlist.id))
+            db.session.execute(sql_delete(MailingList).where(MailingList.id == mlist.id))
             db.session.commit()
             flash(f"Deleted {mlist.address} with its members and posts.")
             return redirect(url_for("dashboard.index"))

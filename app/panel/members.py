@@ -95,7 +95,7 @@ def paste(list_id: int):
     form = PasteForm()
     result = None
     if form.validate_on_submit():
-        good, bad = parse_lines(form.lines.data.splitlines())
+        good, bad = parse_lines((form.lines.data or "").splitlines())
         added, existing = add_entries(mlist.id, good)
         _audit("member.paste", mlist, added=added, existing=existing, invalid=len(bad))
         db.session.commit()
@@ -198,9 +198,9 @@ def edit(list_id: int, member_id: int):
     if form.validate_on_submit():
         before = {f: getattr(member, f) for f in ("name", "status", "disabled_reason", "moderation_action",
                                                   "delivery_enabled")}
-        member.name = " ".join(form.name.data.split())
+        member.name = " ".join((form.name.data or "").split())
         member.status, member.moderation_action = form.status.data, form.moderation_action.data
-        member.disabled_reason = form.disabled_reason.data.strip() if form.status.data == MemberStatus.DISABLED else ""
+        member.disabled_reason = (form.disabled_reason.data or "").strip() if form.status.data == MemberStatus.DISABLED else ""
         member.delivery_enabled = form.delivery_enabled.data
         changed = [f for f, v in before.items() if getattr(member, f) != v]
         _audit("member.update", mlist, email=member.email, changed=changed)

@@ -51,17 +51,17 @@ def index(list_id: int):
     mlist = list_for(list_id, Role.OWNER)
     form = RuleForm()
     if form.validate_on_submit():
-        problem = pattern_problem(form.condition.data, form.header.data.strip(), form.pattern.data)
+        problem = pattern_problem(form.condition.data, (form.header.data or "").strip(), form.pattern.data)
         if problem:
             form.pattern.errors.append(problem)
         else:
             last = db.session.scalar(select(func.max(FilterRule.position)).where(FilterRule.list_id == mlist.id))
             rule = FilterRule(list_id=mlist.id, position=(last or 0) + 1, condition=form.condition.data,
-                              header=form.header.data.strip(), pattern=form.pattern.data.strip(),
-                              action=form.action.data, reason=" ".join(form.reason.data.split()))
+                              header=(form.header.data or "").strip(), pattern=(form.pattern.data or "").strip(),
+                              action=form.action.data, reason=" ".join((form.reason.data or "").split()))
             db.session.add(rule)
             record("rule.add", current_user.email, "list", mlist.id, mlist.id, current_user.id,
-                   condition=rule.condition, pattern=rule.pattern, action=rule.action)
+                   condition=rule.condition, pattern=rule.pattern, then=rule.action)
             db.session.commit()
             flash("Rule added.")
             return redirect(url_for("rules.index", list_id=mlist.id))

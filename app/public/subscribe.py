@@ -61,7 +61,7 @@ def subscribe(list_address: str):
         if form.website.data:
             return render_template("public/subscribe_done.html", mlist=mlist, result=Result.CONFIRMATION_SENT)
         try:
-            entry = parse_line(form.email.data, form.name.data)
+            entry = parse_line(form.email.data, form.name.data or "")
         except InvalidAddress:
             form.email.errors.append("That does not look like an email address.")
         else:
