@@ -40,7 +40,3 @@ def manage_url(member_id: int) -> str:
     """The signed link to a member's manage-subscription page."""
     return public_url(f"/manage/{sign(TokenPurpose.MANAGE, member_id)}")
 
-
-def unsubscribe_url(member_id: int) -> str:
-    """The signed one-click unsubscribe link of a member."""
-    return public_url(f"/unsubscribe/{sign(TokenPurpose.UNSUBSCRIBE, member_id)}")

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Member, MemberStatus
-from app.tokens import manage_url, unsubscribe_url
+from app.pipeline.personalise import unsubscribe_url
+from app.tokens import manage_url
 from tests.panel.conftest import Browser
 from tests.support.factories import make_list
 from tests.support.smtp import start_sink
