@@ -37,8 +37,8 @@ def _status(post_id: int) -> str:
 
 
 def _log_in_and_create_list(page, base: str) -> None:
-    page.goto(f"{base}/lists/1")
-    assert "/login" in page.url  # sent to log in first, with next= kept
+    page.goto(f"{base}/moderation")
+    assert "/login?next=" in page.url  # sent to log in first, with next= kept
     shot(page, "login")
     page.fill("input[name=email]", ADMIN)
     page.fill("input[name=password]", PASSWORD)
@@ -131,7 +131,9 @@ def _pages_for_the_record(page, base: str, post_id: int) -> None:
     page.goto(f"{base}/audit")
     assert "post.approve" in page.content() and "post.reject" in page.content()
     shot(page, "audit-log")
-    page.goto(f"{base}/lists/1/templates")
+    from app.membership import find_list
+
+    page.goto(f"{base}/lists/{find_list(LIST).id}/templates")
     page.fill("textarea[name=footer_template]", "You get this as {{ member_email }}.\nLeave: {{ unsubscribe_url }}")
     press(page, "Preview")
     assert "You get this as sam.sample@example.net." in page.content()

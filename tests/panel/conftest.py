@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 import pytest
 from flask import g
+from werkzeug.security import generate_password_hash
 
-from app.models import Role
-from tests.support.factories import make_list, make_members, make_user
+from app.extensions import db
+from app.models import ListRole, Role, User
+from tests.support.factories import make_list, make_members
 
 PASSWORD = "correct horse battery"
 CSRF = re.compile(rb'name="csrf_token"[^>]*value="([^"]+)"')
@@ -54,6 +57,23 @@ class Browser:
         return response
 
 
+@cache
+def cheap_hash() -> str:
+    """A low-cost hash of PASSWORD: werkzeug reads the method from the hash, so logins in tests stay fast."""
+    return generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+
+
+def quick_user(email: str, admin: bool = False, roles: dict | None = None) -> User:
+    """A user whose password is PASSWORD, without the production-strength hashing cost."""
+    user = User(email=email, is_admin=admin, password_hash=cheap_hash())
+    db.session.add(user)
+    db.session.flush()
+    for mlist, role in (roles or {}).items():
+        db.session.add(ListRole(user_id=user.id, list_id=mlist.id, role=role))
+    db.session.commit()
+    return user
+
+
 @pytest.fixture
 def world(app):
     """Two lists; an admin, an owner of A, a moderator of A, an owner of B, a user without roles."""
@@ -62,11 +82,11 @@ def world(app):
     make_members(a, "ann@example.net", "bob@example.net")
     make_members(b, "cyd@example.net")
     users = {
-        "admin": make_user("admin@example.org", PASSWORD, admin=True),
-        "owner": make_user("owner@example.org", PASSWORD, roles={a: Role.OWNER}),
-        "moderator": make_user("mod@example.org", PASSWORD, roles={a: Role.MODERATOR}),
-        "owner_b": make_user("ownerb@example.org", PASSWORD, roles={b: Role.OWNER}),
-        "nobody": make_user("nobody@example.org", PASSWORD),
+        "admin": quick_user("admin@example.org", admin=True),
+        "owner": quick_user("owner@example.org", roles={a: Role.OWNER}),
+        "moderator": quick_user("mod@example.org", roles={a: Role.MODERATOR}),
+        "owner_b": quick_user("ownerb@example.org", roles={b: Role.OWNER}),
+        "nobody": quick_user("nobody@example.org"),
     }
     return {"a": a, "b": b, "users": users}
 
@@ -89,7 +109,6 @@ def held_post(mlist, subject: str = "Hello", sender: str = "stranger@example.com
     """A post the pipeline held, stored as the receiver and the pipeline would leave it."""
     import hashlib
 
-    from app.extensions import db
     from app.models import Post, PostStatus
     from tests.support.factories import message
 

@@ -33,8 +33,9 @@ def test_throttle_counts_live_in_redis_when_configured(settings, redis_url):
         make_user("owner@example.org", PASSWORD)
         Browser(app.test_client()).login("owner@example.org", "wrong")
         keys = Redis.from_url(redis_url).keys("*mailflow-limits*")
-        assert keys, "Flask-Limiter did not store its counter in Redis"
         truncate_all()
+        db.engine.dispose()
+    assert keys, "Flask-Limiter did not store its counter in Redis"
 
 
 def test_login_renews_the_session_and_a_password_change_ends_other_sessions(world, app):

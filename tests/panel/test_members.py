@@ -85,6 +85,8 @@ def test_csv_import_runs_as_a_job_with_progress_and_a_report(world, browser_for,
     status = browser.get(f"/lists/{a.id}/members/import/{job.id}?format=json").get_json()
     assert status["percent"] == 100 and status["added"] == 2
     assert "new2@example.com" in _emails(a.id)
+    with worker_app.app_context():
+        db.engine.dispose()
 
 
 def test_cli_import_shows_progress_and_reports_bad_lines(world, runner, tmp_path):
