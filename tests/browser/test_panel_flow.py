@@ -56,7 +56,7 @@ def _log_in_and_create_list(page, base: str) -> None:
     assert "Settings saved." in page.content()
 
 
-def _add_members(page) -> None:
+def _add_members(page, app) -> None:
     page.click("nav.tabs >> text=Members")
     page.fill("input[name=address]", "Ann Example <ann@example.net>")
     press(page, "Add")
@@ -65,6 +65,16 @@ def _add_members(page) -> None:
     page.fill("textarea[name=lines]", "Bob <bob@example.net>\ncyd@example.com\nnot-an-address\n")
     press(page, "Add them")
     assert "could not be used" in page.content() and "not-an-address" in page.content()
+    page.click("nav.tabs >> text=Members")
+    page.click("text=Import CSV")
+    page.set_input_files("input[name=file]", files=[{"name": "people.csv", "mimeType": "text/csv",
+                                                      "buffer": b"email,name\neve@example.org,Eve\nbroken\n"}])
+    press(page, "Import")
+    assert page.locator("#import-progress").get_attribute("value") == "0"
+    drain(app)  # the RQ worker runs the import; the page's script sees it finish and reloads
+    page.wait_for_selector("text=Lines that could not be used")
+    assert page.locator("#import-progress").get_attribute("value") == "100"
+    shot(page, "member-import")
     page.click("nav.tabs >> text=Members")
     shot(page, "members")
 
@@ -86,7 +96,7 @@ def test_the_panel_end_to_end(live, browser, sink, smtpd_port):
     page = browser.new_page(viewport={"width": 1280, "height": 860})
     page.set_default_timeout(10_000)
     _log_in_and_create_list(page, base)
-    _add_members(page)
+    _add_members(page, app)
 
     # A nonmember posts through the real receiver; a real RQ worker holds it; the queue shows why.
     first = _post(app, smtpd_port, "<img src=x onerror=alert(1)> Meeting notes")
@@ -103,7 +113,7 @@ def test_the_panel_end_to_end(live, browser, sink, smtpd_port):
     drain(app)
     assert _status(first) == PostStatus.DISTRIBUTED
     copies = inbox.by_rcpt()
-    assert sorted(copies) == ["ann@example.net", "bob@example.net", "cyd@example.com"]
+    assert sorted(copies) == ["ann@example.net", "bob@example.net", "cyd@example.com", "eve@example.org"]
     copy = message_from_bytes(copies["ann@example.net"][0].data, policy=default)
     assert "Meeting notes" in copy["Subject"] and "team.example.org" in copy["List-Id"]
 
@@ -124,7 +134,7 @@ def test_the_panel_end_to_end(live, browser, sink, smtpd_port):
 
 def _pages_for_the_record(page, base: str, post_id: int) -> None:
     page.goto(f"{base}/posts/{post_id}")
-    assert "distributed" in page.content() and "sent 3" in page.content()
+    assert "distributed" in page.content() and "sent 4" in page.content()
     shot(page, "post-log")
     page.goto(f"{base}/")
     shot(page, "dashboard")

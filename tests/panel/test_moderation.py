@@ -153,3 +153,19 @@ def test_navigation_counts_held_posts_of_my_lists_only(world, browser_for):
     assert 'title="held posts">1<' in body
     body = browser_for("admin@example.org").get("/").data.decode()
     assert 'title="held posts">2<' in body
+
+
+def test_a_shunted_post_can_be_retried_from_the_post_log(world, browser_for):
+    post = held_post(world["a"], subject="crashed")
+    post.status, post.error = PostStatus.SHUNTED, "Traceback: boom"
+    db.session.commit()
+    browser = browser_for("mod@example.org")
+    page = browser.get(f"/posts/{post.id}").data.decode()
+    assert "Traceback: boom" in page and "Retry this post" in page
+    assert browser.submit(f"/posts/{post.id}", {}, action=f"/posts/{post.id}/retry").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Post, post.id).status == PostStatus.RECEIVED
+    from app.queues import redis_connection
+
+    assert [job.args for job in Queue(QueueName.POSTS.value, connection=redis_connection()).get_jobs()] == [(post.id,)]
+    assert db.session.scalar(select(AuditEntry.action).where(AuditEntry.action == "post.retry"))
