@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEntry, User
 from app.panel.auth import safe_next
-from tests.panel.conftest import PASSWORD, Browser
+from tests.panel.conftest import PASSWORD, Browser, quick_user
 
 
 def test_login_is_throttled_per_address_and_account_without_a_permanent_lockout(world, app):
@@ -36,6 +36,25 @@ def test_throttle_counts_live_in_redis_when_configured(settings, redis_url):
         truncate_all()
         db.engine.dispose()
     assert keys, "Flask-Limiter did not store its counter in Redis"
+
+
+def test_login_still_works_and_is_throttled_while_redis_is_down(settings, private_redis):
+    from app import create_app
+    from tests.support.db import truncate_all
+
+    app = create_app({**settings, "REDIS_URL": private_redis.url})
+    with app.app_context():
+        truncate_all()
+        quick_user("owner@example.org")
+        quick_user("mod@example.org")
+        private_redis.stop()
+        browser = Browser(app.test_client())
+        codes = [browser.login("owner@example.org", "wrong").status_code for _ in range(6)]
+        good = Browser(app.test_client()).login("mod@example.org").status_code
+        truncate_all()
+        db.engine.dispose()
+    assert codes == [401] * 5 + [429]  # counted in memory meanwhile
+    assert good == 302
 
 
 def test_login_renews_the_session_and_a_password_change_ends_other_sessions(world, app):
