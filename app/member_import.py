@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, select
-
 from app.emailaddr import InvalidAddress
 from app.extensions import db
 from app.memberlines import BadLine, Entry, count_rows, csv_rows, parse_line
@@ -29,18 +27,29 @@ class ImportCounts:
 
 
 def add_entries(list_id: int, entries: Iterable[Entry]) -> tuple[int, int]:
-    """Insert the new addresses as active members; returns (added, already members). Caller commits."""
+    """Insert the new addresses as active members; returns (added, already members). Caller commits.
+
+    INSERT ... ON CONFLICT DO NOTHING on (list_id, email): existing members stay as they are, and no big
+    `email IN (...)` lookup is needed (PostgreSQL plans those badly once the statement is prepared).
+    """
     wanted = {e.email: e for e in entries}
     if not wanted:
         return 0, 0
-    existing = set(db.session.scalars(
-        select(Member.email).where(Member.list_id == list_id, Member.email.in_(list(wanted)))
-    ))
-    new = [{"list_id": list_id, "email": e.email, "name": e.name, "status": MemberStatus.ACTIVE}
-           for email, e in wanted.items() if email not in existing]
-    if new:
-        db.session.execute(insert(Member), new)
-    return len(new), len(existing)
+    rows = [{"list_id": list_id, "email": e.email, "name": e.name, "status": MemberStatus.ACTIVE,
+             "created_at": utcnow(), "updated_at": utcnow()} for e in wanted.values()]
+    statement = _dialect_insert()(Member).on_conflict_do_nothing(index_elements=["list_id", "email"])
+    added = len(db.session.execute(statement.returning(Member.id), rows).all())
+    return added, len(wanted) - added
+
+
+def _dialect_insert():
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 def import_csv(list_id: int, data: bytes, on_chunk: Callable[[ImportCounts], None]) -> ImportCounts:
