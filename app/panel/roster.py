@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import Member, MemberStatus
 
 PAGE_SIZE = 50
+COUNT_CAP = 10_000  # counting stops here: a page view must not scan a 100,000-member list (shown as "10000+")
 TOP = "\U0010ffff"  # sorts after every character: [q, q+TOP) is "starts with q"
 
 
@@ -20,6 +21,11 @@ class RosterPage:
     members: list[Member]
     total: int
     next_after: str | None
+
+    @property
+    def total_text(self) -> str:
+        """The count as shown: exact up to COUNT_CAP, then "COUNT_CAP+"."""
+        return f"{COUNT_CAP:,}+" if self.total > COUNT_CAP else f"{self.total:,}"
 
 
 def _filters(list_id: int, query: str, status: str) -> list:
@@ -43,7 +49,8 @@ def roster_page(list_id: int, query: str = "", status: str = "", after: str = ""
     if after:
         page_query = page_query.where(Member.email > after)
     rows = db.session.scalars(page_query.order_by(Member.email).limit(PAGE_SIZE + 1)).all()
-    total = db.session.scalar(select(func.count()).select_from(Member).where(*where)) or 0
+    capped = select(Member.id).where(*where).limit(COUNT_CAP + 1).subquery()
+    total = db.session.scalar(select(func.count()).select_from(capped)) or 0
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     return RosterPage(list(rows), total, rows[-1].email if more else None)

@@ -55,6 +55,13 @@ def test_roster_search_and_keyset_pages(world, browser_for):
     assert seen == _emails(a.id) and len(page.members) <= PAGE_SIZE
     found = browser.get(f"/lists/{a.id}/members?q=user11").data.decode()
     assert "10 members match" in found and "user110@example.com" in found and "user001" not in found
+    from app.panel import roster as roster_module
+
+    roster_module.COUNT_CAP, saved = 100, roster_module.COUNT_CAP
+    try:
+        assert "100+ members" in browser.get(f"/lists/{a.id}/members").data.decode()
+    finally:
+        roster_module.COUNT_CAP = saved
     by_name = browser.get(f"/lists/{a.id}/members?q=User 7").data.decode()
     assert "user007@example.com" in by_name and "user070@example.com" in by_name
 
