@@ -95,6 +95,8 @@ def test_the_panel_end_to_end(live, browser, sink, smtpd_port):
     make_user(ADMIN, PASSWORD, admin=True)
     page = browser.new_page(viewport={"width": 1280, "height": 860})
     page.set_default_timeout(10_000)
+    console: list[str] = []
+    page.on("console", lambda msg: console.append(msg.text) if msg.type == "error" else None)
     _log_in_and_create_list(page, base)
     _add_members(page, app)
 
@@ -128,6 +130,7 @@ def test_the_panel_end_to_end(live, browser, sink, smtpd_port):
     assert "off-topic" in message_from_bytes(notice.data, policy=default).get_content()
 
     _pages_for_the_record(page, base, first)
+    assert not [text for text in console if "Content Security Policy" in text], console
     _subscribe_and_confirm(browser, base, inbox)
     _one_click_unsubscribe(copy)
 
