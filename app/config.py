@@ -109,6 +109,7 @@ class Settings:
     DELIVERY_BATCH_SIZE: int = 500
     RECONCILE_SECONDS: int = 30
     PROXY_HOPS: int = 0
+    TRUSTED_HOSTS: str = ""  # comma-separated Host names the panel answers to (empty: any)
     INSTANCE_PATH: str = ""
 
 
