@@ -5,6 +5,7 @@ from app.models.bounces import Bounce, BounceKind
 from app.models.deliveries import Delivery, DeliveryStatus
 from app.models.lists import ListRole, MailingList, NonmemberAction, PostingPolicy, Role, SubscriptionPolicy
 from app.models.members import Member, MemberStatus, ModerationAction
+from app.models.notices import NoticeCount
 from app.models.posts import Post, PostSource, PostStatus
 from app.models.rules import AllowedSender, Ban, FilterAction, FilterCondition, FilterRule
 from app.models.users import User
@@ -26,6 +27,7 @@ __all__ = [
     "MemberStatus",
     "ModerationAction",
     "NonmemberAction",
+    "NoticeCount",
     "Post",
     "PostSource",
     "PostStatus",

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from email.policy import compat32
 
 from app.models import MailingList, Member, Post
+from app.pipeline.authors import Author
+from app.pipeline.rawmessage import RawMessage
 
 
 class Verdict(enum.StrEnum):
@@ -56,6 +61,15 @@ class PostContext:
     mlist: MailingList
     sender: str
     member: Member | None
+    msg: RawMessage = field(default_factory=RawMessage)
+    author: Author | None = None
     rule_hits: list[str] = field(default_factory=list)
     rule_misses: list[str] = field(default_factory=list)
     hold_reasons: list[str] = field(default_factory=list)
+    _mime: Message | None = field(default=None, repr=False)
+
+    def mime(self) -> Message:
+        """The post parsed by the email package (lenient compat32), for walking its MIME parts."""
+        if self._mime is None:
+            self._mime = message_from_bytes(self.post.raw, policy=compat32)
+        return self._mime

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 CRLF = b"\r\n"
+FOLD = re.compile(r"\r\n(?=[ \t]+\S)")
 
 
 def _lines(data: bytes) -> list[bytes]:
@@ -44,12 +46,23 @@ class RawMessage:
 
     def get(self, name: str) -> str | None:
         """The first field's raw value (unfolded, undecoded), or None."""
+        values = self.get_all(name)
+        return values[0] if values else None
+
+    def get_all(self, name: str) -> list[str]:
+        """Every field's raw value with this name, unfolded and undecoded."""
         name = name.lower()
-        for field_name, data in self.fields:
-            if field_name == name:
-                value = data.split(b":", 1)[1]
-                return b" ".join(value.replace(CRLF, b" ").split()).decode("utf-8", "replace")
-        return None
+        return [_value(data) for field_name, data in self.fields if field_name == name]
+
+    def set(self, name: str, value: str) -> None:
+        """Replace the first field of this name in place (others dropped), or append it."""
+        key, line = name.lower(), header_line(name, value)
+        index = next((i for i, (n, _) in enumerate(self.fields) if n == key), None)
+        self.remove(name)
+        if index is None:
+            self.fields.append((key, line))
+        else:
+            self.fields.insert(min(index, len(self.fields)), (key, line))
 
     def remove(self, *names: str) -> None:
         """Drop every field with one of these names."""
@@ -74,8 +87,14 @@ class RawMessage:
         return self.header_bytes() + self.body
 
 
+def _value(data: bytes) -> str:
+    value = data.split(b":", 1)[1]
+    return b" ".join(value.replace(CRLF, b" ").split()).decode("utf-8", "replace")
+
+
 def header_line(name: str, value: str) -> bytes:
-    """One header field as bytes; refuses CR, LF and NUL so nothing can inject a header."""
-    if any(c in value for c in "\r\n\x00") or any(c in name for c in "\r\n\x00: "):
+    """One header field as bytes; refuses CR, LF and NUL (but CRLF + space folding) so nothing can inject a header."""
+    unfolded = FOLD.sub(" ", value)
+    if any(c in unfolded for c in "\r\n\x00") or any(c in name for c in "\r\n\x00: "):
         raise ValueError(f"unsafe header {name!r}")
     return f"{name}: {value}".encode()
