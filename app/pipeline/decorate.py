@@ -143,18 +143,19 @@ def _part_header(data: bytes, part: Part, charset: str, cte: str) -> bytes:
         content_type.set_param("charset", charset)
     head.set("Content-Type", " ".join(str(content_type["Content-Type"]).split()))
     head.set("Content-Transfer-Encoding", cte)
+    if part.start == 0 and not head.get("MIME-Version"):
+        head.append("MIME-Version", "1.0")
     return head.header_bytes()
 
 
 def _rewrite(data: bytes, part: Part, kind: str, offset: int) -> tuple[bytes, list[Slot]]:
-    """The part re-encoded for splicing, and its slots with offsets relative to `offset`."""
+    """The part (its header block included) re-encoded for splicing, and its slots (offset = where it starts)."""
     charset = _charset(part.headers)
     decoded = _decoded(data, part)
     cte = part.cte if part.cte in RAW_CTES else "quoted-printable"
     flowed = str(part.headers.get_param("format") or "").lower() == "flowed"
     head_at, foot_at = _cuts(decoded, kind)
-    header = _part_header(data, part, charset, cte) if part.start != 0 else b""
-    pieces = [header, _encode_segment(decoded[:head_at], cte)]
+    pieces = [_part_header(data, part, charset, cte), _encode_segment(decoded[:head_at], cte)]
     at_header = offset + len(b"".join(pieces))
     pieces.append(_encode_segment(decoded[head_at:foot_at], cte))
     at_footer = offset + len(b"".join(pieces))
@@ -166,34 +167,20 @@ def _rewrite(data: bytes, part: Part, kind: str, offset: int) -> tuple[bytes, li
 
 
 def _inline(data: bytes, targets: list[tuple[Part, str]]) -> tuple[bytes, list[dict]]:
-    targets = sorted(targets, key=lambda t: t[0].start)
-    top_level = targets[0][0].start == 0
+    """Each target part rewritten in place; the bytes between them are kept as they are."""
     out: list[bytes] = []
     slots: list[Slot] = []
-    pos = 0
-    if top_level:
-        data = _top_header_for(data, targets[0][0])
-        targets = [(scan(data), targets[0][1])]
-    for part, kind in targets:
-        start = part.body_start if part.start == 0 else part.start
-        out.append(data[pos:start])
-        rewritten, part_slots = _rewrite(data, part, kind, len(b"".join(out)))
+    pos = length = 0
+    for part, kind in sorted(targets, key=lambda t: t[0].start):
+        out.append(data[pos : part.start])
+        length += len(out[-1])
+        rewritten, part_slots = _rewrite(data, part, kind, length)
         out.append(rewritten)
+        length += len(rewritten)
         slots += part_slots
         pos = part.end
     out.append(data[pos:])
     return b"".join(out), [asdict(s) for s in slots]
-
-
-def _top_header_for(data: bytes, part: Part) -> bytes:
-    """A single-part message: its own header block gets the new charset and transfer encoding."""
-    charset = _charset(part.headers)
-    cte = part.cte if part.cte in RAW_CTES else "quoted-printable"
-    _decoded(data, part)  # raises Unspliceable before anything is changed
-    head = _part_header(data, Part(0, part.body_start, part.end, part.headers), charset, cte)
-    if b"\r\nmime-version:" not in b"\r\n" + head.lower():
-        head = head[:-2] + b"MIME-Version: 1.0" + CRLF + CRLF
-    return head + data[part.body_start :]
 
 
 def _wrap(data: bytes) -> tuple[bytes, list[dict]]:

@@ -73,6 +73,8 @@ def scan(data: bytes, start: int = 0, end: int | None = None, depth: int = 0, bu
     if not isinstance(boundary, str) or not boundary or depth >= MAX_DEPTH:
         return part
     lines = _delimiters(data, boundary.encode("utf-8", "surrogateescape"), body_start, end)
+    if not lines:
+        return part
     for (_, child_start, closing), following in zip(lines, lines[1:] + [(end + 2, end, True)], strict=True):
         if closing or budget[0] <= 0:
             break
