@@ -25,9 +25,14 @@ def fixture(name: str) -> bytes:
 
 def store_post(mlist: MailingList, raw: bytes, mail_from: str = "alice@example.org",
                rcpt: str | None = None) -> Post:
-    """A post row exactly as app.ingress.accept stores one, without enqueueing it."""
+    """A post row as app.ingress.accept stores one, without enqueueing it.
+
+    The summary fields are scrubbed of lone surrogates: app.ingress.headers.summary keeps them from raw
+    8-bit header bytes and the database refuses them (reported to the ingress owner).
+    """
+    head = {k: v.encode("utf-8", "replace").decode("utf-8") for k, v in summary(raw).items()}
     post = Post(list_id=mlist.id, role="post", mail_from=mail_from, rcpt_tos=[rcpt or mlist.address], raw=raw,
-                size=len(raw), sha256=hashlib.sha256(raw + mail_from.encode()).hexdigest(), **summary(raw))
+                size=len(raw), sha256=hashlib.sha256(raw + mail_from.encode()).hexdigest(), **head)
     db.session.add(post)
     db.session.commit()
     return post
@@ -57,3 +62,30 @@ def copy_for(post: Post, member: Member) -> EmailMessage:
 @pytest.fixture
 def fixture_bytes():
     return fixture
+
+
+@pytest.fixture
+def sink():
+    """A real SMTP sink (aiosmtpd) that records what the egress sends."""
+    from tests.support.smtp import start_sink
+
+    controller, handler = start_sink()
+    yield controller, handler
+    controller.stop()
+
+
+@pytest.fixture
+def mail_app(settings, sink):
+    """An app whose egress is SMTP to the sink; jobs run in-process."""
+    from app import create_app
+    from tests.support.db import truncate_all
+
+    controller, _ = sink
+    settings.update(EGRESS="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=str(controller.port))
+    app = create_app(settings)
+    with app.app_context():
+        truncate_all()
+        yield app
+        db.session.remove()
+        truncate_all()
+        db.engine.dispose()
