@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from email import message_from_bytes
-from email.message import Message
-from email.policy import compat32
-
 from app.models import MailingList, Member, Post
 from app.pipeline.authors import Author
+from app.pipeline.mimescan import Part, scan
 from app.pipeline.rawmessage import RawMessage
 
 
@@ -66,10 +63,11 @@ class PostContext:
     rule_hits: list[str] = field(default_factory=list)
     rule_misses: list[str] = field(default_factory=list)
     hold_reasons: list[str] = field(default_factory=list)
-    _mime: Message | None = field(default=None, repr=False)
+    _parts: tuple[bytes, Part] | None = field(default=None, repr=False)
 
-    def mime(self) -> Message:
-        """The post parsed by the email package (lenient compat32), for walking its MIME parts."""
-        if self._mime is None:
-            self._mime = message_from_bytes(self.post.raw, policy=compat32)
-        return self._mime
+    def parts(self) -> tuple[bytes, Part]:
+        """The message bytes (CRLF) and their MIME tree as offsets: cheap even for a large post."""
+        if self._parts is None:
+            data = self.msg.to_bytes()
+            self._parts = (data, scan(data))
+        return self._parts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 from email.parser import BytesHeaderParser
@@ -24,6 +25,12 @@ class Part:
     @property
     def content_type(self) -> str:
         return self.headers.get_content_type()
+
+    def walk(self) -> Iterator[Part]:
+        """This part and every part inside it, depth first."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
 
     @property
     def cte(self) -> str:

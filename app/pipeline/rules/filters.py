@@ -38,7 +38,7 @@ def size_matches(rule: FilterRule, ctx: PostContext) -> bool:
 def mime_type_matches(rule: FilterRule, ctx: PostContext) -> bool:
     """A part anywhere in the post has a type matching rule.pattern (type/subtype or type/*)."""
     wanted = rule.pattern.strip().lower()
-    return any(fnmatch.fnmatchcase(part.get_content_type(), wanted) for part in ctx.mime().walk())
+    return any(fnmatch.fnmatchcase(part.content_type, wanted) for part in ctx.parts()[1].walk())
 
 
 def spam_matches(rule: FilterRule, ctx: PostContext) -> bool:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import binascii
 import re
-from email.message import Message
 from email.utils import getaddresses
 
 from app.pipeline.context import CONTINUE, Outcome, PostContext, hold
@@ -12,6 +12,7 @@ from app.pipeline.headersafety import decode
 COMMANDS = ("subscribe", "unsubscribe", "join", "leave", "remove", "signoff", "confirm")
 COMMAND_LINES = 5
 COMMAND_WORDS = 4
+COMMAND_BYTES = 4096
 
 
 def _looks_like_command(line: str) -> bool:
@@ -19,15 +20,21 @@ def _looks_like_command(line: str) -> bool:
     return 0 < len(words) <= COMMAND_WORDS and words[0] in COMMANDS
 
 
-def _first_text(msg: Message) -> str:
-    for part in msg.walk():
-        if part.get_content_type() == "text/plain":
-            try:
-                payload = part.get_payload(decode=True) or b""
-                return payload.decode(part.get_content_charset() or "utf-8", "replace")
-            except (LookupError, TypeError, ValueError):
-                return ""
-    return ""
+def _first_text(ctx: PostContext) -> str:
+    """The start of the post's first text/plain part, decoded (commands are in the first lines)."""
+    data, top = ctx.parts()
+    part = next((p for p in top.walk() if p.content_type == "text/plain"), None)
+    if part is None:
+        return ""
+    head = data[part.body_start : min(part.end, part.body_start + COMMAND_BYTES)]
+    try:
+        if part.cte == "base64":
+            head = binascii.a2b_base64(head[: len(head) // 4 * 4])
+        elif part.cte == "quoted-printable":
+            head = binascii.a2b_qp(head)
+        return head.decode(part.headers.get_content_charset() or "utf-8", "replace")
+    except (binascii.Error, LookupError, ValueError):
+        return ""
 
 
 def administrivia(ctx: PostContext) -> Outcome:
@@ -35,7 +42,7 @@ def administrivia(ctx: PostContext) -> Outcome:
     if not ctx.mlist.administrivia:
         return CONTINUE
     lines = [decode(ctx.msg.get("Subject"))]
-    lines += [line for line in _first_text(ctx.mime()).splitlines() if line.strip()][:COMMAND_LINES]
+    lines += [line for line in _first_text(ctx).splitlines() if line.strip()][:COMMAND_LINES]
     command = next((line for line in lines if _looks_like_command(line)), None)
     if command is None:
         return CONTINUE
