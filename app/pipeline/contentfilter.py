@@ -29,16 +29,19 @@ def _prune(part: Message, types: list[str], drop_html: bool) -> bool:
     """Remove unwanted children of a multipart, depth first; True when anything changed."""
     if not part.is_multipart() or part.get_content_type() in UNTOUCHABLE:
         return False
-    children = part.get_payload()
-    if not isinstance(children, list):
+    payload = part.get_payload()
+    if not isinstance(payload, list):
         return False
-    changed = any([_prune(child, types, drop_html) for child in children])
+    children = [c for c in payload if isinstance(c, Message)]
+    changed = False
+    for child in children:  # every child is pruned: no short-circuit
+        changed = _prune(child, types, drop_html) or changed
     kept = [c for c in children if not _unwanted(c, types)]
-    if drop_html and part.get_content_type() == "multipart/alternative":
-        if any(c.get_content_type() == "text/plain" for c in kept):
-            kept = [c for c in kept if c.get_content_type() != "text/html"]
+    alternative = part.get_content_type() == "multipart/alternative"
+    if drop_html and alternative and any(c.get_content_type() == "text/plain" for c in kept):
+        kept = [c for c in kept if c.get_content_type() != "text/html"]
     if len(kept) != len(children):
-        part.set_payload(kept)
+        part.set_payload(list[Message | str](kept))
         changed = True
     return changed
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+
 from app.models import MailingList, Member, Post
 from app.pipeline.authors import Author
 from app.pipeline.mimescan import Part, scan

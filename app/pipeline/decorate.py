@@ -91,7 +91,7 @@ def _charset(headers: Message) -> str:
         name = codecs.lookup(charset).name
     except LookupError:
         raise Unspliceable(f"unknown charset {charset}") from None
-    if "utf-16" in name or "utf-32" in name or name.startswith("utf_16") or name.startswith("utf_32"):
+    if "utf-16" in name or "utf-32" in name or name.startswith(("utf_16", "utf_32")):
         raise Unspliceable("charset is not ASCII-compatible")
     return "utf-8" if name == "ascii" else charset
 
@@ -161,8 +161,8 @@ def _rewrite(data: bytes, part: Part, kind: str, offset: int) -> tuple[bytes, li
     at_footer = offset + len(b"".join(pieces))
     pieces.append(_encode_segment(decoded[foot_at:], cte) if foot_at < len(decoded) else b"")
     newline = kind == "plain" and bool(decoded) and not decoded.endswith(b"\n")
-    common = {"kind": kind, "charset": charset, "cte": cte, "flowed": flowed}
-    slots = [Slot(at_header, "header", **common), Slot(at_footer, "footer", newline_before=newline, **common)]
+    slots = [Slot(at_header, "header", kind, charset, cte, flowed),
+             Slot(at_footer, "footer", kind, charset, cte, flowed, newline_before=newline)]
     return b"".join(pieces), slots
 
 

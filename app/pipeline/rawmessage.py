@@ -30,8 +30,8 @@ class RawMessage:
             if line == b"":
                 break
             if line[:1] in (b" ", b"\t") and fields:
-                name, value = fields[-1]
-                fields[-1] = (name, value + CRLF + line)
+                last_name, value = fields[-1]
+                fields[-1] = (last_name, value + CRLF + line)
                 continue
             name, colon, _ = line.partition(b":")
             if not colon or not name.strip() or b" " in name.strip():

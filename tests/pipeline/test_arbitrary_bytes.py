@@ -51,8 +51,8 @@ def test_arbitrary_bytes_never_escape_the_pipeline(app, raw):
 
 
 def _the_list():
-    from app.models import MailingList
     from app.membership import add_members
+    from app.models import MailingList
 
     mlist = db.session.query(MailingList).first()
     if mlist is None:

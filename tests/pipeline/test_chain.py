@@ -5,8 +5,8 @@ from __future__ import annotations
 from app.extensions import db
 from app.models import FilterRule, PostStatus
 from app.pipeline import chains
-from app.pipeline.runner import moderate
 from app.pipeline.rules import RULES
+from app.pipeline.runner import moderate
 from tests.pipeline.conftest import store_post
 from tests.support.factories import make_list, make_members, message
 

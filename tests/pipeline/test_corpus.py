@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from app.extensions import db
 from app.ingress.accept import Envelope, accept
-from app.models import Member, Post, PostStatus
+from app.models import Post, PostStatus
 from app.queues import wait_for_local_jobs
 from tests.pipeline.standards import check_copy
 from tests.support.factories import make_list, make_members

@@ -111,7 +111,7 @@ def test_format_flowed_is_respected(decorated):
     assert "This paragraph is long enough that the sender wrapped it, and it flows " in lines
 
 
-@pytest.mark.parametrize("name", ["smime_signed.eml", "pgp_signed.eml"])
+@pytest.mark.parametrize("name", ["smime_signed.eml", "pgp_signed.eml", "pgp_encrypted.eml"])
 def test_signed_posts_are_wrapped_with_the_signed_part_untouched(decorated, name):
     mlist, member = decorated
     raw = fixture(name)
@@ -120,7 +120,7 @@ def test_signed_posts_are_wrapped_with_the_signed_part_untouched(decorated, name
     assert copy.get_content_type() == "multipart/mixed"
     header, signed, footer = copy.get_payload()
     assert content(header) == "Hello Bob <b> & Co"
-    assert signed.get_content_type() == "multipart/signed"
+    assert signed.get_content_type() in ("multipart/signed", "multipart/encrypted")
     assert signed.as_bytes().split(b"\n\n", 1)[1].replace(b"\r\n", b"\n").rstrip() == \
         original_body.replace(b"\r\n", b"\n").rstrip()
     assert "You get this from Team" in content(footer)
@@ -133,7 +133,7 @@ def test_attachments_stay_and_the_first_text_part_is_decorated(decorated):
     assert types == ["multipart/mixed", "text/plain", "application/pdf", "application/x-msdownload"]
     text = content(text_parts(copy)[0])
     assert text.startswith("Hello Bob") and "Here is the report.\nSee the attachment.\n" in text
-    pdf = [p for p in copy.walk() if p.get_content_type() == "application/pdf"][0]
+    pdf = next(p for p in copy.walk() if p.get_content_type() == "application/pdf")
     assert pdf.get_content().startswith(b"%PDF-1.4")
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from email import message_from_bytes
 from email.policy import default
 
-import pytest
-
 from app.pipeline.authors import parse_mailbox
 from app.pipeline.dmarc import lookup_policy, policy_for
 from app.pipeline.handlers import HANDLERS

@@ -5,7 +5,15 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AllowedSender, ListRole, MemberStatus, ModerationAction, NonmemberAction, PostingPolicy, User
+from app.models import (
+    AllowedSender,
+    ListRole,
+    MemberStatus,
+    ModerationAction,
+    NonmemberAction,
+    PostingPolicy,
+    User,
+)
 from app.pipeline import patterns
 from app.pipeline.context import CONTINUE, Outcome, PostContext, accept, hold
 from app.pipeline.rules.base import outcome_for
