@@ -37,7 +37,7 @@ def template_values(mlist: MailingList, delivery: Delivery, url: str, needed: fr
         "member_email": delivery.recipient, "unsubscribe_url": url, "member_name": "", "manage_url": "",
     }
     if "member_name" in needed and delivery.member is not None:
-        values["member_name"] = delivery.member.name
+        values["member_name"] = " ".join(delivery.member.name.split())  # one line: no MIME games in a name
     if "manage_url" in needed:
         values["manage_url"] = manage_url(delivery.member_id)
     return values
