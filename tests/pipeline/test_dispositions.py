@@ -98,9 +98,13 @@ def test_a_failing_egress_does_not_lose_the_decision(app, settings):
     settings.update(EGRESS="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT="1")
     broken = create_app(settings)
     with broken.app_context():
-        mlist = make_list(nonmember_action="reject")
-        post = decide_and_dispose(mlist, message(sender="eve@example.net"), "eve@example.net")
-        assert db.session.get(Post, post.id).status == PostStatus.REJECTED
+        try:
+            mlist = make_list(nonmember_action="reject")
+            post = decide_and_dispose(mlist, message(sender="eve@example.net"), "eve@example.net")
+            assert db.session.get(Post, post.id).status == PostStatus.REJECTED
+        finally:
+            db.session.remove()
+            db.engine.dispose()
 
 
 def test_held_posts_expire_after_hold_days(app):
