@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEntry, Post, PostStatus
 from app.pipeline import moderation
-from app.pipeline.runner import moderate, process, prepare_bytes
+from app.pipeline.runner import moderate, prepare_bytes, process
 from app.queues import wait_for_local_jobs
 from tests.pipeline.conftest import store_post
 from tests.support.factories import make_list, make_members, make_user, message
