@@ -10,7 +10,12 @@ FOLD = re.compile(r"\r\n(?=[ \t]+\S)")
 
 
 def _lines(data: bytes) -> list[bytes]:
-    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+    return data.replace(b"\r\n", b"\n").split(b"\n")
+
+
+def _crlf(data: bytes) -> bytes:
+    """Every line end as CRLF: no bare CR or LF ever reaches SMTP (they enable smuggling tricks)."""
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", CRLF)
 
 
 @dataclass
@@ -26,9 +31,10 @@ class RawMessage:
         lines = _lines(raw)
         fields: list[tuple[str, bytes]] = []
         index = 0
-        for index, line in enumerate(lines):
-            if line == b"":
+        for index, raw_line in enumerate(lines):
+            if raw_line.rstrip(b"\r") == b"":
                 break
+            line = raw_line.rstrip(b"\r").replace(b"\r", b" ")  # a bare CR never starts a new field
             if line[:1] in (b" ", b"\t") and fields:
                 last_name, value = fields[-1]
                 fields[-1] = (last_name, value + CRLF + line)
@@ -41,7 +47,7 @@ class RawMessage:
             fields.append((name.strip().decode("ascii", "replace").lower(), line))
         else:
             index = len(lines)
-        body = CRLF.join(lines[index + 1 :])
+        body = _crlf(b"\n".join(lines[index + 1 :]))
         return cls(fields, body)
 
     def get(self, name: str) -> str | None:

@@ -82,3 +82,12 @@ def test_crafted_from_does_not_pass_as_the_member(app):
     moderate(post)
     assert post.status == PostStatus.HELD
     assert post.rule_hits == ["nonmember-moderation"]
+
+
+def test_a_bare_cr_in_a_header_never_starts_a_new_field():
+    from app.pipeline.rawmessage import RawMessage
+
+    msg = RawMessage.parse(b"From: a@example.org\r\nSubject: hi\rBcc: victim@example.com\r\n\r\nbody\rmore\n")
+    assert [n for n, _ in msg.fields] == ["from", "subject"]
+    assert msg.get("Subject") == "hi Bcc: victim@example.com"
+    assert msg.body == b"body\r\nmore\r\n"
