@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, make_msgid
@@ -64,7 +65,7 @@ def build_notice(mlist: MailingList, to: str, subject: str, body: str, *, auto: 
                  in_reply_to: str = "", reply_to: str = "") -> EmailMessage:
     """A plain-text notice from the list's -owner address, marked Auto-Submitted."""
     msg = EmailMessage(policy=SMTP)
-    msg["From"] = f"{mlist.name} <{mlist.role_address('owner')}>" if mlist.name.isascii() else mlist.role_address("owner")
+    msg["From"] = Address(display_name=" ".join(mlist.name.split()), addr_spec=mlist.role_address("owner"))
     msg["To"] = to
     msg["Subject"] = subject
     msg["Date"] = formatdate(localtime=False)

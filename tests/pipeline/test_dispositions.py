@@ -121,3 +121,13 @@ def test_held_posts_expire_after_hold_days(app):
     entry = db.session.scalar(select(AuditEntry))
     assert (entry.action, entry.object_id) == ("post.expired", old.id)
     assert expire_held(utcnow() + timedelta(days=14)) == 1
+
+
+def test_notice_from_carries_any_list_name_safely(app):
+    from app.notices import build_notice
+
+    for name in ("Team, Inc.", "Équipe «Zürich»"):
+        mlist = make_list(f"l{len(name)}@example.org", name)
+        notice = message_from_bytes(build_notice(mlist, "a@example.net", "S", "B").as_bytes(), policy=default)
+        assert [(a.display_name, a.addr_spec) for a in notice["From"].addresses] == [
+            (name, mlist.role_address("owner"))]
