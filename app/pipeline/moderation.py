@@ -42,13 +42,16 @@ def approve(post: Post, user_id: int | None = None, actor: str = "") -> bool:
     return enqueue_posts([post.id])
 
 
-def reject(post: Post, reason: str, user_id: int | None = None, actor: str = "") -> None:
-    """Reject a held post with a reason the sender is told (unless the sender is an automaton)."""
+def reject(post: Post, reason: str, user_id: int | None = None, actor: str = "") -> bool:
+    """Reject a held post with a reason the sender is told (unless the sender is an automaton).
+
+    Returns whether the sender was sent a notice.
+    """
     _decide(post, ModeratorDecision.REJECT, user_id, actor)
     post.status, post.decision = PostStatus.REJECTED, "reject"
     post.decision_reason = reason or "A moderator rejected the post."
     db.session.commit()
-    notify_sender(post)
+    return notify_sender(post)
 
 
 def discard(post: Post, user_id: int | None = None, actor: str = "") -> None:

@@ -9,7 +9,7 @@ import re
 from app.models import Delivery, MailingList, Post
 from app.pipeline import templates
 from app.pipeline.rawmessage import CRLF, header_line
-from app.tokens import TokenPurpose, public_url, sign
+from app.tokens import TokenPurpose, manage_url, public_url, sign
 
 URL = re.compile(r"https?://[^\s<>&\"']+")
 
@@ -17,11 +17,6 @@ URL = re.compile(r"https?://[^\s<>&\"']+")
 def unsubscribe_url(member_id: int) -> str:
     """The signed one-click unsubscribe link for a member."""
     return public_url("/unsubscribe/" + sign(TokenPurpose.UNSUBSCRIBE, member_id))
-
-
-def manage_url(member_id: int) -> str:
-    """The signed link to a member's own settings page."""
-    return public_url("/manage/" + sign(TokenPurpose.MANAGE, member_id))
 
 
 def personal_headers(mlist: MailingList, delivery: Delivery, url: str | None = None) -> bytes:
