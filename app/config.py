@@ -94,6 +94,16 @@ class Settings:
     SES_REGION: str = "us-east-1"
     SES_CONFIGURATION_SET: str = ""
     SES_ENDPOINT_URL: str = ""
+    SES_MAX_SEND_RATE: int = 0  # copies per second over all workers; 0 = no limit
+    SES_SNS_TOPIC_ARNS: str = ""  # comma-separated topics /webhooks/ses accepts
+    SES_VERIFIED_DOMAINS: str = ""  # comma-separated author domains SES may send From (besides list domains)
+    DKIM_DOMAIN: str = ""
+    DKIM_SELECTOR: str = ""
+    DKIM_PRIVATE_KEY_FILE: str = ""
+    SMTP_RETRY_DAYS: int = 5
+    DELIVERY_LEASE_SECONDS: int = 600
+    BOUNCE_THRESHOLD: int = 5
+    BOUNCE_RESET_DAYS: int = 7
     SMTPD_HOST: str = "127.0.0.1"
     SMTPD_PORT: int = 8025
     WEB_HOST: str = "127.0.0.1"
@@ -120,6 +130,11 @@ PARSERS: dict[str, Callable[[str, str], object]] = {
     "SMTP_SECURITY": _choice(SECURITY_CHOICES),
     "SMTP_TIMEOUT": _positive_int,
     "SES_ENDPOINT_URL": _url(("http", "https")),
+    "SES_MAX_SEND_RATE": _non_negative_int,
+    "SMTP_RETRY_DAYS": _positive_int,
+    "DELIVERY_LEASE_SECONDS": _positive_int,
+    "BOUNCE_THRESHOLD": _positive_int,
+    "BOUNCE_RESET_DAYS": _positive_int,
     "SMTPD_PORT": _port,
     "WEB_PORT": _port,
     "MAX_MESSAGE_SIZE": _positive_int,

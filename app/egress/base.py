@@ -15,6 +15,7 @@ class Outgoing:
     mail_from: str
     rcpt: str
     data: bytes
+    tags: tuple[tuple[str, str], ...] = ()  # provider tags (SES EmailTags): list, post, delivery
 
 
 @dataclass(frozen=True)

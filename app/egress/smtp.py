@@ -11,11 +11,12 @@ from app.config import Settings
 from app.egress.base import Outgoing, SendResult
 
 log = logging.getLogger(__name__)
-TEMPORARY_ERRORS = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError, TimeoutError, OSError)
+# The connection is gone or never came: what was not accepted yet is tried again later.
+CONNECTION_ERRORS = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError, TimeoutError, OSError)
 
 
 class SMTPSender:
-    """Sends each copy as its own transaction on a shared connection."""
+    """Sends each copy as its own transaction (MAIL, RCPT, DATA) on a shared connection."""
 
     name = "smtp"
 
@@ -48,8 +49,8 @@ class SMTPSender:
         for index, copy in enumerate(batch):
             try:
                 results.append(self._send_one(copy))
-            except TEMPORARY_ERRORS as exc:
-                # The connection is gone: this copy and the rest of the batch were not accepted.
+            except CONNECTION_ERRORS as exc:
+                # This copy and the rest of the batch were not accepted: all of them are tried again later.
                 self._drop()
                 reason = f"connection to {self.settings.SMTP_HOST}:{self.settings.SMTP_PORT} failed: {exc}"
                 results.extend(SendResult(c.delivery_id, ok=False, error=reason) for c in batch[index:])
@@ -58,15 +59,27 @@ class SMTPSender:
 
     def _send_one(self, copy: Outgoing) -> SendResult:
         conn = self._connection()
+        needs_utf8 = not (copy.rcpt.isascii() and copy.mail_from.isascii())
+        options = ["SMTPUTF8"] if needs_utf8 and conn.has_extn("smtputf8") else []
+        code, text = conn.mail(copy.mail_from, options)
+        if code != 250:
+            return self._refused(conn, copy, code, text)
+        code, text = conn.rcpt(copy.rcpt)
+        if code not in (250, 251):
+            return self._refused(conn, copy, code, text)
         try:
-            conn.sendmail(copy.mail_from, [copy.rcpt], copy.data)
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, text = exc.recipients[copy.rcpt]
-            return _failure(copy, code, text)
-        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
-            self._reset(conn)
-            return _failure(copy, exc.smtp_code, exc.smtp_error)
-        return SendResult(copy.delivery_id, ok=True, provider_id=f"smtp-{copy.delivery_id}")
+            code, text = conn.data(copy.data)
+        except smtplib.SMTPDataError as exc:  # DATA itself was refused (no 354)
+            code, text = exc.smtp_code, exc.smtp_error
+        if code != 250:
+            return self._refused(conn, copy, code, text)
+        return SendResult(copy.delivery_id, ok=True, provider_id=_queue_id(text, copy.delivery_id))
+
+    def _refused(self, conn: smtplib.SMTP, copy: Outgoing, code: int, text: bytes) -> SendResult:
+        if code == 421 or code == -1:  # the server is closing the connection
+            raise smtplib.SMTPServerDisconnected(f"{code} {text.decode('utf-8', 'replace')}")
+        self._reset(conn)
+        return failure(copy, code, text)
 
     def _reset(self, conn: smtplib.SMTP) -> None:
         try:
@@ -90,6 +103,13 @@ class SMTPSender:
             self._drop()
 
 
-def _failure(copy: Outgoing, code: int, text: bytes | str) -> SendResult:
+def _queue_id(reply: bytes, delivery_id: int) -> str:
+    """The server's words after 250 (often "queued as ID"), trimmed; our own id when it says nothing."""
+    text = " ".join(reply.decode("utf-8", "replace").split())[:200]
+    return text or f"smtp-{delivery_id}"
+
+
+def failure(copy: Outgoing, code: int, text: bytes | str) -> SendResult:
+    """A refused copy: 5xx is permanent, anything else is tried again."""
     message = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
     return SendResult(copy.delivery_id, ok=False, error=f"{code} {message}", permanent=500 <= code < 600)

@@ -45,6 +45,7 @@ class Member(db.Model):
     moderation_action: Mapped[str] = mapped_column(String(16), nullable=False, default=ModerationAction.DEFER)
     delivery_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     bounce_score: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    last_bounce_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
