@@ -31,12 +31,16 @@ class SMTPSender:
             conn: smtplib.SMTP = smtplib.SMTP_SSL(s.SMTP_HOST, s.SMTP_PORT, timeout=s.SMTP_TIMEOUT, context=context)
         else:
             conn = smtplib.SMTP(s.SMTP_HOST, s.SMTP_PORT, timeout=s.SMTP_TIMEOUT)
-        conn.ehlo()
-        if s.SMTP_SECURITY == "starttls":
-            conn.starttls(context=context)
+        try:
             conn.ehlo()
-        if s.SMTP_USERNAME:
-            conn.login(s.SMTP_USERNAME, s.SMTP_PASSWORD)
+            if s.SMTP_SECURITY == "starttls":
+                conn.starttls(context=context)
+                conn.ehlo()
+            if s.SMTP_USERNAME:
+                conn.login(s.SMTP_USERNAME, s.SMTP_PASSWORD)
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     def _connection(self) -> smtplib.SMTP:

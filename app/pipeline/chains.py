@@ -10,4 +10,5 @@ PREPARE: tuple[str, ...] = (
     "cleanse-headers",
     "message-id",
     "list-headers",
+    "ses-from",
 )

@@ -55,8 +55,15 @@ def list_headers(mlist: MailingList, msg: RawMessage) -> None:
     msg.append(LOOP_MARKER, mlist.list_id)
 
 
+def _ses_from(mlist: MailingList, msg: RawMessage) -> None:
+    from app.pipeline.ses_from import ses_from
+
+    ses_from(mlist, msg)
+
+
 HANDLERS: dict[str, Handler] = {
     "cleanse-headers": cleanse_headers,
     "message-id": message_id,
     "list-headers": list_headers,
+    "ses-from": _ses_from,
 }
