@@ -28,7 +28,7 @@ def ensure_configuration_set(name: str) -> bool:
     try:
         ses_client(current_app.config["MAILFLOW"]).create_configuration_set(ConfigurationSetName=name)
     except ClientError as exc:
-        if _code(exc) in ("AlreadyExistsException", "ConfigurationSetAlreadyExists"):
+        if _code(exc) in ("AlreadyExistsException", "ConfigurationSetAlreadyExistsException"):
             return False
         raise
     return True
@@ -42,21 +42,23 @@ def ensure_topic() -> str:
     return arn
 
 
-def ensure_event_destination(config_set: str, topic_arn: str) -> bool:
-    """Publish the set's bounce/complaint/delivery events to the topic; True when created."""
+def ensure_event_destination(config_set: str, topic_arn: str) -> str:
+    """Publish the set's bounce/complaint/delivery events to the topic; says created, updated or exists."""
     ses = ses_client(current_app.config["MAILFLOW"], "ses")  # the v1 API manages the same configuration sets
     destination = {
         "Name": DESTINATION_NAME, "Enabled": True, "MatchingEventTypes": list(EVENT_TYPES),
         "SNSDestination": {"TopicARN": topic_arn},
     }
-    try:
+    described = ses.describe_configuration_set(ConfigurationSetName=config_set,
+                                               ConfigurationSetAttributeNames=["eventDestinations"])
+    current = [d for d in described.get("EventDestinations") or [] if d and d.get("Name") == DESTINATION_NAME]
+    if not current:
         ses.create_configuration_set_event_destination(ConfigurationSetName=config_set, EventDestination=destination)
-    except ClientError as exc:
-        if _code(exc) != "EventDestinationAlreadyExists":
-            raise
-        ses.update_configuration_set_event_destination(ConfigurationSetName=config_set, EventDestination=destination)
-        return False
-    return True
+        return "created"
+    if current[0].get("SNSDestination", {}).get("TopicARN") == topic_arn and current[0].get("Enabled"):
+        return "exists"
+    ses.update_configuration_set_event_destination(ConfigurationSetName=config_set, EventDestination=destination)
+    return "updated"
 
 
 def ensure_subscription(topic_arn: str, endpoint: str) -> str:
@@ -84,8 +86,7 @@ def setup() -> None:
         click.echo(f"configuration set {settings.SES_CONFIGURATION_SET}: {'created' if created else 'exists'}")
         topic = ensure_topic()
         click.echo(f"SNS topic: {topic}")
-        created = ensure_event_destination(settings.SES_CONFIGURATION_SET, topic)
-        click.echo(f"event destination {DESTINATION_NAME}: {'created' if created else 'updated'}")
+        click.echo(f"event destination {DESTINATION_NAME}: {ensure_event_destination(settings.SES_CONFIGURATION_SET, topic)}")
         click.echo(f"subscription of {endpoint}: {ensure_subscription(topic, endpoint)}")
     except (ClientError, BotoCoreError) as exc:
         raise click.ClickException(f"AWS refused: {exc}") from None
