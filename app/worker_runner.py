@@ -24,11 +24,15 @@ class MailFlowWorker(SimpleWorker):
 
 def reconcile_safely(app: Flask) -> None:
     """One reconciliation pass that never takes the worker down."""
+    from rq.exceptions import StopRequested
+
     from app.reconcile import reconcile_all
 
     try:
         with app.app_context():
             reconcile_all()
+    except StopRequested:
+        raise  # SIGTERM arrived mid-pass: let RQ shut the worker down
     except Exception:
         log.exception("reconciliation failed; the next maintenance pass tries again")
 

@@ -6,7 +6,8 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -88,18 +89,31 @@ def deliver_batch(post_id: int, delivery_ids: Sequence[int]) -> None:
     finish_if_done(post_id)
 
 
+@contextmanager
+def _keep_loaded() -> Iterator[None]:
+    """Commits per chunk must not expire (and reload, row by row) the batch and the post."""
+    session = db.session()
+    before = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = before
+
+
 def _send_all(post: Post, copies: list[Delivery], owner: str) -> None:
     from app.queues import redis_connection
 
     sender = make_sender(current_app.config["MAILFLOW"], redis_connection())
     retries: list[Delivery] = []
-    try:
-        for start in range(0, len(copies), COMMIT_EVERY):
-            chunk = still_held(copies[start : start + COMMIT_EVERY], owner)
-            if chunk:
-                retries += record(_send(sender, post, chunk), {c.id: c for c in chunk})
-    finally:
-        sender.close()
+    with _keep_loaded():
+        try:
+            for start in range(0, len(copies), COMMIT_EVERY):
+                chunk = still_held(copies[start : start + COMMIT_EVERY], owner)
+                if chunk:
+                    retries += record(_send(sender, post, chunk), {c.id: c for c in chunk})
+        finally:
+            sender.close()
     retry_later(post.id, retries)
 
 
