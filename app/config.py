@@ -167,7 +167,18 @@ def load_settings(raw: Mapping[str, object]) -> Settings:
                 continue
             value = PARSERS.get(name, _text)(name, value)
         values[name] = value
-    return Settings(**values)
+    settings = Settings(**values)
+    _check_dkim(settings)
+    return settings
+
+
+def _check_dkim(settings: Settings) -> None:
+    """DKIM signing needs all three settings or none."""
+    parts = {"DKIM_DOMAIN": settings.DKIM_DOMAIN, "DKIM_SELECTOR": settings.DKIM_SELECTOR,
+             "DKIM_PRIVATE_KEY_FILE": settings.DKIM_PRIVATE_KEY_FILE}
+    missing = [name for name, value in parts.items() if not value]
+    if missing and len(missing) < len(parts):
+        raise ConfigError(f"{PREFIX}{missing[0]} must be set too (DKIM signing needs domain, selector and key file)")
 
 
 def instance_path(settings: Settings) -> Path:

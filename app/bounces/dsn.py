@@ -6,6 +6,7 @@ import email
 import email.policy
 import logging
 from email.message import Message
+from email.utils import getaddresses
 
 from flufl.bounce import all_failures
 from sqlalchemy import select
@@ -22,9 +23,12 @@ MAX_RAW_KEPT = 256 * 1024
 MAX_DIAGNOSTIC = 2000
 
 
-def verp_delivery(post: Post) -> Delivery | None:
-    """The delivery named by a valid +TOKEN in one of the post's envelope recipients."""
-    for rcpt in post.rcpt_tos or []:
+def verp_delivery(post: Post, msg: Message) -> Delivery | None:
+    """The delivery named by a valid +TOKEN in an envelope recipient (or, from IMAP, a To/Delivered-To field)."""
+    headers = [str(v) for name in ("Delivered-To", "X-Original-To", "To") for v in msg.get_all(name) or []]
+    # A misread address cannot forge a delivery: the token inside must carry our HMAC.
+    addresses = [a for _, a in getaddresses(headers) if a]
+    for rcpt in [*(post.rcpt_tos or []), *addresses]:
         for reading in candidates(rcpt):
             if reading.role == AddressRole.BOUNCES and reading.token:
                 delivery_id = delivery_from_token(reading.token)
@@ -85,7 +89,7 @@ def process_bounce_post(post: Post) -> None:
     if db.session.scalar(select(Bounce.id).where(Bounce.notification_id == notification_id).limit(1)):
         return _close(post, "bounce already recorded")
     msg = email.message_from_bytes(post.raw, policy=email.policy.compat32)
-    delivery = verp_delivery(post)
+    delivery = verp_delivery(post, msg)
     reports = reports_for(msg, delivery)
     disabled: list[Member] = []
     for report in reports:

@@ -126,7 +126,14 @@ def outgoing(post: Post, mlist: MailingList, c: Delivery) -> Outgoing:
 
 def _send(sender: Sender, post: Post, copies: list[Delivery]) -> list[SendResult]:
     mlist: MailingList = post.mailing_list
-    return sender.send([outgoing(post, mlist, c) for c in copies])
+    batch: list[Outgoing] = []
+    unbuildable: list[SendResult] = []
+    for c in copies:
+        try:
+            batch.append(outgoing(post, mlist, c))
+        except ValueError as exc:  # e.g. a header line that cannot be folded to 998 octets
+            unbuildable.append(SendResult(c.id, ok=False, error=f"copy not built: {exc}", permanent=True, bounce=False))
+    return (sender.send(batch) if batch else []) + unbuildable
 
 
 def record(results: Sequence[SendResult], copies: dict[int, Delivery]) -> list[Delivery]:
@@ -141,6 +148,8 @@ def record(results: Sequence[SendResult], copies: dict[int, Delivery]) -> list[D
         if result.ok:
             copy.status, copy.provider_message_id, copy.sent_at = DeliveryStatus.SENT, result.provider_id, now
             copy.next_attempt_at = None
+        elif result.permanent and not result.bounce:
+            copy.status, copy.last_error = DeliveryStatus.FAILED, result.error[:2000]
         elif result.permanent or now - copy.created_at > window:
             reason = result.error if result.permanent else f"retry window ended; last error: {result.error}"
             disabled += _bounced(copy, reason, DeliveryStatus.BOUNCED if result.permanent else DeliveryStatus.FAILED)

@@ -130,3 +130,16 @@ def test_skip_locked_on_postgresql(smtp_app, db_dialect):
         locking.rollback()
         other.close()
     assert claimed == ids[2:]
+
+
+def test_a_copy_that_cannot_be_built_fails_without_counting_as_a_bounce(smtp_app, sink):
+    _, handler = sink
+    post_id, ids = _prepared_post()
+    post = db.session.get(Post, post_id)
+    post.prepared = b"X-Long: " + b"x" * 2000 + b"\r\n" + post.prepared  # one unfoldable 2,000-octet word
+    db.session.commit()
+    deliver_batch(post_id, ids)
+    rows = _by_rcpt()
+    assert {r.status for r in rows.values()} == {DeliveryStatus.FAILED}
+    assert all(r.last_error.startswith("copy not built") for r in rows.values())
+    assert db.session.scalars(select(Bounce)).all() == [] and handler.messages == []

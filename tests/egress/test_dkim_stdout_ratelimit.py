@@ -84,3 +84,13 @@ def test_rate_limit_zero_means_unlimited():
     limiter = SharedRateLimiter(None, "ses", 0, clock=clock.time, sleep=clock.sleep)
     assert {limiter.acquire() for _ in range(50)} == {1_000_000}
     assert clock.slept == 0
+
+
+def test_dkim_needs_all_three_settings():
+    import pytest
+
+    from app.config import ConfigError
+
+    with pytest.raises(ConfigError, match="MAILFLOW_DKIM_SELECTOR"):
+        load_settings({"DKIM_DOMAIN": "example.org", "DKIM_PRIVATE_KEY_FILE": "/x.pem"})
+    assert load_settings({}).DKIM_DOMAIN == ""
