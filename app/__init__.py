@@ -50,7 +50,7 @@ def _engine_options(settings: Settings) -> dict:
 
 
 def _init_extensions(app: Flask) -> None:
-    from app import models  # noqa: F401  (tables must be known before migrations run)
+    from app import models
     from app.extensions import csrf, db, login_manager, migrate
     from app.models.sqlite import enable_sqlite_pragmas
 
@@ -75,7 +75,6 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from app.panel import register_panel
     from app.public import public
-
     from app.webhooks import webhooks
 
     app.register_blueprint(public)

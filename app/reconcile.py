@@ -23,10 +23,14 @@ def enqueue_unqueued_posts(limit: int = 1000) -> int:
     """Enqueue received posts that never reached a queue (Redis was down at ingress)."""
     from app.queues import enqueue_posts
 
-    ids = list(db.session.scalars(
-        select(Post.id).where(Post.status == PostStatus.RECEIVED, Post.queued_at.is_(None))
-        .order_by(Post.id).limit(limit)
-    ))
+    ids = list(
+        db.session.scalars(
+            select(Post.id)
+            .where(Post.status == PostStatus.RECEIVED, Post.queued_at.is_(None))
+            .order_by(Post.id)
+            .limit(limit)
+        )
+    )
     if ids and enqueue_posts(ids):
         log.info("reconciler enqueued %d stored posts", len(ids))
         return len(ids)
@@ -45,8 +49,11 @@ def release_expired_leases() -> int:
         return 0
     released = db.session.scalars(
         update(Delivery)
-        .where(Delivery.id.in_([row.id for row in expired]), Delivery.status == DeliveryStatus.SENDING,
-               Delivery.lease_until < now)
+        .where(
+            Delivery.id.in_([row.id for row in expired]),
+            Delivery.status == DeliveryStatus.SENDING,
+            Delivery.lease_until < now,
+        )
         .values(status=DeliveryStatus.PENDING, lease_until=None, next_attempt_at=None)
         .returning(Delivery.id)
         .execution_options(synchronize_session=False)
@@ -70,7 +77,7 @@ def _queue_is_empty(name: str) -> bool:
 
 
 def enqueue_orphaned_deliveries() -> int:
-    """Pending copies overdue while the delivery queue is empty lost their job (Redis flushed): enqueue them."""
+    """Pending copies overdue while the delivery queue is empty lost their job: enqueue them."""
     from app.queues import QueueName
 
     if not _queue_is_empty(QueueName.DELIVERIES):
@@ -78,10 +85,15 @@ def enqueue_orphaned_deliveries() -> int:
     cutoff = utcnow() - timedelta(seconds=current_app.config["MAILFLOW"].RECONCILE_SECONDS)
     rows = db.session.execute(
         select(Delivery.post_id, Delivery.id)
-        .where(Delivery.status == DeliveryStatus.PENDING,
-               or_(Delivery.next_attempt_at < cutoff,
-                   Delivery.next_attempt_at.is_(None) & (Delivery.created_at < cutoff)))
-        .order_by(Delivery.id).limit(SWEEP_LIMIT)
+        .where(
+            Delivery.status == DeliveryStatus.PENDING,
+            or_(
+                Delivery.next_attempt_at < cutoff,
+                Delivery.next_attempt_at.is_(None) & (Delivery.created_at < cutoff),
+            ),
+        )
+        .order_by(Delivery.id)
+        .limit(SWEEP_LIMIT)
     ).all()
     _enqueue_deliveries((row.post_id, row.id) for row in rows)
     return len(rows)
@@ -95,13 +107,21 @@ def enqueue_orphaned_posts() -> int:
         return 0
     cutoff = utcnow() - timedelta(seconds=current_app.config["MAILFLOW"].RECONCILE_SECONDS)
     no_copies = ~exists().where(Delivery.post_id == Post.id)
-    ids = list(db.session.scalars(
-        select(Post.id).where(
-            or_(Post.status == PostStatus.RECEIVED, Post.status == PostStatus.ACCEPTED,
-                (Post.status == PostStatus.DISTRIBUTING) & no_copies),
-            Post.queued_at < cutoff,
-        ).order_by(Post.id).limit(1000)
-    ))
+    ids = list(
+        db.session.scalars(
+            select(Post.id)
+            .where(
+                or_(
+                    Post.status == PostStatus.RECEIVED,
+                    Post.status == PostStatus.ACCEPTED,
+                    (Post.status == PostStatus.DISTRIBUTING) & no_copies,
+                ),
+                Post.queued_at < cutoff,
+            )
+            .order_by(Post.id)
+            .limit(1000)
+        )
+    )
     if ids:
         enqueue_posts(ids)
     return len(ids)

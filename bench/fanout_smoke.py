@@ -33,8 +33,9 @@ def start_smtp_sink(port: int) -> subprocess.Popen:
     """Postfix's smtp-sink on loopback: accepts and discards everything."""
     binary = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
     user = ["-u", "postfix"] if os.geteuid() == 0 else []
-    sink = subprocess.Popen([binary, *user, f"127.0.0.1:{port}", "1000"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    sink = subprocess.Popen(
+        [binary, *user, f"127.0.0.1:{port}", "1000"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     time.sleep(0.3)
     return sink
 
@@ -64,14 +65,23 @@ def prepare(settings: dict, members: int) -> int:
     app = create_app(settings)
     with app.app_context():
         upgrade()
-        mlist = MailingList(local_part="big", domain="example.org", display_name="Big", nonmember_action="accept")
+        mlist = MailingList(
+            local_part="big", domain="example.org", display_name="Big", nonmember_action="accept"
+        )
         db.session.add(mlist)
         db.session.commit()
         add_members(mlist, (f"member{i:05d}@example.net" for i in range(members)))
-        raw = (b"From: Alice <alice@example.org>\r\nTo: big@example.org\r\nSubject: Smoke\r\n"
-               b"Message-ID: <smoke@example.org>\r\n\r\n" + b"A line of the post body.\r\n" * 40)
-        post = Post(list_id=mlist.id, raw=raw, sha256="smoke", mail_from="alice@example.org",
-                    sender="alice@example.org")
+        raw = (
+            b"From: Alice <alice@example.org>\r\nTo: big@example.org\r\nSubject: Smoke\r\n"
+            b"Message-ID: <smoke@example.org>\r\n\r\n" + b"A line of the post body.\r\n" * 40
+        )
+        post = Post(
+            list_id=mlist.id,
+            raw=raw,
+            sha256="smoke",
+            mail_from="alice@example.org",
+            sender="alice@example.org",
+        )
         db.session.add(post)
         db.session.commit()
         process(post.id)
@@ -99,20 +109,34 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="mailflow-bench-"))
     port = free_port()
     settings = {
-        "DATABASE_URL": args.database or f"sqlite:///{folder / 'bench.db'}", "REDIS_URL": args.redis,
-        "INSTANCE_PATH": str(folder), "SECRET_KEY": "bench", "EGRESS": "smtp", "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(port), "PUBLIC_URL": "https://lists.example.org",
+        "DATABASE_URL": args.database or f"sqlite:///{folder / 'bench.db'}",
+        "REDIS_URL": args.redis,
+        "INSTANCE_PATH": str(folder),
+        "SECRET_KEY": "bench",
+        "EGRESS": "smtp",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(port),
+        "PUBLIC_URL": "https://lists.example.org",
     }
     sink = start_smtp_sink(port)
     workers: list[subprocess.Popen] = []
     try:
         prepare(settings, args.members)
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith("MAILFLOW_")},
-               **{f"MAILFLOW_{k}": v for k, v in settings.items()}}
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("MAILFLOW_")},
+            **{f"MAILFLOW_{k}": v for k, v in settings.items()},
+        }
         started = time.monotonic()
-        workers = [subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], cwd=ROOT, env=env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                   for _ in range(args.workers)]
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "app.cli", "worker"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(args.workers)
+        ]
         peak = 0
         while (sent := sent_count(settings)) < args.members:
             peak = max([peak, *(rss_kib(w.pid) for w in workers)])
@@ -120,8 +144,10 @@ def main() -> None:
                 raise SystemExit("a worker exited early")
             time.sleep(0.2)
         elapsed = time.monotonic() - started
-        print(f"{args.members} copies, {args.workers} worker(s), {settings['DATABASE_URL'].split(':')[0]}: "
-              f"{elapsed:.1f} s, {sent / elapsed:.0f} copies/s, worker RSS peak {peak / 1024:.0f} MiB")
+        print(
+            f"{args.members} copies, {args.workers} worker(s), {settings['DATABASE_URL'].split(':')[0]}: "
+            f"{elapsed:.1f} s, {sent / elapsed:.0f} copies/s, worker RSS peak {peak / 1024:.0f} MiB"
+        )
     finally:
         for w in workers:
             w.terminate()

@@ -24,7 +24,7 @@ MAX_DIAGNOSTIC = 2000
 
 
 def verp_delivery(post: Post, msg: Message) -> Delivery | None:
-    """The delivery named by a valid +TOKEN in an envelope recipient (or, from IMAP, a To/Delivered-To field)."""
+    """The delivery named by a valid +TOKEN in an envelope recipient (or a To/Delivered-To field)."""
     headers = [str(v) for name in ("Delivered-To", "X-Original-To", "To") for v in msg.get_all(name) or []]
     # A misread address cannot forge a delivery: the token inside must carry our HMAC.
     addresses = [a for _, a in getaddresses(headers) if a]
@@ -45,8 +45,10 @@ def failed_addresses(msg: Message) -> tuple[list[str], list[str]]:
     except Exception:  # a detector choking on odd MIME must not lose the bounce
         log.exception("flufl.bounce could not read a bounce")
         return [], []
+
     def decode(found) -> list[str]:
         return sorted({a.decode("ascii", "replace").strip().lower() for a in found if a and b"@" in a})
+
     return decode(permanent), decode(temporary)
 
 
@@ -79,8 +81,9 @@ def reports_for(msg: Message, delivery: Delivery | None) -> list[BounceReport]:
             why = f"unrecognised bounce format\n{why}"
         address = delivery.recipient if delivery.recipient in found or not found else found[0]
         return [BounceReport(address, kind, why)]
-    return ([BounceReport(a, BounceKind.HARD, why) for a in permanent]
-            + [BounceReport(a, BounceKind.SOFT, why) for a in temporary if a not in permanent])
+    return [BounceReport(a, BounceKind.HARD, why) for a in permanent] + [
+        BounceReport(a, BounceKind.SOFT, why) for a in temporary if a not in permanent
+    ]
 
 
 def process_bounce_post(post: Post) -> None:
@@ -94,8 +97,9 @@ def process_bounce_post(post: Post) -> None:
     disabled: list[Member] = []
     for report in reports:
         member = _member(post, delivery, report)
-        _, now_disabled = record_bounce(post.list_id, member, delivery, report, post.raw[:MAX_RAW_KEPT],
-                                        notification_id)
+        _, now_disabled = record_bounce(
+            post.list_id, member, delivery, report, post.raw[:MAX_RAW_KEPT], notification_id
+        )
         if now_disabled and member is not None:
             disabled.append(member)
     summary = ", ".join(f"{r.kind} {r.address}" for r in reports) or "no failed recipient found"

@@ -11,7 +11,18 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import Bounce, BounceKind, Delivery, DeliveryStatus, ListRole, MailingList, Member, MemberStatus, Role, User
+from app.models import (
+    Bounce,
+    BounceKind,
+    Delivery,
+    DeliveryStatus,
+    ListRole,
+    MailingList,
+    Member,
+    MemberStatus,
+    Role,
+    User,
+)
 from app.models.timestamps import utcnow
 
 log = logging.getLogger(__name__)
@@ -36,14 +47,26 @@ def is_dmarc_rejection(diagnostic: str) -> bool:
     return bool(DMARC_REJECTION.search(diagnostic))
 
 
-def record_bounce(list_id: int | None, member: Member | None, delivery: Delivery | None, report: BounceReport,
-                  raw: bytes | None = None, notification_id: str = "") -> tuple[Bounce, bool]:
+def record_bounce(
+    list_id: int | None,
+    member: Member | None,
+    delivery: Delivery | None,
+    report: BounceReport,
+    raw: bytes | None = None,
+    notification_id: str = "",
+) -> tuple[Bounce, bool]:
     """Add a bounce row (caller commits), mark the delivery and score the member; True if now disabled."""
     counted = report.kind != BounceKind.COMPLAINT and not is_dmarc_rejection(report.diagnostic)
     bounce = Bounce(
-        list_id=list_id, member_id=member.id if member else None, delivery_id=delivery.id if delivery else None,
-        address=report.address[:320], kind=report.kind, diagnostic=report.diagnostic[:4000], counted=counted,
-        raw=raw, notification_id=notification_id[:255],
+        list_id=list_id,
+        member_id=member.id if member else None,
+        delivery_id=delivery.id if delivery else None,
+        address=report.address[:320],
+        kind=report.kind,
+        diagnostic=report.diagnostic[:4000],
+        counted=counted,
+        raw=raw,
+        notification_id=notification_id[:255],
     )
     db.session.add(bounce)
     if delivery is not None and report.kind == BounceKind.HARD:
@@ -63,7 +86,9 @@ def score(member: Member, kind: BounceKind, counted: bool, now: datetime | None 
     if not counted:
         return False
     settings = current_app.config["MAILFLOW"]
-    if member.last_bounce_at is not None and now - member.last_bounce_at > timedelta(days=settings.BOUNCE_RESET_DAYS):
+    if member.last_bounce_at is not None and now - member.last_bounce_at > timedelta(
+        days=settings.BOUNCE_RESET_DAYS
+    ):
         member.bounce_score = 0.0
     member.bounce_score = (member.bounce_score or 0.0) + POINTS[kind]
     member.last_bounce_at = now
@@ -86,10 +111,14 @@ def reset_quiet_scores(now: datetime | None = None) -> int:
 
 def owner_addresses(mlist: MailingList) -> list[str]:
     """The e-mail addresses of the list's owners (panel users with the owner role)."""
-    return list(db.session.scalars(
-        select(User.email).join(ListRole, ListRole.user_id == User.id)
-        .where(ListRole.list_id == mlist.id, ListRole.role == Role.OWNER).order_by(User.email)
-    ))
+    return list(
+        db.session.scalars(
+            select(User.email)
+            .join(ListRole, ListRole.user_id == User.id)
+            .where(ListRole.list_id == mlist.id, ListRole.role == Role.OWNER)
+            .order_by(User.email)
+        )
+    )
 
 
 def tell_owners_disabled(member: Member) -> int:
@@ -97,13 +126,16 @@ def tell_owners_disabled(member: Member) -> int:
     from app.notices import build_notice, send_notice
 
     mlist = member.mailing_list
-    body = (f"{member.email} reached a bounce score of {member.bounce_score:g} "
-            f"(threshold {current_app.config['MAILFLOW'].BOUNCE_THRESHOLD}) and no longer receives posts "
-            f"from {mlist.address}.\nRe-enable the member in the panel once the address works again.\n")
+    body = (
+        f"{member.email} reached a bounce score of {member.bounce_score:g} "
+        f"(threshold {current_app.config['MAILFLOW'].BOUNCE_THRESHOLD}) and no longer receives posts "
+        f"from {mlist.address}.\nRe-enable the member in the panel once the address works again.\n"
+    )
     sent = 0
     for owner in owner_addresses(mlist):
-        notice = build_notice(mlist, owner, f"{mlist.name}: {member.email} disabled for bounces", body,
-                              auto="auto-generated")
+        notice = build_notice(
+            mlist, owner, f"{mlist.name}: {member.email} disabled for bounces", body, auto="auto-generated"
+        )
         sent += send_notice(mlist, notice)
     if not sent:
         log.warning("list %s has no owner to tell that %s was disabled", mlist.address, member.email)

@@ -30,7 +30,7 @@ def event_of(message: str) -> dict[str, Any]:
 
 
 def event_type(event: dict[str, Any]) -> str:
-    """Bounce, Complaint, Delivery, ...: identity notifications say notificationType, event publishing eventType."""
+    """Bounce, Complaint, Delivery...: notificationType (identity) or eventType (event publishing)."""
     return str(event.get("notificationType") or event.get("eventType") or "")
 
 
@@ -41,16 +41,23 @@ def reports(event: dict[str, Any]) -> list[BounceReport]:
         bounce = event.get("bounce") or {}
         severity = BOUNCE_KINDS.get(str(bounce.get("bounceType")), BounceKind.SOFT)
         return [
-            BounceReport(str(r.get("emailAddress", "")).lower(), severity,
-                         " ".join(str(r.get(k, "")) for k in ("status", "diagnosticCode")).strip()
-                         or str(bounce.get("bounceSubType", "")))
-            for r in bounce.get("bouncedRecipients") or [] if isinstance(r, dict)
+            BounceReport(
+                str(r.get("emailAddress", "")).lower(),
+                severity,
+                " ".join(str(r.get(k, "")) for k in ("status", "diagnosticCode")).strip()
+                or str(bounce.get("bounceSubType", "")),
+            )
+            for r in bounce.get("bouncedRecipients") or []
+            if isinstance(r, dict)
         ]
     if kind == "Complaint":
         complaint = event.get("complaint") or {}
         why = f"complaint: {complaint.get('complaintFeedbackType', 'unspecified')}"
-        return [BounceReport(str(r.get("emailAddress", "")).lower(), BounceKind.COMPLAINT, why)
-                for r in complaint.get("complainedRecipients") or [] if isinstance(r, dict)]
+        return [
+            BounceReport(str(r.get("emailAddress", "")).lower(), BounceKind.COMPLAINT, why)
+            for r in complaint.get("complainedRecipients") or []
+            if isinstance(r, dict)
+        ]
     return []
 
 
@@ -71,7 +78,9 @@ def apply_event(notification_id: str, message: str) -> int:
         copy = delivery if delivery is not None and delivery.recipient == report.address else None
         member = db.session.get(Member, copy.member_id) if copy is not None else None
         list_id = member.list_id if member is not None else None
-        _, now_disabled = record_bounce(list_id, member, copy, report, message.encode()[:65536], notification_id)
+        _, now_disabled = record_bounce(
+            list_id, member, copy, report, message.encode()[:65536], notification_id
+        )
         if now_disabled and member is not None:
             disabled.append(member)
     db.session.commit()

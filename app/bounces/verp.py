@@ -9,7 +9,7 @@ import re
 from flask import current_app
 
 MAC_CHARS = 10  # 40 bits of HMAC-SHA256: forging one token takes ~10^12 guesses
-TOKEN = re.compile(r"^([0-9a-z]+)x([0-9a-f]{%d})$" % MAC_CHARS)
+TOKEN = re.compile(rf"^([0-9a-z]+)x([0-9a-f]{{{MAC_CHARS}}})$")
 DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 

@@ -46,18 +46,25 @@ def ensure_event_destination(config_set: str, topic_arn: str) -> str:
     """Publish the set's bounce/complaint/delivery events to the topic; says created, updated or exists."""
     ses = ses_client(current_app.config["MAILFLOW"], "ses")  # the v1 API manages the same configuration sets
     destination = {
-        "Name": DESTINATION_NAME, "Enabled": True, "MatchingEventTypes": list(EVENT_TYPES),
+        "Name": DESTINATION_NAME,
+        "Enabled": True,
+        "MatchingEventTypes": list(EVENT_TYPES),
         "SNSDestination": {"TopicARN": topic_arn},
     }
-    described = ses.describe_configuration_set(ConfigurationSetName=config_set,
-                                               ConfigurationSetAttributeNames=["eventDestinations"])
+    described = ses.describe_configuration_set(
+        ConfigurationSetName=config_set, ConfigurationSetAttributeNames=["eventDestinations"]
+    )
     current = [d for d in described.get("EventDestinations") or [] if d and d.get("Name") == DESTINATION_NAME]
     if not current:
-        ses.create_configuration_set_event_destination(ConfigurationSetName=config_set, EventDestination=destination)
+        ses.create_configuration_set_event_destination(
+            ConfigurationSetName=config_set, EventDestination=destination
+        )
         return "created"
     if current[0].get("SNSDestination", {}).get("TopicARN") == topic_arn and current[0].get("Enabled"):
         return "exists"
-    ses.update_configuration_set_event_destination(ConfigurationSetName=config_set, EventDestination=destination)
+    ses.update_configuration_set_event_destination(
+        ConfigurationSetName=config_set, EventDestination=destination
+    )
     return "updated"
 
 
@@ -69,8 +76,9 @@ def ensure_subscription(topic_arn: str, endpoint: str) -> str:
             if sub["Endpoint"] == endpoint:
                 return sub["SubscriptionArn"]
     protocol = endpoint.split(":", 1)[0]
-    return sns.subscribe(TopicArn=topic_arn, Protocol=protocol, Endpoint=endpoint,
-                         ReturnSubscriptionArn=True)["SubscriptionArn"]
+    return sns.subscribe(
+        TopicArn=topic_arn, Protocol=protocol, Endpoint=endpoint, ReturnSubscriptionArn=True
+    )["SubscriptionArn"]
 
 
 @aws.command("setup")
@@ -83,10 +91,15 @@ def setup() -> None:
     endpoint = settings.PUBLIC_URL + "/webhooks/ses"
     try:
         created = ensure_configuration_set(settings.SES_CONFIGURATION_SET)
-        click.echo(f"configuration set {settings.SES_CONFIGURATION_SET}: {'created' if created else 'exists'}")
+        click.echo(
+            f"configuration set {settings.SES_CONFIGURATION_SET}: {'created' if created else 'exists'}"
+        )
         topic = ensure_topic()
         click.echo(f"SNS topic: {topic}")
-        click.echo(f"event destination {DESTINATION_NAME}: {ensure_event_destination(settings.SES_CONFIGURATION_SET, topic)}")
+        click.echo(
+            f"event destination {DESTINATION_NAME}: "
+            f"{ensure_event_destination(settings.SES_CONFIGURATION_SET, topic)}"
+        )
         click.echo(f"subscription of {endpoint}: {ensure_subscription(topic, endpoint)}")
     except (ClientError, BotoCoreError) as exc:
         raise click.ClickException(f"AWS refused: {exc}") from None
@@ -102,10 +115,14 @@ def check(identities: tuple[str, ...]) -> None:
     ses = ses_client(current_app.config["MAILFLOW"], "ses")
     try:
         quota = ses.get_send_quota()
-        click.echo(f"sending quota: {quota['SentLast24Hours']:g} of {quota['Max24HourSend']:g} in the last 24 h, "
-                   f"at most {quota['MaxSendRate']:g}/s")
+        click.echo(
+            f"sending quota: {quota['SentLast24Hours']:g} of {quota['Max24HourSend']:g} in the last 24 h, "
+            f"at most {quota['MaxSendRate']:g}/s"
+        )
         if identities:
-            found = ses.get_identity_verification_attributes(Identities=list(identities))["VerificationAttributes"]
+            found = ses.get_identity_verification_attributes(Identities=list(identities))[
+                "VerificationAttributes"
+            ]
             for identity in identities:
                 status = found.get(identity, {}).get("VerificationStatus", "NotStarted")
                 click.echo(f"identity {identity}: {status}")

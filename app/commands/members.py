@@ -9,11 +9,10 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from app.extensions import db
-from app.models import Member
-
 from app.emailaddr import InvalidAddress, normalise_address
+from app.extensions import db
 from app.membership import add_members, find_list
+from app.models import Member
 
 
 @click.group()

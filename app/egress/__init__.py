@@ -5,7 +5,7 @@ from __future__ import annotations
 from redis import Redis
 
 from app.config import Settings
-from app.egress.base import Outgoing, SendResult, Sender
+from app.egress.base import Outgoing, Sender, SendResult
 
 
 def make_sender(settings: Settings, redis: Redis | None = None) -> Sender:
@@ -14,7 +14,9 @@ def make_sender(settings: Settings, redis: Redis | None = None) -> Sender:
     if settings.DKIM_DOMAIN:
         from app.egress.dkim import DKIMSigningSender, signing_key
 
-        sender = DKIMSigningSender(sender, settings.DKIM_DOMAIN, settings.DKIM_SELECTOR, signing_key(settings))
+        sender = DKIMSigningSender(
+            sender, settings.DKIM_DOMAIN, settings.DKIM_SELECTOR, signing_key(settings)
+        )
     return sender
 
 

@@ -9,12 +9,22 @@ from pathlib import Path
 import dkim
 
 from app.config import ConfigError, Settings
-from app.egress.base import Outgoing, SendResult, Sender
+from app.egress.base import Outgoing, Sender, SendResult
 
 # From, Subject and the List-* fields a receiver shows or acts on, plus the usual identity fields.
 SIGNED_HEADERS = (
-    b"From", b"Subject", b"List-Id", b"List-Unsubscribe", b"List-Unsubscribe-Post",
-    b"Date", b"Message-ID", b"To", b"Cc", b"Reply-To", b"MIME-Version", b"Content-Type",
+    b"From",
+    b"Subject",
+    b"List-Id",
+    b"List-Unsubscribe",
+    b"List-Unsubscribe-Post",
+    b"Date",
+    b"Message-ID",
+    b"To",
+    b"Cc",
+    b"Reply-To",
+    b"MIME-Version",
+    b"Content-Type",
 )
 
 
@@ -23,7 +33,9 @@ def signing_key(settings: Settings) -> bytes:
     try:
         return Path(settings.DKIM_PRIVATE_KEY_FILE).read_bytes()
     except OSError as exc:
-        raise ConfigError(f"MAILFLOW_DKIM_PRIVATE_KEY_FILE={settings.DKIM_PRIVATE_KEY_FILE!r}: {exc}") from None
+        raise ConfigError(
+            f"MAILFLOW_DKIM_PRIVATE_KEY_FILE={settings.DKIM_PRIVATE_KEY_FILE!r}: {exc}"
+        ) from None
 
 
 class DKIMSigningSender:
@@ -36,8 +48,13 @@ class DKIMSigningSender:
     def sign(self, data: bytes) -> bytes:
         """The copy with a DKIM-Signature field in front."""
         signature = dkim.sign(
-            data, self.selector, self.domain, self.key,
-            canonicalize=(b"relaxed", b"relaxed"), include_headers=list(SIGNED_HEADERS), linesep=b"\r\n",
+            data,
+            self.selector,
+            self.domain,
+            self.key,
+            canonicalize=(b"relaxed", b"relaxed"),
+            include_headers=list(SIGNED_HEADERS),
+            linesep=b"\r\n",
         )
         return signature + data
 

@@ -21,8 +21,14 @@ return n
 class SharedRateLimiter:
     """At most `rate` acquisitions per wall-clock second, counted in Redis across processes."""
 
-    def __init__(self, redis: Redis | None, name: str, rate: int,
-                 clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        redis: Redis | None,
+        name: str,
+        rate: int,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.redis, self.name, self.rate = redis, name, rate
         self.clock, self.sleep = clock, sleep
         self._script = redis.register_script(_TAKE) if redis is not None else None

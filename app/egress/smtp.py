@@ -12,7 +12,13 @@ from app.egress.base import Outgoing, SendResult
 
 log = logging.getLogger(__name__)
 # The connection is gone or never came: what was not accepted yet is tried again later.
-CONNECTION_ERRORS = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError, TimeoutError, OSError)
+CONNECTION_ERRORS = (
+    smtplib.SMTPServerDisconnected,
+    smtplib.SMTPConnectError,
+    ConnectionError,
+    TimeoutError,
+    OSError,
+)
 
 
 class SMTPSender:
@@ -28,7 +34,9 @@ class SMTPSender:
         s = self.settings
         context = ssl.create_default_context()
         if s.SMTP_SECURITY == "tls":
-            conn: smtplib.SMTP = smtplib.SMTP_SSL(s.SMTP_HOST, s.SMTP_PORT, timeout=s.SMTP_TIMEOUT, context=context)
+            conn: smtplib.SMTP = smtplib.SMTP_SSL(
+                s.SMTP_HOST, s.SMTP_PORT, timeout=s.SMTP_TIMEOUT, context=context
+            )
         else:
             conn = smtplib.SMTP(s.SMTP_HOST, s.SMTP_PORT, timeout=s.SMTP_TIMEOUT)
         try:

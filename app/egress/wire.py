@@ -37,7 +37,9 @@ def _reencode(data: bytes) -> bytes:
             _base64(part, part.get_payload(decode=True) or b"")
     out = BytesIO()
     # compat32 keeps the header text as it is; max_header_len folds only what is over-long.
-    BytesGenerator(out, mangle_from_=False, maxheaderlen=MAX_LINE - 20, policy=email.policy.compat32).flatten(msg)
+    BytesGenerator(out, mangle_from_=False, maxheaderlen=MAX_LINE - 20, policy=email.policy.compat32).flatten(
+        msg
+    )
     wire = _normalise_line_ends(out.getvalue())
     if longest_line(wire) > MAX_LINE:
         raise ValueError("a header line of this message is longer than 998 octets and cannot be folded")

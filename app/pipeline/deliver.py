@@ -15,7 +15,7 @@ from sqlalchemy import or_, select, update
 
 from app.bounces.scoring import BounceReport, record_bounce, tell_owners_disabled
 from app.bounces.verp import verp_address
-from app.egress import Outgoing, SendResult, Sender, make_sender
+from app.egress import Outgoing, Sender, SendResult, make_sender
 from app.egress.wire import to_wire
 from app.extensions import db
 from app.models import BounceKind, Delivery, DeliveryStatus, MailingList, Member, Post
@@ -45,15 +45,22 @@ def claim(delivery_ids: Sequence[int], owner: str) -> list[Delivery]:
     now = utcnow()
     due = (
         select(Delivery.id)
-        .where(Delivery.id.in_(delivery_ids), Delivery.status == DeliveryStatus.PENDING,
-               or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now))
+        .where(
+            Delivery.id.in_(delivery_ids),
+            Delivery.status == DeliveryStatus.PENDING,
+            or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+        )
         .with_for_update(skip_locked=True)  # PostgreSQL: never wait for, never take, a row being claimed
     )
     claimed = db.session.scalars(
         update(Delivery)
         .where(Delivery.id.in_(due))
-        .values(status=DeliveryStatus.SENDING, lease_until=_lease_end(now), lease_owner=owner,
-                attempts=Delivery.attempts + 1)
+        .values(
+            status=DeliveryStatus.SENDING,
+            lease_until=_lease_end(now),
+            lease_owner=owner,
+            attempts=Delivery.attempts + 1,
+        )
         .returning(Delivery.id)
         .execution_options(synchronize_session=False)
     ).all()
@@ -65,14 +72,19 @@ def claim(delivery_ids: Sequence[int], owner: str) -> list[Delivery]:
 
 def still_held(copies: Sequence[Delivery], owner: str) -> list[Delivery]:
     """Renew the lease on copies this claim still holds; a copy the reconciler took back is not sent."""
-    ids = set(db.session.scalars(
-        update(Delivery)
-        .where(Delivery.id.in_([c.id for c in copies]), Delivery.status == DeliveryStatus.SENDING,
-               Delivery.lease_owner == owner)
-        .values(lease_until=_lease_end(utcnow()))
-        .returning(Delivery.id)
-        .execution_options(synchronize_session=False)
-    ))
+    ids = set(
+        db.session.scalars(
+            update(Delivery)
+            .where(
+                Delivery.id.in_([c.id for c in copies]),
+                Delivery.status == DeliveryStatus.SENDING,
+                Delivery.lease_owner == owner,
+            )
+            .values(lease_until=_lease_end(utcnow()))
+            .returning(Delivery.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
     db.session.commit()
     return [c for c in copies if c.id in ids]
 
@@ -132,7 +144,9 @@ def _send(sender: Sender, post: Post, copies: list[Delivery]) -> list[SendResult
         try:
             batch.append(outgoing(post, mlist, c))
         except ValueError as exc:  # e.g. a header line that cannot be folded to 998 octets
-            unbuildable.append(SendResult(c.id, ok=False, error=f"copy not built: {exc}", permanent=True, bounce=False))
+            unbuildable.append(
+                SendResult(c.id, ok=False, error=f"copy not built: {exc}", permanent=True, bounce=False)
+            )
     return (sender.send(batch) if batch else []) + unbuildable
 
 
@@ -152,7 +166,9 @@ def record(results: Sequence[SendResult], copies: dict[int, Delivery]) -> list[D
             copy.status, copy.last_error = DeliveryStatus.FAILED, result.error[:2000]
         elif result.permanent or now - copy.created_at > window:
             reason = result.error if result.permanent else f"retry window ended; last error: {result.error}"
-            disabled += _bounced(copy, reason, DeliveryStatus.BOUNCED if result.permanent else DeliveryStatus.FAILED)
+            disabled += _bounced(
+                copy, reason, DeliveryStatus.BOUNCED if result.permanent else DeliveryStatus.FAILED
+            )
         else:
             copy.status, copy.last_error = DeliveryStatus.PENDING, result.error[:2000]
             copy.next_attempt_at = now + timedelta(seconds=backoff(copy.attempts))

@@ -28,7 +28,7 @@ def author(msg: RawMessage) -> Address | None:
             b"From: " + value.encode("utf-8", "surrogateescape") + b"\r\n\r\n"
         )["From"]
         addresses = header.addresses
-    except Exception:  # an unparseable From is replaced like an unverified one
+    except Exception:  # noqa: BLE001  (an unparseable From is replaced like an unverified one)
         return None
     if len(addresses) != 1 or not addresses[0].domain or any(c in str(addresses[0]) for c in "\r\n\x00"):
         return None
@@ -36,7 +36,7 @@ def author(msg: RawMessage) -> Address | None:
 
 
 def ses_from(mlist: MailingList, msg: RawMessage) -> None:
-    """SES only: From "Author via List" <list@domain> and Reply-To the author, unless the author is verified."""
+    """SES only: From "Author via List" <list@domain>, Reply-To the author, unless the author is verified."""
     from app.pipeline.handlers import phrase
 
     if current_app.config["MAILFLOW"].EGRESS != "ses":

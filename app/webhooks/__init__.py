@@ -7,7 +7,15 @@ import logging
 from flask import Blueprint, current_app, request
 
 from app.bounces.ses_events import apply_event
-from app.bounces.sns import CertificateCache, MalformedMessage, UntrustedMessage, check_aws_url, fetch_https, parse, verify
+from app.bounces.sns import (
+    CertificateCache,
+    MalformedMessage,
+    UntrustedMessage,
+    check_aws_url,
+    fetch_https,
+    parse,
+    verify,
+)
 from app.extensions import csrf
 
 log = logging.getLogger(__name__)

@@ -7,15 +7,27 @@ from app.models import Delivery, DeliveryStatus, MailingList, Member, Post, Post
 from app.models.timestamps import utcnow
 
 
-def sent_post(mlist: MailingList, members: list[Member], provider_ids: list[str] | None = None) -> list[Delivery]:
+def sent_post(
+    mlist: MailingList, members: list[Member], provider_ids: list[str] | None = None
+) -> list[Delivery]:
     """A distributed post with a sent delivery for each member."""
-    post = Post(list_id=mlist.id, raw=b"Subject: x\r\n\r\nx\r\n", sha256=f"{len(members)}-{utcnow().timestamp()}",
-                status=PostStatus.DISTRIBUTED, prepared=b"Subject: x\r\n\r\nx\r\n")
+    post = Post(
+        list_id=mlist.id,
+        raw=b"Subject: x\r\n\r\nx\r\n",
+        sha256=f"{len(members)}-{utcnow().timestamp()}",
+        status=PostStatus.DISTRIBUTED,
+        prepared=b"Subject: x\r\n\r\nx\r\n",
+    )
     db.session.add(post)
     db.session.flush()
     deliveries = [
-        Delivery(post_id=post.id, member_id=m.id, recipient=m.email, status=DeliveryStatus.SENT,
-                 provider_message_id=(provider_ids or [])[i] if provider_ids else f"smtp-{m.id}-{post.id}")
+        Delivery(
+            post_id=post.id,
+            member_id=m.id,
+            recipient=m.email,
+            status=DeliveryStatus.SENT,
+            provider_message_id=(provider_ids or [])[i] if provider_ids else f"smtp-{m.id}-{post.id}",
+        )
         for i, m in enumerate(members)
     ]
     db.session.add_all(deliveries)

@@ -61,8 +61,9 @@ def test_all_corpus_bounces_reach_their_delivery(stack_app, smtpd_port):
         plan[delivery.id] = (path.name, found)
     with receiver(stack_app, smtpd_port), smtplib.SMTP("127.0.0.1", smtpd_port, timeout=30) as client:
         for delivery_id, (name, _) in plan.items():
-            refused = client.sendmail("", [verp_address("team-bounces@example.org", delivery_id)],
-                                      wire(CORPUS / name))
+            refused = client.sendmail(
+                "", [verp_address("team-bounces@example.org", delivery_id)], wire(CORPUS / name)
+            )
             assert refused == {}, name
     drain(stack_app)
     bounces = {b.delivery_id: b for b in db.session.scalars(select(Bounce))}
@@ -96,19 +97,23 @@ def test_bounce_without_token_is_matched_by_address(stack_app, smtpd_port):
     drain(stack_app)
     bounces = db.session.scalars(select(Bounce)).all()
     assert [(b.address, b.member_id, b.delivery_id, b.kind) for b in bounces] == [
-        (address, target.id, None, BounceKind.HARD)] * 2
+        (address, target.id, None, BounceKind.HARD)
+    ] * 2
     assert db.session.get(Member, target.id).bounce_score == 2.0
 
 
 def test_token_in_the_dsn_header_counts_when_the_envelope_lost_it(stack_app):
     """The IMAP poller may only know the mailbox address; the DSN's own To: still names the delivery."""
-    from app.ingress.accept import accept, Envelope
+    from app.ingress.accept import Envelope, accept
     from app.models import PostSource
 
     mlist = make_list("team@example.org", "Team")
     [delivery] = sent_post(mlist, [member(mlist, "ann@example.net")])
     dsn = wire(CORPUS / "postfix_01.txt").replace(
-        b"\r\nTo: ", f"\r\nTo: {verp_address('team-bounces@example.org', delivery.id)}\r\nX-Old-To: ".encode(), 1)
+        b"\r\nTo: ",
+        f"\r\nTo: {verp_address('team-bounces@example.org', delivery.id)}\r\nX-Old-To: ".encode(),
+        1,
+    )
     accept(dsn, Envelope("", ("team-bounces@example.org",), source=PostSource.IMAP))
     drain(stack_app)
     [bounce] = db.session.scalars(select(Bounce)).all()

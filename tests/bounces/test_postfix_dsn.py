@@ -27,7 +27,9 @@ pytestmark = pytest.mark.skipif(not PrivatePostfix.available(), reason="Debian p
 def mailbox_host():
     """The far side: accepts ann, refuses bob for good."""
     controller, handler = start_sink()
-    handler.refuse = {"bob@example.net": "550 5.1.1 <bob@example.net>: Recipient address rejected: no such user"}
+    handler.refuse = {
+        "bob@example.net": "550 5.1.1 <bob@example.net>: Recipient address rejected: no such user"
+    }
     yield controller, handler
     controller.stop()
 
@@ -75,8 +77,12 @@ def test_postfix_dsn_bounces_back_to_the_delivery(relay_app, postfix, mailbox_ho
     bob = db.session.scalar(select(Member).where(Member.email == "bob@example.net"))
     copy = db.session.scalar(select(Delivery).where(Delivery.member_id == bob.id))
     [bounce] = db.session.scalars(select(Bounce)).all()
-    assert (bounce.delivery_id, bounce.member_id, bounce.address, bounce.kind) == (copy.id, bob.id,
-                                                                                  "bob@example.net", "hard")
+    assert (bounce.delivery_id, bounce.member_id, bounce.address, bounce.kind) == (
+        copy.id,
+        bob.id,
+        "bob@example.net",
+        "hard",
+    )
     assert "5.1.1" in bounce.diagnostic
     assert copy.status == DeliveryStatus.BOUNCED and bob.bounce_score == 1.0
     dsn = db.session.scalar(select(Post).where(Post.role == "bounces"))

@@ -1,4 +1,4 @@
-"""Bounce scores: hard +1, soft +0.5, disable at the threshold and tell the owners, reset, complaints, DMARC."""
+"""Bounce scores: hard +1, soft +0.5, disable at the threshold, tell owners, reset, complaints, DMARC."""
 
 from __future__ import annotations
 
@@ -87,7 +87,9 @@ def test_complaint_unsubscribes_at_once_and_dmarc_never_counts(smtp_app):
     assert bounce.counted is False and ann.bounce_score == 0.0
     record_bounce(ann.list_id, ann, None, BounceReport(ann.email, BounceKind.COMPLAINT, "abuse"))
     assert (ann.status, ann.disabled_reason) == (MemberStatus.UNSUBSCRIBED, "complaint")
-    assert is_dmarc_rejection("5.7.1 Unauthenticated email from x is not accepted due to domain's DMARC policy")
+    assert is_dmarc_rejection(
+        "5.7.1 Unauthenticated email from x is not accepted due to domain's DMARC policy"
+    )
     assert not is_dmarc_rejection("550 5.1.1 user unknown")
     assert not is_dmarc_rejection("550 5.7.1 relaying denied")
 
@@ -102,9 +104,11 @@ def test_members_export_shows_status_reason_and_score(smtp_app):
     result = smtp_app.test_cli_runner().invoke(members, ["export", "team@example.org"])
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(result.output)))
-    assert rows == [["email", "name", "status", "reason", "bounce_score"],
-                    ["'=cmd@example.net", "", "active", "", "0"],
-                    ["ann@example.net", "", "disabled", "bounces", "5.5"]]
+    assert rows == [
+        ["email", "name", "status", "reason", "bounce_score"],
+        ["'=cmd@example.net", "", "active", "", "0"],
+        ["ann@example.net", "", "disabled", "bounces", "5.5"],
+    ]
     missing = smtp_app.test_cli_runner().invoke(members, ["export", "nope@example.org"])
     assert missing.exit_code != 0 and "no list" in missing.output
 
@@ -115,6 +119,6 @@ def test_verp_tokens_are_short_signed_and_lower_case(smtp_app):
     assert delivery_from_token(token) == 123456
     assert delivery_from_token(token.upper()) == 123456  # receivers may change case
     assert delivery_from_token(token[:-1] + ("0" if token[-1] != "0" else "1")) is None
-    assert delivery_from_token("2n9cy" + token[token.index("x"):]) is None  # another id under the same MAC
+    assert delivery_from_token("2n9cy" + token[token.index("x") :]) is None  # another id under the same MAC
     assert delivery_from_token("garbage") is None
     assert verp_address("team-bounces@example.org", 5) == f"team-bounces+{token_for(5)}@example.org"

@@ -1,4 +1,4 @@
-"""moto's SNS posts signed notifications to the real webhook on a loopback port; `mailflow aws` against moto."""
+"""moto's SNS posts signed notifications to the live webhook on loopback; `mailflow aws` against moto."""
 
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ from tests.support.factories import make_list, make_members
 
 @pytest.fixture
 def aws_settings(settings, moto):
-    settings.update(EGRESS="ses", SES_ENDPOINT_URL=moto.url, SES_REGION=REGION, SES_CONFIGURATION_SET="mailflow")
+    settings.update(
+        EGRESS="ses", SES_ENDPOINT_URL=moto.url, SES_REGION=REGION, SES_CONFIGURATION_SET="mailflow"
+    )
     return settings
-
-
 
 
 def test_moto_sns_notification_reaches_the_webhook_and_records_the_bounce(aws_settings, moto):
@@ -35,13 +35,27 @@ def test_moto_sns_notification_reaches_the_webhook_and_records_the_bounce(aws_se
         moto.client("ses").verify_domain_identity(Domain="example.org")
         reply = moto.client("sesv2").send_email(
             Destination={"ToAddresses": ["ann@example.net"]},
-            Content={"Raw": {"Data": b"From: team@example.org\r\nTo: ann@example.net\r\nSubject: x\r\n\r\nx\r\n"}})
+            Content={
+                "Raw": {"Data": b"From: team@example.org\r\nTo: ann@example.net\r\nSubject: x\r\n\r\nx\r\n"}
+            },
+        )
         mlist = make_list("team@example.org", "Team")
         make_members(mlist, "ann@example.net")
         [delivery] = sent_post(mlist, db.session.scalars(select(Member)).all(), [reply["MessageId"]])
-        event = {"eventType": "Bounce", "mail": {"messageId": reply["MessageId"]},
-                 "bounce": {"bounceType": "Permanent", "bouncedRecipients": [
-                     {"emailAddress": "ann@example.net", "status": "5.1.1", "diagnosticCode": "smtp; 550 5.1.1"}]}}
+        event = {
+            "eventType": "Bounce",
+            "mail": {"messageId": reply["MessageId"]},
+            "bounce": {
+                "bounceType": "Permanent",
+                "bouncedRecipients": [
+                    {
+                        "emailAddress": "ann@example.net",
+                        "status": "5.1.1",
+                        "diagnosticCode": "smtp; 550 5.1.1",
+                    }
+                ],
+            },
+        }
         with serve_app(app) as url:
             sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=f"{url}/webhooks/ses")
             sns.publish(TopicArn=topic, Message=json.dumps(event))  # moto POSTs, signed, before returning
@@ -71,7 +85,9 @@ def test_aws_setup_is_idempotent_and_check_reports(aws_settings, moto):
     sns = moto.client("sns")
     [topic] = [t["TopicArn"] for t in sns.list_topics()["Topics"]]
     subs = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
-    assert [(s["Protocol"], s["Endpoint"]) for s in subs] == [("https", "https://lists.example.org/webhooks/ses")]
+    assert [(s["Protocol"], s["Endpoint"]) for s in subs] == [
+        ("https", "https://lists.example.org/webhooks/ses")
+    ]
     assert f"MAILFLOW_SES_SNS_TOPIC_ARNS={topic}" in second.output
     moto.client("ses").verify_domain_identity(Domain="example.org")
     check = runner.invoke(aws, ["check", "example.org", "other.example"])

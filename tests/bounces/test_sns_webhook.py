@@ -1,4 +1,4 @@
-"""/webhooks/ses: SNS signatures (v1 SHA1, v2 SHA256) with a certificate the test makes, and what events do."""
+"""/webhooks/ses: SNS signatures (v1 SHA1, v2 SHA256) with a test-made certificate; what events do."""
 
 from __future__ import annotations
 
@@ -45,8 +45,10 @@ def fetcher():
 
 @pytest.fixture
 def hook_app(settings, fetcher):
-    settings.update(SES_SNS_TOPIC_ARNS=f"arn:aws:sns:us-east-1:123456789012:other,{TOPIC}",
-                    SNS_CERTIFICATE_FETCHER=fetcher)
+    settings.update(
+        SES_SNS_TOPIC_ARNS=f"arn:aws:sns:us-east-1:123456789012:other,{TOPIC}",
+        SNS_CERTIFICATE_FETCHER=fetcher,
+    )
     app = create_app(settings)
     with app.app_context():
         truncate_all()
@@ -57,22 +59,40 @@ def hook_app(settings, fetcher):
 
 
 def signed(kind: str = "Notification", message: str = "{}", version: str = "2", **fields: str) -> dict:
-    body = {"Type": kind, "MessageId": fields.pop("MessageId", "m-1"), "TopicArn": TOPIC, "Message": message,
-            "Timestamp": utcnow().isoformat().replace("+00:00", "Z"), "SignatureVersion": version,
-            "SigningCertURL": CERT_URL, **fields}
+    body = {
+        "Type": kind,
+        "MessageId": fields.pop("MessageId", "m-1"),
+        "TopicArn": TOPIC,
+        "Message": message,
+        "Timestamp": utcnow().isoformat().replace("+00:00", "Z"),
+        "SignatureVersion": version,
+        "SigningCertURL": CERT_URL,
+        **fields,
+    }
     algorithm = hashes.SHA1() if version == "1" else hashes.SHA256()
-    body["Signature"] = base64.b64encode(KEY.sign(string_to_sign(body), padding.PKCS1v15(), algorithm)).decode()
+    body["Signature"] = base64.b64encode(
+        KEY.sign(string_to_sign(body), padding.PKCS1v15(), algorithm)
+    ).decode()
     return body
 
 
 def ses_event(kind: str, message_id: str, **detail) -> str:
     key = kind.lower()
-    return json.dumps({"notificationType": kind, "mail": {"messageId": message_id, "destination": []}, key: detail})
+    return json.dumps(
+        {"notificationType": kind, "mail": {"messageId": message_id, "destination": []}, key: detail}
+    )
 
 
-def bounce_event(message_id: str, address: str, bounce_type: str = "Permanent", code: str = "smtp; 550 5.1.1 unknown"):
-    return ses_event("Bounce", message_id, bounceType=bounce_type, bounceSubType="General",
-                     bouncedRecipients=[{"emailAddress": address, "status": "5.1.1", "diagnosticCode": code}])
+def bounce_event(
+    message_id: str, address: str, bounce_type: str = "Permanent", code: str = "smtp; 550 5.1.1 unknown"
+):
+    return ses_event(
+        "Bounce",
+        message_id,
+        bounceType=bounce_type,
+        bounceSubType="General",
+        bouncedRecipients=[{"emailAddress": address, "status": "5.1.1", "diagnosticCode": code}],
+    )
 
 
 def post(client, body) -> tuple[int, dict]:
@@ -91,12 +111,17 @@ def sent(hook_app):
 
 @pytest.mark.parametrize("version", ["1", "2"])
 def test_signed_bounce_marks_the_delivery_and_scores_the_member(hook_app, sent, version):
-    code, reply = post(hook_app.test_client(), signed(message=bounce_event("ses-ann", "ann@example.net"),
-                                                      version=version))
+    code, reply = post(
+        hook_app.test_client(), signed(message=bounce_event("ses-ann", "ann@example.net"), version=version)
+    )
     assert (code, reply) == (200, {"recorded": 1})
     [bounce] = db.session.scalars(select(Bounce)).all()
     assert (bounce.address, bounce.delivery_id, bounce.kind, bounce.counted) == (
-        "ann@example.net", sent[0].id, "hard", True)
+        "ann@example.net",
+        sent[0].id,
+        "hard",
+        True,
+    )
     db.session.expire_all()
     assert db.session.get(Delivery, sent[0].id).status == DeliveryStatus.BOUNCED
     assert db.session.get(Member, sent[0].member_id).bounce_score == 1.0
@@ -115,8 +140,12 @@ def test_repeat_notification_is_recorded_once_and_transient_is_soft(hook_app, se
 
 def test_complaint_unsubscribes_and_delivery_event_is_stored(hook_app, sent):
     client = hook_app.test_client()
-    complaint = ses_event("Complaint", "ses-ann", complaintFeedbackType="abuse",
-                          complainedRecipients=[{"emailAddress": "ann@example.net"}])
+    complaint = ses_event(
+        "Complaint",
+        "ses-ann",
+        complaintFeedbackType="abuse",
+        complainedRecipients=[{"emailAddress": "ann@example.net"}],
+    )
     assert post(client, signed(message=complaint, MessageId="c-1"))[0] == 200
     delivered = json.dumps({"eventType": "Delivery", "mail": {"messageId": "ses-bob"}, "delivery": {}})
     assert post(client, signed(message=delivered, MessageId="d-1"))[0] == 200
@@ -127,7 +156,9 @@ def test_complaint_unsubscribes_and_delivery_event_is_stored(hook_app, sent):
 
 
 def test_dmarc_rejection_is_recorded_but_never_counted(hook_app, sent):
-    event = bounce_event("ses-ann", "ann@example.net", code="smtp; 550 5.7.509 Access denied, DMARC policy reject")
+    event = bounce_event(
+        "ses-ann", "ann@example.net", code="smtp; 550 5.7.509 Access denied, DMARC policy reject"
+    )
     assert post(hook_app.test_client(), signed(message=event))[0] == 200
     [bounce] = db.session.scalars(select(Bounce)).all()
     assert bounce.counted is False
@@ -154,12 +185,15 @@ def test_forged_unsigned_and_malformed_requests_change_nothing(hook_app, sent, f
     _nothing_changed(sent)
 
 
-@pytest.mark.parametrize("url", [
-    "http://sns.us-east-1.amazonaws.com/SimpleNotificationService-test.pem",
-    "https://sns.us-east-1.amazonaws.com.evil.example/cert.pem",
-    "https://evil.example/sns.us-east-1.amazonaws.com/cert.pem",
-    "https://sns.us-east-1.amazonaws.com:8443/SimpleNotificationService-test.pem",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://sns.us-east-1.amazonaws.com/SimpleNotificationService-test.pem",
+        "https://sns.us-east-1.amazonaws.com.evil.example/cert.pem",
+        "https://evil.example/sns.us-east-1.amazonaws.com/cert.pem",
+        "https://sns.us-east-1.amazonaws.com:8443/SimpleNotificationService-test.pem",
+    ],
+)
 def test_certificate_must_come_from_sns_over_https(hook_app, sent, fetcher, url):
     body = signed(message=bounce_event("ses-ann", "ann@example.net"), SigningCertURL=url)
     assert post(hook_app.test_client(), body)[0] == 403
@@ -186,11 +220,18 @@ def test_certificate_is_fetched_once(hook_app, sent, fetcher):
 
 def test_subscription_confirmation_visits_the_subscribe_url(hook_app, fetcher):
     url = f"https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn={TOPIC}&Token=abc"
-    body = signed("SubscriptionConfirmation", message="You have chosen to subscribe", SubscribeURL=url, Token="abc")
+    body = signed(
+        "SubscriptionConfirmation", message="You have chosen to subscribe", SubscribeURL=url, Token="abc"
+    )
     assert post(hook_app.test_client(), body) == (200, {"status": "confirmed"})
     assert fetcher.asked == [CERT_URL, url]
-    evil = signed("SubscriptionConfirmation", message="x", SubscribeURL="https://evil.example/", Token="abc",
-                  MessageId="m-2")
+    evil = signed(
+        "SubscriptionConfirmation",
+        message="x",
+        SubscribeURL="https://evil.example/",
+        Token="abc",
+        MessageId="m-2",
+    )
     assert post(hook_app.test_client(), evil)[0] == 502
     assert fetcher.asked == [CERT_URL, url]
 

@@ -29,16 +29,28 @@ def sink():
 
 
 def _setup(settings: dict, redis_url: str, sink_port: int):
-    settings.update(REDIS_URL=redis_url, EGRESS="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=str(sink_port),
-                    DELIVERY_BATCH_SIZE="100", RECONCILE_SECONDS="1", DELIVERY_LEASE_SECONDS="3")
+    settings.update(
+        REDIS_URL=redis_url,
+        EGRESS="smtp",
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=str(sink_port),
+        DELIVERY_BATCH_SIZE="100",
+        RECONCILE_SECONDS="1",
+        DELIVERY_LEASE_SECONDS="3",
+    )
     return create_app(settings)
 
 
 def _fan_out(copies: int = COPIES) -> int:
     mlist = make_list("big@example.org", "Big", nonmember_action="accept")
     make_members(mlist, *(f"m{i:04d}@example.net" for i in range(copies)))
-    post = Post(list_id=mlist.id, raw=message(to="big@example.org"), sha256="big", mail_from="alice@example.org",
-                sender="alice@example.org")
+    post = Post(
+        list_id=mlist.id,
+        raw=message(to="big@example.org"),
+        sha256="big",
+        mail_from="alice@example.org",
+        sender="alice@example.org",
+    )
     db.session.add(post)
     db.session.commit()
     process(post.id)  # moderate, prepare, create 2,000 deliveries, enqueue 20 jobs

@@ -25,8 +25,13 @@ def worker_env(settings: dict, **extra: str) -> dict[str, str]:
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
     """A real `mailflow worker` process (RQ, with the reconciler)."""
     with open(log, "ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], cwd=ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def kill9(process: subprocess.Popen) -> None:

@@ -17,19 +17,29 @@ from app.egress.ratelimit import SharedRateLimiter
 from app.egress.stdout import StdoutSender
 from tests.support.tls import key_pem, make_key
 
-DATA = (b"From: Alice <alice@example.org>\r\nTo: bob@example.net\r\nSubject: Signed\r\n"
-        b"List-Id: <team.example.org>\r\nList-Unsubscribe: <https://lists.example.org/u/x>\r\n"
-        b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n\r\nBody.\r\n")
+DATA = (
+    b"From: Alice <alice@example.org>\r\nTo: bob@example.net\r\nSubject: Signed\r\n"
+    b"List-Id: <team.example.org>\r\nList-Unsubscribe: <https://lists.example.org/u/x>\r\n"
+    b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n\r\nBody.\r\n"
+)
 
 
 def test_dkim_signature_verifies_and_covers_the_list_fields(tmp_path):
     key = make_key()
     key_file = tmp_path / "dkim.pem"
     key_file.write_bytes(key_pem(key))
-    public = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
-    settings = load_settings({"EGRESS": "stdout", "DKIM_DOMAIN": "example.org", "DKIM_SELECTOR": "mf",
-                              "DKIM_PRIVATE_KEY_FILE": str(key_file)})
+    settings = load_settings(
+        {
+            "EGRESS": "stdout",
+            "DKIM_DOMAIN": "example.org",
+            "DKIM_SELECTOR": "mf",
+            "DKIM_PRIVATE_KEY_FILE": str(key_file),
+        }
+    )
     sender = make_sender(settings)
     assert isinstance(sender, DKIMSigningSender)
     signed = sender.sign(DATA)

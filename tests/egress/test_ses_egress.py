@@ -11,13 +11,13 @@ from moto.ses.models import ses_backends
 from sqlalchemy import select
 
 from app import create_app
+from app.config import load_settings
 from app.egress.base import Outgoing
-from app.egress.ses import SESSender
 from app.egress.ratelimit import SharedRateLimiter
+from app.egress.ses import SESSender
 from app.extensions import db
 from app.ingress import Envelope, accept
 from app.models import Delivery, DeliveryStatus, Post, PostStatus
-from app.config import load_settings
 from tests.support.aws import REGION, serve_app
 from tests.support.db import truncate_all
 from tests.support.factories import make_list, make_members, message
@@ -33,8 +33,14 @@ def sent_messages() -> list:
 @pytest.fixture
 def ses_app(settings, redis_url, moto):
     moto.client("ses").verify_domain_identity(Domain="example.org")
-    settings.update(REDIS_URL=redis_url, EGRESS="ses", SES_ENDPOINT_URL=moto.url, SES_REGION=REGION,
-                    SES_CONFIGURATION_SET="mailflow", SES_MAX_SEND_RATE="50")
+    settings.update(
+        REDIS_URL=redis_url,
+        EGRESS="ses",
+        SES_ENDPOINT_URL=moto.url,
+        SES_REGION=REGION,
+        SES_CONFIGURATION_SET="mailflow",
+        SES_MAX_SEND_RATE="50",
+    )
     app = create_app(settings)
     with app.app_context():
         truncate_all()
@@ -42,8 +48,6 @@ def ses_app(settings, redis_url, moto):
         db.session.remove()
         truncate_all()
         db.engine.dispose()
-
-
 
 
 def _run(app, author: str) -> Post:
@@ -81,25 +85,41 @@ def test_unverified_author_goes_out_from_the_list_with_reply_to(ses_app):
 
 def test_tags_configuration_set_and_rejection(moto):
     moto.client("ses").verify_domain_identity(Domain="example.org")
-    settings = load_settings({"EGRESS": "ses", "SES_ENDPOINT_URL": moto.url, "SES_CONFIGURATION_SET": "mailflow"})
+    settings = load_settings(
+        {"EGRESS": "ses", "SES_ENDPOINT_URL": moto.url, "SES_CONFIGURATION_SET": "mailflow"}
+    )
     sender = SESSender(settings, SharedRateLimiter(None, "ses", 0))
     seen: list[dict] = []
-    sender.client.meta.events.register("provide-client-params.sesv2.SendEmail", lambda params, **_: seen.append(params))
-    ok = Outgoing(5, "x@example.org", "bob@example.net", b"From: a@example.org\r\nSubject: t\r\n\r\nhi\r\n",
-                  (("list", "team.example.org"), ("post", "9"), ("delivery", "5")))
-    bad = Outgoing(6, "x@example.org", "bob@example.net", b"From: a@elsewhere.example\r\nSubject: t\r\n\r\nhi\r\n")
+    sender.client.meta.events.register(
+        "provide-client-params.sesv2.SendEmail", lambda params, **_: seen.append(params)
+    )
+    ok = Outgoing(
+        5,
+        "x@example.org",
+        "bob@example.net",
+        b"From: a@example.org\r\nSubject: t\r\n\r\nhi\r\n",
+        (("list", "team.example.org"), ("post", "9"), ("delivery", "5")),
+    )
+    bad = Outgoing(
+        6, "x@example.org", "bob@example.net", b"From: a@elsewhere.example\r\nSubject: t\r\n\r\nhi\r\n"
+    )
     good, rejected = sender.send([ok, bad])
     assert good.ok and good.provider_id in {m.id for m in sent_messages()}
-    assert seen[0]["EmailTags"] == [{"Name": "list", "Value": "team_example_org"}, {"Name": "post", "Value": "9"},
-                                    {"Name": "delivery", "Value": "5"}]
+    assert seen[0]["EmailTags"] == [
+        {"Name": "list", "Value": "team_example_org"},
+        {"Name": "post", "Value": "9"},
+        {"Name": "delivery", "Value": "5"},
+    ]
     assert seen[0]["ConfigurationSetName"] == "mailflow"
     assert not rejected.ok and rejected.permanent and "MessageRejected" in rejected.error
 
 
 def throttling_api(environ, start_response):
     """What SES answers when the sending rate is exceeded."""
-    start_response("429 Too Many Requests", [("Content-Type", "application/json"),
-                                             ("x-amzn-ErrorType", "TooManyRequestsException")])
+    start_response(
+        "429 Too Many Requests",
+        [("Content-Type", "application/json"), ("x-amzn-ErrorType", "TooManyRequestsException")],
+    )
     return [b'{"message": "Maximum sending rate exceeded."}']
 
 
@@ -110,7 +130,9 @@ def test_throttling_is_retried_and_loses_nothing(ses_app, settings, moto):
     make_members(mlist, *MEMBERS)
     with serve_app(throttling_api) as throttling_url:
         throttled = create_app({**settings, "SES_ENDPOINT_URL": throttling_url})
-        [post_id] = accept(message(sender="alice@example.org"), Envelope("alice@example.org", ("team@example.org",)))
+        [post_id] = accept(
+            message(sender="alice@example.org"), Envelope("alice@example.org", ("team@example.org",))
+        )
         from app.pipeline.runner import process
 
         with throttled.app_context():

@@ -23,12 +23,14 @@ def copy(n: int, rcpt: str) -> Outgoing:
 
 
 def sender_for(port: int, **extra) -> SMTPSender:
-    return SMTPSender(load_settings({"EGRESS": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), **extra}))
+    return SMTPSender(
+        load_settings({"EGRESS": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), **extra})
+    )
 
 
 @dataclass
 class FlakyHandler(SinkHandler):
-    """4xx on the first try per recipient in `flaky`, then 250; counts connections; drops after `drop_after`."""
+    """4xx on the first try for `flaky` recipients, then 250; counts connections; drops after `drop_after`."""
 
     flaky: set[str] = field(default_factory=set)
     tried: set[str] = field(default_factory=set)
@@ -66,8 +68,12 @@ def flaky():
 def test_results_per_recipient_on_one_reused_connection(flaky):
     controller, handler = flaky
     sender = sender_for(controller.port)
-    batch = [copy(1, "ann@example.net"), copy(2, "gone@example.net"), copy(3, "grey@example.net"),
-             copy(4, "bob@example.net")]
+    batch = [
+        copy(1, "ann@example.net"),
+        copy(2, "gone@example.net"),
+        copy(3, "grey@example.net"),
+        copy(4, "bob@example.net"),
+    ]
     results = {r.delivery_id: r for r in sender.send(batch)}
     assert results[1].ok and results[4].ok
     assert not results[2].ok and results[2].permanent and results[2].error.startswith("550")
@@ -120,7 +126,9 @@ def test_starttls_and_tls_with_auth(tls_files, security):
     controller = Controller(handler, hostname="127.0.0.1", port=free_port(), authenticator=_auth, **options)
     controller.start()
     try:
-        sender = sender_for(controller.port, SMTP_SECURITY=security, SMTP_USERNAME="relay", SMTP_PASSWORD="s3cret")
+        sender = sender_for(
+            controller.port, SMTP_SECURITY=security, SMTP_USERNAME="relay", SMTP_PASSWORD="s3cret"
+        )
         assert sender.send([copy(1, "ann@example.net")])[0].ok
         sender.close()
     finally:
@@ -133,7 +141,9 @@ def test_line_length_and_crlf_against_aiosmtpd():
     from app.egress.wire import MAX_LINE, longest_line, to_wire
 
     long_body = ("x" * 5000 + "\n") * 3
-    raw = (f"From: a@example.org\nTo: b@example.net\nSubject: long\nContent-Type: text/plain\n\n{long_body}").encode()
+    raw = (
+        f"From: a@example.org\nTo: b@example.net\nSubject: long\nContent-Type: text/plain\n\n{long_body}"
+    ).encode()
     controller, handler = start_sink()
     try:
         sender = sender_for(controller.port)

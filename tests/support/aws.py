@@ -15,8 +15,12 @@ from werkzeug.serving import make_server
 from tests.support.smtp import free_port
 
 REGION = "us-east-1"
-FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                    "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION}
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+}
 
 
 class MotoServer:
@@ -47,7 +51,7 @@ class MotoServer:
         return boto3.client(service, region_name=REGION, endpoint_url=self.url)
 
     def fetch_sns_certificate(self, url: str) -> bytes:
-        """The certificate moto signed with, for its https://sns.<region>.amazonaws.com/... URL (tests only)."""
+        """The certificate moto signed with, for its sns.<region>.amazonaws.com URL (tests only)."""
         from moto.core import DEFAULT_ACCOUNT_ID
         from moto.sns.models import sns_backends
 

@@ -93,7 +93,9 @@ class PrivatePostfix:
         self._postfix("start")
 
     def _postfix(self, *args: str) -> None:
-        result = subprocess.run(["postfix", "-c", str(self.etc), *args], capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            ["postfix", "-c", str(self.etc), *args], check=False, capture_output=True, text=True, timeout=60
+        )
         if result.returncode != 0:
             raise RuntimeError(f"postfix {' '.join(args)} failed: {result.stderr}{result.stdout}")
 
@@ -102,7 +104,9 @@ class PrivatePostfix:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def stop(self) -> None:
-        subprocess.run(["postfix", "-c", str(self.etc), "abort"], capture_output=True, timeout=60)
+        subprocess.run(
+            ["postfix", "-c", str(self.etc), "abort"], check=False, capture_output=True, timeout=60
+        )
 
     def bounced(self) -> list[str]:
         """Recipients the log says bounced."""

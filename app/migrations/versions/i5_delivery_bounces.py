@@ -5,9 +5,8 @@ Revises: d3db09081a7b
 Create Date: 2026-11-27 23:50:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "i5_delivery_bounces"
 down_revision = "d3db09081a7b"
