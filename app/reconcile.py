@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ from app.models.timestamps import utcnow
 
 log = logging.getLogger(__name__)
 SWEEP_LIMIT = 20000  # copies looked at per pass; the next pass takes the rest
+SCORE_RESET_SECONDS = 3600  # scores reset after days of quiet: an hourly sweep is soon enough
 
 
 def enqueue_unqueued_posts(limit: int = 1000) -> int:
@@ -154,7 +156,18 @@ def reconcile_all() -> None:
     orphans = enqueue_orphaned_deliveries() + enqueue_orphaned_posts()
     if orphans:
         log.warning("reconciler re-enqueued %d posts/copies whose jobs were lost", orphans)
-    reset_quiet_scores()
+    if _due("mailflow_score_reset", SCORE_RESET_SECONDS):
+        reset_quiet_scores()
+
+
+def _due(key: str, every: float) -> bool:
+    """True at most once per `every` seconds in this process (for passes too costly to run each time)."""
+    now = time.monotonic()
+    last = current_app.extensions.get(key)
+    if last is not None and now - last < every:
+        return False
+    current_app.extensions[key] = now
+    return True
 
 
 def start_reconciler(app: Flask, stop: threading.Event) -> threading.Thread:

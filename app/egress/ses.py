@@ -84,4 +84,5 @@ def _client_error(copy: Outgoing, exc: ClientError) -> SendResult:
     if code in THROTTLING_CODES or "454" in text or status == 429:
         log.warning("SES throttled copy %s: %s", copy.delivery_id, text)
         return SendResult(copy.delivery_id, ok=False, error=text)
-    return SendResult(copy.delivery_id, ok=False, error=text, permanent=code in PERMANENT_CODES)
+    # MessageRejected refuses the content, not the recipient: recipient bounces come back through SNS.
+    return SendResult(copy.delivery_id, ok=False, error=text, permanent=code in PERMANENT_CODES, bounce=False)

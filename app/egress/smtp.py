@@ -75,23 +75,23 @@ class SMTPSender:
         options = ["SMTPUTF8"] if needs_utf8 and conn.has_extn("smtputf8") else []
         code, text = conn.mail(copy.mail_from, options)
         if code != 250:
-            return self._refused(conn, copy, code, text)
+            return self._refused(conn, copy, code, text, recipient=False)
         code, text = conn.rcpt(copy.rcpt)
         if code not in (250, 251):
-            return self._refused(conn, copy, code, text)
+            return self._refused(conn, copy, code, text, recipient=True)
         try:
             code, text = conn.data(copy.data)
         except smtplib.SMTPDataError as exc:  # DATA itself was refused (no 354)
             code, text = exc.smtp_code, exc.smtp_error
         if code != 250:
-            return self._refused(conn, copy, code, text)
+            return self._refused(conn, copy, code, text, recipient=False)
         return SendResult(copy.delivery_id, ok=True, provider_id=_queue_id(text, copy.delivery_id))
 
-    def _refused(self, conn: smtplib.SMTP, copy: Outgoing, code: int, text: bytes) -> SendResult:
+    def _refused(self, conn: smtplib.SMTP, copy: Outgoing, code: int, text: bytes, recipient: bool) -> SendResult:
         if code == 421 or code == -1:  # the server is closing the connection
             raise smtplib.SMTPServerDisconnected(f"{code} {text.decode('utf-8', 'replace')}")
         self._reset(conn)
-        return failure(copy, code, text)
+        return failure(copy, code, text, recipient)
 
     def _reset(self, conn: smtplib.SMTP) -> None:
         try:
@@ -121,7 +121,12 @@ def _queue_id(reply: bytes, delivery_id: int) -> str:
     return text or f"smtp-{delivery_id}"
 
 
-def failure(copy: Outgoing, code: int, text: bytes | str) -> SendResult:
-    """A refused copy: 5xx is permanent, anything else is tried again."""
+def failure(copy: Outgoing, code: int, text: bytes | str, recipient: bool = True) -> SendResult:
+    """A refused copy: 5xx is permanent, anything else is tried again.
+
+    Only a refused recipient (RCPT) is a bounce; a refused sender or message says nothing about the member,
+    and counting it would disable a whole list behind a misconfigured relay.
+    """
     message = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
-    return SendResult(copy.delivery_id, ok=False, error=f"{code} {message}", permanent=500 <= code < 600)
+    permanent = 500 <= code < 600
+    return SendResult(copy.delivery_id, ok=False, error=f"{code} {message}", permanent=permanent, bounce=recipient)

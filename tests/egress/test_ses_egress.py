@@ -112,6 +112,7 @@ def test_tags_configuration_set_and_rejection(moto):
     ]
     assert seen[0]["ConfigurationSetName"] == "mailflow"
     assert not rejected.ok and rejected.permanent and "MessageRejected" in rejected.error
+    assert not rejected.bounce  # the content was refused, not the member
 
 
 def throttling_api(environ, start_response):

@@ -77,6 +77,7 @@ def test_results_per_recipient_on_one_reused_connection(flaky):
     results = {r.delivery_id: r for r in sender.send(batch)}
     assert results[1].ok and results[4].ok
     assert not results[2].ok and results[2].permanent and results[2].error.startswith("550")
+    assert results[2].bounce  # a refused recipient is the member's bounce
     assert not results[3].ok and not results[3].permanent and results[3].error.startswith("451")
     assert results[1].provider_id == "2.0.0 accepted"
     # the 4xx recipient is accepted on the next try, on the same connection
@@ -162,3 +163,38 @@ def test_line_length_and_crlf_against_aiosmtpd():
 
     received = email.message_from_bytes(handler.messages[0].data, policy=default)
     assert received.get_content().replace("\r\n", "\n") == long_body
+
+
+@dataclass
+class PickyHandler(SinkHandler):
+    """Refuses the envelope sender of chosen copies, or their content."""
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if address.startswith("refused-sender"):
+            return "553 5.7.1 sender not allowed to relay"
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if b"VIRUS" in envelope.original_content:
+            return "554 5.6.0 message content rejected"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_refused_sender_or_content_is_permanent_but_no_bounce():
+    handler = PickyHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        sender = sender_for(controller.port)
+        bad_sender, bad_content, fine = sender.send([
+            Outgoing(1, "refused-sender@example.org", "ann@example.net", DATA),
+            Outgoing(2, "team-bounces@example.org", "ann@example.net", DATA + b"VIRUS\r\n"),
+            copy(3, "ann@example.net"),
+        ])
+        sender.close()
+    finally:
+        controller.stop()
+    for result in (bad_sender, bad_content):
+        assert not result.ok and result.permanent and not result.bounce
+    assert fine.ok and len(handler.messages) == 1
