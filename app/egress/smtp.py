@@ -87,7 +87,9 @@ class SMTPSender:
             return self._refused(conn, copy, code, text, recipient=False)
         return SendResult(copy.delivery_id, ok=True, provider_id=_queue_id(text, copy.delivery_id))
 
-    def _refused(self, conn: smtplib.SMTP, copy: Outgoing, code: int, text: bytes, recipient: bool) -> SendResult:
+    def _refused(
+        self, conn: smtplib.SMTP, copy: Outgoing, code: int, text: bytes, recipient: bool
+    ) -> SendResult:
         if code == 421 or code == -1:  # the server is closing the connection
             raise smtplib.SMTPServerDisconnected(f"{code} {text.decode('utf-8', 'replace')}")
         self._reset(conn)
@@ -129,4 +131,6 @@ def failure(copy: Outgoing, code: int, text: bytes | str, recipient: bool = True
     """
     message = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
     permanent = 500 <= code < 600
-    return SendResult(copy.delivery_id, ok=False, error=f"{code} {message}", permanent=permanent, bounce=recipient)
+    return SendResult(
+        copy.delivery_id, ok=False, error=f"{code} {message}", permanent=permanent, bounce=recipient
+    )

@@ -187,11 +187,13 @@ def test_refused_sender_or_content_is_permanent_but_no_bounce():
     controller.start()
     try:
         sender = sender_for(controller.port)
-        bad_sender, bad_content, fine = sender.send([
-            Outgoing(1, "refused-sender@example.org", "ann@example.net", DATA),
-            Outgoing(2, "team-bounces@example.org", "ann@example.net", DATA + b"VIRUS\r\n"),
-            copy(3, "ann@example.net"),
-        ])
+        bad_sender, bad_content, fine = sender.send(
+            [
+                Outgoing(1, "refused-sender@example.org", "ann@example.net", DATA),
+                Outgoing(2, "team-bounces@example.org", "ann@example.net", DATA + b"VIRUS\r\n"),
+                copy(3, "ann@example.net"),
+            ]
+        )
         sender.close()
     finally:
         controller.stop()
