@@ -70,7 +70,7 @@ def claim(delivery_ids: Sequence[int], owner: str) -> list[Delivery]:
     return list(db.session.scalars(select(Delivery).where(Delivery.id.in_(claimed)).order_by(Delivery.id)))
 
 
-def still_held(copies: Sequence[Delivery], owner: str) -> list[Delivery]:
+def still_held(copies: Sequence[Delivery], owner: str, commit: bool = True) -> list[Delivery]:
     """Renew the lease on copies this claim still holds; a copy the reconciler took back is not sent."""
     ids = set(
         db.session.scalars(
@@ -85,7 +85,8 @@ def still_held(copies: Sequence[Delivery], owner: str) -> list[Delivery]:
             .execution_options(synchronize_session=False)
         )
     )
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return [c for c in copies if c.id in ids]
 
 
@@ -118,12 +119,18 @@ def _send_all(post: Post, copies: list[Delivery], owner: str) -> None:
 
     sender = make_sender(current_app.config["MAILFLOW"], redis_connection())
     retries: list[Delivery] = []
+    chunks = [copies[start : start + COMMIT_EVERY] for start in range(0, len(copies), COMMIT_EVERY)]
     with _keep_loaded():
         try:
-            for start in range(0, len(copies), COMMIT_EVERY):
-                chunk = still_held(copies[start : start + COMMIT_EVERY], owner)
-                if chunk:
-                    retries += record(_send(sender, post, chunk), {c.id: c for c in chunk})
+            held = still_held(chunks[0], owner)
+            for index in range(len(chunks)):
+                results = _send(sender, post, held) if held else []
+                done, disabled = _apply(results, {c.id: c for c in held})
+                following = chunks[index + 1] if index + 1 < len(chunks) else []
+                held = still_held(following, owner, commit=False) if following else []
+                db.session.commit()  # this chunk's outcomes and the next chunk's lease, in one transaction
+                retries += done
+                _tell_owners(disabled)
         finally:
             sender.close()
     retry_later(post.id, retries)
@@ -150,8 +157,13 @@ def _send(sender: Sender, post: Post, copies: list[Delivery]) -> list[SendResult
     return (sender.send(batch) if batch else []) + unbuildable
 
 
-def record(results: Sequence[SendResult], copies: dict[int, Delivery]) -> list[Delivery]:
-    """Write each copy's outcome (sent, bounced, or pending again); returns the copies to retry."""
+def _tell_owners(disabled: Sequence[Member]) -> None:
+    for member in disabled:
+        tell_owners_disabled(member)
+
+
+def _apply(results: Sequence[SendResult], copies: dict[int, Delivery]) -> tuple[list[Delivery], list[Member]]:
+    """Set each copy's outcome in the session; returns the copies to retry and members now disabled."""
     now = utcnow()
     window = timedelta(days=current_app.config["MAILFLOW"].SMTP_RETRY_DAYS)
     retries: list[Delivery] = []
@@ -173,10 +185,7 @@ def record(results: Sequence[SendResult], copies: dict[int, Delivery]) -> list[D
             copy.status, copy.last_error = DeliveryStatus.PENDING, result.error[:2000]
             copy.next_attempt_at = now + timedelta(seconds=backoff(copy.attempts))
             retries.append(copy)
-    db.session.commit()
-    for member in disabled:
-        tell_owners_disabled(member)
-    return retries
+    return retries, disabled
 
 
 def _bounced(copy: Delivery, reason: str, status: DeliveryStatus) -> list[Member]:
