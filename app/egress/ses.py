@@ -69,7 +69,7 @@ class SESSender:
         except ClientError as exc:
             return _client_error(copy, exc)
         except BotoCoreError as exc:
-            return SendResult(copy.delivery_id, ok=False, error=f"SES unreachable: {exc}")
+            return SendResult(copy.delivery_id, ok=False, error=f"SES unreachable: {exc}", bounce=False)
         return SendResult(copy.delivery_id, ok=True, provider_id=reply["MessageId"])
 
     def close(self) -> None:
@@ -83,6 +83,6 @@ def _client_error(copy: Outgoing, exc: ClientError) -> SendResult:
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     if code in THROTTLING_CODES or "454" in text or status == 429:
         log.warning("SES throttled copy %s: %s", copy.delivery_id, text)
-        return SendResult(copy.delivery_id, ok=False, error=text)
+        return SendResult(copy.delivery_id, ok=False, error=text, bounce=False)
     # MessageRejected refuses the content, not the recipient: recipient bounces come back through SNS.
     return SendResult(copy.delivery_id, ok=False, error=text, permanent=code in PERMANENT_CODES, bounce=False)

@@ -65,7 +65,9 @@ class SMTPSender:
                 # This copy and the rest of the batch were not accepted: all of them are tried again later.
                 self._drop()
                 reason = f"connection to {self.settings.SMTP_HOST}:{self.settings.SMTP_PORT} failed: {exc}"
-                results.extend(SendResult(c.delivery_id, ok=False, error=reason) for c in batch[index:])
+                results.extend(
+                    SendResult(c.delivery_id, ok=False, error=reason, bounce=False) for c in batch[index:]
+                )
                 break
         return results
 

@@ -174,17 +174,17 @@ def _apply(results: Sequence[SendResult], copies: dict[int, Delivery]) -> tuple[
         if result.ok:
             copy.status, copy.provider_message_id, copy.sent_at = DeliveryStatus.SENT, result.provider_id, now
             copy.next_attempt_at = None
-        elif result.permanent and not result.bounce:
-            copy.status, copy.last_error = DeliveryStatus.FAILED, result.error[:2000]
-        elif result.permanent or now - copy.created_at > window:
-            reason = result.error if result.permanent else f"retry window ended; last error: {result.error}"
-            disabled += _bounced(
-                copy, reason, DeliveryStatus.BOUNCED if result.permanent else DeliveryStatus.FAILED
-            )
-        else:
+        elif not result.permanent and now - copy.created_at <= window:
             copy.status, copy.last_error = DeliveryStatus.PENDING, result.error[:2000]
             copy.next_attempt_at = now + timedelta(seconds=backoff(copy.attempts))
             retries.append(copy)
+        else:
+            reason = result.error if result.permanent else f"retry window ended; last error: {result.error}"
+            status = DeliveryStatus.BOUNCED if result.permanent else DeliveryStatus.FAILED
+            if result.bounce:  # the recipient refused it, for good or until the window ended
+                disabled += _bounced(copy, reason, status)
+            else:
+                copy.status, copy.last_error = DeliveryStatus.FAILED, reason[:2000]
     return retries, disabled
 
 

@@ -158,3 +158,26 @@ def test_a_copy_that_cannot_be_built_fails_without_counting_as_a_bounce(smtp_app
     assert {r.status for r in rows.values()} == {DeliveryStatus.FAILED}
     assert all(r.last_error.startswith("copy not built") for r in rows.values())
     assert db.session.scalars(select(Bounce)).all() == [] and handler.messages == []
+
+
+def test_an_unreachable_relay_never_counts_against_members(settings, redis_url):
+    from tests.support.smtp import free_port
+
+    settings.update(REDIS_URL=redis_url, EGRESS="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=str(free_port()))
+    app = create_app(settings)
+    with app.app_context():
+        truncate_all()
+        post_id, ids = _prepared_post()
+        deliver_batch(post_id, ids)  # inside the window: everything waits for a retry
+        assert {r.status for r in _by_rcpt().values()} == {DeliveryStatus.PENDING}
+        db.session.execute(
+            Delivery.__table__.update().values(created_at=utcnow() - timedelta(days=6), next_attempt_at=None)
+        )
+        db.session.commit()
+        deliver_batch(post_id, ids)  # the window ended: the copies fail, the members are not blamed
+        assert {r.status for r in _by_rcpt().values()} == {DeliveryStatus.FAILED}
+        assert db.session.scalars(select(Bounce)).all() == []
+        assert {m.bounce_score for m in db.session.scalars(select(Member))} == {0.0}
+        db.session.remove()
+        truncate_all()
+        db.engine.dispose()
