@@ -24,5 +24,6 @@ PREPARE: tuple[str, ...] = (
     "reply-to",
     "dmarc",
     "list-headers",
+    "ses-from",
     "validate-headers",
 )

@@ -66,6 +66,12 @@ def validate_headers(mlist: MailingList, msg: RawMessage) -> None:
     msg.fields = kept
 
 
+def _ses_from(mlist: MailingList, msg: RawMessage) -> None:
+    from app.pipeline.ses_from import ses_from
+
+    ses_from(mlist, msg)
+
+
 HANDLERS: dict[str, Handler] = {
     "cleanse-headers": cleanse_headers,
     "message-id": message_id,
@@ -74,5 +80,6 @@ HANDLERS: dict[str, Handler] = {
     "reply-to": reply_to,
     "dmarc": dmarc,
     "list-headers": list_headers,
+    "ses-from": _ses_from,
     "validate-headers": validate_headers,
 }
