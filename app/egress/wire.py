@@ -19,7 +19,13 @@ def _normalise_line_ends(data: bytes) -> bytes:
 
 def longest_line(data: bytes) -> int:
     """Length of the longest line, CRLF not counted."""
-    return max((len(line) for line in data.split(CRLF)), default=0)
+    return max(map(len, data.split(CRLF)), default=0)
+
+
+def is_clean(data: bytes) -> bool:
+    """True when data already has only CRLF line ends and no line over 998 octets."""
+    crlf = data.count(CRLF)
+    return data.count(b"\n") == crlf == data.count(b"\r") and longest_line(data) <= MAX_LINE
 
 
 def to_wire(data: bytes) -> bytes:

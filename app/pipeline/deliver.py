@@ -16,11 +16,11 @@ from sqlalchemy import or_, select, update
 from app.bounces.scoring import BounceReport, record_bounce, tell_owners_disabled
 from app.bounces.verp import verp_address
 from app.egress import Outgoing, Sender, SendResult, make_sender
-from app.egress.wire import to_wire
+from app.egress.wire import MAX_LINE, is_clean, longest_line, to_wire
 from app.extensions import db
 from app.models import BounceKind, Delivery, DeliveryStatus, MailingList, Member, Post
 from app.models.timestamps import utcnow
-from app.pipeline.personalise import render_copy
+from app.pipeline.personalise import render_pieces
 from app.pipeline.recipients import finish_if_done
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ MAX_BACKOFF_SECONDS = 3600
 FIRST_BACKOFF_SECONDS = 30
 # Outcomes are committed after every COMMIT_EVERY copies: a worker killed between the provider's
 # acceptance and that commit sends at most this many copies twice (see docs/scaling.md).
-COMMIT_EVERY = 10
+COMMIT_EVERY = 50
 
 
 def new_owner() -> str:
@@ -120,11 +120,12 @@ def _send_all(post: Post, copies: list[Delivery], owner: str) -> None:
     sender = make_sender(current_app.config["MAILFLOW"], redis_connection())
     retries: list[Delivery] = []
     chunks = [copies[start : start + COMMIT_EVERY] for start in range(0, len(copies), COMMIT_EVERY)]
+    longest = prepared_longest_line(post)
     with _keep_loaded():
         try:
             held = still_held(chunks[0], owner)
             for index in range(len(chunks)):
-                results = _send(sender, post, held) if held else []
+                results = _send(sender, post, held, longest) if held else []
                 done, disabled = _apply(results, {c.id: c for c in held})
                 following = chunks[index + 1] if index + 1 < len(chunks) else []
                 held = still_held(following, owner, commit=False) if following else []
@@ -136,20 +137,31 @@ def _send_all(post: Post, copies: list[Delivery], owner: str) -> None:
     retry_later(post.id, retries)
 
 
-def outgoing(post: Post, mlist: MailingList, c: Delivery) -> Outgoing:
-    """One finished copy: personal header fields, the prepared post, VERP envelope sender, tags."""
-    data = render_copy(post, mlist, c)
+def outgoing(post: Post, mlist: MailingList, c: Delivery, prepared_longest: int | None) -> Outgoing:
+    """One finished copy: personal header fields, the prepared post, VERP envelope sender, tags.
+
+    prepared_longest is the prepared post's longest line when it is wire-clean (None when it is not): then
+    only the pieces spliced in for this recipient are checked, not the whole post again.
+    """
+    data, added = render_pieces(post, mlist, c)
+    clean = prepared_longest is not None and added.clean and prepared_longest + added.edge <= MAX_LINE
     tags = (("list", mlist.list_id), ("post", str(post.id)), ("delivery", str(c.id)))
-    return Outgoing(c.id, verp_address(mlist.role_address("bounces"), c.id), c.recipient, to_wire(data), tags)
+    wire = data if clean else to_wire(data)
+    return Outgoing(c.id, verp_address(mlist.role_address("bounces"), c.id), c.recipient, wire, tags)
 
 
-def _send(sender: Sender, post: Post, copies: list[Delivery]) -> list[SendResult]:
+def prepared_longest_line(post: Post) -> int | None:
+    """The prepared post's longest line, or None when it is not wire-clean as it stands."""
+    return longest_line(post.prepared) if post.prepared is not None and is_clean(post.prepared) else None
+
+
+def _send(sender: Sender, post: Post, copies: list[Delivery], longest: int | None) -> list[SendResult]:
     mlist: MailingList = post.mailing_list
     batch: list[Outgoing] = []
     unbuildable: list[SendResult] = []
     for c in copies:
         try:
-            batch.append(outgoing(post, mlist, c))
+            batch.append(outgoing(post, mlist, c, longest))
         except ValueError as exc:  # e.g. a header line that cannot be folded to 998 octets
             unbuildable.append(
                 SendResult(c.id, ok=False, error=f"copy not built: {exc}", permanent=True, bounce=False)

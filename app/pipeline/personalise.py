@@ -5,9 +5,11 @@ from __future__ import annotations
 import binascii
 import html
 import re
+from dataclasses import dataclass
 
 from app.models import Delivery, MailingList, Post
 from app.pipeline import templates
+from app.egress.wire import is_clean
 from app.pipeline.rawmessage import CRLF, header_line
 from app.tokens import TokenPurpose, manage_url, public_url, sign
 
@@ -40,23 +42,44 @@ def template_values(mlist: MailingList, delivery: Delivery, url: str, needed: fr
 
 def render_copy(post: Post, mlist: MailingList, delivery: Delivery) -> bytes:
     """The bytes one recipient gets: personal headers, then the prepared post with its decoration spliced in."""
+    return render_pieces(post, mlist, delivery)[0]
+
+
+@dataclass(frozen=True)
+class Additions:
+    """What a copy adds to the prepared post, as far as wire safety goes (see deliver.outgoing)."""
+
+    clean: bool  # every added piece has only CRLF line ends and no line over 998 octets
+    edge: int  # the most a piece can lengthen the prepared line it is spliced into
+
+
+def _additions(pieces: list[bytes]) -> Additions:
+    edge = 0
+    for piece in pieces:
+        lines = piece.split(CRLF)
+        edge = max(edge, len(lines[0]) + len(lines[-1]))
+    return Additions(all(is_clean(piece) for piece in pieces), edge)
+
+
+def render_pieces(post: Post, mlist: MailingList, delivery: Delivery) -> tuple[bytes, Additions]:
+    """The copy, and what it adds to the prepared post, so delivery need not re-check 100 kB per recipient."""
     url = unsubscribe_url(delivery.member_id)
     head = personal_headers(mlist, delivery, url)
     data: bytes = post.prepared  # type: ignore[assignment]
     layout = post.prepared_layout
     if not layout:
-        return head + data
+        return head + data, _additions([head])
     needed = templates.uses(mlist.header_template) | templates.uses(mlist.footer_template)
     values = template_values(mlist, delivery, url, needed)
     texts = {"header": templates.render(mlist.header_template, values),
              "footer": templates.render(mlist.footer_template, values)}
-    pieces, pos = [head], 0
+    pieces, pos, added = [head], 0, [head]
     for slot in layout:
-        pieces.append(data[pos : slot["at"]])
-        pieces.append(encode_slot(slot, texts[slot["role"]]))
+        added.append(encode_slot(slot, texts[slot["role"]]))
+        pieces += [data[pos : slot["at"]], added[-1]]
         pos = slot["at"]
     pieces.append(data[pos:])
-    return b"".join(pieces)
+    return b"".join(pieces), _additions(added)
 
 
 def encode_slot(slot: dict, text: str) -> bytes:

@@ -106,7 +106,6 @@ def test_unreachable_server_is_a_temporary_failure():
 @pytest.fixture
 def tls_files(tmp_path, monkeypatch):
     cert, key = write_server_files(tmp_path)
-    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the sender trusts this test CA through the default paths
     return cert, key
 
 
@@ -128,7 +127,8 @@ def test_starttls_and_tls_with_auth(tls_files, security):
     controller.start()
     try:
         sender = sender_for(
-            controller.port, SMTP_SECURITY=security, SMTP_USERNAME="relay", SMTP_PASSWORD="s3cret"
+            controller.port, SMTP_SECURITY=security, SMTP_USERNAME="relay", SMTP_PASSWORD="s3cret",
+            SMTP_CA_FILE=str(cert),
         )
         assert sender.send([copy(1, "ann@example.net")])[0].ok
         sender.close()

@@ -132,3 +132,43 @@ def test_refused_recipients_are_per_copy():
 def test_server_down_fails_the_batch_temporarily():
     results = sender(free_port()).send(batch("a@example.net", "b@example.net"))
     assert [(r.ok, r.permanent) for r in results] == [(False, False), (False, False)]
+
+
+class PipeliningSink(SinkHandler):
+    """aiosmtpd reads pipelined commands fine but does not say so; this sink advertises PIPELINING."""
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
+
+def test_pipelined_copies_keep_leading_dots_and_refusals_stay_per_copy():
+    handler = PipeliningSink()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    handler.refuse = {"gone@example.net": "550 5.1.1 no such user"}
+    dotted = b"From: a@example.org\r\nSubject: dots\r\n\r\n.starts with a dot\r\n..two dots\r\n.\r\nend"
+    try:
+        smtp = sender(controller.port)
+        conn = smtp._connection()
+        assert conn.has_extn("pipelining")  # so the copies below take the pipelined path
+        results = smtp.send([Outgoing(1, "team-bounces@example.org", "a@example.net", dotted),
+                             Outgoing(2, "team-bounces@example.org", "gone@example.net", dotted),
+                             Outgoing(3, "team-bounces@example.org", "b@example.net", dotted)])
+        smtp.close()
+    finally:
+        controller.stop()
+    assert [(r.ok, r.permanent) for r in results] == [(True, False), (False, True), (True, False)]
+    assert [m.data for m in handler.messages] == [dotted + b"\r\n", dotted + b"\r\n"]
+
+
+def test_addresses_that_would_inject_smtp_commands_are_refused():
+    controller, handler = serve()
+    try:
+        smtp = sender(controller.port)
+        results = smtp.send([Outgoing(1, "team-bounces@example.org", "a@example.net>\r\nRCPT TO:<b@x", COPY)])
+        smtp.close()
+    finally:
+        controller.stop()
+    assert not results[0].ok and results[0].permanent
+    assert handler.messages == []
