@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import signal
 import sys
 import time
 
@@ -19,9 +20,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("parts", nargs="*", choices=[*PARTS, []], metavar="PART",
                         help=f"one or more of {', '.join(PARTS)} (default: all)")
     parser.add_argument("--smoke", action="store_true", help="a seconds-long run with tiny counts (CI)")
+    parser.add_argument("--sizes", default="", help="fan-out list sizes, comma-separated (default 10000,100000)")
+    parser.add_argument("--workers", default="", help="fan-out worker counts, comma-separated (default 1,2,4)")
     parser.add_argument("--db", default="", help="sqlite, postgresql or both comma-separated "
                         "(default: both; sqlite only with --smoke)")
     return parser.parse_args(argv)
+
+
+def _options(part: str, args: argparse.Namespace) -> dict:
+    if part != "fanout":
+        return {}
+    numbers = lambda text: tuple(int(n) for n in text.split(",") if n)
+    return {"sizes": numbers(args.sizes), "workers": numbers(args.workers)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     parts = args.parts or list(PARTS)
     db_kinds = [k for k in (args.db or ("sqlite" if args.smoke else "sqlite,postgresql")).split(",") if k]
     logging.basicConfig(level=logging.WARNING)
+    # SIGTERM unwinds like Ctrl-C, so every part stops what it started and drops its database.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     machine = describe()
     print(f"# machine: {machine['nproc']} × {machine['cpu']}, Python {machine['python']}, "
           f"load {machine['loadavg'][0]:.2f}, commit {machine['commit']}", flush=True)
@@ -38,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         module = importlib.import_module(f"bench.{part}")
         try:
-            table = module.run(db_kinds, args.smoke)
+            table = module.run(db_kinds, args.smoke, **_options(part, args))
         except Exception as exc:  # one broken part must not hide the others' figures
             log.exception("part %s failed", part)
             failed.append(f"{part}: {exc}")

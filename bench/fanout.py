@@ -28,9 +28,10 @@ FULL = Plan(sizes=(10_000, 100_000), workers=(1, 2, 4), deadline=300)
 SMOKE = Plan(sizes=(300,), workers=(1,), deadline=60)
 
 
-def run(db_kinds: list[str], smoke: bool) -> Table:
+def run(db_kinds: list[str], smoke: bool, sizes: tuple[int, ...] = (), workers: tuple[int, ...] = ()) -> Table:
     """Every list size × worker count, per database."""
     plan = SMOKE if smoke else FULL
+    plan = Plan(sizes or plan.sizes, workers or plan.workers, plan.deadline)
     table = Table("fanout", ["database", "members", "workers", "first copy s", "last copy s", "copies/s",
                              "wire copies/s", "vs wire", "peak RSS MB/worker", "sent", "lost", "duplicated"])
     table.meta = {"plan": plan.__dict__, "post_size": POST_SIZE}

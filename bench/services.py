@@ -20,6 +20,7 @@ from redis import Redis
 
 PG_ADMIN = os.environ.get("MAILFLOW_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 SECRET = "bench-secret-key-not-for-production"
+ROOT = Path(__file__).resolve().parents[1]  # children run the same code as the benchmark
 START_TIMEOUT = 30.0
 
 
@@ -159,6 +160,7 @@ class Stack:
         }
         self.procs: list[subprocess.Popen] = []
         self._app = None
+        self._app_settings: dict = {}
 
     def __enter__(self) -> Self:
         self.redis.start()
@@ -175,12 +177,7 @@ class Stack:
 
     def __exit__(self, *exc: object) -> None:
         stop_all(self.procs)
-        if self._app is not None:
-            from app.extensions import db
-
-            with self._app.app_context():
-                db.session.remove()
-                db.engine.dispose()
+        self._dispose_app()
         self.redis.stop()
         self.db.drop()
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -188,6 +185,7 @@ class Stack:
     def env(self, **extra: str) -> dict[str, str]:
         """The environment of a `mailflow` process: our MAILFLOW_* and nothing from a .env file."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("MAILFLOW_")}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
         env.update({f"MAILFLOW_{k}": str(v) for k, v in {**self.settings, **extra}.items()})
         return env
 
@@ -213,12 +211,23 @@ class Stack:
         self.procs = [p for p in self.procs if p not in procs]
 
     def app(self):
-        """The Flask app over the same settings, for seeding and counting in this process."""
-        if self._app is None:
+        """The Flask app over the current settings, for seeding and counting in this process."""
+        if self._app is None or self._app_settings != self.settings:
             from app import create_app
 
+            self._dispose_app()
+            self._app_settings = dict(self.settings)
             self._app = create_app(dict(self.settings))
         return self._app
+
+    def _dispose_app(self) -> None:
+        if self._app is not None:
+            from app.extensions import db
+
+            with self._app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+            self._app = None
 
     def start_workers(self, count: int) -> list[subprocess.Popen]:
         """`mailflow worker` processes, returned once each has registered with Redis."""

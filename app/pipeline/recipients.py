@@ -41,13 +41,12 @@ def pending_batches(post_id: int, size: int) -> list[list[int]]:
 def fan_out(post: Post) -> None:
     """Create the deliveries and enqueue a job per batch; a post with no recipients is done at once."""
     from app.jobs import deliver
-    from app.queues import QueueName, enqueue
+    from app.queues import QueueName, enqueue_many
 
     create_deliveries(post)
     settings = current_app.config["MAILFLOW"]
     batches = pending_batches(post.id, settings.DELIVERY_BATCH_SIZE)
-    for batch in batches:
-        enqueue(deliver, post.id, batch, queue=QueueName.DELIVERIES)
+    enqueue_many(deliver, [(post.id, batch) for batch in batches], queue=QueueName.DELIVERIES)
     if not batches:
         finish_if_done(post.id)
 
