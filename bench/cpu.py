@@ -29,7 +29,7 @@ STAGES = (
     ("personalise", "app/pipeline/personalise.py", ()),
     ("egress send", "app/egress/", ()),
 )
-WORKER_DEADLINE = 300
+WORKER_DEADLINE = 600
 IDLE = ("'acquire' of", "'select' of", "'poll' of", "sleep", "'wait' of")
 PER_POST = ("decide (moderation)", "prepare (handlers)", "fan out (rows + jobs)")
 
@@ -40,7 +40,7 @@ class Plan:
     members: int
 
 
-FULL = Plan(posts=10, members=1000)
+FULL = Plan(posts=4, members=1000)
 SMOKE = Plan(posts=2, members=50)
 
 

@@ -1,0 +1,81 @@
+"""Fan-out: rows in bulk, the first batch sent inside the fan-out job, the other batches queued in one go."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from redis import Redis
+from rq import Queue
+from sqlalchemy import select
+
+from app import create_app
+from app.extensions import db
+from app.models import Delivery, DeliveryStatus, Post, PostStatus
+from app.pipeline.recipients import fan_out
+from app.queues import QueueName, redis_connection
+from tests.conftest import truncate_all
+from tests.support.factories import make_list, make_members, message
+from tests.support.smtp import start_sink
+
+MEMBERS = ["ann@example.net", "bob@example.net", "cyd@example.com"]
+
+
+@pytest.fixture
+def sink():
+    controller, handler = start_sink()
+    yield controller, handler
+    controller.stop()
+
+
+@pytest.fixture
+def fan_app(settings, redis_url, sink):
+    settings.update(REDIS_URL=redis_url, EGRESS="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=str(sink[0].port),
+                    DELIVERY_BATCH_SIZE="2")
+    app = create_app(settings)
+    with app.app_context():
+        truncate_all()
+        yield app
+        redis_connection().close()
+        db.session.remove()
+        truncate_all()
+        db.engine.dispose()
+
+
+def _distributing_post(prepared: bytes | None) -> Post:
+    mlist = make_list("team@example.org")
+    make_members(mlist, *MEMBERS)
+    raw = message()
+    post = Post(list_id=mlist.id, raw=raw, size=len(raw), sha256=hashlib.sha256(raw).hexdigest(),
+                status=PostStatus.DISTRIBUTING, prepared=prepared)
+    db.session.add(post)
+    db.session.commit()
+    return post
+
+
+def _queued(redis_url: str) -> list[tuple]:
+    conn = Redis.from_url(redis_url)
+    jobs = Queue(QueueName.DELIVERIES.value, connection=conn).get_jobs()
+    conn.close()
+    return [job.args for job in jobs]
+
+
+def test_first_batch_is_sent_in_the_fan_out_job_and_the_rest_is_queued(fan_app, sink, redis_url):
+    post = _distributing_post(prepared=message())
+    fan_out(post)
+    rows = db.session.scalars(select(Delivery).order_by(Delivery.id)).all()
+    assert sorted(r.recipient for r in rows) == sorted(MEMBERS)
+    assert [r.status for r in rows] == [DeliveryStatus.SENT, DeliveryStatus.SENT, DeliveryStatus.PENDING]
+    assert sorted(sink[1].by_rcpt()) == sorted(r.recipient for r in rows[:2])
+    assert _queued(redis_url) == [(post.id, [rows[2].id])]
+
+
+def test_a_failing_first_batch_becomes_a_delivery_job_and_the_post_is_not_shunted(fan_app, sink, redis_url):
+    post = _distributing_post(prepared=None)  # deliver_batch refuses a post with nothing prepared
+    fan_out(post)
+    rows = db.session.scalars(select(Delivery).order_by(Delivery.id)).all()
+    queued = _queued(redis_url)
+    assert queued[0] == (post.id, [rows[2].id])
+    assert queued[1] == (post.id, [rows[0].id, rows[1].id])
+    assert db.session.get(Post, post.id).status == PostStatus.DISTRIBUTING
+    assert sink[1].messages == []
