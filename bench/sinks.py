@@ -35,6 +35,7 @@ class PostfixSink:
         self.port = free_port()
         self.dump = dump
         self.dumps = folder / f"sink-{self.port}"
+        self.file = self.dumps / "dump"
         self.backlog = backlog
         self.proc: subprocess.Popen | None = None
         self._offsets: dict[Path, int] = {}
@@ -42,11 +43,12 @@ class PostfixSink:
         self.counts: Counter[str] = Counter()
 
     def start(self) -> None:
-        # smtp-sink writes as nobody; it may add a suffix to the file name, so every file here is read.
+        # smtp-sink writes as nobody: it captures each transaction in a temporary file next to the dump
+        # and appends it to the dump when the transaction ends, so only the dump itself is read.
         self.dumps.mkdir()
         self.dumps.chmod(0o777)
         user = ["-u", "nobody"] if os.geteuid() == 0 else []
-        dump = ["-D", str(self.dumps / "dump")] if self.dump else []
+        dump = ["-D", str(self.file)] if self.dump else []
         self.proc = subprocess.Popen(
             [SMTP_SINK, *user, *dump, f"127.0.0.1:{self.port}", str(self.backlog)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -60,8 +62,8 @@ class PostfixSink:
 
     def poll(self) -> int:
         """Read what the dumps gained since the last call; returns the copies counted so far."""
-        for path in sorted(self.dumps.iterdir()):
-            self._read(path)
+        if self.file.exists():
+            self._read(self.file)
         return sum(self.counts.values())
 
     def _read(self, path: Path) -> None:
@@ -77,8 +79,8 @@ class PostfixSink:
 
     def reset(self) -> None:
         """Forget what was counted; the dumps are emptied too (smtp-sink appends, so it carries on)."""
-        for path in self.dumps.iterdir():
-            path.write_bytes(b"")
+        if self.file.exists():
+            self.file.write_bytes(b"")
         self._offsets.clear()
         self._partials.clear()
         self.counts.clear()
