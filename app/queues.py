@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import timedelta
 
 from flask import Flask, current_app
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import Connection, update
+from sqlalchemy import update
 
 from app.extensions import db
 from app.models import Post
@@ -85,42 +84,9 @@ def enqueue_posts(post_ids: Sequence[int]) -> bool:
         log.warning("Redis unreachable (%s): posts %s are stored and will be enqueued later", exc, list(post_ids))
         return False
     if post_ids:
-        mark_queued(post_ids)
+        db.session.execute(update(Post).where(Post.id.in_(post_ids)).values(queued_at=utcnow()))
+        db.session.commit()
     return True
-
-
-def mark_queued(post_ids: Sequence[int]) -> None:
-    """Note that the posts reached a queue, on a connection of its own, without waiting for the disk.
-
-    Losing this marker in a crash is harmless (the reconciler enqueues the post again and processing is
-    idempotent), so its commit skips the flush: that halves the disk waits per accepted message.
-    """
-    table = Post.__table__
-    with db.engine.connect() as conn, lazy_sync(conn):
-        conn.execute(update(table).where(table.c.id.in_(post_ids)).values(queued_at=utcnow()))
-        conn.commit()
-
-
-@contextmanager
-def lazy_sync(conn: Connection) -> Iterator[None]:
-    """Commits inside do not wait for the disk; the connection is back to full sync afterwards."""
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        conn.exec_driver_sql("SET LOCAL synchronous_commit TO off")  # this transaction only
-        yield
-    elif dialect == "sqlite":
-        conn.exec_driver_sql("PRAGMA synchronous=NORMAL")  # WAL: made durable by the next full sync
-        try:
-            yield
-        finally:
-            try:
-                conn.rollback()
-                conn.exec_driver_sql("PRAGMA synchronous=FULL")
-            except Exception:
-                conn.invalidate()  # never hand a connection that skips the flush back to the pool
-                raise
-    else:
-        yield
 
 
 def _run_locally(func: Callable, args: tuple, delay: float) -> None:

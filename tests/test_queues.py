@@ -23,31 +23,3 @@ def test_enqueue_many_puts_every_job_on_the_queue_in_order(settings, redis_url):
     assert [job.args for job in jobs] == [(7, [1, 2]), (7, [3]), (8, [4, 5, 6])]
     assert {job.func_name for job in jobs} == {"app.jobs.deliver"}
     assert all(job.timeout == 600 for job in jobs)
-
-
-def test_queued_marker_is_written_and_the_connection_goes_back_to_full_sync(app, db_dialect):
-    import hashlib
-
-    from sqlalchemy import select
-
-    from app.extensions import db
-    from app.models import Post
-    from app.queues import mark_queued
-    from tests.support.factories import make_list, message
-
-    mlist = make_list()
-    raw = message()
-    post = Post(list_id=mlist.id, raw=raw, size=len(raw), sha256=hashlib.sha256(raw).hexdigest())
-    db.session.add(post)
-    db.session.commit()
-    post_id = post.id
-    db.session.remove()
-    db.engine.dispose()  # one pooled connection: the one the marker used is the one inspected below
-    mark_queued([post_id])
-    assert db.session.scalar(select(Post.queued_at).where(Post.id == post_id)) is not None
-    db.session.remove()
-    with db.engine.connect() as conn:
-        if db_dialect == "sqlite":
-            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
-        else:
-            assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
