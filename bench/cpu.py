@@ -24,14 +24,14 @@ from bench.sinks import PostfixSink, postfix_tools_missing
 STAGES = (
     ("decide (moderation)", "app/pipeline/runner.py", ("moderate",)),
     ("prepare (handlers)", "app/pipeline/runner.py", ("prepare",)),
-    ("fan out (rows + jobs)", "app/pipeline/recipients.py", ("fan_out",)),
-    ("deliver (all per-copy work)", "app/jobs.py", ("deliver",)),
+    ("fan out (rows, jobs, and the first batch when sent inline)", "app/pipeline/recipients.py", ("fan_out",)),
+    ("deliver (all per-copy work, every batch)", "app/pipeline/deliver.py", ("deliver_batch",)),
     ("personalise", "app/pipeline/personalise.py", ()),
     ("egress send", "app/egress/", ()),
 )
 WORKER_DEADLINE = 600
 IDLE = ("'acquire' of", "'select' of", "'poll' of", "sleep", "'wait' of")
-PER_POST = ("decide (moderation)", "prepare (handlers)", "fan out (rows + jobs)")
+PER_POST = ("decide (moderation)", "prepare (handlers)")
 
 
 @dataclass(frozen=True)
