@@ -26,6 +26,8 @@ STAGES = (
     ("prepare (handlers)", "app/pipeline/runner.py", ("prepare",)),
     ("fan out (rows, jobs, and the first batch when sent inline)", "app/pipeline/recipients.py", ("fan_out",)),
     ("deliver (all per-copy work, every batch)", "app/pipeline/deliver.py", ("deliver_batch",)),
+    ("  claim copies (deliver.claim)", "app/pipeline/deliver.py", ("claim",)),
+    ("  record outcomes (deliver.record)", "app/pipeline/deliver.py", ("record",)),
     ("personalise", "app/pipeline/personalise.py", ()),
     ("egress send", "app/egress/", ()),
 )
