@@ -79,3 +79,15 @@ def test_a_failing_first_batch_becomes_a_delivery_job_and_the_post_is_not_shunte
     assert queued[1] == (post.id, [rows[0].id, rows[1].id])
     assert db.session.get(Post, post.id).status == PostStatus.DISTRIBUTING
     assert sink[1].messages == []
+
+
+def test_creating_deliveries_twice_adds_only_members_who_joined_since(fan_app):
+    from app.pipeline.recipients import create_deliveries
+
+    post = _distributing_post(prepared=message())
+    create_deliveries(post)
+    make_members(post.mailing_list, "dan@example.org")
+    create_deliveries(post)
+    create_deliveries(post)
+    recipients = db.session.scalars(select(Delivery.recipient).where(Delivery.post_id == post.id)).all()
+    assert sorted(recipients) == sorted([*MEMBERS, "dan@example.org"])
