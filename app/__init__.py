@@ -36,6 +36,8 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
             app.config[key] = raw[key]
     _init_extensions(app)
     _register_blueprints(app)
+    if overrides and callable(overrides.get("SNS_CERTIFICATE_FETCHER")):  # tests only: never from the environment
+        app.config["SNS_CERTIFICATE_FETCHER"] = overrides["SNS_CERTIFICATE_FETCHER"]
     _proxy_fix(app, settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every connection at INFO
@@ -49,7 +51,7 @@ def _engine_options(settings: Settings) -> dict:
 
 
 def _init_extensions(app: Flask) -> None:
-    from app import models  # noqa: F401  (tables must be known before migrations run)
+    from app import models
     from app.extensions import csrf, db, login_manager, migrate
     from app.models.sqlite import enable_sqlite_pragmas
 
@@ -74,8 +76,10 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from app.panel import register_panel
     from app.public import public
+    from app.webhooks import webhooks
 
     app.register_blueprint(public)
+    app.register_blueprint(webhooks)
     register_panel(app)
 
 

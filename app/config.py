@@ -72,6 +72,13 @@ def _url(scheme_choices: tuple[str, ...]) -> Callable[[str, str], str]:
     return parse
 
 
+def _dns_server(name: str, value: str) -> str:
+    host, _, port = value.rpartition(":") if value.count(":") == 1 else (value, "", "")
+    if not host or (port and _port(name, port) is None):
+        raise ConfigError(f"{PREFIX}{name}={value!r} is not a DNS server (IP[:PORT])")
+    return value
+
+
 def _text(name: str, value: str) -> str:
     return value
 
@@ -95,6 +102,16 @@ class Settings:
     SES_REGION: str = "us-east-1"
     SES_CONFIGURATION_SET: str = ""
     SES_ENDPOINT_URL: str = ""
+    SES_MAX_SEND_RATE: int = 0  # copies per second over all workers; 0 = no limit
+    SES_SNS_TOPIC_ARNS: str = ""  # comma-separated topics /webhooks/ses accepts
+    SES_VERIFIED_DOMAINS: str = ""  # comma-separated author domains SES may send From (besides list domains)
+    DKIM_DOMAIN: str = ""
+    DKIM_SELECTOR: str = ""
+    DKIM_PRIVATE_KEY_FILE: str = ""
+    SMTP_RETRY_DAYS: int = 5
+    DELIVERY_LEASE_SECONDS: int = 600
+    BOUNCE_THRESHOLD: int = 5
+    BOUNCE_RESET_DAYS: int = 7
     SMTPD_HOST: str = "127.0.0.1"
     SMTPD_PORT: int = 8025
     WEB_HOST: str = "127.0.0.1"
@@ -111,6 +128,8 @@ class Settings:
     PROXY_HOPS: int = 0
     TRUSTED_HOSTS: str = ""  # comma-separated Host names the panel answers to (empty: any)
     INSTANCE_PATH: str = ""
+    DNS_SERVER: str = ""  # IP[:PORT] for DMARC lookups; empty = the system resolver
+    DNS_TIMEOUT: int = 5
 
 
 PARSERS: dict[str, Callable[[str, str], object]] = {
@@ -122,6 +141,11 @@ PARSERS: dict[str, Callable[[str, str], object]] = {
     "SMTP_SECURITY": _choice(SECURITY_CHOICES),
     "SMTP_TIMEOUT": _positive_int,
     "SES_ENDPOINT_URL": _url(("http", "https")),
+    "SES_MAX_SEND_RATE": _non_negative_int,
+    "SMTP_RETRY_DAYS": _positive_int,
+    "DELIVERY_LEASE_SECONDS": _positive_int,
+    "BOUNCE_THRESHOLD": _positive_int,
+    "BOUNCE_RESET_DAYS": _positive_int,
     "SMTPD_PORT": _port,
     "WEB_PORT": _port,
     "MAX_MESSAGE_SIZE": _positive_int,
@@ -130,6 +154,8 @@ PARSERS: dict[str, Callable[[str, str], object]] = {
     "DELIVERY_BATCH_SIZE": _positive_int,
     "RECONCILE_SECONDS": _positive_int,
     "PROXY_HOPS": _non_negative_int,
+    "DNS_SERVER": _dns_server,
+    "DNS_TIMEOUT": _positive_int,
 }
 
 
@@ -154,7 +180,18 @@ def load_settings(raw: Mapping[str, object]) -> Settings:
                 continue
             value = PARSERS.get(name, _text)(name, value)
         values[name] = value
-    return Settings(**values)
+    settings = Settings(**values)
+    _check_dkim(settings)
+    return settings
+
+
+def _check_dkim(settings: Settings) -> None:
+    """DKIM signing needs all three settings or none."""
+    parts = {"DKIM_DOMAIN": settings.DKIM_DOMAIN, "DKIM_SELECTOR": settings.DKIM_SELECTOR,
+             "DKIM_PRIVATE_KEY_FILE": settings.DKIM_PRIVATE_KEY_FILE}
+    missing = [name for name, value in parts.items() if not value]
+    if missing and len(missing) < len(parts):
+        raise ConfigError(f"{PREFIX}{missing[0]} must be set too (DKIM signing needs domain, selector and key file)")
 
 
 def instance_path(settings: Settings) -> Path:

@@ -24,11 +24,15 @@ class MailFlowWorker(SimpleWorker):
 
 def reconcile_safely(app: Flask) -> None:
     """One reconciliation pass that never takes the worker down."""
+    from rq.exceptions import StopRequested
+
     from app.reconcile import reconcile_all
 
     try:
         with app.app_context():
             reconcile_all()
+    except StopRequested:
+        raise  # SIGTERM arrived mid-pass: let RQ shut the worker down
     except Exception:
         log.exception("reconciliation failed; the next maintenance pass tries again")
 
@@ -42,7 +46,10 @@ def run_worker(app: Flask, burst: bool = False, name: str | None = None) -> bool
         raise SystemExit("mailflow worker needs MAILFLOW_REDIS_URL (without it jobs run in-process)")
     bind_worker_app(app)
     queues = [Queue(q.value, connection=conn) for q in ALL_QUEUES]
-    worker = MailFlowWorker(queues, connection=conn, name=name, maintenance_interval=app.config["MAILFLOW"].RECONCILE_SECONDS)
+    interval = app.config["MAILFLOW"].RECONCILE_SECONDS
+    # worker_ttl - 15 is how long an idle worker blocks on the queues: keep it to the reconcile interval.
+    worker = MailFlowWorker(queues, connection=conn, name=name, maintenance_interval=interval,
+                            worker_ttl=interval + 15)
     worker.flask_app = app
     reconcile_safely(app)
     return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")

@@ -56,7 +56,7 @@ def test_member_post_reaches_every_active_member_once(stack_app, sink, smtpd_por
     for rcpt, received in copies.items():
         assert len(received) == 1, f"{rcpt} got {len(received)} copies"
         copy = received[0]
-        assert copy.mail_from == "team-bounces@example.org"
+        assert copy.mail_from.startswith("team-bounces+") and copy.mail_from.endswith("@example.org")  # VERP
         parsed = message_from_bytes(copy.data, policy=default)
         assert parsed["List-Id"] == '"Team" <team.example.org>'
         assert parsed["List-Unsubscribe"].startswith("<https://lists.example.org/unsubscribe/")

@@ -5,10 +5,12 @@ import click
 
 def register(cli: click.Group) -> None:
     """Attach every sub-command group to the CLI."""
+    from app.commands.aws import aws
     from app.commands.lists import lists
     from app.commands.members import members
+    from app.commands.posts import posts
     from app.commands.services import dev, smtpd, web, worker
     from app.commands.users import users
 
-    for command in (users, lists, members, smtpd, worker, web, dev):
+    for command in (users, lists, members, posts, smtpd, worker, web, dev, aws):
         cli.add_command(command)

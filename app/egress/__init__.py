@@ -2,21 +2,39 @@
 
 from __future__ import annotations
 
+from redis import Redis
+
 from app.config import Settings
-from app.egress.base import Outgoing, SendResult, Sender
+from app.egress.base import Outgoing, Sender, SendResult
 
 
-def make_sender(settings: Settings) -> Sender:
-    """The configured sender backend."""
+def make_sender(settings: Settings, redis: Redis | None = None) -> Sender:
+    """The configured sender backend, DKIM-signing when MAILFLOW_DKIM_DOMAIN is set."""
+    sender = _backend(settings, redis)
+    if settings.DKIM_DOMAIN:
+        from app.egress.dkim import DKIMSigningSender, signing_key
+
+        sender = DKIMSigningSender(
+            sender, settings.DKIM_DOMAIN, settings.DKIM_SELECTOR, signing_key(settings)
+        )
+    return sender
+
+
+def _backend(settings: Settings, redis: Redis | None) -> Sender:
     if settings.EGRESS == "smtp":
         from app.egress.smtp import SMTPSender
 
         return SMTPSender(settings)
+    if settings.EGRESS == "ses":
+        from app.egress.ratelimit import SharedRateLimiter
+        from app.egress.ses import SESSender
+
+        return SESSender(settings, SharedRateLimiter(redis, "ses", settings.SES_MAX_SEND_RATE))
     if settings.EGRESS == "stdout":
         from app.egress.stdout import StdoutSender
 
         return StdoutSender()
-    raise NotImplementedError(f"egress {settings.EGRESS!r} is not built yet (use stdout or smtp)")
+    raise ValueError(f"unknown egress {settings.EGRESS!r}")
 
 
 __all__ = ["Outgoing", "SendResult", "Sender", "make_sender"]

@@ -15,6 +15,7 @@ class Outgoing:
     mail_from: str
     rcpt: str
     data: bytes
+    tags: tuple[tuple[str, str], ...] = ()  # provider tags (SES EmailTags): list, post, delivery
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class SendResult:
     provider_id: str = ""
     error: str = ""
     permanent: bool = False
+    bounce: bool = True  # False: the failure is ours (e.g. the copy could not be built), not the recipient's
 
 
 class Sender(Protocol):

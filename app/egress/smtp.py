@@ -11,12 +11,13 @@ from app.config import Settings
 from app.egress.base import Outgoing, SendResult
 
 log = logging.getLogger(__name__)
-# Failures of the connection or the session set-up (TLS, AUTH): nothing was accepted, try again later.
-TEMPORARY_ERRORS = (smtplib.SMTPException, OSError)
+# The connection, or the session set-up (TLS, AUTH), failed: nothing more was accepted; try again later.
+# Per-recipient refusals are caught before this, in _send_one.
+CONNECTION_ERRORS = (smtplib.SMTPException, OSError)
 
 
 class SMTPSender:
-    """Sends each copy as its own transaction on a shared connection."""
+    """Sends each copy as its own transaction (MAIL, RCPT, DATA) on a shared connection."""
 
     name = "smtp"
 
@@ -28,7 +29,9 @@ class SMTPSender:
         s = self.settings
         context = ssl.create_default_context(cafile=s.SMTP_CA_FILE or None)
         if s.SMTP_SECURITY == "tls":
-            conn: smtplib.SMTP = smtplib.SMTP_SSL(s.SMTP_HOST, s.SMTP_PORT, timeout=s.SMTP_TIMEOUT, context=context)
+            conn: smtplib.SMTP = smtplib.SMTP_SSL(
+                s.SMTP_HOST, s.SMTP_PORT, timeout=s.SMTP_TIMEOUT, context=context
+            )
         else:
             conn = smtplib.SMTP(s.SMTP_HOST, s.SMTP_PORT, timeout=s.SMTP_TIMEOUT)
         try:
@@ -53,25 +56,41 @@ class SMTPSender:
         for index, copy in enumerate(batch):
             try:
                 results.append(self._send_one(copy))
-            except TEMPORARY_ERRORS as exc:
-                # The connection is gone: this copy and the rest of the batch were not accepted.
+            except CONNECTION_ERRORS as exc:
+                # This copy and the rest of the batch were not accepted: all of them are tried again later.
                 self._drop()
                 reason = f"connection to {self.settings.SMTP_HOST}:{self.settings.SMTP_PORT} failed: {exc}"
-                results.extend(SendResult(c.delivery_id, ok=False, error=reason) for c in batch[index:])
+                results.extend(
+                    SendResult(c.delivery_id, ok=False, error=reason, bounce=False) for c in batch[index:]
+                )
                 break
         return results
 
     def _send_one(self, copy: Outgoing) -> SendResult:
         conn = self._connection()
+        needs_utf8 = not (copy.rcpt.isascii() and copy.mail_from.isascii())
+        options = ["SMTPUTF8"] if needs_utf8 and conn.has_extn("smtputf8") else []
+        code, text = conn.mail(copy.mail_from, options)
+        if code != 250:
+            return self._refused(conn, copy, code, text, recipient=False)
+        code, text = conn.rcpt(copy.rcpt)
+        if code not in (250, 251):
+            return self._refused(conn, copy, code, text, recipient=True)
         try:
-            conn.sendmail(copy.mail_from, [copy.rcpt], copy.data)
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, text = exc.recipients[copy.rcpt]
-            return _failure(copy, code, text)
-        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
-            self._reset(conn)
-            return _failure(copy, exc.smtp_code, exc.smtp_error)
-        return SendResult(copy.delivery_id, ok=True, provider_id=f"smtp-{copy.delivery_id}")
+            code, text = conn.data(copy.data)
+        except smtplib.SMTPDataError as exc:  # DATA itself was refused (no 354)
+            code, text = exc.smtp_code, exc.smtp_error
+        if code != 250:
+            return self._refused(conn, copy, code, text, recipient=False)
+        return SendResult(copy.delivery_id, ok=True, provider_id=_queue_id(text, copy.delivery_id))
+
+    def _refused(
+        self, conn: smtplib.SMTP, copy: Outgoing, code: int, text: bytes, recipient: bool
+    ) -> SendResult:
+        if code == 421 or code == -1:  # the server is closing the connection
+            raise smtplib.SMTPServerDisconnected(f"{code} {text.decode('utf-8', 'replace')}")
+        self._reset(conn)
+        return failure(copy, code, text, recipient)
 
     def _reset(self, conn: smtplib.SMTP) -> None:
         try:
@@ -95,6 +114,20 @@ class SMTPSender:
             self._drop()
 
 
-def _failure(copy: Outgoing, code: int, text: bytes | str) -> SendResult:
+def _queue_id(reply: bytes, delivery_id: int) -> str:
+    """The server's words after 250 (often "queued as ID"), trimmed; our own id when it says nothing."""
+    text = " ".join(reply.decode("utf-8", "replace").split())[:200]
+    return text or f"smtp-{delivery_id}"
+
+
+def failure(copy: Outgoing, code: int, text: bytes | str, recipient: bool = True) -> SendResult:
+    """A refused copy: 5xx is permanent, anything else is tried again.
+
+    Only a refused recipient (RCPT) is a bounce; a refused sender or message says nothing about the member,
+    and counting it would disable a whole list behind a misconfigured relay.
+    """
     message = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
-    return SendResult(copy.delivery_id, ok=False, error=f"{code} {message}", permanent=500 <= code < 600)
+    permanent = 500 <= code < 600
+    return SendResult(
+        copy.delivery_id, ok=False, error=f"{code} {message}", permanent=permanent, bounce=recipient
+    )

@@ -24,7 +24,9 @@ class StdoutSender:
             out.write(copy.data.decode("utf-8", "replace").replace("\r\n", "\n"))
             out.write("\n---------- end\n")
         out.flush()
-        return [SendResult(copy.delivery_id, ok=True, provider_id=f"stdout-{copy.delivery_id}") for copy in batch]
+        return [
+            SendResult(copy.delivery_id, ok=True, provider_id=f"stdout-{copy.delivery_id}") for copy in batch
+        ]
 
     def close(self) -> None:
         return None

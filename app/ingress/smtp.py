@@ -29,7 +29,7 @@ class Reply(enum.StrEnum):
 
 
 # Roles the pipeline can process today; the others are answered 550 until they are built.
-HANDLED_ROLES = {AddressRole.POST}
+HANDLED_ROLES = {AddressRole.POST, AddressRole.BOUNCES}
 
 
 class ListHandler:

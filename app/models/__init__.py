@@ -6,6 +6,7 @@ from app.models.deliveries import Delivery, DeliveryStatus
 from app.models.imports import ImportStatus, MemberImport
 from app.models.lists import ListRole, MailingList, NonmemberAction, PostingPolicy, Role, SubscriptionPolicy
 from app.models.members import Member, MemberStatus, ModerationAction, PendingAction
+from app.models.notices import NoticeCount
 from app.models.posts import Post, PostSource, PostStatus
 from app.models.rules import AllowedSender, Ban, FilterAction, FilterCondition, FilterRule
 from app.models.users import User
@@ -29,6 +30,7 @@ __all__ = [
     "MemberStatus",
     "ModerationAction",
     "NonmemberAction",
+    "NoticeCount",
     "PendingAction",
     "Post",
     "PostSource",

@@ -22,7 +22,10 @@ class Bounce(db.Model):
     """One bounce or complaint, tied to the member and delivery where we could tell which."""
 
     __tablename__ = "bounces"
-    __table_args__ = (Index("ix_bounces_member", "member_id"),)
+    __table_args__ = (
+        Index("ix_bounces_member", "member_id"),
+        Index("ix_bounces_notification", "notification_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     list_id: Mapped[int | None] = mapped_column(ForeignKey("mailing_lists.id", ondelete="CASCADE"), nullable=True)
@@ -32,5 +35,7 @@ class Bounce(db.Model):
     kind: Mapped[str] = mapped_column(String(16), nullable=False, default=BounceKind.HARD)
     diagnostic: Mapped[str] = mapped_column(Text, nullable=False, default="")
     counted: Mapped[bool] = mapped_column(default=True, nullable=False)
+    # SNS MessageId (or post id for a DSN): a notification delivered twice is recorded once.
+    notification_id: Mapped[str] = mapped_column(String(255), nullable=False, default="", server_default="")
     raw: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)

@@ -27,6 +27,8 @@ class Delivery(db.Model):
     __table_args__ = (
         UniqueConstraint("post_id", "member_id", name="uq_delivery_post_member"),
         Index("ix_deliveries_post_status", "post_id", "status"),
+        Index("ix_deliveries_provider_message_id", "provider_message_id"),
+        Index("ix_deliveries_status_lease", "status", "lease_until"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -38,6 +40,10 @@ class Delivery(db.Model):
     provider_message_id: Mapped[str] = mapped_column(String(255), nullable=False, default="")
     last_error: Mapped[str] = mapped_column(Text, nullable=False, default="")
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Who claimed the copy last (worker name + claim): a worker sends only rows it still holds.
+    lease_owner: Mapped[str] = mapped_column(String(64), nullable=False, default="", server_default="")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 

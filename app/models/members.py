@@ -58,6 +58,7 @@ class Member(db.Model):
     # Short random token: it must fit the local part of LIST-confirm+TOKEN@ (64 octets at most).
     confirm_token: Mapped[str | None] = mapped_column(String(40), nullable=True)
     token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_bounce_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 

@@ -1,17 +1,12 @@
-"""Checking and previewing header/footer templates in a Jinja2 sandbox.
-
-The pipeline's own renderer (app/pipeline/templates.py, issue 4) was not on main when this was written;
-this uses the same engine, ImmutableSandboxedEnvironment, so what validates here renders there.
-"""
+"""Checking and previewing header/footer templates with the pipeline's own sandboxed renderer."""
 
 from __future__ import annotations
 
-from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2 import TemplateError
 
 from app.models import MailingList
+from app.pipeline.templates import compiled, template_error
 
-MAX_TEMPLATE = 10_000
 SAMPLE_MEMBER = {"email": "sam.sample@example.net", "name": "Sam Sample"}
 
 
@@ -31,12 +26,12 @@ def sample_context(mlist: MailingList) -> dict[str, str]:
 
 
 def render(text: str, context: dict[str, str]) -> str:
-    """Render text in the sandbox; raises ValueError with a readable message."""
-    if len(text) > MAX_TEMPLATE:
-        raise ValueError(f"The template is longer than {MAX_TEMPLATE} characters.")
-    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+    """Render text exactly as delivery will; raises ValueError with a readable message."""
+    problem = template_error(text)
+    if problem:
+        raise ValueError(problem)
     try:
-        return env.from_string(text).render(**context)
+        return compiled(text).template.render(context)
     except TemplateError as exc:
         where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
         raise ValueError(f"{exc.message or type(exc).__name__}{where}") from None

@@ -23,7 +23,28 @@ def _choices(enum_class) -> list[SelectChoice]:
 REPLY_TO_MODES = choices([("leave", "Leave the author's Reply-To"), ("list", "Replies go to the list"),
                           ("explicit", "Replies go to the address below")])
 DMARC_MODES = choices([("auto", "Rewrite From only for p=quarantine/reject authors"),
-                       ("always", "Always rewrite From to the list"), ("never", "Never rewrite From")])
+                       ("always", "Always rewrite From to the list"), ("off", "Never rewrite From")])
+DMARC_AUTHOR_FIELDS = choices([("reply-to", "Author goes to Reply-To"), ("cc", "Author goes to Cc")])
+
+
+def _suspicious_lines(form, field) -> None:
+    from wtforms.validators import ValidationError
+
+    from app.pipeline.rules.shape import suspicious_rules
+
+    try:
+        suspicious_rules(field.data or "")
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def _mime_type_lines(form, field) -> None:
+    from wtforms.validators import ValidationError
+
+    for line in (field.data or "").splitlines():
+        kind = line.strip()
+        if kind and (kind.count("/") != 1 or " " in kind):
+            raise ValidationError(f"{kind!r} is not a MIME type (type/subtype or type/*).")
 
 
 SETTINGS: list[tuple[str, str, object]] = [
@@ -34,10 +55,20 @@ SETTINGS: list[tuple[str, str, object]] = [
     ("Policies", "nonmember_action", SelectField("Posts from non-members", choices=_choices(NonmemberAction))),
     ("Policies", "emergency", BooleanField("Emergency moderation: hold every post")),
     ("Policies", "hold_days", IntegerField("Days a held post waits before it expires", [NumberRange(1, 365)])),
+    ("Policies", "require_explicit_destination", BooleanField("Hold posts that do not name the list in To or Cc")),
+    ("Policies", "administrivia", BooleanField("Hold 'subscribe'/'unsubscribe' requests sent to the list")),
+    ("Policies", "max_recipients", IntegerField("Hold posts with more recipients than (0 = no limit)",
+                                                [NumberRange(0, 10_000)])),
+    ("Policies", "suspicious_headers", TextAreaField("Hold posts whose header matches (one 'Name: regex' a line)",
+                                                     [Length(max=5000), _suspicious_lines])),
     ("Outgoing mail", "subject_prefix", StringField("Subject prefix", [Length(max=255)])),
     ("Outgoing mail", "reply_to_mode", SelectField("Reply-To", choices=REPLY_TO_MODES)),
     ("Outgoing mail", "reply_to_address", StringField("Explicit Reply-To address", [Optional(), Length(max=320)])),
     ("Outgoing mail", "dmarc_mode", SelectField("DMARC mitigation", choices=DMARC_MODES)),
+    ("Outgoing mail", "dmarc_author_field", SelectField("When From is rewritten", choices=DMARC_AUTHOR_FIELDS)),
+    ("Outgoing mail", "filter_mime_types", TextAreaField("Strip these MIME types (one a line, type/* allowed)",
+                                                         [Length(max=5000), _mime_type_lines])),
+    ("Outgoing mail", "drop_html_alternative", BooleanField("Drop the HTML alternative, keep the text")),
     ("Outgoing mail", "max_message_size",
      IntegerField("Largest post in bytes (0 = the instance limit)", [NumberRange(0, 2**31 - 1)])),
 ]
@@ -66,7 +97,8 @@ def apply_settings(form: FlaskForm, mlist: MailingList) -> list[str]:
         if value is None and isinstance(getattr(mlist, column), str):
             value = ""
         if isinstance(value, str):
-            value = " ".join(value.split()) if column != "description" else value.strip()
+            multi_line = isinstance(form[column], TextAreaField)
+            value = value.strip() if multi_line else " ".join(value.split())
         if getattr(mlist, column) != value:
             setattr(mlist, column, value)
             changed.append(column)

@@ -3,32 +3,66 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from datetime import timedelta
+import os
+import socket
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
-from app.egress import Outgoing, SendResult, make_sender
+from app.bounces.scoring import BounceReport, record_bounce, tell_owners_disabled
+from app.bounces.verp import verp_address
+from app.egress import Outgoing, Sender, SendResult, make_sender
+from app.egress.wire import to_wire
 from app.extensions import db
-from app.models import Delivery, DeliveryStatus, MailingList, Post
+from app.models import BounceKind, Delivery, DeliveryStatus, MailingList, Member, Post
 from app.models.timestamps import utcnow
-from app.pipeline.personalise import personal_headers
+from app.pipeline.personalise import render_copy
 from app.pipeline.recipients import finish_if_done
 
 log = logging.getLogger(__name__)
-LEASE = timedelta(minutes=10)
 MAX_BACKOFF_SECONDS = 3600
+FIRST_BACKOFF_SECONDS = 30
+# Outcomes are committed after every COMMIT_EVERY copies: a worker killed between the provider's
+# acceptance and that commit sends at most this many copies twice (see docs/scaling.md).
+COMMIT_EVERY = 10
 
 
-def claim(delivery_ids: Sequence[int]) -> list[Delivery]:
-    """Move pending rows to sending under a lease; rows another worker holds are skipped."""
-    lease = utcnow() + LEASE
+def new_owner() -> str:
+    """A lease owner naming this worker process and this claim."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _lease_end(now: datetime) -> datetime:
+    return now + timedelta(seconds=current_app.config["MAILFLOW"].DELIVERY_LEASE_SECONDS)
+
+
+def claim(delivery_ids: Sequence[int], owner: str) -> list[Delivery]:
+    """Move due pending rows to sending under a lease; rows another worker holds are skipped."""
+    now = utcnow()
+    due = (
+        select(Delivery.id)
+        .where(
+            Delivery.id.in_(delivery_ids),
+            Delivery.status == DeliveryStatus.PENDING,
+            or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+        )
+        .with_for_update(skip_locked=True)  # PostgreSQL: never wait for, never take, a row being claimed
+    )
     claimed = db.session.scalars(
         update(Delivery)
-        .where(Delivery.id.in_(delivery_ids), Delivery.status == DeliveryStatus.PENDING)
-        .values(status=DeliveryStatus.SENDING, lease_until=lease, attempts=Delivery.attempts + 1)
+        .where(Delivery.id.in_(due))
+        .values(
+            status=DeliveryStatus.SENDING,
+            lease_until=_lease_end(now),
+            lease_owner=owner,
+            attempts=Delivery.attempts + 1,
+        )
         .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
     ).all()
     db.session.commit()
     if not claimed:
@@ -36,57 +70,148 @@ def claim(delivery_ids: Sequence[int]) -> list[Delivery]:
     return list(db.session.scalars(select(Delivery).where(Delivery.id.in_(claimed)).order_by(Delivery.id)))
 
 
+def still_held(copies: Sequence[Delivery], owner: str, commit: bool = True) -> list[Delivery]:
+    """Renew the lease on copies this claim still holds; a copy the reconciler took back is not sent."""
+    ids = set(
+        db.session.scalars(
+            update(Delivery)
+            .where(
+                Delivery.id.in_([c.id for c in copies]),
+                Delivery.status == DeliveryStatus.SENDING,
+                Delivery.lease_owner == owner,
+            )
+            .values(lease_until=_lease_end(utcnow()))
+            .returning(Delivery.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if commit:
+        db.session.commit()
+    return [c for c in copies if c.id in ids]
+
+
 def deliver_batch(post_id: int, delivery_ids: Sequence[int]) -> None:
     """Send the claimable copies among delivery_ids and record what happened to each."""
-    copies = claim(delivery_ids)
+    owner = new_owner()
+    copies = claim(delivery_ids, owner)
     if copies:
         post = db.session.get(Post, post_id)
         if post is None or post.prepared is None:
             raise RuntimeError(f"post {post_id} has deliveries but no prepared message")
-        results = _send(post, copies)
-        record(results)
-        retry_later(post_id, [r for r in results if not r.ok and not r.permanent], copies)
+        _send_all(post, copies, owner)
     finish_if_done(post_id)
 
 
-def _send(post: Post, copies: list[Delivery]) -> list[SendResult]:
-    mlist: MailingList = post.mailing_list
-    mail_from = mlist.role_address("bounces")
-    batch = [
-        Outgoing(c.id, mail_from, c.recipient, personal_headers(mlist, c) + post.prepared)  # type: ignore[operator]
-        for c in copies
-    ]
-    sender = make_sender(current_app.config["MAILFLOW"])
+@contextmanager
+def _keep_loaded() -> Iterator[None]:
+    """Commits per chunk must not expire (and reload, row by row) the batch and the post."""
+    session = db.session()
+    before = session.expire_on_commit
+    session.expire_on_commit = False
     try:
-        return sender.send(batch)
+        yield
     finally:
-        sender.close()
+        session.expire_on_commit = before
 
 
-def record(results: Sequence[SendResult]) -> None:
-    """Write each copy's outcome: sent, failed for good, or pending again for a retry."""
+def _send_all(post: Post, copies: list[Delivery], owner: str) -> None:
+    from app.queues import redis_connection
+
+    sender = make_sender(current_app.config["MAILFLOW"], redis_connection())
+    retries: list[Delivery] = []
+    chunks = [copies[start : start + COMMIT_EVERY] for start in range(0, len(copies), COMMIT_EVERY)]
+    with _keep_loaded():
+        try:
+            held = still_held(chunks[0], owner)
+            for index in range(len(chunks)):
+                results = _send(sender, post, held) if held else []
+                done, disabled = _apply(results, {c.id: c for c in held})
+                following = chunks[index + 1] if index + 1 < len(chunks) else []
+                held = still_held(following, owner, commit=False) if following else []
+                db.session.commit()  # this chunk's outcomes and the next chunk's lease, in one transaction
+                retries += done
+                _tell_owners(disabled)
+        finally:
+            sender.close()
+    retry_later(post.id, retries)
+
+
+def outgoing(post: Post, mlist: MailingList, c: Delivery) -> Outgoing:
+    """One finished copy: personal header fields, the prepared post, VERP envelope sender, tags."""
+    data = render_copy(post, mlist, c)
+    tags = (("list", mlist.list_id), ("post", str(post.id)), ("delivery", str(c.id)))
+    return Outgoing(c.id, verp_address(mlist.role_address("bounces"), c.id), c.recipient, to_wire(data), tags)
+
+
+def _send(sender: Sender, post: Post, copies: list[Delivery]) -> list[SendResult]:
+    mlist: MailingList = post.mailing_list
+    batch: list[Outgoing] = []
+    unbuildable: list[SendResult] = []
+    for c in copies:
+        try:
+            batch.append(outgoing(post, mlist, c))
+        except ValueError as exc:  # e.g. a header line that cannot be folded to 998 octets
+            unbuildable.append(
+                SendResult(c.id, ok=False, error=f"copy not built: {exc}", permanent=True, bounce=False)
+            )
+    return (sender.send(batch) if batch else []) + unbuildable
+
+
+def _tell_owners(disabled: Sequence[Member]) -> None:
+    for member in disabled:
+        tell_owners_disabled(member)
+
+
+def _apply(results: Sequence[SendResult], copies: dict[int, Delivery]) -> tuple[list[Delivery], list[Member]]:
+    """Set each copy's outcome in the session; returns the copies to retry and members now disabled."""
     now = utcnow()
+    window = timedelta(days=current_app.config["MAILFLOW"].SMTP_RETRY_DAYS)
+    retries: list[Delivery] = []
+    disabled: list[Member] = []
     for result in results:
+        copy = copies[result.delivery_id]
+        copy.lease_until = None
         if result.ok:
-            values = {"status": DeliveryStatus.SENT, "provider_message_id": result.provider_id, "sent_at": now}
-        elif result.permanent:
-            values = {"status": DeliveryStatus.FAILED, "last_error": result.error[:2000]}
+            copy.status, copy.provider_message_id, copy.sent_at = DeliveryStatus.SENT, result.provider_id, now
+            copy.next_attempt_at = None
+        elif not result.permanent and now - copy.created_at <= window:
+            copy.status, copy.last_error = DeliveryStatus.PENDING, result.error[:2000]
+            copy.next_attempt_at = now + timedelta(seconds=backoff(copy.attempts))
+            retries.append(copy)
         else:
-            values = {"status": DeliveryStatus.PENDING, "last_error": result.error[:2000]}
-        db.session.execute(
-            update(Delivery).where(Delivery.id == result.delivery_id).values(lease_until=None, **values)
-        )
-    db.session.commit()
+            reason = result.error if result.permanent else f"retry window ended; last error: {result.error}"
+            status = DeliveryStatus.BOUNCED if result.permanent else DeliveryStatus.FAILED
+            if result.bounce:  # the recipient refused it, for good or until the window ended
+                disabled += _bounced(copy, reason, status)
+            else:
+                copy.status, copy.last_error = DeliveryStatus.FAILED, reason[:2000]
+    return retries, disabled
 
 
-def retry_later(post_id: int, failures: Sequence[SendResult], copies: Sequence[Delivery]) -> None:
-    """Enqueue temporary failures again with exponential backoff."""
-    if not failures:
+def _bounced(copy: Delivery, reason: str, status: DeliveryStatus) -> list[Member]:
+    """A copy the egress refused for good counts as a hard bounce of its member."""
+    member = db.session.get(Member, copy.member_id)
+    report = BounceReport(copy.recipient, BounceKind.HARD, reason)
+    _, disabled = record_bounce(member.list_id if member else None, member, copy, report)
+    copy.status, copy.last_error = status, reason[:2000]
+    return [member] if disabled and member is not None else []
+
+
+def backoff(attempts: int) -> int:
+    """Seconds before the next try: 30 s doubling per attempt, at most an hour."""
+    return min(FIRST_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
+
+
+def retry_later(post_id: int, copies: Sequence[Delivery]) -> None:
+    """Enqueue temporary failures again, each group at its own backoff."""
+    if not copies:
         return
     from app.jobs import deliver
     from app.queues import QueueName, enqueue
 
-    attempts = max(c.attempts for c in copies if c.id in {f.delivery_id for f in failures})
-    delay = min(30 * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS)
-    log.warning("post %s: %d copies failed for now, retrying in %ss", post_id, len(failures), delay)
-    enqueue(deliver, post_id, [f.delivery_id for f in failures], queue=QueueName.DELIVERIES, delay=delay)
+    by_delay: dict[int, list[int]] = {}
+    for copy in copies:
+        by_delay.setdefault(backoff(copy.attempts), []).append(copy.id)
+    for delay, ids in sorted(by_delay.items()):
+        log.warning("post %s: %d copies failed for now, retrying in %ss", post_id, len(ids), delay)
+        enqueue(deliver, post_id, ids, queue=QueueName.DELIVERIES, delay=delay)

@@ -8,7 +8,9 @@ from collections.abc import Callable
 from app.models import Post
 
 # role -> "module:function" taking the Post. A role missing here is not built yet and raises.
-ROLE_PROCESSORS: dict[str, str] = {}
+ROLE_PROCESSORS: dict[str, str] = {
+    "bounces": "app.bounces.dsn:process_bounce_post",
+}
 
 
 def processor_for(role: str) -> Callable[[Post], None]:

@@ -52,7 +52,7 @@ def test_templates_validate_in_the_sandbox_and_preview_for_a_sample_member(world
     assert response.status_code == 200 and "Hi Sam Sample" in body
     assert "Leave: https://lists.example.org/unsubscribe/SAMPLE-TOKEN" in body
     assert db.session.get(MailingList, a.id).footer_template == ""  # preview does not save
-    for broken, says in (("{{ member_name ", "unexpected end"), ("{{ nope }}", "undefined"),
+    for broken, says in (("{{ member_name ", "unexpected end"), ("{{ nope }}", "unknown variables"),
                          ("{{ ''.__class__.__mro__ }}", "unsafe")):
         response = browser.submit(page, {"header_template": broken, "footer_template": "", "submit": "Save"})
         assert response.status_code == 400 and says in response.data.decode().lower(), broken

@@ -1,0 +1,1 @@
+"""Bounces and complaints: VERP tokens, DSN reading, SNS notifications, bounce scores."""

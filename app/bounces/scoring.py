@@ -1,0 +1,142 @@
+"""Bounce scores as in Mailman: hard +1, soft +0.5, disable at the threshold, reset after a quiet spell."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from app.extensions import db
+from app.models import (
+    Bounce,
+    BounceKind,
+    Delivery,
+    DeliveryStatus,
+    ListRole,
+    MailingList,
+    Member,
+    MemberStatus,
+    Role,
+    User,
+)
+from app.models.timestamps import utcnow
+
+log = logging.getLogger(__name__)
+POINTS = {BounceKind.HARD: 1.0, BounceKind.SOFT: 0.5}
+DISABLED_FOR_BOUNCES = "bounces"
+UNSUBSCRIBED_FOR_COMPLAINT = "complaint"
+# A receiver refusing the list's mail for the author's DMARC policy says nothing about the member.
+DMARC_REJECTION = re.compile(r"\b5\.7\.\d{1,3}\b.*dmarc|dmarc.*\b5\.7\.\d{1,3}\b", re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class BounceReport:
+    """What a DSN or a provider notification says about one failed recipient."""
+
+    address: str
+    kind: BounceKind
+    diagnostic: str = ""
+
+
+def is_dmarc_rejection(diagnostic: str) -> bool:
+    """True for 5.7.x rejections that name DMARC: they never count against the member."""
+    return bool(DMARC_REJECTION.search(diagnostic))
+
+
+def record_bounce(
+    list_id: int | None,
+    member: Member | None,
+    delivery: Delivery | None,
+    report: BounceReport,
+    raw: bytes | None = None,
+    notification_id: str = "",
+) -> tuple[Bounce, bool]:
+    """Add a bounce row (caller commits), mark the delivery and score the member; True if now disabled."""
+    counted = report.kind != BounceKind.COMPLAINT and not is_dmarc_rejection(report.diagnostic)
+    bounce = Bounce(
+        list_id=list_id,
+        member_id=member.id if member else None,
+        delivery_id=delivery.id if delivery else None,
+        address=report.address[:320],
+        kind=report.kind,
+        diagnostic=report.diagnostic[:4000],
+        counted=counted,
+        raw=raw,
+        notification_id=notification_id[:255],
+    )
+    db.session.add(bounce)
+    if delivery is not None and report.kind == BounceKind.HARD:
+        delivery.status = DeliveryStatus.BOUNCED
+        delivery.last_error = report.diagnostic[:2000]
+    disabled = score(member, report.kind, counted) if member is not None else False
+    return bounce, disabled
+
+
+def score(member: Member, kind: BounceKind, counted: bool, now: datetime | None = None) -> bool:
+    """Apply one bounce or complaint to a member; True when this bounce disabled them."""
+    now = now or utcnow()
+    if kind == BounceKind.COMPLAINT:
+        if member.status in (MemberStatus.ACTIVE, MemberStatus.DISABLED, MemberStatus.PENDING):
+            member.status, member.disabled_reason = MemberStatus.UNSUBSCRIBED, UNSUBSCRIBED_FOR_COMPLAINT
+        return False
+    if not counted:
+        return False
+    settings = current_app.config["MAILFLOW"]
+    if member.last_bounce_at is not None and now - member.last_bounce_at > timedelta(
+        days=settings.BOUNCE_RESET_DAYS
+    ):
+        member.bounce_score = 0.0
+    member.bounce_score = (member.bounce_score or 0.0) + POINTS[kind]
+    member.last_bounce_at = now
+    if member.bounce_score >= settings.BOUNCE_THRESHOLD and member.status == MemberStatus.ACTIVE:
+        member.status, member.disabled_reason = MemberStatus.DISABLED, DISABLED_FOR_BOUNCES
+        return True
+    return False
+
+
+def reset_quiet_scores(now: datetime | None = None) -> int:
+    """Scores of members with no bounce for MAILFLOW_BOUNCE_RESET_DAYS go back to 0; returns how many."""
+    days = current_app.config["MAILFLOW"].BOUNCE_RESET_DAYS
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    result = db.session.execute(
+        update(Member).where(Member.bounce_score > 0, Member.last_bounce_at < cutoff).values(bounce_score=0.0)
+    )
+    db.session.commit()
+    return result.rowcount or 0
+
+
+def owner_addresses(mlist: MailingList) -> list[str]:
+    """The e-mail addresses of the list's owners (panel users with the owner role)."""
+    return list(
+        db.session.scalars(
+            select(User.email)
+            .join(ListRole, ListRole.user_id == User.id)
+            .where(ListRole.list_id == mlist.id, ListRole.role == Role.OWNER)
+            .order_by(User.email)
+        )
+    )
+
+
+def tell_owners_disabled(member: Member) -> int:
+    """Send the list owners a notice that a member was disabled for bounces; returns notices sent."""
+    from app.notices import build_notice, send_notice
+
+    mlist = member.mailing_list
+    body = (
+        f"{member.email} reached a bounce score of {member.bounce_score:g} "
+        f"(threshold {current_app.config['MAILFLOW'].BOUNCE_THRESHOLD}) and no longer receives posts "
+        f"from {mlist.address}.\nRe-enable the member in the panel once the address works again.\n"
+    )
+    sent = 0
+    for owner in owner_addresses(mlist):
+        notice = build_notice(
+            mlist, owner, f"{mlist.name}: {member.email} disabled for bounces", body, auto="auto-generated"
+        )
+        sent += send_notice(mlist, notice)
+    if not sent:
+        log.warning("list %s has no owner to tell that %s was disabled", mlist.address, member.email)
+    return sent
