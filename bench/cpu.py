@@ -27,7 +27,8 @@ STAGES = (
     ("fan out (rows, jobs, and the first batch when sent inline)", "app/pipeline/recipients.py", ("fan_out",)),
     ("deliver (all per-copy work, every batch)", "app/pipeline/deliver.py", ("deliver_batch",)),
     ("  claim copies (deliver.claim)", "app/pipeline/deliver.py", ("claim",)),
-    ("  record outcomes (deliver.record)", "app/pipeline/deliver.py", ("record",)),
+    ("  build each copy (deliver.outgoing)", "app/pipeline/deliver.py", ("outgoing",)),
+    ("  record outcomes (deliver.record/_apply)", "app/pipeline/deliver.py", ("record", "_apply")),
     ("personalise", "app/pipeline/personalise.py", ()),
     ("egress send", "app/egress/", ()),
 )
