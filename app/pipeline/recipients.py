@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from importlib import import_module
 
 from flask import current_app
@@ -11,9 +10,6 @@ from sqlalchemy import Executable, Select, literal, select
 from app.extensions import db
 from app.models import Delivery, DeliveryStatus, Member, MemberStatus, Post, PostStatus
 from app.models.timestamps import utcnow
-
-log = logging.getLogger(__name__)
-
 
 DELIVERY_COLUMNS = ("post_id", "member_id", "recipient", "status", "attempts", "provider_message_id",
                     "last_error", "created_at")
@@ -56,37 +52,16 @@ def pending_batches(post_id: int, size: int) -> list[list[int]]:
 
 
 def fan_out(post: Post) -> None:
-    """Create the deliveries, enqueue a job per batch but the first, and send the first batch right here.
-
-    The first copies leave without waiting for another job to be picked up (the latency a member sees),
-    while idle workers take the other batches. A post with no recipients is done at once.
-    """
+    """Create the deliveries and enqueue a job per batch, all in one round trip; no recipients: done at once."""
     from app.jobs import deliver
     from app.queues import QueueName, enqueue_many
 
     create_deliveries(post)
     settings = current_app.config["MAILFLOW"]
     batches = pending_batches(post.id, settings.DELIVERY_BATCH_SIZE)
+    enqueue_many(deliver, [(post.id, batch) for batch in batches], queue=QueueName.DELIVERIES)
     if not batches:
         finish_if_done(post.id)
-        return
-    enqueue_many(deliver, [(post.id, batch) for batch in batches[1:]], queue=QueueName.DELIVERIES)
-    deliver_first_batch(post.id, batches[0])
-
-
-def deliver_first_batch(post_id: int, delivery_ids: list[int]) -> None:
-    """Send one batch inside the fan-out job; if that fails, it becomes a delivery job like the others."""
-    from app.jobs import deliver
-    from app.pipeline.deliver import deliver_batch
-    from app.queues import QueueName, enqueue
-
-    try:
-        deliver_batch(post_id, delivery_ids)
-    except Exception:
-        # Not the post's failure: copies already claimed keep their lease and the reconciler frees them.
-        log.exception("post %s: first batch failed in the fan-out job; handing it to a delivery job", post_id)
-        db.session.rollback()
-        enqueue(deliver, post_id, delivery_ids, queue=QueueName.DELIVERIES)
 
 
 def finish_if_done(post_id: int) -> None:
