@@ -1,0 +1,68 @@
+"""`python -m bench [PART ...] [--smoke] [--db sqlite,postgresql]`: run the parts, print tables, write JSON."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import signal
+import sys
+import time
+
+from bench.machine import describe
+
+log = logging.getLogger("bench")
+PARTS = ("ingress", "fanout", "latency", "panel", "cpu")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("parts", nargs="*", choices=[*PARTS, []], metavar="PART",
+                        help=f"one or more of {', '.join(PARTS)} (default: all)")
+    parser.add_argument("--smoke", action="store_true", help="a seconds-long run with tiny counts (CI)")
+    parser.add_argument("--sizes", default="", help="fan-out list sizes, comma-separated (default 10000,100000)")
+    parser.add_argument("--workers", default="", help="fan-out worker counts, comma-separated (default 1,2,4)")
+    parser.add_argument("--db", default="", help="sqlite, postgresql or both comma-separated "
+                        "(default: both; sqlite only with --smoke)")
+    return parser.parse_args(argv)
+
+
+def _options(part: str, args: argparse.Namespace) -> dict:
+    if part != "fanout":
+        return {}
+    numbers = lambda text: tuple(int(n) for n in text.split(",") if n)
+    return {"sizes": numbers(args.sizes), "workers": numbers(args.workers)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    parts = args.parts or list(PARTS)
+    db_kinds = [k for k in (args.db or ("sqlite" if args.smoke else "sqlite,postgresql")).split(",") if k]
+    logging.basicConfig(level=logging.WARNING)
+    # SIGTERM unwinds like Ctrl-C, so every part stops what it started and drops its database.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    machine = describe()
+    print(f"# machine: {machine['nproc']} × {machine['cpu']}, Python {machine['python']}, "
+          f"load {machine['loadavg'][0]:.2f}, commit {machine['commit']}", flush=True)
+    failed = []
+    for part in parts:
+        print(f"\n## {part}{' (smoke)' if args.smoke else ''}", flush=True)
+        started = time.perf_counter()
+        module = importlib.import_module(f"bench.{part}")
+        try:
+            table = module.run(db_kinds, args.smoke, **_options(part, args))
+        except Exception as exc:  # one broken part must not hide the others' figures
+            log.exception("part %s failed", part)
+            failed.append(f"{part}: {exc}")
+            continue
+        table.meta["seconds"] = round(time.perf_counter() - started, 1)
+        table.meta["loadavg_after"] = describe()["loadavg"]
+        print(table.render(), flush=True)
+        print(f"(written to {table.write(args.smoke, machine)})", flush=True)
+    for failure in failed:
+        print(f"FAILED {failure}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

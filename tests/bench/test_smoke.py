@@ -1,0 +1,72 @@
+"""The benchmarks' smoke mode end to end: every part runs, and nothing is lost or duplicated (never timed)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.report import RESULTS
+
+ROOT = Path(__file__).resolve().parents[2]
+PARTS = ("ingress", "fanout", "latency", "panel", "cpu")
+
+
+@pytest.fixture(scope="module")
+def smoke_results() -> dict[str, dict]:
+    """Run `python -m bench --smoke` once on the test database; the JSON each part wrote."""
+    kind = os.environ.get("MAILFLOW_TEST_DB", "sqlite")
+    for part in PARTS:
+        (RESULTS / f"{part}-smoke-latest.json").unlink(missing_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILFLOW_")}
+    done = subprocess.run([sys.executable, "-m", "bench", "--smoke", "--db", kind], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
+    return {part: json.loads((RESULTS / f"{part}-smoke-latest.json").read_text()) for part in PARTS}
+
+
+def _rows(results: dict, part: str) -> list[dict]:
+    rows = results[part]["rows"]
+    assert rows, f"{part} measured nothing: {results[part]['notes']}"
+    return rows
+
+
+def test_ingress_stores_every_message_once(smoke_results):
+    ours = [r for r in _rows(smoke_results, "ingress") if r["server"] == "mailflow smtpd"]
+    assert ours
+    for row in ours:
+        assert (row["stored"], row["lost"], row["duplicated"]) == (row["messages"], 0, 0)
+        assert row["msg/s"] > 0
+
+
+def test_fanout_delivers_one_copy_per_member(smoke_results):
+    for row in _rows(smoke_results, "fanout"):
+        assert (row["lost"], row["duplicated"]) == (0, 0), row
+        assert row["sent"] == row["members"]
+
+
+def test_latency_posts_reach_every_member_once(smoke_results):
+    posts = [r for r in _rows(smoke_results, "latency") if "members" in r["case"]]
+    assert len(posts) == 2
+    for row in posts:
+        assert (row["lost"], row["duplicated"]) == (0, 0), row
+        assert row["copies"] > 0
+        assert row["p50 ms"] == row["p50 ms"], "no first copy arrived"  # NaN when nothing came
+
+
+def test_panel_pages_answer(smoke_results):
+    pages = [r for r in _rows(smoke_results, "panel") if r.get("requests", 0) and not r["case"].startswith("CSV")]
+    assert any(r["case"].startswith("roster") for r in pages)
+    for row in pages:
+        assert row["status"] == 200, row
+
+
+def test_cpu_profile_names_the_costs(smoke_results):
+    result = smoke_results["cpu"]
+    assert len(result["meta"]["top_own_time"]) == 5
+    whole = result["rows"][0]
+    assert whole["what"].startswith("worker run") and whole["ms total"] > 0

@@ -1,0 +1,82 @@
+"""Fan-out: delivery rows in one statement, every batch queued in one round trip."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from redis import Redis
+from rq import Queue
+from sqlalchemy import select
+
+from app import create_app
+from app.extensions import db
+from app.models import Delivery, DeliveryStatus, Post, PostStatus
+from app.pipeline.recipients import fan_out
+from app.queues import QueueName, redis_connection
+from tests.conftest import truncate_all
+from tests.support.factories import make_list, make_members, message
+from tests.support.smtp import start_sink
+
+MEMBERS = ["ann@example.net", "bob@example.net", "cyd@example.com"]
+
+
+@pytest.fixture
+def sink():
+    controller, handler = start_sink()
+    yield controller, handler
+    controller.stop()
+
+
+@pytest.fixture
+def fan_app(settings, redis_url, sink):
+    settings.update(REDIS_URL=redis_url, EGRESS="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=str(sink[0].port),
+                    DELIVERY_BATCH_SIZE="2")
+    app = create_app(settings)
+    with app.app_context():
+        truncate_all()
+        yield app
+        redis_connection().close()
+        db.session.remove()
+        truncate_all()
+        db.engine.dispose()
+
+
+def _distributing_post(prepared: bytes | None) -> Post:
+    mlist = make_list("team@example.org")
+    make_members(mlist, *MEMBERS)
+    raw = message()
+    post = Post(list_id=mlist.id, raw=raw, size=len(raw), sha256=hashlib.sha256(raw).hexdigest(),
+                status=PostStatus.DISTRIBUTING, prepared=prepared)
+    db.session.add(post)
+    db.session.commit()
+    return post
+
+
+def _queued(redis_url: str) -> list[tuple]:
+    conn = Redis.from_url(redis_url)
+    jobs = Queue(QueueName.DELIVERIES.value, connection=conn).get_jobs()
+    conn.close()
+    return [job.args for job in jobs]
+
+
+def test_every_batch_is_queued_in_order_and_nothing_is_sent_by_the_fan_out_job(fan_app, sink, redis_url):
+    post = _distributing_post(prepared=message())
+    fan_out(post)
+    rows = db.session.scalars(select(Delivery).order_by(Delivery.id)).all()
+    assert sorted(r.recipient for r in rows) == sorted(MEMBERS)
+    assert {r.status for r in rows} == {DeliveryStatus.PENDING}
+    assert _queued(redis_url) == [(post.id, [rows[0].id, rows[1].id]), (post.id, [rows[2].id])]
+    assert sink[1].messages == []
+
+
+def test_creating_deliveries_twice_adds_only_members_who_joined_since(fan_app):
+    from app.pipeline.recipients import create_deliveries
+
+    post = _distributing_post(prepared=message())
+    create_deliveries(post)
+    make_members(post.mailing_list, "dan@example.org")
+    create_deliveries(post)
+    create_deliveries(post)
+    recipients = db.session.scalars(select(Delivery.recipient).where(Delivery.post_id == post.id)).all()
+    assert sorted(recipients) == sorted([*MEMBERS, "dan@example.org"])
