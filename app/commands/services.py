@@ -16,9 +16,17 @@ from flask.cli import with_appcontext
 @with_appcontext
 def smtpd() -> None:
     """Run the SMTP receiver on MAILFLOW_SMTPD_HOST:MAILFLOW_SMTPD_PORT."""
-    from app.ingress.smtp_server import serve
+    from app.config import ConfigError
+    from app.ingress.smtp_server import ReceiverBusy, serve
 
-    serve(current_app._get_current_object())  # type: ignore[attr-defined]
+    try:
+        serve(current_app._get_current_object())  # type: ignore[attr-defined]
+    except ReceiverBusy as exc:
+        click.echo(f"mailflow smtpd: {exc.strerror}", err=True)
+        sys.exit(1)
+    except ConfigError as exc:
+        click.echo(f"mailflow smtpd: configuration error: {exc}", err=True)
+        sys.exit(2)
 
 
 @click.command()

@@ -28,17 +28,22 @@ class Envelope:
     peer: str = ""
     tls: bool = False
     extra_rcpts: tuple[str, ...] = field(default=())
+    # Trace fields this receiver adds (a `Received:` line); stored in front of the raw bytes, but never part
+    # of the dedupe hash, so a client's retry of the same bytes still finds the first post.
+    received: bytes = b""
 
 
 def accept(raw: bytes, envelope: Envelope) -> list[int]:
     """Commit one post per (list, role) addressed, then enqueue them; returns the post ids.
 
-    The same bytes for the same list and role give the same post (idempotent re-delivery).
+    The same bytes for the same list and role give the same post (idempotent re-delivery): the hash is
+    taken over the bytes as the client sent them, before the receiver's own `Received:` field.
     Raises when nothing could be stored, so the caller can answer 4xx and keep the message.
     """
     digest = hashlib.sha256(raw).hexdigest()
     head = summary(raw)
-    ids = [_store(raw, digest, head, envelope, key, rcpts) for key, rcpts in _group(envelope.rcpt_tos).items()]
+    stored = envelope.received + raw
+    ids = [_store(stored, digest, head, envelope, key, rcpts) for key, rcpts in _group(envelope.rcpt_tos).items()]
     from app.queues import enqueue_posts
 
     enqueue_posts(ids)

@@ -9,7 +9,8 @@ MAX_FIELD = 998
 
 
 def _clean(value: object) -> str:
-    text = str(value or "")
+    # The parser keeps raw 8-bit header bytes as surrogates; restore UTF-8, replace anything else.
+    text = str(value or "").encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return " ".join(text.replace("\x00", "").split())[:MAX_FIELD]
 
 

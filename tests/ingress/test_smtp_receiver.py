@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import smtplib
 
 import pytest
@@ -13,28 +14,9 @@ from app import create_app
 from app.extensions import db
 from app.models import Post
 from app.queues import QueueName
+from tests.ingress.conftest import post_count
 from tests.support.factories import make_list, message
 from tests.support.stack import receiver, send
-
-
-@pytest.fixture
-def queued_app(settings, redis_url):
-    settings["REDIS_URL"] = redis_url
-    settings["MAX_MESSAGE_SIZE"] = "20000"
-    from tests.conftest import truncate_all
-
-    app = create_app(settings)
-    with app.app_context():
-        truncate_all()
-        yield app
-        db.session.remove()
-        truncate_all()
-        db.engine.dispose()
-
-
-def post_count() -> int:
-    db.session.expire_all()
-    return db.session.scalar(select(func.count()).select_from(Post))
 
 
 def test_unknown_recipient_is_550_and_no_relay(queued_app, smtpd_port):
@@ -72,7 +54,9 @@ def test_250_means_stored_and_enqueued(queued_app, smtpd_port, redis_url):
     with receiver(queued_app, smtpd_port):
         send(smtpd_port, "alice@example.org", ["Team@Example.org"], raw)
     post = db.session.scalar(select(Post))
-    assert post.raw == raw
+    # The stored message is our Received: field, then the client's bytes untouched; the hash is of the latter.
+    assert post.raw.startswith(b"Received: from ") and post.raw.endswith(b"\r\n" + raw)
+    assert post.sha256 == hashlib.sha256(raw).hexdigest()
     assert post.mail_from == "alice@example.org"
     assert post.rcpt_tos == ["Team@Example.org"]
     assert post.peer.startswith("127.0.0.1:")
