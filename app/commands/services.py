@@ -1,4 +1,4 @@
-"""Long-running services: `mailflow smtpd`, `worker`, `web`, `dev`."""
+"""Long-running services: `mailflow smtpd`, `imap`, `worker`, `web`, `dev`."""
 
 from __future__ import annotations
 
@@ -26,6 +26,28 @@ def smtpd() -> None:
         sys.exit(1)
     except ConfigError as exc:
         click.echo(f"mailflow smtpd: configuration error: {exc}", err=True)
+        sys.exit(2)
+
+
+@click.command()
+@with_appcontext
+def imap() -> None:
+    """Poll the mailbox MAILFLOW_IMAP_* names and feed its mail to the lists (one poller per mailbox)."""
+    import threading
+
+    from app.config import ConfigError
+    from app.ingress.imap import PollerBusy, serve
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        serve(current_app._get_current_object(), stop)  # type: ignore[attr-defined]
+    except PollerBusy as exc:
+        click.echo(f"mailflow imap: {exc}", err=True)
+        sys.exit(1)
+    except ConfigError as exc:
+        click.echo(f"mailflow imap: configuration error: {exc}", err=True)
         sys.exit(2)
 
 

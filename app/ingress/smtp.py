@@ -12,7 +12,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.ingress.accept import Envelope, accept
 from app.ingress.addresses import AddressRole
-from app.ingress.lookup import resolve
+from app.ingress.headers import wire_text
+from app.ingress.lookup import resolve, role_is_handled
 from app.ingress.trace import Trace, received_field
 from app.models import PostSource
 
@@ -33,13 +34,6 @@ class Reply(enum.StrEnum):
 
 
 PIPELINING = "250-PIPELINING"
-
-
-def role_is_handled(role: AddressRole) -> bool:
-    """Posts always; another role only once the pipeline has a processor for it (else the mail would shunt)."""
-    from app.pipeline.roles import ROLE_PROCESSORS
-
-    return role is AddressRole.POST or role.value in ROLE_PROCESSORS
 
 
 class ListHandler:
@@ -104,12 +98,6 @@ class ListHandler:
         finally:
             session.storing = False
         return Reply.QUEUED.format(ids=",".join(map(str, ids)))
-
-
-def wire_text(value: str) -> str:
-    """Text from the wire as valid Unicode: aiosmtpd keeps undecodable bytes as surrogates, which no
-    database or reply can encode; valid UTF-8 is restored, anything else becomes U+FFFD."""
-    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _trace(server, session, envelope) -> Trace:

@@ -3,6 +3,7 @@
 from app.models.audit import AuditEntry
 from app.models.bounces import Bounce, BounceKind
 from app.models.deliveries import Delivery, DeliveryStatus
+from app.models.ingress import ImapCursor, IngressLock
 from app.models.lists import ListRole, MailingList, NonmemberAction, PostingPolicy, Role, SubscriptionPolicy
 from app.models.members import Member, MemberStatus, ModerationAction, PendingAction
 from app.models.posts import Post, PostSource, PostStatus
@@ -18,6 +19,8 @@ __all__ = [
     "FilterAction",
     "FilterCondition",
     "FilterRule",
+    "ImapCursor",
+    "IngressLock",
     "Delivery",
     "DeliveryStatus",
     "ListRole",
