@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
-from app.ingress.accept import Envelope, accept
+from app.ingress.accept import Envelope, accept, accept_batch
 from app.ingress.imap_mailbox import CONNECTION_ERRORS, Mailbox, MailboxConfig, connect
 from app.ingress.imap_match import list_recipients, return_path
 from app.models import ImapCursor, PostSource
@@ -108,35 +108,51 @@ class Poller:
         return handled
 
     def _chunk(self, mailbox: Mailbox, uids: list[int]) -> ChunkOutcome:
-        outcome = ChunkOutcome()
+        outcome, todo = ChunkOutcome(), []
         fetched = mailbox.fetch(uids)
         for uid in uids:  # ascending: the cursor may only pass messages that are done
             raw = fetched.get(uid)
             if raw is None:
                 continue  # expunged by someone else since the search
+            envelope = self.envelope(raw)
+            if envelope is None:
+                outcome.unmatched.append(uid)
+            else:
+                todo.append((uid, raw, envelope))
+        try:
+            accept_batch([(raw, envelope) for _, raw, envelope in todo])
+            outcome.stored = [uid for uid, _, _ in todo]
+        except (SQLAlchemyError, LookupError) as exc:
+            db.session.rollback()
+            log.warning("chunk of %d messages not stored at once (%s); storing them one by one", len(todo), exc)
+            self._one_by_one(todo, outcome)
+        return outcome
+
+    def _one_by_one(self, todo: list[tuple[int, bytes, Envelope]], outcome: ChunkOutcome) -> None:
+        for uid, raw, envelope in todo:
             try:
-                ids = self.store(raw)
+                accept(raw, envelope)
             except (SQLAlchemyError, LookupError) as exc:
                 db.session.rollback()
                 log.warning("message UID %s in %s not stored (%s); it stays and is retried", uid,
                             self.config.folder, exc)
                 outcome.failed = True
-                break
-            (outcome.stored if ids else outcome.unmatched).append(uid)
-        return outcome
+                # Later messages wait too: unmatched ones before the failure may still be moved.
+                outcome.unmatched = [u for u in outcome.unmatched if u < uid]
+                return
+            outcome.stored.append(uid)
 
-    def store(self, raw: bytes) -> list[int]:
-        """accept() the message for the lists it names; [] when it names none (it goes to unmatched)."""
+    def envelope(self, raw: bytes) -> Envelope | None:
+        """The envelope for accept(): the lists the message names; None when it names none (-> unmatched)."""
         rcpts = list_recipients(raw)
         if not rcpts:
             log.warning("IMAP message for no list in %s (%s): moved to %s", self.config.mailbox,
                         _describe(raw), self.config.unmatched_folder)
-            return []
-        envelope = Envelope(
+            return None
+        return Envelope(
             mail_from=return_path(raw), rcpt_tos=tuple(rcpts), source=PostSource.IMAP,
             peer=f"imap://{self.config.mailbox}/{self.config.folder}", tls=self.config.security != "none",
         )
-        return accept(raw, envelope)
 
     def _cursor(self, uidvalidity: int) -> ImapCursor:
         cursor = db.session.scalar(select(ImapCursor).where(

@@ -58,7 +58,9 @@ def test_a_backlog_of_200_becomes_200_posts_exactly_once(app, mailbox):
     raws = seed(mailbox, 200)
     config = mailbox_config(mailbox, batch_size=50)
     with running_poller(app, config):
-        assert wait_until(lambda: len(mailbox.uids(USER, "Processed")) == 200, timeout=60)
+        assert wait_until(lambda: post_count() == 200, timeout=60, tick=0.2)
+    # The poller finishes the chunk in hand (commit, then move) before it stops.
+    assert len(mailbox.uids(USER, "Processed")) == 200
     stored = posts()
     assert len(stored) == 200
     assert sorted(p.raw for p in stored) == sorted(raws)  # no trace field added: the bytes are the MDA's
@@ -90,7 +92,8 @@ def test_dovecot_restarted_mid_run_loses_and_doubles_nothing(app, mailbox):
         mailbox.stop()  # mid-drain: some messages stored but not yet moved
         mailbox.start()
         seed(mailbox, 30, prefix="after")
-        assert wait_until(lambda: len(mailbox.uids(USER, "Processed")) == 150, timeout=60)
+        assert wait_until(lambda: post_count() == 150, timeout=60, tick=0.2)
+    assert len(mailbox.uids(USER, "Processed")) == 150 and mailbox.uids(USER, "INBOX") == []
     assert post_count() == 150
     assert len({p.message_id for p in posts()}) == 150
 
@@ -169,26 +172,41 @@ def test_uidvalidity_change_rescans_without_duplicates(app, mailbox):
 
 
 def test_failed_store_leaves_the_message_and_retries(app, mailbox, monkeypatch):
-    seed(mailbox, 2)
-    config = mailbox_config(mailbox)
-    calls = []
-    original = Poller.store
+    from sqlalchemy.exc import OperationalError
 
-    def flaky(self, raw):
-        calls.append(raw)
-        if len(calls) == 2:
-            from sqlalchemy.exc import OperationalError
-
-            raise OperationalError("INSERT", {}, Exception("database is away"))
-        return original(self, raw)
-
-    monkeypatch.setattr(Poller, "store", flaky)
+    from app.ingress import imap
     from app.ingress.imap import StoreFailed
 
-    with open_mailbox(config) as box, pytest.raises(StoreFailed):
-        Poller(app, config).drain(box)
-    assert post_count() == 1 and len(mailbox.uids(USER, "INBOX")) == 1
+    seed(mailbox, 3)
+    config = mailbox_config(mailbox)
+    calls = []
+
+    def batch_fails(items):
+        raise OperationalError("INSERT", {}, Exception("database is away"))
+
+    def second_fails(raw, envelope):
+        calls.append(raw)
+        if len(calls) == 2:
+            raise OperationalError("INSERT", {}, Exception("database is away"))
+        return original(raw, envelope)
+
+    original = imap.accept
+    with monkeypatch.context() as patch:
+        patch.setattr(imap, "accept_batch", batch_fails)
+        patch.setattr(imap, "accept", second_fails)
+        with open_mailbox(config) as box, pytest.raises(StoreFailed):
+            Poller(app, config).drain(box)
+    assert post_count() == 1 and len(mailbox.uids(USER, "INBOX")) == 2  # the first is done, the rest wait
     with open_mailbox(config) as box:
-        assert Poller(app, config).drain(box) == 1
-    assert post_count() == 2 and mailbox.uids(USER, "INBOX") == []
+        assert Poller(app, config).drain(box) == 2
+    assert post_count() == 3 and mailbox.uids(USER, "INBOX") == []
     assert db.session.scalar(select(Post.source).limit(1)) == PostSource.IMAP
+
+
+def test_the_same_bytes_twice_in_one_chunk_make_one_post(app, mailbox):
+    raw = message(message_id="<twice@example.org>")
+    mailbox.append(USER, [raw, raw])
+    config = mailbox_config(mailbox)
+    with open_mailbox(config) as box:
+        assert Poller(app, config).drain(box) == 2
+    assert post_count() == 1 and len(mailbox.uids(USER, "Processed")) == 2
