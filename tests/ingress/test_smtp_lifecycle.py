@@ -43,10 +43,10 @@ class LoadClient(threading.Thread):
             self.ended_with = type(exc).__name__
 
 
-def test_sigterm_under_load_keeps_every_accepted_message(app, settings, redis_url, smtpd_port):
+def test_sigterm_under_load_keeps_every_accepted_message(app, settings, redis_url, smtpd_port, tmp_path):
     make_list("team@example.org")
     env = service_env(settings, REDIS_URL=redis_url, SMTPD_PORT=str(smtpd_port), SMTPD_SHUTDOWN_SECONDS="5")
-    process = start(["smtpd"], env)
+    process = start(["smtpd"], env, log=tmp_path / "smtpd.log")
     try:
         wait_for_port(smtpd_port, process)
         accepted: list[str] = []
@@ -64,8 +64,6 @@ def test_sigterm_under_load_keeps_every_accepted_message(app, settings, redis_ur
         if process.poll() is None:
             process.kill()
             process.wait()
-        process.stdout.close()
-        process.stderr.close()
     assert all(not c.is_alive() for c in clients)
     # Every session ended by the drain: a 421, or (between a reply and the next command) a closed socket.
     assert {c.ended_with for c in clients} <= {"421", "SMTPServerDisconnected", "ConnectionResetError"}

@@ -22,10 +22,14 @@ def service_env(settings: dict, **extra: str) -> dict[str, str]:
     return env
 
 
-def start(args: list[str], env: dict[str, str]) -> subprocess.Popen:
-    """Start `python -m ARGS...` in the repo root, output captured."""
-    return subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+def start(args: list[str], env: dict[str, str], log: Path | None = None) -> subprocess.Popen:
+    """Start `python -m ARGS...` in the repo root; output to the log file, else captured (read it, or the
+    pipe fills up and the service blocks)."""
+    if log is None:
+        return subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with log.open("ab") as out:
+        return subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, env=env, stdout=out, stderr=out)
 
 
 def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 20) -> None:
@@ -33,7 +37,8 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 20) -> 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"service exited with {process.returncode}: {process.stderr.read().decode()[-2000:]}")
+            output = process.stderr.read().decode()[-2000:] if process.stderr else "(see its log)"
+            raise RuntimeError(f"service exited with {process.returncode}: {output}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
