@@ -112,6 +112,7 @@ class Settings:
     IMAP_PROCESSED_FOLDER: str = "Processed"
     IMAP_UNMATCHED_FOLDER: str = "unmatched"
     IMAP_BATCH_SIZE: int = 100
+    IMAP_TLS_CA: str = ""
     SMTPD_TLS_CERT: str = ""
     SMTPD_TLS_KEY: str = ""
     SMTPD_MAX_RECIPIENTS: int = 100

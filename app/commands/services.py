@@ -74,9 +74,10 @@ def web(workers: int) -> None:
 @click.command()
 @with_appcontext
 def dev() -> None:
-    """Everything in one process tree: receiver, panel, and a worker when Redis is configured."""
+    """Everything in one process tree: receiver, panel, a worker when Redis is configured, the IMAP poller
+    when a mailbox is."""
     settings = current_app.config["MAILFLOW"]
-    names = ["smtpd", "web"] + (["worker"] if settings.REDIS_URL else [])
+    names = ["smtpd", "web"] + (["worker"] if settings.REDIS_URL else []) + (["imap"] if settings.IMAP_HOST else [])
     children = [subprocess.Popen([sys.executable, "-m", "app.cli", name]) for name in names]
     click.echo(f"mailflow dev: panel on http://{settings.WEB_HOST}:{settings.WEB_PORT}, "
                f"SMTP on {settings.SMTPD_HOST}:{settings.SMTPD_PORT} (Ctrl-C stops)")

@@ -33,6 +33,7 @@ class MailboxConfig:
     batch_size: int = 100
     poll_seconds: float = 60
     idle_seconds: float = 20 * 60
+    tls_ca: str = ""                  # a CA bundle for a private or self-signed server certificate
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MailboxConfig:
@@ -45,6 +46,7 @@ class MailboxConfig:
             processed=settings.IMAP_PROCESSED, processed_folder=settings.IMAP_PROCESSED_FOLDER,
             unmatched_folder=settings.IMAP_UNMATCHED_FOLDER, batch_size=settings.IMAP_BATCH_SIZE,
             poll_seconds=settings.IMAP_POLL_SECONDS, idle_seconds=settings.IMAP_IDLE_SECONDS,
+            tls_ca=settings.IMAP_TLS_CA,
         )
 
     @property
@@ -53,9 +55,9 @@ class MailboxConfig:
         return f"{self.username}@{self.host}:{self.port}"
 
 
-def connect(config: MailboxConfig, context: ssl.SSLContext | None = None) -> IMAPClient:
-    """A logged-in client, over TLS, STARTTLS or plain as configured."""
-    context = context or ssl.create_default_context()
+def connect(config: MailboxConfig) -> IMAPClient:
+    """A logged-in client, over TLS, STARTTLS or plain as configured; certificates are always verified."""
+    context = ssl.create_default_context(cafile=config.tls_ca or None)
     client = IMAPClient(config.host, config.port, ssl=config.security == "tls", ssl_context=context,
                         timeout=SOCKET_TIMEOUT)
     try:

@@ -19,7 +19,7 @@ base_dir = {d}/run
 state_dir = {d}/run
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 log_path = {d}/dovecot.log
@@ -31,6 +31,10 @@ shutdown_clients = yes
 service imap-login {{
   inet_listener imap {{
     port = {port}
+  }}
+  inet_listener imaps {{
+    port = {tls_port}
+    ssl = yes
   }}
 }}
 passdb {{
@@ -47,18 +51,20 @@ userdb {{
 class Dovecot:
     """Start, stop, restart; APPEND seed mail; read folders back."""
 
-    def __init__(self, users: dict[str, str]) -> None:
+    def __init__(self, users: dict[str, str], tls: tuple[Path, Path] | None = None) -> None:
         binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
         if not Path(binary).exists():
             raise RuntimeError("dovecot is not installed (scripts/test installs dovecot-imapd)")
         self.binary = binary
         self.dir = Path(tempfile.mkdtemp(prefix="mailflow-dovecot-", dir="/tmp"))
         self.dir.chmod(0o755)
-        self.port = free_port()
+        self.port, self.tls_port = free_port(), free_port()
         self.users = users
         (self.dir / "mail").mkdir()
         (self.dir / "passwd").write_text("".join(f"{u}:{{PLAIN}}{p}\n" for u, p in users.items()))
-        (self.dir / "dovecot.conf").write_text(CONFIG.format(d=self.dir, port=self.port))
+        ssl = f"ssl = yes\nssl_cert = <{tls[0]}\nssl_key = <{tls[1]}" if tls else "ssl = no"
+        (self.dir / "dovecot.conf").write_text(CONFIG.format(d=self.dir, port=self.port, tls_port=self.tls_port,
+                                                             ssl=ssl))
         shutil.chown(self.dir / "mail", "dovecot", "dovecot")
 
     def start(self) -> None:
