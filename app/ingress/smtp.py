@@ -11,7 +11,6 @@ from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.ingress.accept import Envelope, accept
-from app.ingress.addresses import AddressRole
 from app.ingress.headers import wire_text
 from app.ingress.lookup import resolve, role_is_handled
 from app.ingress.trace import Trace, received_field

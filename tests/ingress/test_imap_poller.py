@@ -15,6 +15,7 @@ from tests.ingress.conftest import post_count, posts
 from tests.ingress.imap_fixtures import USER, PASSWORD, mailbox_config, open_mailbox, running_poller, seed
 from tests.support.dovecot import Dovecot
 from tests.support.factories import make_list, message
+from tests.support.stack import receiver, send
 from tests.support.waiting import wait_until
 
 
@@ -210,3 +211,15 @@ def test_the_same_bytes_twice_in_one_chunk_make_one_post(app, mailbox):
     with open_mailbox(config) as box:
         assert Poller(app, config).drain(box) == 2
     assert post_count() == 1 and len(mailbox.uids(USER, "Processed")) == 2
+
+
+def test_the_same_message_by_smtp_and_by_imap_is_one_post(app, mailbox, smtpd_port):
+    raw = message(message_id="<both-ways@example.org>")
+    with receiver(app, smtpd_port):
+        send(smtpd_port, "alice@example.org", ["team@example.org"], raw)
+    mailbox.append(USER, [raw])
+    config = mailbox_config(mailbox)
+    with open_mailbox(config) as box:
+        assert Poller(app, config).drain(box) == 1
+    [post] = posts()
+    assert post.source == PostSource.SMTP and len(mailbox.uids(USER, "Processed")) == 1

@@ -81,3 +81,13 @@ def test_second_receiver_on_the_same_address_says_so_and_exits(app, settings, sm
     last = err.decode().strip().splitlines()[-1]
     assert last == (f"mailflow smtpd: cannot listen on 127.0.0.1:{smtpd_port}: Address already in use "
                     "(is another SMTP receiver running there?)")
+
+
+def test_a_certificate_that_cannot_be_loaded_stops_start_up_with_one_line(app, settings, smtpd_port, tmp_path):
+    env = service_env(settings, SMTPD_PORT=str(smtpd_port), SMTPD_TLS_CERT=str(tmp_path / "missing.pem"),
+                      SMTPD_TLS_KEY=str(tmp_path / "missing.key"))
+    process = start(["smtpd"], env)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 2
+    last = err.decode().strip().splitlines()[-1]
+    assert last.startswith("mailflow smtpd: configuration error: MAILFLOW_SMTPD_TLS_CERT/KEY: cannot load ")

@@ -8,7 +8,7 @@ import smtplib
 import pytest
 from redis import Redis
 from rq import Queue
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app import create_app
 from app.extensions import db

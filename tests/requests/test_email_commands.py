@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from email import message_from_bytes
 from email.policy import default
 
