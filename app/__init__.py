@@ -38,6 +38,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     _register_blueprints(app)
     _proxy_fix(app, settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every connection at INFO
     return app
 
 

@@ -92,6 +92,7 @@ class Settings:
     SMTP_PASSWORD: str = ""
     SMTP_SECURITY: str = "none"
     SMTP_TIMEOUT: int = 30
+    SMTP_CA_FILE: str = ""
     SES_REGION: str = "us-east-1"
     SES_CONFIGURATION_SET: str = ""
     SES_ENDPOINT_URL: str = ""
@@ -121,6 +122,7 @@ class Settings:
     DELIVERY_BATCH_SIZE: int = 500
     RECONCILE_SECONDS: int = 30
     PROXY_HOPS: int = 0
+    TRUSTED_HOSTS: str = ""  # comma-separated Host names the panel answers to (empty: any)
     INSTANCE_PATH: str = ""
 
 

@@ -52,3 +52,11 @@ def reconcile() -> None:
 
     with _app_context():
         reconcile_all()
+
+
+def import_members(import_id: int) -> None:
+    """Import an uploaded CSV file of members, keeping progress on its row."""
+    from app.member_import import run_import
+
+    with _app_context():
+        run_import(import_id)

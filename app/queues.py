@@ -42,6 +42,13 @@ def redis_connection(app: Flask | None = None) -> Redis | None:
     return conn
 
 
+def close_redis(app: Flask) -> None:
+    """Close the app's Redis connection pool (shutdown, tests)."""
+    conn = app.extensions.pop("mailflow_redis", None)
+    if conn is not None:
+        conn.close()
+
+
 def enqueue(func: Callable, *args, queue: QueueName = QueueName.DEFAULT, delay: float = 0) -> None:
     """Run func(*args) in a worker: RQ when Redis is configured, else a local thread. Raises RedisError."""
     from rq import Queue

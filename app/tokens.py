@@ -34,3 +34,9 @@ def verify(purpose: TokenPurpose, token: str) -> int | str | None:
 def public_url(path: str) -> str:
     """An absolute link under MAILFLOW_PUBLIC_URL."""
     return current_app.config["MAILFLOW"].PUBLIC_URL + path
+
+
+def manage_url(member_id: int) -> str:
+    """The signed link to a member's manage-subscription page."""
+    return public_url(f"/manage/{sign(TokenPurpose.MANAGE, member_id)}")
+

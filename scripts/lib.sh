@@ -42,6 +42,10 @@ ensure_venv() {
   if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
   fi
-  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e "$extras"
+  local log=".venv/pip-install.log"
+  echo "installing Python packages into .venv (log: $log)"
+  if ! { .venv/bin/python -m pip install --disable-pip-version-check --upgrade pip &&
+         .venv/bin/python -m pip install --disable-pip-version-check -e "$extras"; } >"$log" 2>&1; then
+    tail -n 30 "$log" >&2; echo "pip install failed (see $log)" >&2; return 1
+  fi
 }

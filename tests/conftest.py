@@ -6,11 +6,13 @@ import os
 import uuid
 
 import pytest
+from flask.testing import FlaskClient
 from redis import Redis
 from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
+from app.queues import close_redis
 from tests.support.db import create_test_database, drop_test_database, truncate_all
 from tests.support.smtp import free_port
 
@@ -73,10 +75,24 @@ def app(settings):
         db.session.remove()
         truncate_all()
         db.engine.dispose()
+        close_redis(app)
+
+
+class FreshContextClient(FlaskClient):
+    """Each request gets its own app context (fresh `g` and DB session), as in production.
+
+    The `app` fixture keeps an app context open for the test body; without this, requests would share its
+    `g` (Flask-Login caches the user there) and its database session.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
 
 
 @pytest.fixture
 def client(app):
+    app.test_client_class = FreshContextClient
     return app.test_client()
 
 

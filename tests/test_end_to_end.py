@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.extensions import db
+from app.queues import close_redis
 from app.models import Delivery, DeliveryStatus, Post, PostStatus
 from tests.support.factories import make_list, make_members, message
 from tests.support.smtp import start_sink
@@ -38,6 +39,7 @@ def stack_app(settings, redis_url, sink):
         db.session.remove()
         truncate_all()
         db.engine.dispose()
+        close_redis(app)
 
 
 def test_member_post_reaches_every_active_member_once(stack_app, sink, smtpd_port):

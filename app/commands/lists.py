@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
-from app.emailaddr import InvalidAddress, normalise_address
 from app.extensions import db
-from app.ingress.addresses import SUFFIXES
-from app.models import MailingList
 
 
 @click.group()
@@ -23,15 +19,11 @@ def lists() -> None:
 @with_appcontext
 def create_list(address: str, name: str) -> None:
     """Create a list at ADDRESS (local@domain)."""
+    from app.listcreate import create_list as add_list
+
     try:
-        normalised = normalise_address(address)
-    except InvalidAddress as exc:
+        mlist = add_list(address, name)
+    except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    local, _, domain = normalised.rpartition("@")
-    if "+" in local or local.rpartition("-")[2] in SUFFIXES:
-        raise click.UsageError(f"{normalised}: a list's local part may not contain '+' or end in a role suffix")
-    if db.session.scalar(select(MailingList).where(MailingList.local_part == local, MailingList.domain == domain)):
-        raise click.UsageError(f"the list {normalised} already exists")
-    db.session.add(MailingList(local_part=local, domain=domain, display_name=name or local))
     db.session.commit()
-    click.echo(f"created list {normalised}")
+    click.echo(f"created list {mlist.address}")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import click
 from flask.cli import with_appcontext
 
@@ -34,4 +37,34 @@ def add(list_address: str, emails: tuple[str, ...]) -> None:
     for problem in invalid:
         click.echo(f"invalid address {problem}", err=True)
     if invalid:
+        raise SystemExit(1)
+
+
+@members.command("import")
+@click.argument("list_address")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def import_file(list_address: str, csv_file: Path) -> None:
+    """Import members from a CSV file (email[,name], or a header row naming `email` and `name`)."""
+    from app.member_import import import_csv
+    from app.memberlines import count_rows
+
+    mlist = find_list(list_address)
+    if mlist is None:
+        raise click.UsageError(f"no list {list_address}")
+    data = csv_file.read_bytes()
+    with click.progressbar(length=count_rows(data), label=f"importing into {mlist.address}",
+                           file=sys.stderr) as bar:
+        seen = [0]
+
+        def advance(counts) -> None:
+            bar.update(counts.processed - seen[0])
+            seen[0] = counts.processed
+
+        counts = import_csv(mlist.id, data, advance)
+    click.echo(f"{mlist.address}: {counts.added} added, {counts.existing} already members, "
+               f"{counts.invalid} invalid")
+    for bad in counts.bad:
+        click.echo(f"line {bad.number}: {bad.error}", err=True)
+    if counts.invalid:
         raise SystemExit(1)

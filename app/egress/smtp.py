@@ -11,7 +11,8 @@ from app.config import Settings
 from app.egress.base import Outgoing, SendResult
 
 log = logging.getLogger(__name__)
-TEMPORARY_ERRORS = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError, TimeoutError, OSError)
+# Failures of the connection or the session set-up (TLS, AUTH): nothing was accepted, try again later.
+TEMPORARY_ERRORS = (smtplib.SMTPException, OSError)
 
 
 class SMTPSender:
@@ -25,17 +26,21 @@ class SMTPSender:
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(cafile=s.SMTP_CA_FILE or None)
         if s.SMTP_SECURITY == "tls":
             conn: smtplib.SMTP = smtplib.SMTP_SSL(s.SMTP_HOST, s.SMTP_PORT, timeout=s.SMTP_TIMEOUT, context=context)
         else:
             conn = smtplib.SMTP(s.SMTP_HOST, s.SMTP_PORT, timeout=s.SMTP_TIMEOUT)
-        conn.ehlo()
-        if s.SMTP_SECURITY == "starttls":
-            conn.starttls(context=context)
+        try:
             conn.ehlo()
-        if s.SMTP_USERNAME:
-            conn.login(s.SMTP_USERNAME, s.SMTP_PASSWORD)
+            if s.SMTP_SECURITY == "starttls":
+                conn.starttls(context=context)
+                conn.ehlo()
+            if s.SMTP_USERNAME:
+                conn.login(s.SMTP_USERNAME, s.SMTP_PASSWORD)
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     def _connection(self) -> smtplib.SMTP:

@@ -3,6 +3,7 @@
 from app.models.audit import AuditEntry
 from app.models.bounces import Bounce, BounceKind
 from app.models.deliveries import Delivery, DeliveryStatus
+from app.models.imports import ImportStatus, MemberImport
 from app.models.ingress import ImapCursor, IngressLock
 from app.models.lists import ListRole, MailingList, NonmemberAction, PostingPolicy, Role, SubscriptionPolicy
 from app.models.members import Member, MemberStatus, ModerationAction, PendingAction
@@ -21,6 +22,8 @@ __all__ = [
     "FilterRule",
     "ImapCursor",
     "IngressLock",
+    "ImportStatus",
+    "MemberImport",
     "Delivery",
     "DeliveryStatus",
     "ListRole",

@@ -41,6 +41,7 @@ class Member(db.Model):
     __table_args__ = (
         UniqueConstraint("list_id", "email", name="uq_member_list_email"),
         Index("ix_members_list_status", "list_id", "status"),
+        Index("ix_members_list_name", "list_id", "name"),  # roster search by name (panel)
         UniqueConstraint("confirm_token", name="uq_members_confirm_token"),
     )
 

@@ -4,12 +4,26 @@ from flask import Flask
 
 
 def register_panel(app: Flask) -> None:
-    """Register every panel blueprint and the security headers."""
+    """Register every panel blueprint, the rate limiter, the security headers and the navigation count."""
+    from app.panel.access import held_count_for_nav, roles_on
+    from app.panel.audit import audit
     from app.panel.auth import auth
     from app.panel.dashboard import dashboard
     from app.panel.lists import lists
+    from app.panel.members import members
+    from app.panel.moderation import moderation
+    from app.panel.posts import posts
+    from app.panel.rules import rules
     from app.panel.security import add_security_headers
+    from app.panel.throttle import init_limiter
+    from app.panel.users import users
 
-    for blueprint in (auth, dashboard, lists):
+    init_limiter(app)
+    for blueprint in (auth, dashboard, lists, rules, members, moderation, posts, users, audit):
         app.register_blueprint(blueprint)
     app.after_request(add_security_headers)
+    app.context_processor(lambda: {"nav_held": held_count_for_nav()})
+    app.jinja_env.globals["list_roles"] = roles_on
+    hosts = app.config["MAILFLOW"].TRUSTED_HOSTS
+    if hosts:
+        app.config["TRUSTED_HOSTS"] = [h.strip() for h in hosts.split(",") if h.strip()]

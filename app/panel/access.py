@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import ListRole, MailingList, Role
+from app.models import ListRole, MailingList, Post, PostStatus, Role
+
+ANY_ROLE = (Role.OWNER, Role.MODERATOR)
 
 
 def visible_lists_query():
@@ -15,8 +17,19 @@ def visible_lists_query():
     query = select(MailingList).order_by(MailingList.local_part, MailingList.domain)
     if current_user.is_admin:
         return query
-    mine = select(ListRole.list_id).where(ListRole.user_id == current_user.id)
-    return query.where(MailingList.id.in_(mine))
+    return query.where(MailingList.id.in_(_my_list_ids()))
+
+
+def _my_list_ids(*roles: Role):
+    query = select(ListRole.list_id).where(ListRole.user_id == current_user.id)
+    return query.where(ListRole.role.in_(roles)) if roles else query
+
+
+def visible_list_ids(*roles: Role):
+    """A select of list ids the current user holds one of roles on (any role when none given)."""
+    if current_user.is_admin:
+        return select(MailingList.id)
+    return _my_list_ids(*roles)
 
 
 def roles_on(mlist: MailingList) -> set[str]:
@@ -31,6 +44,29 @@ def roles_on(mlist: MailingList) -> set[str]:
 def list_for(list_id: int, *allowed: Role) -> MailingList:
     """The list, or 404 when it does not exist or the user holds none of the allowed roles on it."""
     mlist = db.session.get(MailingList, list_id)
-    if mlist is None or not roles_on(mlist) & set(allowed or (Role.OWNER, Role.MODERATOR)):
+    if mlist is None or not roles_on(mlist) & set(allowed or ANY_ROLE):
         abort(404)
     return mlist
+
+
+def post_for(post_id: int, *allowed: Role) -> Post:
+    """The post, or 404 unless the user holds one of the allowed roles on its list."""
+    post = db.session.get(Post, post_id)
+    if post is None:
+        abort(404)
+    list_for(post.list_id, *allowed)
+    return post
+
+
+def require_admin() -> None:
+    """403 for anyone but a site admin."""
+    if not current_user.is_admin:
+        abort(403)
+
+
+def held_count_for_nav() -> int:
+    """Held posts on the lists the user moderates, for the navigation badge."""
+    if not current_user.is_authenticated:
+        return 0
+    return db.session.scalar(select(func.count()).select_from(Post).where(
+        Post.status == PostStatus.HELD, Post.list_id.in_(visible_list_ids()))) or 0

@@ -1,20 +1,25 @@
-"""Log in and out."""
+"""Log in and out; change your own password."""
 
 from __future__ import annotations
 
+from functools import cache
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.extensions import db
 from app.models import User
+from app.models.audit import record
+from app.panel.throttle import LOGIN_LIMIT, limiter, login_key
 
 auth = Blueprint("auth", __name__)
+MIN_PASSWORD = 10
 
 
 class LoginForm(FlaskForm):
@@ -23,19 +28,36 @@ class LoginForm(FlaskForm):
     submit = SubmitField("Log in")
 
 
+class PasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
+    new = PasswordField("New password", validators=[DataRequired(), Length(min=MIN_PASSWORD, max=1024)])
+    repeat = PasswordField("New password again", validators=[EqualTo("new", "The two passwords differ.")])
+    submit = SubmitField("Change password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked when the email is unknown, so a miss costs as much time as a wrong password."""
+    return generate_password_hash("no such user")
+
+
 def safe_next(target: str | None) -> str:
     """Only same-host relative paths are followed after login."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target \
+            and not urlsplit(target).netloc:
         return target
     return url_for("dashboard.index")
 
 
 @auth.route("/login", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMIT, methods=["POST"], key_func=login_key)
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
-        if user is not None and user.active and user.check_password(form.password.data):
+        user = db.session.scalar(select(User).where(User.email == (form.email.data or "").strip().lower()))
+        if user is None:
+            check_password_hash(_dummy_hash(), form.password.data)
+        elif user.active and user.check_password(form.password.data):
             session.clear()  # a fresh session at login: no fixation
             login_user(user)
             return redirect(safe_next(request.args.get("next")))
@@ -50,3 +72,21 @@ def logout():
     session.clear()
     flash("You are logged out.")
     return redirect(url_for("auth.login"))
+
+
+@auth.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current.data):
+            form.current.errors.append("That is not your current password.")
+        else:
+            current_user.set_password(form.new.data)  # rotates the session token: other sessions end
+            record("user.password", current_user.email, "user", current_user.id, user_id=current_user.id)
+            db.session.commit()
+            session.clear()
+            login_user(current_user)  # this session carries on with the new token
+            flash("Your password is changed; every other session is logged out.")
+            return redirect(url_for("dashboard.index"))
+    return render_template("panel/password.html", form=form), (200 if not form.errors else 400)

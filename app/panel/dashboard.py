@@ -1,4 +1,4 @@
-"""The dashboard: every list the user runs, with member and held-post counts."""
+"""The dashboard: every list the user runs with its figures, and a chart of the last days."""
 
 from __future__ import annotations
 
@@ -9,8 +9,14 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Member, MemberStatus, Post, PostStatus
 from app.panel.access import visible_lists_query
+from app.panel.chart import SERIES, daily_figures, svg_chart
 
 dashboard = Blueprint("dashboard", __name__)
+
+
+def _count_by_list(column, ids, *where) -> dict[int, int]:
+    return dict(db.session.execute(
+        select(column, func.count()).where(column.in_(ids), *where).group_by(column)).all())
 
 
 @dashboard.route("/")
@@ -18,13 +24,22 @@ dashboard = Blueprint("dashboard", __name__)
 def index():
     mlists = db.session.scalars(visible_lists_query()).all()
     ids = [m.id for m in mlists]
-    members = dict(db.session.execute(
-        select(Member.list_id, func.count()).where(Member.list_id.in_(ids), Member.status == MemberStatus.ACTIVE)
-        .group_by(Member.list_id)
-    ).all())
-    held = dict(db.session.execute(
-        select(Post.list_id, func.count()).where(Post.list_id.in_(ids), Post.status == PostStatus.HELD)
-        .group_by(Post.list_id)
-    ).all())
-    rows = [(m, members.get(m.id, 0), held.get(m.id, 0)) for m in mlists]
-    return render_template("panel/dashboard.html", rows=rows, total_held=sum(held.values()))
+    members = _count_by_list(Member.list_id, ids, Member.status == MemberStatus.ACTIVE)
+    held = _count_by_list(Post.list_id, ids, Post.status == PostStatus.HELD)
+    posts = _count_by_list(Post.list_id, ids)
+    rows = [(m, members.get(m.id, 0), held.get(m.id, 0), posts.get(m.id, 0)) for m in mlists]
+    figures = daily_figures(ids)
+    return render_template("panel/dashboard.html", rows=rows, total_held=sum(held.values()),
+                           total_members=sum(members.values()), chart=svg_chart(figures),
+                           totals=figures.totals(), series=SERIES)
+
+
+@dashboard.route("/lists/<int:list_id>/figures")
+@login_required
+def list_figures(list_id: int):
+    from app.panel.access import list_for
+
+    mlist = list_for(list_id)
+    figures = daily_figures([mlist.id])
+    return render_template("panel/figures.html", mlist=mlist, chart=svg_chart(figures), totals=figures.totals(),
+                           series=SERIES)

@@ -1,35 +1,138 @@
-"""A list's page: settings summary and its members."""
+"""Lists: create, overview, settings, header/footer templates, delete."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
-from flask_login import login_required
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select
+from wtforms import SubmitField, TextAreaField
 
+from app.emailaddr import InvalidAddress, normalise_address
 from app.extensions import db
-from app.models import Member, Post, PostStatus
-from app.panel.access import list_for
+from app.listcreate import create_list
+from app.models import MailingList, Member, MemberStatus, Post, PostStatus, Role
+from app.models.audit import record
+from app.panel.access import list_for, require_admin, roles_on
+from app.panel.decoration import render, sample_context
+from app.panel.list_forms import ConfirmForm, NewListForm, apply_settings, groups, settings_form_class
 
 lists = Blueprint("lists", __name__, url_prefix="/lists")
-PAGE_SIZE = 50
+
+
+class TemplatesForm(FlaskForm):
+    header_template = TextAreaField("Header (above every post)")
+    footer_template = TextAreaField("Footer (below every post)")
+    preview = SubmitField("Preview")
+    submit = SubmitField("Save templates")
+
+
+def _audit(action: str, mlist, **details) -> None:
+    record(action, current_user.email, "list", mlist.id, mlist.id, current_user.id, **details)
+
+
+@lists.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    require_admin()
+    form = NewListForm()
+    if form.validate_on_submit():
+        try:
+            mlist = create_list(form.address.data, (form.display_name.data or "").strip())
+        except ValueError as exc:
+            form.address.errors.append(str(exc))
+        else:
+            db.session.flush()
+            _audit("list.create", mlist, address=mlist.address)
+            db.session.commit()
+            flash(f"Created {mlist.address}.")
+            return redirect(url_for("lists.settings", list_id=mlist.id))
+    return render_template("lists/new.html", form=form), (400 if form.errors else 200)
 
 
 @lists.route("/<int:list_id>")
 @login_required
 def detail(list_id: int):
     mlist = list_for(list_id)
-    after = request.args.get("after", "")
-    query = select(Member).where(Member.list_id == mlist.id)
-    if after:
-        query = query.where(Member.email > after)
-    members = db.session.scalars(query.order_by(Member.email).limit(PAGE_SIZE + 1)).all()
-    more = len(members) > PAGE_SIZE
-    members = members[:PAGE_SIZE]
-    total = db.session.scalar(select(func.count()).select_from(Member).where(Member.list_id == mlist.id))
-    held = db.session.scalars(
-        select(Post).where(Post.list_id == mlist.id, Post.status == PostStatus.HELD).order_by(Post.id.desc()).limit(20)
-    ).all()
-    return render_template(
-        "panel/list_detail.html", mlist=mlist, members=members, total=total, held=held,
-        next_after=members[-1].email if more else None,
-    )
+    counts = dict(db.session.execute(
+        select(Member.status, func.count()).where(Member.list_id == mlist.id).group_by(Member.status)).all())
+    held = db.session.scalar(select(func.count()).select_from(Post).where(
+        Post.list_id == mlist.id, Post.status == PostStatus.HELD))
+    return render_template("lists/detail.html", mlist=mlist, counts=counts, held=held,
+                           roles=roles_on(mlist), active=counts.get(MemberStatus.ACTIVE, 0))
+
+
+@lists.route("/<int:list_id>/settings", methods=["GET", "POST"])
+@login_required
+def settings(list_id: int):
+    mlist = list_for(list_id, Role.OWNER)
+    form = settings_form_class()(obj=mlist)
+    if form.validate_on_submit():
+        problem = _reply_to_problem(form)
+        if problem:
+            form.reply_to_address.errors.append(problem)
+        else:
+            changed = apply_settings(form, mlist)
+            if changed:
+                _audit("list.settings", mlist, changed=changed)
+            db.session.commit()
+            flash("Settings saved." if changed else "Nothing changed.")
+            return redirect(url_for("lists.settings", list_id=mlist.id))
+    return render_template("lists/settings.html", mlist=mlist, form=form, groups=groups()), \
+        (400 if form.errors else 200)
+
+
+def _reply_to_problem(form) -> str:
+    address = (form.reply_to_address.data or "").strip()
+    if form.reply_to_mode.data == "explicit" and not address:
+        return "Give the address replies should go to."
+    if address:
+        try:
+            form.reply_to_address.data = normalise_address(address)
+        except InvalidAddress as exc:
+            return str(exc)
+    return ""
+
+
+@lists.route("/<int:list_id>/templates", methods=["GET", "POST"])
+@login_required
+def templates(list_id: int):
+    mlist = list_for(list_id, Role.OWNER)
+    form = TemplatesForm(obj=mlist)
+    previews: dict[str, str] = {}
+    if form.validate_on_submit():
+        context = sample_context(mlist)
+        for field in (form.header_template, form.footer_template):
+            try:
+                previews[field.name] = render(field.data or "", context)
+            except ValueError as exc:
+                field.errors = [*field.errors, str(exc)]
+        if not form.errors and form.submit.data:
+            mlist.header_template, mlist.footer_template = form.header_template.data, form.footer_template.data
+            _audit("list.templates", mlist)
+            db.session.commit()
+            flash("Templates saved.")
+            return redirect(url_for("lists.templates", list_id=mlist.id))
+    return render_template("lists/templates.html", mlist=mlist, form=form, previews=previews,
+                           sample=sample_context(mlist)), (400 if form.errors else 200)
+
+
+@lists.route("/<int:list_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete(list_id: int):
+    require_admin()
+    mlist = list_for(list_id, Role.OWNER)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        if request.form.get("address", "").strip().lower() != mlist.address:
+            flash("Type the list's address to confirm.")
+        else:
+            _audit("list.delete", mlist, address=mlist.address)
+            db.session.flush()
+            # Core delete: the database cascades to members and posts without loading them.
+            db.session.execute(sql_delete(MailingList).where(MailingList.id == mlist.id))
+            db.session.commit()
+            flash(f"Deleted {mlist.address} with its members and posts.")
+            return redirect(url_for("dashboard.index"))
+    return render_template("lists/delete.html", mlist=mlist, form=form)

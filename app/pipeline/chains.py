@@ -1,6 +1,7 @@
 """The policy as data: ordered rule names for moderation, ordered handler names for preparation."""
 
 MODERATION: tuple[str, ...] = (
+    "approved",
     "emergency",
     "member-moderation",
     "nonmember-moderation",

@@ -17,6 +17,11 @@ _ACTIONS: dict[str, Callable[[str], Outcome]] = {
 }
 
 
+def approved(ctx: PostContext) -> Outcome:
+    """A post a moderator approved in the panel goes through (see app.moderation.approve)."""
+    return accept("A moderator approved the post.") if ctx.post.moderator_decision == "approve" else CONTINUE
+
+
 def emergency(ctx: PostContext) -> Outcome:
     """Hold every post while the list is in emergency moderation."""
     return hold("The list is in emergency moderation.") if ctx.mlist.emergency else CONTINUE
@@ -41,6 +46,7 @@ def nonmember_moderation(ctx: PostContext) -> Outcome:
 
 
 RULES: dict[str, Rule] = {
+    "approved": approved,
     "emergency": emergency,
     "member-moderation": member_moderation,
     "nonmember-moderation": nonmember_moderation,

@@ -7,9 +7,11 @@ from sqlalchemy import text
 
 from app.extensions import csrf, db
 from app.models import Member, MemberStatus
-from app.tokens import TokenPurpose, verify
+from app.public.subscribe import selfservice
+from app.tokens import TokenPurpose, manage_url, verify
 
 public = Blueprint("public", __name__)
+public.register_blueprint(selfservice)  # subscribe, confirm, manage: endpoints public.selfservice.*
 
 
 @public.route("/healthz")
@@ -29,7 +31,7 @@ def _member_from(token: str) -> Member:
 @public.route("/unsubscribe/<token>", methods=["GET"])
 def unsubscribe_page(token: str):
     member = _member_from(token)
-    return render_template("public/unsubscribe.html", member=member, done=False)
+    return render_template("public/unsubscribe.html", member=member, done=False, manage=manage_url(member.id))
 
 
 @public.route("/unsubscribe/<token>", methods=["POST"])
@@ -40,4 +42,4 @@ def unsubscribe(token: str):
     db.session.commit()
     if request.form.get("List-Unsubscribe") == "One-Click":
         return "Unsubscribed.\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
-    return render_template("public/unsubscribe.html", member=member, done=True)
+    return render_template("public/unsubscribe.html", member=member, done=True, manage=manage_url(member.id))

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from app import create_app
 from app.extensions import db
 from app.models import Post
+from app.queues import close_redis
 from tests.support.db import truncate_all
 
 
@@ -27,6 +28,7 @@ def app_with(settings: dict, **extra: str) -> Iterator[Flask]:
             db.session.remove()
             truncate_all()
             db.engine.dispose()
+            close_redis(app)
 
 
 @pytest.fixture

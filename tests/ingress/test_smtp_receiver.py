@@ -13,7 +13,8 @@ from sqlalchemy import select
 from app import create_app
 from app.extensions import db
 from app.models import Post
-from app.queues import QueueName
+from app.queues import QueueName, close_redis
+from tests.conftest import TEST_DB
 from tests.ingress.conftest import post_count
 from tests.support.factories import make_list, message
 from tests.support.stack import receiver, send
@@ -61,8 +62,8 @@ def test_250_means_stored_and_enqueued(queued_app, smtpd_port, redis_url):
     assert post.rcpt_tos == ["Team@Example.org"]
     assert post.peer.startswith("127.0.0.1:")
     assert post.queued_at is not None
-    queue = Queue(QueueName.POSTS.value, connection=Redis.from_url(redis_url))
-    assert [job.args for job in queue.get_jobs()] == [(post.id,)]
+    with Redis.from_url(redis_url) as conn:
+        assert [job.args for job in Queue(QueueName.POSTS.value, connection=conn).get_jobs()] == [(post.id,)]
 
 
 def test_same_bytes_twice_make_one_post(queued_app, smtpd_port):
@@ -105,7 +106,46 @@ def test_post_stored_while_redis_down_is_enqueued_when_it_returns(settings, smtp
         reconcile_all()
         db.session.expire_all()
         assert db.session.get(Post, post.id).queued_at is not None
-        jobs = Queue(QueueName.POSTS.value, connection=Redis.from_url(private_redis.url)).get_jobs()
+        with Redis.from_url(private_redis.url) as conn:
+            jobs = Queue(QueueName.POSTS.value, connection=conn).get_jobs()
         assert [job.args for job in jobs] == [(post.id,)]
+        truncate_all()
+        close_redis(app)
+        db.engine.dispose()
+
+
+@pytest.mark.skipif(TEST_DB != "postgresql", reason="cutting the database connection needs a network database")
+def test_database_lost_before_data_is_451_and_the_retry_is_stored_once(settings, smtpd_port, migrated):
+    from sqlalchemy.engine import make_url
+
+    from tests.support.proxy import CuttableProxy
+
+    url = make_url(migrated)
+    proxy = CuttableProxy((url.host, url.port or 5432))
+    proxy.start()
+    settings["DATABASE_URL"] = url.set(port=proxy.port).render_as_string(hide_password=False)
+    app = create_app(settings)
+    raw = message()
+    with app.app_context():
+        make_list("team@example.org")
+        with receiver(app, smtpd_port), smtplib.SMTP("127.0.0.1", smtpd_port) as client:
+            client.ehlo()
+            client.mail("alice@example.org")
+            assert client.rcpt("team@example.org")[0] == 250
+            proxy.cut()
+            code, text = client.data(raw)
+            assert (code, text[:5]) == (451, b"4.3.0")
+            proxy.restore()
+            client.rset()
+            assert client.sendmail("alice@example.org", ["team@example.org"], raw) == {}
+        db.session.remove()
+        db.engine.dispose()
+    proxy.cut()
+    check = create_app({**settings, "DATABASE_URL": migrated})
+    with check.app_context():
+        posts = db.session.scalars(select(Post)).all()
+        assert len(posts) == 1 and posts[0].raw == raw
+        from tests.conftest import truncate_all
+
         truncate_all()
         db.engine.dispose()

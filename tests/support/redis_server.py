@@ -29,7 +29,8 @@ class PrivateRedis:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
-                Redis.from_url(self.url).ping()
+                with Redis.from_url(self.url) as conn:
+                    conn.ping()
                 return
             except RedisConnectionError:
                 time.sleep(0.05)

@@ -1,0 +1,104 @@
+"""Adding many members at once: pasted lines in the request, CSV files as a background job with progress."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from app.emailaddr import InvalidAddress
+from app.extensions import db
+from app.memberlines import BadLine, Entry, count_rows, csv_rows, parse_line
+from app.models import ImportStatus, Member, MemberImport, MemberStatus
+from app.models.timestamps import utcnow
+
+CHUNK = 1000
+REPORT_LIMIT = 500  # failed lines kept for the report; the count covers all of them
+
+
+@dataclass
+class ImportCounts:
+    """What an import did so far."""
+
+    processed: int = 0
+    added: int = 0
+    existing: int = 0
+    bad: list[BadLine] = field(default_factory=list)
+    invalid: int = 0
+
+
+def add_entries(list_id: int, entries: Iterable[Entry]) -> tuple[int, int]:
+    """Insert the new addresses as active members; returns (added, already members). Caller commits.
+
+    INSERT ... ON CONFLICT DO NOTHING on (list_id, email): existing members stay as they are, and no big
+    `email IN (...)` lookup is needed (PostgreSQL plans those badly once the statement is prepared).
+    """
+    wanted = {e.email: e for e in entries}
+    if not wanted:
+        return 0, 0
+    rows = [{"list_id": list_id, "email": e.email, "name": e.name, "status": MemberStatus.ACTIVE,
+             "created_at": utcnow(), "updated_at": utcnow()} for e in wanted.values()]
+    statement = _dialect_insert()(Member).on_conflict_do_nothing(index_elements=["list_id", "email"])
+    added = len(db.session.execute(statement.returning(Member.id), rows).all())
+    return added, len(wanted) - added
+
+
+def _dialect_insert():
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
+def import_csv(list_id: int, data: bytes, on_chunk: Callable[[ImportCounts], None]) -> ImportCounts:
+    """Import CSV bytes in chunks, committing and reporting after each chunk."""
+    counts = ImportCounts()
+    chunk: list[Entry] = []
+    for number, address, name in csv_rows(data):
+        counts.processed = number
+        try:
+            chunk.append(parse_line(address, name))
+        except InvalidAddress as exc:
+            counts.invalid += 1
+            if len(counts.bad) < REPORT_LIMIT:
+                counts.bad.append(BadLine(number, address[:200], str(exc)))
+        if len(chunk) >= CHUNK:
+            _flush(list_id, chunk, counts, on_chunk)
+    _flush(list_id, chunk, counts, on_chunk)
+    return counts
+
+
+def _flush(list_id: int, chunk: list[Entry], counts: ImportCounts, on_chunk: Callable[[ImportCounts], None]) -> None:
+    added, existing = add_entries(list_id, chunk)
+    counts.added += added
+    counts.existing += existing
+    chunk.clear()
+    on_chunk(counts)
+    db.session.commit()
+
+
+def run_import(import_id: int) -> None:
+    """The background job: import one uploaded file, keeping progress on its row."""
+    job = db.session.get(MemberImport, import_id)
+    if job is None or job.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+        return
+    job.status, job.total = ImportStatus.RUNNING, count_rows(job.data)
+    db.session.commit()
+
+    def progress(counts: ImportCounts) -> None:
+        job.processed, job.added, job.existing, job.invalid = (
+            counts.processed, counts.added, counts.existing, counts.invalid)
+
+    try:
+        counts = import_csv(job.list_id, job.data, progress)
+    except Exception as exc:
+        db.session.rollback()
+        job.status, job.error = ImportStatus.FAILED, f"{type(exc).__name__}: {exc}"
+        job.finished_at = utcnow()
+        db.session.commit()
+        raise
+    job.report = [{"line": b.number, "text": b.text, "error": b.error} for b in counts.bad]
+    job.status, job.finished_at, job.processed = ImportStatus.DONE, utcnow(), job.total
+    db.session.commit()

@@ -1,0 +1,70 @@
+"""The post log: every post with its status and trace, per-recipient deliveries and bounces; retry a shunted post."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Bounce, Delivery, Post, PostStatus
+from app.models.audit import record
+from app.panel.access import list_for, post_for
+from app.panel.list_forms import ConfirmForm
+
+posts = Blueprint("posts", __name__)
+PAGE_SIZE = 50
+DELIVERY_ROWS = 500
+
+
+@posts.route("/lists/<int:list_id>/posts")
+@login_required
+def log(list_id: int):
+    mlist = list_for(list_id)
+    status = request.args.get("status", "")
+    before = request.args.get("before", "")
+    query = select(Post).where(Post.list_id == mlist.id)
+    if status in set(PostStatus):
+        query = query.where(Post.status == status)
+    if before.isdigit():
+        query = query.where(Post.id < int(before))
+    rows = db.session.scalars(query.order_by(Post.id.desc()).limit(PAGE_SIZE + 1)).all()
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return render_template("posts/log.html", mlist=mlist, posts=rows, status=status,
+                           statuses=[s.value for s in PostStatus], next_before=rows[-1].id if more else None)
+
+
+@posts.route("/posts/<int:post_id>")
+@login_required
+def detail(post_id: int):
+    post = post_for(post_id)
+    by_status = dict(db.session.execute(select(Delivery.status, func.count()).where(Delivery.post_id == post.id)
+                                        .group_by(Delivery.status)).all())
+    deliveries = db.session.scalars(select(Delivery).where(Delivery.post_id == post.id)
+                                    .order_by(Delivery.id).limit(DELIVERY_ROWS)).all()
+    bounces = db.session.scalars(select(Bounce).join(Delivery, Bounce.delivery_id == Delivery.id)
+                                 .where(Delivery.post_id == post.id).order_by(Bounce.id)).all()
+    return render_template("posts/detail.html", post=post, mlist=post.mailing_list, by_status=by_status,
+                           deliveries=deliveries, bounces=bounces, form=ConfirmForm(), limit=DELIVERY_ROWS)
+
+
+@posts.route("/posts/<int:post_id>/retry", methods=["POST"])
+@login_required
+def retry(post_id: int):
+    from app.jobs import process_post
+    from app.queues import QueueName, enqueue
+
+    post = post_for(post_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if post.status != PostStatus.SHUNTED:
+        flash("Only shunted posts can be retried.")
+    else:
+        # Start again from the top: the raw bytes are untouched, and fan-out is idempotent per member.
+        post.status, post.error = PostStatus.RECEIVED, ""
+        record("post.retry", current_user.email, "post", post.id, post.list_id, current_user.id)
+        db.session.commit()
+        enqueue(process_post, post.id, queue=QueueName.POSTS)
+        flash("The post is queued again.")
+    return redirect(url_for("posts.detail", post_id=post.id))

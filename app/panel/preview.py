@@ -1,0 +1,72 @@
+"""A safe look at a held post: headers, text, sanitised HTML without remote content, attachments by name."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+
+import nh3
+
+MAX_TEXT = 100_000
+# No images, media or frames: nothing in a preview may fetch from elsewhere (the CSP also forbids it).
+SAFE_TAGS = nh3.ALLOWED_TAGS - {"img", "picture", "source", "video", "audio", "track", "map", "area"}
+
+
+@dataclass
+class Preview:
+    """What the moderation page shows of a message."""
+
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    text: str = ""
+    html: str = ""
+    attachments: list[tuple[str, str, int]] = field(default_factory=list)  # filename, type, size
+    problem: str = ""
+
+
+def build_preview(raw: bytes) -> Preview:
+    """Parse raw bytes leniently; anything unparseable is shown as text, never executed."""
+    preview = Preview()
+    try:
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        for name, value in msg.raw_items():
+            preview.headers.append((name, _decoded(value)))
+        _walk(msg, preview)
+    except Exception as exc:  # a broken message still gets a preview: the raw text
+        preview.problem = f"The message could not be fully parsed ({type(exc).__name__}); showing raw text."
+        preview.text = raw[:MAX_TEXT].decode("utf-8", "replace")
+    return preview
+
+
+def _decoded(value: object) -> str:
+    try:
+        return " ".join(str(value).split())
+    except Exception:
+        return repr(value)
+
+
+def _walk(msg: EmailMessage, preview: Preview) -> None:
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        ctype = part.get_content_type()
+        filename = part.get_filename()
+        if filename or part.get_content_disposition() == "attachment":
+            size = len(part.get_payload(decode=True) or b"")
+            preview.attachments.append((filename or "(no name)", ctype, size))
+        elif ctype == "text/plain" and not preview.text:
+            preview.text = _content(part)[:MAX_TEXT]
+        elif ctype == "text/html" and not preview.html:
+            preview.html = nh3.clean(_content(part)[:MAX_TEXT], tags=SAFE_TAGS, url_schemes={"http", "https", "mailto"},
+                                     link_rel="noopener noreferrer nofollow")
+        else:
+            size = len(part.get_payload(decode=True) or b"")
+            preview.attachments.append(("(inline)", ctype, size))
+
+
+def _content(part: EmailMessage) -> str:
+    try:
+        return part.get_content()
+    except Exception:
+        return (part.get_payload(decode=True) or b"").decode("utf-8", "replace")

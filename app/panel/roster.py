@@ -1,0 +1,56 @@
+"""The roster query: keyset pagination by address, prefix search that the (list, email/name) indexes serve."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, or_, select
+
+from app.extensions import db
+from app.models import Member, MemberStatus
+
+PAGE_SIZE = 50
+COUNT_CAP = 10_000  # counting stops here: a page view must not scan a 100,000-member list (shown as "10000+")
+TOP = "\U0010ffff"  # sorts after every character: [q, q+TOP) is "starts with q"
+
+
+@dataclass
+class RosterPage:
+    """One page of members and where the next one starts."""
+
+    members: list[Member]
+    total: int
+    next_after: str | None
+
+    @property
+    def total_text(self) -> str:
+        """The count as shown: exact up to COUNT_CAP, then "COUNT_CAP+"."""
+        return f"{COUNT_CAP:,}+" if self.total > COUNT_CAP else f"{self.total:,}"
+
+
+def _filters(list_id: int, query: str, status: str) -> list:
+    where = [Member.list_id == list_id]
+    if status in set(MemberStatus):
+        where.append(Member.status == status)
+    query = query.strip()
+    if query:
+        lowered = query.lower()
+        where.append(or_(
+            and_(Member.email >= lowered, Member.email < lowered + TOP),
+            and_(Member.name >= query, Member.name < query + TOP),
+        ))
+    return where
+
+
+def roster_page(list_id: int, query: str = "", status: str = "", after: str = "") -> RosterPage:
+    """Members whose address or name starts with query, PAGE_SIZE at a time after the address `after`."""
+    where = _filters(list_id, query, status)
+    page_query = select(Member).where(*where)
+    if after:
+        page_query = page_query.where(Member.email > after)
+    rows = db.session.scalars(page_query.order_by(Member.email).limit(PAGE_SIZE + 1)).all()
+    capped = select(Member.id).where(*where).limit(COUNT_CAP + 1).subquery()
+    total = db.session.scalar(select(func.count()).select_from(capped)) or 0
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return RosterPage(list(rows), total, rows[-1].email if more else None)

@@ -1,0 +1,37 @@
+"""Rate limits (Flask-Limiter on Redis; in memory when MAILFLOW_REDIS_URL is unset)."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+# Fixed windows: a burst of wrong passwords waits a minute, a long campaign an hour; nobody is locked out for good.
+LOGIN_LIMIT = "5 per minute;30 per hour"
+SUBSCRIBE_LIMIT = "5 per minute;20 per hour"
+KEY_PREFIX = "mailflow-limits"
+
+limiter = Limiter(key_func=get_remote_address)
+
+
+def login_key() -> str:
+    """Throttle per client address and account, so one attacker cannot lock a user out from elsewhere."""
+    return f"{get_remote_address()}|{request.form.get('email', '').strip().lower()[:320]}"
+
+
+def init_limiter(app: Flask) -> None:
+    """Bind the limiter to the app's Redis (or memory) and render a friendly 429 page."""
+    redis_url = app.config["MAILFLOW"].REDIS_URL
+    app.config.setdefault("RATELIMIT_ENABLED", True)
+    app.config["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"
+    app.config["RATELIMIT_KEY_PREFIX"] = KEY_PREFIX
+    app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    # Redis down must not take logins down with it: count in memory until it is back.
+    app.config["RATELIMIT_SWALLOW_ERRORS"] = True
+    app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
+    limiter.enabled = app.config["RATELIMIT_ENABLED"]
+    limiter.init_app(app)
+
+    @app.errorhandler(429)
+    def too_many(_error):
+        return render_template("errors/429.html"), 429

@@ -1,0 +1,107 @@
+"""Public self-service pages: subscribe (by the list's policy), confirm, manage a subscription."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import BooleanField, EmailField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length
+
+from app.emailaddr import InvalidAddress
+from app.extensions import db
+from app.memberlines import parse_line
+from app.membership import find_list
+from app.models import Member, MemberStatus
+from app.panel.throttle import SUBSCRIBE_LIMIT, limiter
+from app.subscriptions import Result, confirm, confirmation_links, request_subscription, unsubscribe
+from app.tokens import TokenPurpose, verify
+
+selfservice = Blueprint("selfservice", __name__)
+
+
+class SubscribeForm(FlaskForm):
+    email = EmailField("Your email address", [DataRequired(), Length(max=320)])
+    name = StringField("Your name (optional)", [Length(max=255)])
+    website = StringField("Leave this empty")  # honeypot: people never see it, form-filling robots fill it
+    submit = SubmitField("Subscribe")
+
+
+class ConfirmForm(FlaskForm):
+    submit = SubmitField("Confirm")
+
+
+class ManageForm(FlaskForm):
+    delivery_enabled = BooleanField("Send me the list's mail")
+    submit = SubmitField("Save")
+    unsubscribe = SubmitField("Unsubscribe")
+
+
+def send_confirmation(mlist, member: Member) -> None:
+    """Mail the double opt-in request with its reply address and web link."""
+    from app.notices import build_notice, send_notice
+
+    reply_address, link = confirmation_links(mlist, member)
+    body = (f"Someone (hopefully you) asked to subscribe {member.email} to {mlist.name} <{mlist.address}>.\n\n"
+            f"To confirm, open this link:\n\n    {link}\n\nor reply to this message (its address is "
+            f"{reply_address}).\n\nIf you did not ask for this, ignore this message; nothing will happen.\n")
+    notice = build_notice(mlist, member.email, f"Confirm your subscription to {mlist.name}", body,
+                          reply_to=reply_address)
+    send_notice(mlist, notice)
+
+
+@selfservice.route("/subscribe/<list_address>", methods=["GET", "POST"])
+@limiter.limit(SUBSCRIBE_LIMIT, methods=["POST"])
+def subscribe(list_address: str):
+    mlist = find_list(list_address)
+    if mlist is None:
+        abort(404)
+    form = SubscribeForm()
+    if form.validate_on_submit():
+        if form.website.data:
+            return render_template("public/subscribe_done.html", mlist=mlist, result=Result.CONFIRMATION_SENT)
+        try:
+            entry = parse_line(form.email.data, form.name.data or "")
+        except InvalidAddress:
+            form.email.errors.append("That does not look like an email address.")
+        else:
+            result, member = request_subscription(mlist, entry.email, entry.name)
+            if result == Result.CONFIRMATION_SENT:
+                send_confirmation(mlist, member)
+            if result == Result.ALREADY_MEMBER:  # say the same as for a new address: no membership probing
+                result = Result.CONFIRMATION_SENT
+            return render_template("public/subscribe_done.html", mlist=mlist, result=result)
+    return render_template("public/subscribe.html", mlist=mlist, form=form), (400 if form.errors else 200)
+
+
+@selfservice.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm_page(token: str):
+    # GET only shows a button: mail scanners prefetch links, and a prefetch must not confirm anything.
+    member = db.session.scalar(select(Member).where(Member.confirm_token == token)) if len(token) <= 40 else None
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        result, member = confirm(token)
+        return render_template("public/confirm.html", member=member, result=result, form=None)
+    if member is None:
+        return render_template("public/confirm.html", member=None, result=Result.INVALID_TOKEN, form=None), 404
+    return render_template("public/confirm.html", member=member, result=None, form=form)
+
+
+@selfservice.route("/manage/<token>", methods=["GET", "POST"])
+def manage(token: str):
+    member_id = verify(TokenPurpose.MANAGE, token)
+    member = db.session.get(Member, member_id) if isinstance(member_id, int) else None
+    if member is None:
+        abort(404)
+    form = ManageForm(obj=member)
+    message = ""
+    if form.validate_on_submit():
+        if form.unsubscribe.data:
+            unsubscribe(member)
+            message = "You are unsubscribed."
+        else:
+            member.delivery_enabled = form.delivery_enabled.data
+            db.session.commit()
+            message = "Saved." if member.delivery_enabled else "Saved: no mail until you turn delivery back on."
+    return render_template("public/manage.html", member=member, form=form, message=message,
+                           subscribed=member.status in (MemberStatus.ACTIVE, MemberStatus.DISABLED))

@@ -1,0 +1,134 @@
+"""The smtp egress against real aiosmtpd servers: plain, STARTTLS, implicit TLS, AUTH, refusals."""
+
+from __future__ import annotations
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+from app.config import load_settings
+from app.egress import Outgoing
+from app.egress.smtp import SMTPSender
+from tests.support.certs import make_self_signed, server_context
+from tests.support.smtp import SinkHandler, free_port
+
+COPY = b"From: a@example.org\r\nTo: b@example.net\r\nSubject: hi\r\n\r\nbody\r\n"
+
+
+def batch(*rcpts: str) -> list[Outgoing]:
+    return [Outgoing(i, "team-bounces@example.org", rcpt, COPY) for i, rcpt in enumerate(rcpts, 1)]
+
+
+def check_auth(server, session, envelope, mechanism, auth_data):
+    ok = auth_data.login == b"relay" and auth_data.password == b"s3cret"
+    return AuthResult(success=ok, handled=False)
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory):
+    return make_self_signed(tmp_path_factory.mktemp("certs"))
+
+
+def serve(**kwargs) -> tuple[Controller, SinkHandler]:
+    handler = SinkHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), **kwargs)
+    controller.start()
+    return controller, handler
+
+
+def sender(port: int, **settings) -> SMTPSender:
+    return SMTPSender(load_settings({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), **settings}))
+
+
+def test_one_connection_carries_the_whole_batch():
+    controller, handler = serve()
+    connections = []
+    original = handler.handle_DATA
+
+    async def count_sessions(server, session, envelope):
+        connections.append(id(session))
+        return await original(server, session, envelope)
+
+    handler.handle_DATA = count_sessions
+    try:
+        smtp = sender(controller.port)
+        results = smtp.send(batch("a@example.net", "b@example.net", "c@example.net"))
+        smtp.close()
+    finally:
+        controller.stop()
+    assert [r.ok for r in results] == [True, True, True]
+    assert len(set(connections)) == 1
+    assert [m.rcpt_tos for m in handler.messages] == [["a@example.net"], ["b@example.net"], ["c@example.net"]]
+    assert {m.mail_from for m in handler.messages} == {"team-bounces@example.org"}
+
+
+def test_starttls_with_auth(certs):
+    cert, key = certs
+    controller, handler = serve(tls_context=server_context(cert, key), require_starttls=True,
+                                authenticator=check_auth, auth_require_tls=True)
+    try:
+        smtp = sender(controller.port, SMTP_SECURITY="starttls", SMTP_CA_FILE=str(cert),
+                      SMTP_USERNAME="relay", SMTP_PASSWORD="s3cret")
+        results = smtp.send(batch("a@example.net"))
+        smtp.close()
+    finally:
+        controller.stop()
+    assert results[0].ok, results[0].error
+    assert len(handler.messages) == 1
+
+
+def test_implicit_tls(certs):
+    cert, key = certs
+    controller, handler = serve(ssl_context=server_context(cert, key))
+    try:
+        smtp = sender(controller.port, SMTP_SECURITY="tls", SMTP_CA_FILE=str(cert))
+        results = smtp.send(batch("a@example.net"))
+        smtp.close()
+    finally:
+        controller.stop()
+    assert results[0].ok, results[0].error
+
+
+def test_untrusted_certificate_is_a_temporary_failure_not_a_send(certs):
+    cert, key = certs
+    controller, handler = serve(tls_context=server_context(cert, key), require_starttls=True)
+    try:
+        results = sender(controller.port, SMTP_SECURITY="starttls").send(batch("a@example.net"))
+    finally:
+        controller.stop()
+    assert not results[0].ok and not results[0].permanent
+    assert handler.messages == []
+
+
+def test_wrong_password_fails_every_copy_for_retry(certs):
+    cert, key = certs
+    controller, handler = serve(tls_context=server_context(cert, key), authenticator=check_auth)
+    try:
+        smtp = sender(controller.port, SMTP_SECURITY="starttls", SMTP_CA_FILE=str(cert),
+                      SMTP_USERNAME="relay", SMTP_PASSWORD="wrong")
+        results = smtp.send(batch("a@example.net", "b@example.net"))
+    finally:
+        controller.stop()
+    assert [r.ok for r in results] == [False, False]
+    assert handler.messages == []
+
+
+def test_refused_recipients_are_per_copy():
+    controller, handler = serve()
+    handler.refuse = {"gone@example.net": "550 5.1.1 no such user", "busy@example.net": "451 4.2.0 try later"}
+    try:
+        smtp = sender(controller.port)
+        results = smtp.send(batch("gone@example.net", "busy@example.net", "ok@example.net"))
+        smtp.close()
+    finally:
+        controller.stop()
+    gone, busy, ok = results
+    assert (gone.ok, gone.permanent) == (False, True) and gone.error.startswith("550")
+    assert (busy.ok, busy.permanent) == (False, False) and busy.error.startswith("451")
+    assert ok.ok
+    assert [m.rcpt_tos for m in handler.messages] == [["ok@example.net"]]
+
+
+def test_server_down_fails_the_batch_temporarily():
+    results = sender(free_port()).send(batch("a@example.net", "b@example.net"))
+    assert [(r.ok, r.permanent) for r in results] == [(False, False), (False, False)]

@@ -1,0 +1,141 @@
+"""Every panel route, walked as each role: admins everywhere, owners and moderators only on their lists."""
+
+from __future__ import annotations
+
+import pytest
+from flask import current_app
+
+from app.extensions import db
+from app.models import FilterRule, Member, MemberImport, Post
+from tests.panel.conftest import Browser, held_post
+
+# (method, url, who may use it). "admin": site admins; "owner": owners of the list; "staff": owners and
+# moderators of the list; "user": anyone logged in. {l} is the list, {p} a held post of it, {m} a member,
+# {r} a filter rule, {i} an import, {u} a user.
+ROUTES = [
+    ("GET", "/", "user"),
+    ("GET", "/account/password", "user"),
+    ("GET", "/moderation", "user"),
+    ("GET", "/lists/new", "admin"),
+    ("GET", "/users/", "admin"),
+    ("GET", "/users/{u}", "admin"),
+    ("POST", "/users/{u}/reset", "admin"),
+    ("GET", "/audit", "admin"),
+    ("GET", "/lists/{l}", "staff"),
+    ("GET", "/lists/{l}/moderation", "staff"),
+    ("GET", "/lists/{l}/posts", "staff"),
+    ("GET", "/lists/{l}/figures", "staff"),
+    ("GET", "/moderation/{p}", "staff"),
+    ("POST", "/moderation/{p}", "staff"),
+    ("POST", "/moderation/bulk", "staff"),
+    ("GET", "/posts/{p}", "staff"),
+    ("POST", "/posts/{p}/retry", "staff"),
+    ("GET", "/lists/{l}/settings", "owner"),
+    ("POST", "/lists/{l}/settings", "owner"),
+    ("GET", "/lists/{l}/templates", "owner"),
+    ("GET", "/lists/{l}/rules", "owner"),
+    ("POST", "/lists/{l}/rules/{r}/up", "owner"),
+    ("GET", "/lists/{l}/members", "owner"),
+    ("POST", "/lists/{l}/members/add", "owner"),
+    ("GET", "/lists/{l}/members/paste", "owner"),
+    ("GET", "/lists/{l}/members/import", "owner"),
+    ("GET", "/lists/{l}/members/import/{i}", "owner"),
+    ("GET", "/lists/{l}/members/export.csv", "owner"),
+    ("GET", "/lists/{l}/members/{m}", "owner"),
+    ("POST", "/lists/{l}/members/{m}/approve", "owner"),
+    ("GET", "/lists/{l}/delete", "admin"),
+    ("POST", "/lists/{l}/delete", "admin"),
+]
+PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "public.healthz", "public.unsubscribe_page",
+                    "public.unsubscribe", "public.selfservice.subscribe", "public.selfservice.confirm_page",
+                    "public.selfservice.manage"}
+
+
+def test_the_table_covers_every_panel_route(app):
+    endpoints = {r.endpoint for r in app.url_map.iter_rules()} - PUBLIC_ENDPOINTS
+    walked = _endpoints_walked(app)
+    assert endpoints <= walked, f"not walked: {endpoints - walked}"
+
+
+def _endpoints_walked(app) -> set[str]:
+    adapter = app.url_map.bind("localhost")
+    out = set()
+    for method, url, _ in ROUTES:
+        concrete = url.format(l=1, p=1, m=1, r=1, i=1, u=1)
+        out.add(adapter.match(concrete, method=method)[0])
+    return out
+
+
+def _objects(mlist, user_id: int) -> dict:
+    post = held_post(mlist, subject=f"held on {mlist.local_part}")
+    member = db.session.query(Member).filter_by(list_id=mlist.id).first()
+    rule = FilterRule(list_id=mlist.id, position=1, condition="sender", pattern="x", action="hold")
+    job = MemberImport(list_id=mlist.id, data=b"a@example.com\n", status="done")
+    db.session.add_all([rule, job])
+    db.session.commit()
+    return {"l": mlist.id, "p": post.id, "m": member.id, "r": rule.id, "i": job.id, "u": user_id}
+
+
+def _allowed(role: str, need: str, own_list: bool, role_on_list: str | None) -> bool:
+    if role == "admin":
+        return True
+    if need == "user":
+        return True
+    if need == "admin":
+        return False
+    if not own_list or role_on_list is None:
+        return False
+    return need == "staff" or role_on_list == "owner"
+
+
+CASES = {  # role name -> (email, role it holds on list A)
+    "admin": ("admin@example.org", "owner"),
+    "owner": ("owner@example.org", "owner"),
+    "moderator": ("mod@example.org", "moderator"),
+    "nobody": ("nobody@example.org", None),
+}
+
+
+@pytest.mark.parametrize("role", list(CASES))
+def test_every_route_as_each_role(world, browser_for, role):
+    email, role_on_a = CASES[role]
+    browser = browser_for(email)
+    targets = {"a": _objects(world["a"], world["users"]["nobody"].id),
+               "b": _objects(world["b"], world["users"]["nobody"].id)}
+    for which, objects in targets.items():
+        for method, url, need in ROUTES:
+            concrete = url.format(**objects)
+            if method == "GET":
+                status = browser.get(concrete).status_code
+            else:
+                data = {"post_id": str(objects["p"]), "action": "discard", "address": "no"}
+                status = browser.submit("/", data, action=concrete).status_code
+            own = which == "a" or role == "admin"
+            expected_ok = _allowed(role, need, own, role_on_a if which == "a" else None)
+            if expected_ok:
+                assert status in (200, 302, 400), f"{role} {method} {concrete}: {status}"
+            else:
+                assert status in (403, 404), f"{role} {method} {concrete}: {status} (should be refused)"
+
+
+def test_moderator_of_a_cannot_touch_list_b(world, browser_for):
+    post_b = held_post(world["b"], subject="B only")
+    browser = browser_for("mod@example.org")
+    for url in (f"/lists/{world['b'].id}", f"/lists/{world['b'].id}/moderation", f"/moderation/{post_b.id}",
+                f"/posts/{post_b.id}", f"/lists/{world['b'].id}/members"):
+        assert browser.get(url).status_code == 404, url
+    response = browser.submit("/", {"action": "approve"}, action=f"/moderation/{post_b.id}")
+    assert response.status_code == 404
+    response = browser.submit("/", {"action": "approve", "post_id": str(post_b.id)}, action="/moderation/bulk")
+    assert response.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Post, post_b.id).status == "held"
+    assert b"B only" not in browser.get("/moderation").data
+
+
+def test_anonymous_is_sent_to_login(world):
+    client = Browser(current_app.test_client())
+    for method, url, _ in ROUTES:
+        if method == "GET":
+            response = client.get(url.format(l=1, p=1, m=1, r=1, i=1, u=1))
+            assert response.status_code == 302 and "/login" in response.location, url
