@@ -73,6 +73,13 @@ def _url(scheme_choices: tuple[str, ...]) -> Callable[[str, str], str]:
     return parse
 
 
+def _dns_server(name: str, value: str) -> str:
+    host, _, port = value.rpartition(":") if value.count(":") == 1 else (value, "", "")
+    if not host or (port and _port(name, port) is None):
+        raise ConfigError(f"{PREFIX}{name}={value!r} is not a DNS server (IP[:PORT])")
+    return value
+
+
 def _text(name: str, value: str) -> str:
     return value
 
@@ -124,6 +131,8 @@ class Settings:
     PROXY_HOPS: int = 0
     TRUSTED_HOSTS: str = ""  # comma-separated Host names the panel answers to (empty: any)
     INSTANCE_PATH: str = ""
+    DNS_SERVER: str = ""  # IP[:PORT] for DMARC lookups; empty = the system resolver
+    DNS_TIMEOUT: int = 5
 
 
 PARSERS: dict[str, Callable[[str, str], object]] = {
@@ -150,6 +159,8 @@ PARSERS: dict[str, Callable[[str, str], object]] = {
     "DELIVERY_BATCH_SIZE": _positive_int,
     "RECONCILE_SECONDS": _positive_int,
     "PROXY_HOPS": _non_negative_int,
+    "DNS_SERVER": _dns_server,
+    "DNS_TIMEOUT": _positive_int,
 }
 
 

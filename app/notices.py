@@ -3,19 +3,49 @@
 from __future__ import annotations
 
 import logging
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, make_msgid
 
 from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.egress import Outgoing, make_sender
-from app.models import MailingList
+from app.extensions import db
+from app.models import MailingList, NoticeCount
+from app.models.timestamps import utcnow
 from app.pipeline.rawmessage import RawMessage
 
 log = logging.getLogger(__name__)
 NULL_SENDERS = {"", "<>", "mailer-daemon", "postmaster"}
 BULK_PRECEDENCE = {"bulk", "list", "junk"}
+NOTICES_PER_DAY = 10  # per recipient address: automatic mail must never flood anyone
+
+
+def allow_notice(address: str, limit: int = NOTICES_PER_DAY) -> bool:
+    """Count one notice to address today; False (and nothing counted) once today's limit is reached."""
+    address, today = address.strip().lower(), utcnow().date()
+    for _ in range(2):  # a concurrent first insert for the same address and day: count again
+        count = db.session.scalar(
+            select(NoticeCount.count).where(NoticeCount.address == address, NoticeCount.day == today)
+        )
+        if count is not None and count >= limit:
+            return False
+        try:
+            if count is None:
+                db.session.add(NoticeCount(address=address, day=today, count=1))
+            else:
+                db.session.execute(
+                    update(NoticeCount).where(NoticeCount.address == address, NoticeCount.day == today,
+                                              NoticeCount.count < limit).values(count=NoticeCount.count + 1)
+                )
+            db.session.commit()
+            return True
+        except IntegrityError:
+            db.session.rollback()
+    return False
 
 
 def may_auto_reply(mail_from: str, raw: bytes) -> bool:
@@ -35,7 +65,7 @@ def build_notice(mlist: MailingList, to: str, subject: str, body: str, *, auto: 
                  in_reply_to: str = "", reply_to: str = "") -> EmailMessage:
     """A plain-text notice from the list's -owner address, marked Auto-Submitted."""
     msg = EmailMessage(policy=SMTP)
-    msg["From"] = f"{mlist.name} <{mlist.role_address('owner')}>" if mlist.name.isascii() else mlist.role_address("owner")
+    msg["From"] = Address(display_name=" ".join(mlist.name.split()), addr_spec=mlist.role_address("owner"))
     msg["To"] = to
     msg["Subject"] = subject
     msg["Date"] = formatdate(localtime=False)

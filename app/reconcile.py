@@ -42,7 +42,10 @@ def release_expired_leases() -> int:
 
 def reconcile_all() -> None:
     """One reconciliation pass."""
+    from app.pipeline.expiry import expire_held
+
     enqueue_unqueued_posts()
+    expire_held()
     released = release_expired_leases()
     if released:
         log.warning("reconciler returned %d copies with expired leases to pending", released)

@@ -54,10 +54,34 @@ def redis_url() -> str:
     conn.close()
 
 
+@pytest.fixture(scope="session")
+def loopback_dns():
+    """A DNS server on 127.0.0.1 that every test app resolves through (no test reaches the internet)."""
+    from tests.support.dns_server import LoopbackDNS
+
+    server = LoopbackDNS()
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def settings(migrated, tmp_path) -> dict:
+def dns_records(loopback_dns):
+    """The loopback DNS server, emptied, with the DMARC policy cache forgotten, for one test."""
+    from app.pipeline.dmarc import clear_cache
+
+    loopback_dns.reset()
+    clear_cache()
+    yield loopback_dns
+    loopback_dns.reset()
+    clear_cache()
+
+
+@pytest.fixture
+def settings(migrated, tmp_path, loopback_dns) -> dict:
     """Overrides for create_app; tests add to them before asking for `app`."""
     return {
+        "DNS_SERVER": loopback_dns.address,
         "DATABASE_URL": migrated,
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "SECRET_KEY": "test-secret-key",

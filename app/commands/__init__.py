@@ -7,8 +7,9 @@ def register(cli: click.Group) -> None:
     """Attach every sub-command group to the CLI."""
     from app.commands.lists import lists
     from app.commands.members import members
+    from app.commands.posts import posts
     from app.commands.services import dev, imap, smtpd, web, worker
     from app.commands.users import users
 
-    for command in (users, lists, members, smtpd, imap, worker, web, dev):
+    for command in (users, lists, members, posts, smtpd, imap, worker, web, dev):
         cli.add_command(command)

@@ -7,6 +7,7 @@ from app.models.imports import ImportStatus, MemberImport
 from app.models.ingress import ImapCursor, IngressLock
 from app.models.lists import ListRole, MailingList, NonmemberAction, PostingPolicy, Role, SubscriptionPolicy
 from app.models.members import Member, MemberStatus, ModerationAction, PendingAction
+from app.models.notices import NoticeCount
 from app.models.posts import Post, PostSource, PostStatus
 from app.models.rules import AllowedSender, Ban, FilterAction, FilterCondition, FilterRule
 from app.models.users import User
@@ -32,6 +33,7 @@ __all__ = [
     "MemberStatus",
     "ModerationAction",
     "NonmemberAction",
+    "NoticeCount",
     "PendingAction",
     "Post",
     "PostSource",

@@ -61,6 +61,15 @@ class MailingList(db.Model):
     dmarc_mode: Mapped[str] = mapped_column(String(16), default="auto")
     emergency: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     hold_days: Mapped[int] = mapped_column(Integer, default=14)
+    # Pipeline settings (issue 4).
+    moderator_password_hash: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    max_recipients: Mapped[int] = mapped_column(Integer, nullable=False, default=10)  # 0 = no limit
+    suspicious_headers: Mapped[str] = mapped_column(Text, nullable=False, default="")  # "Name: regex" lines
+    require_explicit_destination: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    administrivia: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    dmarc_author_field: Mapped[str] = mapped_column(String(16), nullable=False, default="reply-to")
+    filter_mime_types: Mapped[str] = mapped_column(Text, nullable=False, default="")  # one type or type/* a line
+    drop_html_alternative: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     members = relationship("Member", back_populates="mailing_list", cascade="all, delete-orphan", lazy="dynamic")

@@ -63,6 +63,8 @@ class Post(db.Model):
     moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     error: Mapped[str] = mapped_column(Text, nullable=False, default="")
     prepared: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # Where per-recipient decoration is spliced into `prepared` (app.pipeline.decorate.Slot as dicts).
+    prepared_layout: Mapped[list | None] = mapped_column(JSON, nullable=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -3,12 +3,26 @@
 MODERATION: tuple[str, ...] = (
     "approved",
     "emergency",
+    "loop",
+    "banned-address",
     "member-moderation",
+    "filter-rules",
     "nonmember-moderation",
+    "administrivia",
+    "implicit-destination",
+    "max-recipients",
+    "max-size",
+    "no-subject",
+    "suspicious-header",
 )
 
 PREPARE: tuple[str, ...] = (
     "cleanse-headers",
     "message-id",
+    "content-filter",
+    "subject-prefix",
+    "reply-to",
+    "dmarc",
     "list-headers",
+    "validate-headers",
 )

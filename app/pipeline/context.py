@@ -6,6 +6,9 @@ import enum
 from dataclasses import dataclass, field
 
 from app.models import MailingList, Member, Post
+from app.pipeline.authors import Author
+from app.pipeline.mimescan import Part, scan
+from app.pipeline.rawmessage import RawMessage
 
 
 class Verdict(enum.StrEnum):
@@ -56,6 +59,16 @@ class PostContext:
     mlist: MailingList
     sender: str
     member: Member | None
+    msg: RawMessage = field(default_factory=RawMessage)
+    author: Author | None = None
     rule_hits: list[str] = field(default_factory=list)
     rule_misses: list[str] = field(default_factory=list)
     hold_reasons: list[str] = field(default_factory=list)
+    _parts: tuple[bytes, Part] | None = field(default=None, repr=False)
+
+    def parts(self) -> tuple[bytes, Part]:
+        """The message bytes (CRLF) and their MIME tree as offsets: cheap even for a large post."""
+        if self._parts is None:
+            data = self.msg.to_bytes()
+            self._parts = (data, scan(data))
+        return self._parts

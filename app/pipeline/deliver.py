@@ -13,7 +13,7 @@ from app.egress import Outgoing, SendResult, make_sender
 from app.extensions import db
 from app.models import Delivery, DeliveryStatus, MailingList, Post
 from app.models.timestamps import utcnow
-from app.pipeline.personalise import personal_headers
+from app.pipeline.personalise import render_copy
 from app.pipeline.recipients import finish_if_done
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def _send(post: Post, copies: list[Delivery]) -> list[SendResult]:
     mlist: MailingList = post.mailing_list
     mail_from = mlist.role_address("bounces")
     batch = [
-        Outgoing(c.id, mail_from, c.recipient, personal_headers(mlist, c) + post.prepared)  # type: ignore[operator]
+        Outgoing(c.id, mail_from, c.recipient, render_copy(post, mlist, c))
         for c in copies
     ]
     sender = make_sender(current_app.config["MAILFLOW"])

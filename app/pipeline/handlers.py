@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from email.header import Header
 from email.utils import make_msgid
 
-from app.models import MailingList
+from app.models import MailingList, PostingPolicy
+from app.pipeline.authors import phrase
+from app.pipeline.contentfilter import content_filter
+from app.pipeline.dmarc import dmarc
+from app.pipeline.headersafety import defuse_field
+from app.pipeline.loopmarker import LOOP_MARKER
 from app.pipeline.rawmessage import RawMessage
+from app.pipeline.replyto import reply_to
+from app.pipeline.subject import subject_prefix
 from app.tokens import public_url
 
 Handler = Callable[[MailingList, RawMessage], None]
 
-LOOP_MARKER = "X-MailFlow-List"
-# Fields that must not reach members: other lists' List-*, our marker, moderator secrets, receipt requests.
+# Fields that must not reach members: moderator secrets, receipt requests, delivery traces, our marker.
 STRIPPED = (
     LOOP_MARKER, "Approved", "Approve", "Return-Path", "Return-Receipt-To", "Disposition-Notification-To",
     "X-Confirm-Reading-To", "X-PMRQC", "Precedence", "Delivered-To", "X-Original-To",
 )
-
-
-def phrase(text: str) -> str:
-    """A display name made safe for a header: quoted, or RFC 2047-encoded when not ASCII."""
-    text = " ".join(text.replace("\x00", "").split())
-    if not text.isascii():
-        return Header(text, "utf-8").encode()
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+FIELD_NAME = re.compile(r"[!-9;-~]+")
 
 
 def cleanse_headers(mlist: MailingList, msg: RawMessage) -> None:
@@ -36,7 +35,8 @@ def cleanse_headers(mlist: MailingList, msg: RawMessage) -> None:
 
 def message_id(mlist: MailingList, msg: RawMessage) -> None:
     """Keep the author's Message-ID; add one only when it is missing."""
-    if not msg.get("Message-ID"):
+    if not (msg.get("Message-ID") or "").strip():
+        msg.remove("Message-ID")
         msg.append("Message-ID", make_msgid(domain=mlist.domain))
 
 
@@ -48,15 +48,31 @@ def list_headers(mlist: MailingList, msg: RawMessage) -> None:
         "List-Subscribe",
         f"<{public_url('/subscribe/' + mlist.address)}>, <mailto:{mlist.role_address('join')}>",
     )
-    msg.append("List-Post", f"<mailto:{mlist.address}>" if mlist.posting_policy != "announce" else "NO")
+    msg.append("List-Post", "NO" if mlist.posting_policy == PostingPolicy.ANNOUNCE else f"<mailto:{mlist.address}>")
     msg.append("List-Owner", f"<mailto:{mlist.role_address('owner')}>")
     msg.append("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
     msg.append("Precedence", "list")
     msg.append(LOOP_MARKER, mlist.list_id)
 
 
+def validate_headers(mlist: MailingList, msg: RawMessage) -> None:
+    """Every outgoing field re-checked: a sane name, no NUL, no encoded CR/LF (CVE-2024-6923)."""
+    kept = []
+    for name, data in msg.fields:
+        field_name = data.split(b":", 1)[0].strip()
+        if not FIELD_NAME.fullmatch(field_name.decode("latin-1")):
+            continue
+        kept.append((name, defuse_field(data)))
+    msg.fields = kept
+
+
 HANDLERS: dict[str, Handler] = {
     "cleanse-headers": cleanse_headers,
     "message-id": message_id,
+    "content-filter": content_filter,
+    "subject-prefix": subject_prefix,
+    "reply-to": reply_to,
+    "dmarc": dmarc,
     "list-headers": list_headers,
+    "validate-headers": validate_headers,
 }

@@ -1,10 +1,17 @@
-"""Per-recipient header fields, spliced in front of the prepared message bytes."""
+"""Per-recipient bytes: List-Unsubscribe in front, header/footer spliced into the prepared message."""
 
 from __future__ import annotations
 
-from app.models import Delivery, MailingList
+import binascii
+import html
+import re
+
+from app.models import Delivery, MailingList, Post
+from app.pipeline import templates
 from app.pipeline.rawmessage import CRLF, header_line
 from app.tokens import TokenPurpose, public_url, sign
+
+URL = re.compile(r"https?://[^\s<>&\"']+")
 
 
 def unsubscribe_url(member_id: int) -> str:
@@ -12,7 +19,91 @@ def unsubscribe_url(member_id: int) -> str:
     return public_url("/unsubscribe/" + sign(TokenPurpose.UNSUBSCRIBE, member_id))
 
 
-def personal_headers(mlist: MailingList, delivery: Delivery) -> bytes:
+def manage_url(member_id: int) -> str:
+    """The signed link to a member's own settings page."""
+    return public_url("/manage/" + sign(TokenPurpose.MANAGE, member_id))
+
+
+def personal_headers(mlist: MailingList, delivery: Delivery, url: str | None = None) -> bytes:
     """List-Unsubscribe (https and mailto) for this recipient, as header bytes."""
-    value = f"<{unsubscribe_url(delivery.member_id)}>, <mailto:{mlist.role_address('leave')}>"
-    return header_line("List-Unsubscribe", value) + CRLF
+    url = url or unsubscribe_url(delivery.member_id)
+    return header_line("List-Unsubscribe", f"<{url}>, <mailto:{mlist.role_address('leave')}>") + CRLF
+
+
+def template_values(mlist: MailingList, delivery: Delivery, url: str, needed: frozenset[str]) -> dict[str, str]:
+    """What a header/footer template may use; the member row is loaded only when its name is used."""
+    values = {
+        "list_name": mlist.name, "list_address": mlist.address, "list_description": mlist.description,
+        "member_email": delivery.recipient, "unsubscribe_url": url, "member_name": "", "manage_url": "",
+    }
+    if "member_name" in needed and delivery.member is not None:
+        values["member_name"] = " ".join(delivery.member.name.split())  # one line: no MIME games in a name
+    if "manage_url" in needed:
+        values["manage_url"] = manage_url(delivery.member_id)
+    return values
+
+
+def render_copy(post: Post, mlist: MailingList, delivery: Delivery) -> bytes:
+    """The bytes one recipient gets: personal headers, then the prepared post with its decoration spliced in."""
+    url = unsubscribe_url(delivery.member_id)
+    head = personal_headers(mlist, delivery, url)
+    data: bytes = post.prepared  # type: ignore[assignment]
+    layout = post.prepared_layout
+    if not layout:
+        return head + data
+    needed = templates.uses(mlist.header_template) | templates.uses(mlist.footer_template)
+    values = template_values(mlist, delivery, url, needed)
+    texts = {"header": templates.render(mlist.header_template, values),
+             "footer": templates.render(mlist.footer_template, values)}
+    pieces, pos = [head], 0
+    for slot in layout:
+        pieces.append(data[pos : slot["at"]])
+        pieces.append(encode_slot(slot, texts[slot["role"]]))
+        pos = slot["at"]
+    pieces.append(data[pos:])
+    return b"".join(pieces)
+
+
+def encode_slot(slot: dict, text: str) -> bytes:
+    """One rendered template as the bytes its slot needs (plain text, HTML, or a whole MIME part)."""
+    if not text:
+        return b""
+    if slot["kind"] == "html":
+        return _transfer(_as_html(text).encode(slot["charset"], "xmlcharrefreplace"), slot["cte"])
+    if slot["kind"] == "part":
+        return _as_part(text, slot["boundary"])
+    lines = _flowed(text) if slot["flowed"] else text.splitlines()
+    block = "\r\n".join(lines) + "\r\n"
+    if slot["role"] == "footer":
+        block = ("\r\n" if slot["newline_before"] else "") + "\r\n" + block
+    else:
+        block += "\r\n"
+    return _transfer(block.encode(slot["charset"], "replace"), slot["cte"])
+
+
+def _transfer(data: bytes, cte: str) -> bytes:
+    if cte != "quoted-printable":
+        return data
+    encoded = binascii.b2a_qp(data, istext=True)
+    return encoded if encoded.endswith(CRLF) else encoded + b"=" + CRLF
+
+
+def _flowed(text: str) -> list[str]:
+    """RFC 3676: no trailing spaces (each line is a hard break), stuffed lines that start with space, > or From."""
+    out = []
+    for line in text.splitlines():
+        line = line if line == "-- " else line.rstrip(" ")
+        out.append(" " + line if line.startswith((" ", ">", "From ")) else line)
+    return out
+
+
+def _as_html(text: str) -> str:
+    escaped = html.escape(text)
+    linked = URL.sub(lambda m: f'<a href="{m.group()}">{m.group()}</a>', escaped)
+    return '<div class="mailflow-decoration">' + "<br>\r\n".join(linked.splitlines()) + "</div>\r\n"
+
+
+def _as_part(text: str, boundary: str) -> bytes:
+    head = (f"--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            "Content-Transfer-Encoding: quoted-printable\r\nContent-Disposition: inline\r\n\r\n")
+    return head.encode("ascii") + _transfer("\r\n".join(text.splitlines()).encode("utf-8"), "quoted-printable") + CRLF

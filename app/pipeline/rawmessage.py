@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 CRLF = b"\r\n"
+FOLD = re.compile(r"\r\n(?=[ \t]+\S)")
 
 
 def _lines(data: bytes) -> list[bytes]:
-    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+    return data.replace(b"\r\n", b"\n").split(b"\n")
+
+
+def _crlf(data: bytes) -> bytes:
+    """Every line end as CRLF: no bare CR or LF ever reaches SMTP (they enable smuggling tricks)."""
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", CRLF)
 
 
 @dataclass
@@ -24,12 +31,13 @@ class RawMessage:
         lines = _lines(raw)
         fields: list[tuple[str, bytes]] = []
         index = 0
-        for index, line in enumerate(lines):
-            if line == b"":
+        for index, raw_line in enumerate(lines):
+            if raw_line.rstrip(b"\r") == b"":
                 break
+            line = raw_line.rstrip(b"\r").replace(b"\r", b" ")  # a bare CR never starts a new field
             if line[:1] in (b" ", b"\t") and fields:
-                name, value = fields[-1]
-                fields[-1] = (name, value + CRLF + line)
+                last_name, value = fields[-1]
+                fields[-1] = (last_name, value + CRLF + line)
                 continue
             name, colon, _ = line.partition(b":")
             if not colon or not name.strip() or b" " in name.strip():
@@ -39,17 +47,28 @@ class RawMessage:
             fields.append((name.strip().decode("ascii", "replace").lower(), line))
         else:
             index = len(lines)
-        body = CRLF.join(lines[index + 1 :])
+        body = _crlf(b"\n".join(lines[index + 1 :]))
         return cls(fields, body)
 
     def get(self, name: str) -> str | None:
         """The first field's raw value (unfolded, undecoded), or None."""
+        values = self.get_all(name)
+        return values[0] if values else None
+
+    def get_all(self, name: str) -> list[str]:
+        """Every field's raw value with this name, unfolded and undecoded."""
         name = name.lower()
-        for field_name, data in self.fields:
-            if field_name == name:
-                value = data.split(b":", 1)[1]
-                return b" ".join(value.replace(CRLF, b" ").split()).decode("utf-8", "replace")
-        return None
+        return [_value(data) for field_name, data in self.fields if field_name == name]
+
+    def set(self, name: str, value: str) -> None:
+        """Replace the first field of this name in place (others dropped), or append it."""
+        key, line = name.lower(), header_line(name, value)
+        index = next((i for i, (n, _) in enumerate(self.fields) if n == key), None)
+        self.remove(name)
+        if index is None:
+            self.fields.append((key, line))
+        else:
+            self.fields.insert(min(index, len(self.fields)), (key, line))
 
     def remove(self, *names: str) -> None:
         """Drop every field with one of these names."""
@@ -74,8 +93,14 @@ class RawMessage:
         return self.header_bytes() + self.body
 
 
+def _value(data: bytes) -> str:
+    value = data.split(b":", 1)[1]
+    return b" ".join(value.replace(CRLF, b" ").split()).decode("utf-8", "replace")
+
+
 def header_line(name: str, value: str) -> bytes:
-    """One header field as bytes; refuses CR, LF and NUL so nothing can inject a header."""
-    if any(c in value for c in "\r\n\x00") or any(c in name for c in "\r\n\x00: "):
+    """One header field as bytes; refuses CR, LF and NUL (but CRLF + space folding) so nothing can inject a header."""
+    unfolded = FOLD.sub(" ", value)
+    if any(c in unfolded for c in "\r\n\x00") or any(c in name for c in "\r\n\x00: "):
         raise ValueError(f"unsafe header {name!r}")
     return f"{name}: {value}".encode()

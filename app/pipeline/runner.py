@@ -7,11 +7,14 @@ import traceback
 
 from sqlalchemy import select
 
+from app.emailaddr import InvalidAddress, normalise_address
 from app.extensions import db
 from app.models import Member, Post, PostStatus
 from app.models.timestamps import utcnow
-from app.pipeline import chains
+from app.pipeline import chains, decorate
+from app.pipeline.authors import parse_mailbox
 from app.pipeline.context import PostContext, Verdict
+from app.pipeline.dispositions import dispose
 from app.pipeline.handlers import HANDLERS
 from app.pipeline.rawmessage import RawMessage
 from app.pipeline.recipients import fan_out
@@ -40,6 +43,7 @@ def process(post_id: int) -> None:
             return
         if post.status == PostStatus.RECEIVED:
             moderate(post)
+            dispose(post)
         if post.status == PostStatus.ACCEPTED:
             prepare(post)
         if post.status == PostStatus.DISTRIBUTING:
@@ -59,19 +63,33 @@ def shunt(post_id: int, error: str) -> None:
         db.session.commit()
 
 
+def _envelope_sender(mail_from: str) -> str:
+    try:
+        return normalise_address(mail_from.strip().strip("<>")) if mail_from.strip("<> ") else ""
+    except InvalidAddress:
+        return ""
+
+
 def context_for(post: Post) -> PostContext:
-    """Build the pipeline context: the list, the author and their membership."""
-    sender = post.sender or post.mail_from
+    """Build the pipeline context: the parsed message, its strictly parsed author and their membership.
+
+    A From: we cannot parse strictly leaves the sender unknown (a nonmember); only a post without any
+    From: falls back to the envelope sender.
+    """
+    msg = RawMessage.parse(post.raw)
+    authors = msg.get_all("From")
+    author = parse_mailbox(authors[0]) if len(authors) == 1 else None
+    sender = author.address if author else ("" if authors else _envelope_sender(post.mail_from))
     member = db.session.scalar(
-        select(Member).where(Member.list_id == post.list_id, Member.email == sender.lower())
+        select(Member).where(Member.list_id == post.list_id, Member.email == sender)
     ) if sender else None
-    return PostContext(post=post, mlist=post.mailing_list, sender=sender, member=member)
+    return PostContext(post=post, mlist=post.mailing_list, sender=sender, member=member, msg=msg, author=author)
 
 
 def moderate(post: Post) -> None:
     """Run the moderation chain: final outcomes stop it, hold reasons are all collected."""
     ctx = context_for(post)
-    verdict, reason = Verdict.HOLD, "No rule accepted the post."
+    verdict, reason = Verdict.ACCEPT, "No rule held the post."
     for name in chains.MODERATION:
         outcome = RULES[name](ctx)
         if outcome.verdict == Verdict.CONTINUE:
@@ -83,7 +101,7 @@ def moderate(post: Post) -> None:
             continue
         verdict, reason = outcome.verdict, outcome.reason
         break
-    if ctx.hold_reasons and verdict != Verdict.REJECT and verdict != Verdict.DISCARD:
+    if ctx.hold_reasons and verdict not in (Verdict.REJECT, Verdict.DISCARD):
         verdict, reason = Verdict.HOLD, "; ".join(ctx.hold_reasons)
     record_decision(post, ctx, verdict, reason)
 
@@ -99,11 +117,16 @@ def record_decision(post: Post, ctx: PostContext, verdict: Verdict, reason: str)
     log.info("post %s: %s (%s)", post.id, verdict, reason)
 
 
-def prepare(post: Post) -> None:
-    """Transform the accepted post once, store the result, and mark it distributing."""
+def prepare_bytes(post: Post) -> tuple[bytes, list[dict] | None]:
+    """The transformed message (every PREPARE handler, in order) and its decoration layout."""
     msg = RawMessage.parse(post.raw)
     for name in chains.PREPARE:
         HANDLERS[name](post.mailing_list, msg)
-    post.prepared = msg.to_bytes()
+    return decorate.plan(post.mailing_list, msg.to_bytes())
+
+
+def prepare(post: Post) -> None:
+    """Transform the accepted post once, store the result, and mark it distributing."""
+    post.prepared, post.prepared_layout = prepare_bytes(post)
     post.status = PostStatus.DISTRIBUTING
     db.session.commit()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from app.extensions import db
 from app.models import Post, PostStatus
 from tests.support.factories import make_list, make_members, make_user
@@ -22,31 +24,10 @@ def test_dashboard_counts_members_and_held_posts(app, client):
     make_user("admin@example.org", admin=True)
     login(client, "admin@example.org", "correct horse battery")
     html = client.get("/").get_data(as_text=True)
-    assert 'data-members="team@example.org">3<' in html
-    assert 'data-held="team@example.org"><span class="badge">2</span>' in html
-    assert "2 held posts waiting" in html
-
-
-def test_list_page_shows_members_and_escapes_sender_text(app, client):
-    team = make_list("team@example.org", "Team")
-    make_members(team, "a@example.net", "b@example.net")
-    held_post(team, 1)
-    make_user("admin@example.org", admin=True)
-    login(client, "admin@example.org", "correct horse battery")
-    html = client.get(f"/lists/{team.id}").get_data(as_text=True)
-    assert "a@example.net" in html and "b@example.net" in html
-    assert "&lt;b&gt;buy&lt;/b&gt;" in html and "<b>buy</b>" not in html
-
-
-def test_member_roster_pages_by_keyset(app, client):
-    team = make_list("team@example.org", "Team")
-    make_members(team, *[f"m{i:03d}@example.net" for i in range(120)])
-    make_user("admin@example.org", admin=True)
-    login(client, "admin@example.org", "correct horse battery")
-    first = client.get(f"/lists/{team.id}").get_data(as_text=True)
-    assert "m000@example.net" in first and "m050@example.net" not in first
-    second = client.get(f"/lists/{team.id}?after=m049@example.net").get_data(as_text=True)
-    assert "m050@example.net" in second and "m049@example.net" not in second
+    row = re.search(r"<code>team@example.org</code></td>(.*?)</tr>", html, re.S).group(1)
+    cells = re.findall(r'<td class="num">(.*?)</td>', row, re.S)
+    assert cells[0] == "3"  # active members
+    assert re.fullmatch(r'<a class="badge" href="/lists/\d+/moderation">2</a>', cells[2])  # held
 
 
 def test_moderator_of_one_list_cannot_see_another(app, client):

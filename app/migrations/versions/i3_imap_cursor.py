@@ -1,7 +1,7 @@
 """IMAP cursors and ingress locks
 
 Revision ID: i3_imap_cursor
-Revises: i6_member_imports
+Revises: i4_pipeline_settings
 Create Date: 2026-11-27 23:40:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = "i3_imap_cursor"
-down_revision = "i6_member_imports"
+down_revision = "i4_pipeline_settings"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,34 @@
+"""`mailflow posts ...`"""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+
+@click.group()
+def posts() -> None:
+    """Look after posts: retry shunted ones, expire old held ones."""
+
+
+@posts.command("retry")
+@click.argument("post_id", type=int)
+@with_appcontext
+def retry(post_id: int) -> None:
+    """Put the shunted post POST_ID back in the pipeline."""
+    from app.pipeline.retry import RetryRefused, retry_post
+
+    try:
+        status, queued = retry_post(post_id)
+    except RetryRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"post {post_id} is {status} again and " + ("queued" if queued else "will be queued when Redis is back"))
+
+
+@posts.command("expire")
+@with_appcontext
+def expire() -> None:
+    """Discard held posts older than their list's hold_days."""
+    from app.pipeline.expiry import expire_held
+
+    click.echo(f"discarded {expire_held()} expired held posts")

@@ -1,0 +1,88 @@
+"""What follows a decision: moderators hear of held posts, senders of rejected ones; discards are recorded only."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.emailaddr import InvalidAddress, normalise_address
+from app.extensions import db
+from app.models import ListRole, Post, PostStatus, Role, User
+from app.pipeline.headersafety import clean
+
+log = logging.getLogger(__name__)
+
+
+def moderation_url(post_id: int) -> str:
+    """The panel page where a moderator decides about a held post."""
+    return f"{current_app.config['MAILFLOW'].PUBLIC_URL}/moderation/{post_id}"
+
+
+def moderators(list_id: int) -> list[str]:
+    """Addresses of the list's active owners and moderators."""
+    rows = db.session.scalars(
+        select(User.email).join(ListRole, ListRole.user_id == User.id)
+        .where(ListRole.list_id == list_id, ListRole.role.in_((Role.OWNER, Role.MODERATOR)), User.active.is_(True))
+    ).all()
+    return sorted({email.lower() for email in rows})
+
+
+def dispose(post: Post) -> None:
+    """Send the notices a decision calls for; a failed notice is logged, the decision stands."""
+    try:
+        if post.status == PostStatus.HELD:
+            notify_moderators(post)
+        elif post.status == PostStatus.REJECTED:
+            notify_sender(post)
+    except Exception:
+        db.session.rollback()
+        log.exception("post %s: notice about the %s decision not sent", post.id, post.status)
+
+
+def notify_moderators(post: Post) -> int:
+    """Each owner and moderator gets a notice linking to the post in the panel; returns how many were sent."""
+    from app.notices import allow_notice, build_notice, send_notice
+
+    mlist = post.mailing_list
+    subject = clean(post.subject) or "(no subject)"
+    body = (
+        f"A post to {mlist.address} is waiting for a moderator.\n\n"
+        f"From:    {clean(post.sender or post.mail_from) or '(unknown)'}\n"
+        f"Subject: {subject}\n\nWhy it was held:\n"
+        + "".join(f"  - {reason}\n" for reason in post.hold_reasons or [post.decision_reason])
+        + f"\nApprove, reject or discard it here:\n{moderation_url(post.id)}\n\n"
+        f"Unless someone decides, it is discarded after {mlist.hold_days or 14} days.\n"
+    )
+    sent = 0
+    for address in moderators(mlist.id):
+        if not allow_notice(address):
+            log.info("post %s: daily notice limit reached for %s", post.id, address)
+            continue
+        notice = build_notice(mlist, address, f"[{mlist.name}] Held for moderation: {subject}"[:200], body,
+                              auto="auto-generated")
+        sent += send_notice(mlist, notice)
+    return sent
+
+
+def notify_sender(post: Post) -> bool:
+    """Tell the envelope sender why the post was rejected, unless that would answer an automaton."""
+    from app.notices import allow_notice, build_notice, may_auto_reply, send_notice
+
+    if not may_auto_reply(post.mail_from, post.raw):
+        return False
+    try:
+        address = normalise_address(post.mail_from.strip().strip("<>"))
+    except InvalidAddress:
+        return False
+    if not allow_notice(address):
+        return False
+    mlist = post.mailing_list
+    subject = clean(post.subject) or "(no subject)"
+    body = (f"Your post to {mlist.address} was rejected.\n\nSubject: {subject}\n"
+            f"Reason:  {clean(post.decision_reason)}\n\nNothing was sent to the list's members.\n")
+    in_reply_to = post.message_id if post.message_id.startswith("<") else ""
+    notice = build_notice(mlist, address, f"Your post to {mlist.name} was rejected: {subject}"[:200], body,
+                          in_reply_to=clean(in_reply_to))
+    return send_notice(mlist, notice)

@@ -1,0 +1,76 @@
+"""Who may post: the member's own action, the list's posting policy, and its nonmember action."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import (
+    AllowedSender,
+    ListRole,
+    MemberStatus,
+    ModerationAction,
+    NonmemberAction,
+    PostingPolicy,
+    User,
+)
+from app.pipeline import patterns
+from app.pipeline.context import CONTINUE, Outcome, PostContext, accept, hold
+from app.pipeline.rules.base import outcome_for
+
+MODERATED = "The list is moderated: every post waits for a moderator."
+ANNOUNCE = "Only owners, moderators and allowed senders may post to this announce-only list."
+
+
+def privileged(ctx: PostContext) -> bool:
+    """The author is an owner or moderator of the list, or on its allow-list of senders."""
+    if not ctx.sender:
+        return False
+    staff = db.session.scalar(
+        select(func.count()).select_from(ListRole).join(User, User.id == ListRole.user_id)
+        .where(ListRole.list_id == ctx.mlist.id, func.lower(User.email) == ctx.sender.lower())
+    )
+    if staff:
+        return True
+    allowed = db.session.scalars(select(AllowedSender.pattern).where(AllowedSender.list_id == ctx.mlist.id)).all()
+    return patterns.any_match(allowed, (ctx.sender,)) is not None
+
+
+def _is_active_member(ctx: PostContext) -> bool:
+    return ctx.member is not None and ctx.member.status == MemberStatus.ACTIVE
+
+
+def _policy_hold(ctx: PostContext) -> Outcome | None:
+    """The hold a moderated or announce-only list puts on anyone not privileged."""
+    policy = ctx.mlist.posting_policy
+    if policy == PostingPolicy.MODERATED and not privileged(ctx):
+        return hold(MODERATED)
+    if policy == PostingPolicy.ANNOUNCE and not privileged(ctx):
+        return hold(ANNOUNCE)
+    return None
+
+
+def member_moderation(ctx: PostContext) -> Outcome:
+    """An active member's own moderation action; defer leaves it to the posting policy and later rules."""
+    if not _is_active_member(ctx):
+        return CONTINUE
+    action = ctx.member.moderation_action  # type: ignore[union-attr]
+    if action == ModerationAction.ACCEPT:
+        return accept("The member's moderation action is accept.")
+    if action != ModerationAction.DEFER:
+        return outcome_for(action, f"The member's moderation action is {action}.")
+    return _policy_hold(ctx) or CONTINUE
+
+
+def nonmember_moderation(ctx: PostContext) -> Outcome:
+    """A sender who is not an active member gets the list's nonmember action (allow-list excepted)."""
+    if _is_active_member(ctx) or privileged(ctx):
+        return CONTINUE
+    policy = ctx.mlist.posting_policy
+    if policy == PostingPolicy.OPEN:
+        return CONTINUE
+    who = ctx.sender or "an unknown sender (no single valid From: address)"
+    action = ctx.mlist.nonmember_action or NonmemberAction.HOLD
+    if action == NonmemberAction.ACCEPT:
+        return _policy_hold(ctx) or CONTINUE
+    return outcome_for(action, f"The sender {who} is not a member of the list.")
