@@ -131,8 +131,10 @@ class LockKeeper(threading.Thread):
                 return
 
     def close(self) -> None:
-        """Stop refreshing and release the lock."""
+        """Stop refreshing (wait for a refresh under way), then release the lock."""
         self.finished.set()
+        if self.is_alive() and self is not threading.current_thread():
+            self.join(timeout=self.lock.ttl)
         try:
             self.lock.release()
         except (RedisError, SQLAlchemyError) as exc:
