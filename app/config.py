@@ -14,6 +14,7 @@ from dotenv import dotenv_values
 PREFIX = "MAILFLOW_"
 EGRESS_CHOICES = ("stdout", "smtp", "ses")
 SECURITY_CHOICES = ("none", "starttls", "tls")
+IMAP_PROCESSED_CHOICES = ("move", "seen")
 DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
 
 
@@ -123,6 +124,18 @@ class Settings:
     IMAP_PASSWORD: str = ""
     IMAP_SECURITY: str = "none"
     IMAP_FOLDER: str = "INBOX"
+    IMAP_POLL_SECONDS: int = 60
+    IMAP_IDLE_SECONDS: int = 20 * 60  # RFC 2177: re-issue IDLE well before the server's 30-minute timeout
+    IMAP_PROCESSED: str = "move"
+    IMAP_PROCESSED_FOLDER: str = "Processed"
+    IMAP_UNMATCHED_FOLDER: str = "unmatched"
+    IMAP_BATCH_SIZE: int = 100
+    IMAP_TLS_CA: str = ""
+    SMTPD_TLS_CERT: str = ""
+    SMTPD_TLS_KEY: str = ""
+    SMTPD_MAX_RECIPIENTS: int = 100
+    SMTPD_TIMEOUT: int = 300
+    SMTPD_SHUTDOWN_SECONDS: int = 30
     DELIVERY_BATCH_SIZE: int = 500
     RECONCILE_SECONDS: int = 30
     PROXY_HOPS: int = 0
@@ -151,6 +164,13 @@ PARSERS: dict[str, Callable[[str, str], object]] = {
     "MAX_MESSAGE_SIZE": _positive_int,
     "IMAP_PORT": _port,
     "IMAP_SECURITY": _choice(SECURITY_CHOICES),
+    "IMAP_POLL_SECONDS": _positive_int,
+    "IMAP_IDLE_SECONDS": _positive_int,
+    "IMAP_PROCESSED": _choice(IMAP_PROCESSED_CHOICES),
+    "IMAP_BATCH_SIZE": _positive_int,
+    "SMTPD_MAX_RECIPIENTS": _positive_int,
+    "SMTPD_TIMEOUT": _positive_int,
+    "SMTPD_SHUTDOWN_SECONDS": _positive_int,
     "DELIVERY_BATCH_SIZE": _positive_int,
     "RECONCILE_SECONDS": _positive_int,
     "PROXY_HOPS": _non_negative_int,

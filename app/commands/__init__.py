@@ -9,8 +9,8 @@ def register(cli: click.Group) -> None:
     from app.commands.lists import lists
     from app.commands.members import members
     from app.commands.posts import posts
-    from app.commands.services import dev, smtpd, web, worker
+    from app.commands.services import dev, imap, smtpd, web, worker
     from app.commands.users import users
 
-    for command in (users, lists, members, posts, smtpd, worker, web, dev, aws):
+    for command in (users, lists, members, posts, smtpd, imap, worker, web, dev, aws):
         cli.add_command(command)

@@ -1,4 +1,4 @@
-"""Long-running services: `mailflow smtpd`, `worker`, `web`, `dev`."""
+"""Long-running services: `mailflow smtpd`, `imap`, `worker`, `web`, `dev`."""
 
 from __future__ import annotations
 
@@ -16,9 +16,39 @@ from flask.cli import with_appcontext
 @with_appcontext
 def smtpd() -> None:
     """Run the SMTP receiver on MAILFLOW_SMTPD_HOST:MAILFLOW_SMTPD_PORT."""
-    from app.ingress.smtp_server import serve
+    from app.config import ConfigError
+    from app.ingress.smtp_server import ReceiverBusy, serve
 
-    serve(current_app._get_current_object())  # type: ignore[attr-defined]
+    try:
+        serve(current_app._get_current_object())  # type: ignore[attr-defined]
+    except ReceiverBusy as exc:
+        click.echo(f"mailflow smtpd: {exc.strerror}", err=True)
+        sys.exit(1)
+    except ConfigError as exc:
+        click.echo(f"mailflow smtpd: configuration error: {exc}", err=True)
+        sys.exit(2)
+
+
+@click.command()
+@with_appcontext
+def imap() -> None:
+    """Poll the mailbox MAILFLOW_IMAP_* names and feed its mail to the lists (one poller per mailbox)."""
+    import threading
+
+    from app.config import ConfigError
+    from app.ingress.imap import PollerBusy, serve
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        serve(current_app._get_current_object(), stop)  # type: ignore[attr-defined]
+    except PollerBusy as exc:
+        click.echo(f"mailflow imap: {exc}", err=True)
+        sys.exit(1)
+    except ConfigError as exc:
+        click.echo(f"mailflow imap: configuration error: {exc}", err=True)
+        sys.exit(2)
 
 
 @click.command()
@@ -44,9 +74,10 @@ def web(workers: int) -> None:
 @click.command()
 @with_appcontext
 def dev() -> None:
-    """Everything in one process tree: receiver, panel, and a worker when Redis is configured."""
+    """Everything in one process tree: receiver, panel, a worker when Redis is configured, the IMAP poller
+    when a mailbox is."""
     settings = current_app.config["MAILFLOW"]
-    names = ["smtpd", "web"] + (["worker"] if settings.REDIS_URL else [])
+    names = ["smtpd", "web"] + (["worker"] if settings.REDIS_URL else []) + (["imap"] if settings.IMAP_HOST else [])
     children = [subprocess.Popen([sys.executable, "-m", "app.cli", name]) for name in names]
     click.echo(f"mailflow dev: panel on http://{settings.WEB_HOST}:{settings.WEB_PORT}, "
                f"SMTP on {settings.SMTPD_HOST}:{settings.SMTPD_PORT} (Ctrl-C stops)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -28,17 +28,22 @@ class Envelope:
     peer: str = ""
     tls: bool = False
     extra_rcpts: tuple[str, ...] = field(default=())
+    # Trace fields this receiver adds (a `Received:` line); stored in front of the raw bytes, but never part
+    # of the dedupe hash, so a client's retry of the same bytes still finds the first post.
+    received: bytes = b""
 
 
 def accept(raw: bytes, envelope: Envelope) -> list[int]:
     """Commit one post per (list, role) addressed, then enqueue them; returns the post ids.
 
-    The same bytes for the same list and role give the same post (idempotent re-delivery).
+    The same bytes for the same list and role give the same post (idempotent re-delivery): the hash is
+    taken over the bytes as the client sent them, before the receiver's own `Received:` field.
     Raises when nothing could be stored, so the caller can answer 4xx and keep the message.
     """
     digest = hashlib.sha256(raw).hexdigest()
     head = summary(raw)
-    ids = [_store(raw, digest, head, envelope, key, rcpts) for key, rcpts in _group(envelope.rcpt_tos).items()]
+    stored = envelope.received + raw
+    ids = [_store(stored, digest, head, envelope, key, rcpts) for key, rcpts in _group(envelope.rcpt_tos).items()]
     from app.queues import enqueue_posts
 
     enqueue_posts(ids)
@@ -56,7 +61,8 @@ def _group(rcpt_tos: Iterable[str]) -> dict[tuple[int, str], list[str]]:
     return groups
 
 
-def _store(raw: bytes, digest: str, head: dict, envelope: Envelope, key: tuple[int, str], rcpts: list[str]) -> int:
+def _stage(raw: bytes, digest: str, head: dict, envelope: Envelope, key: tuple[int, str], rcpts: list[str]) -> int:
+    """The existing post for these bytes, or a new one flushed into the open transaction."""
     list_id, role = key
     existing = _existing(list_id, role, digest)
     if existing is not None:
@@ -67,15 +73,42 @@ def _store(raw: bytes, digest: str, head: dict, envelope: Envelope, key: tuple[i
         peer=envelope.peer, tls=envelope.tls, raw=raw, size=len(raw), sha256=digest, **head,
     )
     db.session.add(post)
+    db.session.flush()
+    return post.id
+
+
+def _store(raw: bytes, digest: str, head: dict, envelope: Envelope, key: tuple[int, str], rcpts: list[str]) -> int:
     try:
+        post_id = _stage(raw, digest, head, envelope, key, rcpts)
         db.session.commit()
-    except IntegrityError:
+    except IntegrityError:  # the same bytes were committed meanwhile by another session
         db.session.rollback()
-        existing = _existing(list_id, role, digest)
+        existing = _existing(key[0], key[1], digest)
         if existing is None:
             raise
         return existing
-    return post.id
+    return post_id
+
+
+def accept_batch(items: Sequence[tuple[bytes, Envelope]]) -> list[list[int]]:
+    """accept() for many messages in one transaction (the IMAP poller's chunks): same posts, same dedupe.
+
+    A conflict with a concurrent writer falls back to one accept() per message.
+    """
+    try:
+        results = []
+        for raw, envelope in items:
+            digest, head, stored = hashlib.sha256(raw).hexdigest(), summary(raw), envelope.received + raw
+            groups = _group(envelope.rcpt_tos).items()
+            results.append([_stage(stored, digest, head, envelope, key, rcpts) for key, rcpts in groups])
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return [accept(raw, envelope) for raw, envelope in items]
+    from app.queues import enqueue_posts
+
+    enqueue_posts([post_id for ids in results for post_id in ids])
+    return results
 
 
 def _existing(list_id: int, role: str, digest: str) -> int | None:

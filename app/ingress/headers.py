@@ -8,8 +8,14 @@ from email.parser import BytesHeaderParser
 MAX_FIELD = 998
 
 
+def wire_text(value: object) -> str:
+    """Text from the wire as valid Unicode: parsers keep undecodable bytes as surrogates, which no database
+    or reply can encode; valid UTF-8 is restored, anything else becomes U+FFFD."""
+    return str(value or "").encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _clean(value: object) -> str:
-    text = str(value or "")
+    text = wire_text(value)
     return " ".join(text.replace("\x00", "").split())[:MAX_FIELD]
 
 

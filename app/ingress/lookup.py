@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.extensions import db
-from app.ingress.addresses import ListAddress, candidates
+from app.ingress.addresses import AddressRole, ListAddress, candidates
 from app.models import MailingList
 
 
@@ -20,3 +20,10 @@ def resolve(address: str) -> tuple[MailingList, ListAddress] | None:
         if mlist is not None:
             return mlist, reading
     return None
+
+
+def role_is_handled(role: AddressRole) -> bool:
+    """Posts always; another role only once the pipeline has a processor for it (else the mail would shunt)."""
+    from app.pipeline.roles import ROLE_PROCESSORS
+
+    return role is AddressRole.POST or role.value in ROLE_PROCESSORS

@@ -11,8 +11,9 @@ from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.ingress.accept import Envelope, accept
-from app.ingress.addresses import AddressRole
-from app.ingress.lookup import resolve
+from app.ingress.headers import wire_text
+from app.ingress.lookup import resolve, role_is_handled
+from app.ingress.trace import Trace, received_field
 from app.models import PostSource
 
 log = logging.getLogger(__name__)
@@ -22,14 +23,16 @@ class Reply(enum.StrEnum):
     RCPT_OK = "250 2.1.5 Recipient OK"
     NO_SUCH_LIST = "550 5.1.1 No such list here: {address}"
     ROLE_NOT_HANDLED = "550 5.1.1 {address}: mail to this list address is not handled yet"
+    TOO_MANY_RCPTS = "452 4.5.3 Too many recipients in one transaction (at most {limit})"
     TOO_BIG = "552 5.3.4 Message too big for this list server ({size} > {limit} bytes)"
     DB_DOWN = "451 4.3.0 Temporary storage failure, try again later"
     QUEUED = "250 2.0.0 Queued as post {ids}"
     NO_RECIPIENTS = "554 5.5.1 No valid recipients"
+    SHUTTING_DOWN = "421 4.3.2 Service shutting down, try again later"
+    IDLE_TIMEOUT = "421 4.4.2 Idle for too long, closing connection"
 
 
-# Roles the pipeline can process today; the others are answered 550 until they are built.
-HANDLED_ROLES = {AddressRole.POST, AddressRole.BOUNCES}
+PIPELINING = "250-PIPELINING"
 
 
 class ListHandler:
@@ -37,8 +40,11 @@ class ListHandler:
 
     def __init__(self, app: Flask, workers: int = 8) -> None:
         self.app = app
-        self.limit = app.config["MAILFLOW"].MAX_MESSAGE_SIZE
+        settings = app.config["MAILFLOW"]
+        self.limit = settings.MAX_MESSAGE_SIZE
+        self.max_rcpts = settings.SMTPD_MAX_RECIPIENTS
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smtpd-db")
+        self.draining = False
 
     async def _in_app(self, func, *args):
         def call():
@@ -47,7 +53,15 @@ class ListHandler:
 
         return await asyncio.get_running_loop().run_in_executor(self.pool, call)
 
+    async def handle_EHLO(self, server, session, envelope, hostname: str, responses: list[str]) -> list[str]:
+        """Advertise PIPELINING too: aiosmtpd reads commands one by one from a buffered stream."""
+        session.host_name = hostname
+        return [*responses[:-1], PIPELINING, responses[-1]]
+
     async def handle_RCPT(self, server, session, envelope, address: str, rcpt_options: list) -> str:
+        address = wire_text(address)
+        if len(envelope.rcpt_tos) >= self.max_rcpts:
+            return Reply.TOO_MANY_RCPTS.format(limit=self.max_rcpts)
         try:
             found = await self._in_app(resolve, address)
         except SQLAlchemyError:
@@ -55,7 +69,7 @@ class ListHandler:
             return Reply.DB_DOWN
         if found is None:
             return Reply.NO_SUCH_LIST.format(address=address)
-        if found[1].role not in HANDLED_ROLES:
+        if not role_is_handled(found[1].role):
             return Reply.ROLE_NOT_HANDLED.format(address=address)
         envelope.rcpt_tos.append(address)
         return Reply.RCPT_OK
@@ -67,18 +81,41 @@ class ListHandler:
         if not envelope.rcpt_tos:
             return Reply.NO_RECIPIENTS
         meta = Envelope(
-            mail_from=envelope.mail_from or "",
+            mail_from=wire_text(envelope.mail_from or ""),
             rcpt_tos=tuple(envelope.rcpt_tos),
             source=PostSource.SMTP,
             peer=_peer(session.peer),
             tls=session.ssl is not None,
+            received=received_field(_trace(server, session, envelope)),
         )
+        session.storing = True  # read by the shutdown drain: never cut a session while it commits
         try:
             ids = await self._in_app(accept, raw, meta)
         except SQLAlchemyError:
             log.exception("database unavailable: message from %s deferred", meta.mail_from)
             return Reply.DB_DOWN
+        finally:
+            session.storing = False
         return Reply.QUEUED.format(ids=",".join(map(str, ids)))
+
+
+def _trace(server, session, envelope) -> Trace:
+    peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer or "")
+    return Trace(
+        helo=session.host_name or "", peer_ip=peer, by_host=server.hostname,
+        esmtp=bool(session.extended_smtp), tls=_tls_description(session.ssl),
+        smtputf8=bool(envelope.smtp_utf8),
+        for_rcpt=envelope.rcpt_tos[0] if len(envelope.rcpt_tos) == 1 else "",
+    )
+
+
+def _tls_description(ssl_info: object) -> str:
+    if not isinstance(ssl_info, dict):
+        return ""
+    cipher = ssl_info.get("cipher")
+    if isinstance(cipher, tuple) and len(cipher) >= 2:
+        return f"{cipher[1]} {cipher[0]}"
+    return "TLS unknown"
 
 
 def _peer(peer: object) -> str:

@@ -1,23 +1,148 @@
-"""Run the SMTP receiver: aiosmtpd on MAILFLOW_SMTPD_HOST:PORT, plus the periodic reconciler."""
+"""Run the SMTP receiver: aiosmtpd on MAILFLOW_SMTPD_HOST:PORT, a graceful drain on SIGTERM, the reconciler."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import signal
+import socket
+import ssl
 import threading
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 from flask import Flask
 
-from app.ingress.smtp import ListHandler
+from app.config import ConfigError, Settings
+from app.ingress.smtp import ListHandler, Reply
 
 log = logging.getLogger(__name__)
+DRAIN_TICK = 0.05
+STORE_WAIT = 60.0  # after the grace period, how long a commit already under way may still take
 
 
-def make_controller(app: Flask, host: str | None = None, port: int | None = None) -> Controller:
+class ReceiverBusy(OSError):
+    """The address is taken: another receiver (or another program) listens there."""
+
+
+class ListSMTP(SMTP):
+    """aiosmtpd's SMTP with a session registry for the drain, and 421 replies instead of silent closes."""
+
+    def __init__(self, handler: ListHandler, registry: set[ListSMTP], **kwargs) -> None:
+        super().__init__(handler, **kwargs)
+        self._registry = registry
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        self._registry.add(self)
+
+    def connection_lost(self, error) -> None:
+        self._registry.discard(self)
+        super().connection_lost(error)
+
+    def _timeout_cb(self) -> None:
+        if self.storing:
+            self._reset_timeout()
+            return
+        log.info("%r idle timeout", self.session.peer if self.session else None)
+        self.goodbye(Reply.IDLE_TIMEOUT)
+
+    async def smtp_MAIL(self, arg: str | None) -> None:
+        if self.event_handler.draining:
+            self.goodbye(Reply.SHUTTING_DOWN)
+            return
+        await super().smtp_MAIL(arg)
+
+    @property
+    def storing(self) -> bool:
+        """True while the DATA hook commits this session's message."""
+        return bool(getattr(self.session, "storing", False))
+
+    @property
+    def in_transaction(self) -> bool:
+        """True between an accepted MAIL and the end of its DATA (or RSET)."""
+        return self.envelope is not None and self.envelope.mail_from is not None
+
+    def goodbye(self, reply: str) -> None:
+        """Send a final reply and close; the transport flushes the reply before it closes."""
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            transport.write(f"{reply}\r\n".encode())
+            transport.close()
+
+
+class ListController(Controller):
+    """A Controller that binds in the caller's thread (a clear error at once) and can drain before stopping."""
+
+    def __init__(self, handler: ListHandler, *, hostname: str, port: int, **kwargs) -> None:
+        super().__init__(handler, hostname=hostname, port=port, **kwargs)
+        self.sessions: set[ListSMTP] = set()
+        self._socket: socket.socket | None = None
+
+    def factory(self) -> ListSMTP:
+        return ListSMTP(self.handler, self.sessions, **self.SMTP_kwargs)
+
+    def start(self) -> None:
+        self._socket = bind_listener(self.hostname, self.port)
+        super().start()
+
+    def _create_server(self):
+        return self.loop.create_server(self._factory_invoker, sock=self._socket, ssl=self.ssl_context)
+
+    def drain(self, grace: float) -> None:
+        """Stop listening, let transactions in flight finish for up to grace seconds, then 421 the rest."""
+        future = asyncio.run_coroutine_threadsafe(self._drain(grace), self.loop)
+        future.result(timeout=grace + STORE_WAIT + 5)
+
+    async def _drain(self, grace: float) -> None:
+        self.handler.draining = True
+        if self.server is not None:
+            self.server.close()
+        loop = asyncio.get_running_loop()
+        deadline, hard_stop = loop.time() + grace, loop.time() + grace + STORE_WAIT
+        while self.sessions and loop.time() < hard_stop:
+            late = loop.time() >= deadline
+            for session in list(self.sessions):
+                if not session.storing and (late or not session.in_transaction):
+                    session.goodbye(Reply.SHUTTING_DOWN)
+            await asyncio.sleep(DRAIN_TICK)
+
+
+def bind_listener(host: str, port: int) -> socket.socket:
+    """The listening socket; a second receiver on the same address fails here with ReceiverBusy."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise ReceiverBusy(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror} "
+                                      "(is another SMTP receiver running there?)") from None
+    sock.setblocking(False)
+    return sock
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext | None:
+    """A server context for STARTTLS when MAILFLOW_SMTPD_TLS_CERT and _KEY are set, else None."""
+    cert, key = settings.SMTPD_TLS_CERT, settings.SMTPD_TLS_KEY
+    if not cert and not key:
+        return None
+    if not (cert and key):
+        raise ConfigError("MAILFLOW_SMTPD_TLS_CERT and MAILFLOW_SMTPD_TLS_KEY must be set together")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"MAILFLOW_SMTPD_TLS_CERT/KEY: cannot load {cert} / {key}: {exc}") from None
+    return context
+
+
+def make_controller(app: Flask, host: str | None = None, port: int | None = None) -> ListController:
     """An aiosmtpd controller serving the list handler (started by the caller)."""
     settings = app.config["MAILFLOW"]
-    return Controller(
+    return ListController(
         ListHandler(app),
         hostname=host or settings.SMTPD_HOST,
         port=port or settings.SMTPD_PORT,
@@ -25,23 +150,28 @@ def make_controller(app: Flask, host: str | None = None, port: int | None = None
         ready_timeout=10,
         data_size_limit=settings.MAX_MESSAGE_SIZE,
         enable_SMTPUTF8=True,
+        tls_context=tls_context(settings),
+        timeout=settings.SMTPD_TIMEOUT,
         ident="MailFlow Relay",
     )
 
 
 def serve(app: Flask) -> None:
-    """Serve until SIGTERM or SIGINT."""
+    """Serve until SIGTERM or SIGINT, then drain: nothing that got a 250 is lost, nothing half-read is kept."""
     from app.reconcile import start_reconciler
 
-    controller = make_controller(app)
-    controller.start()
     settings = app.config["MAILFLOW"]
-    log.info("SMTP receiver listening on %s:%s", settings.SMTPD_HOST, settings.SMTPD_PORT)
+    controller = make_controller(app)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    controller.start()
+    log.info("SMTP receiver listening on %s:%s%s", settings.SMTPD_HOST, settings.SMTPD_PORT,
+             " (STARTTLS offered)" if settings.SMTPD_TLS_CERT else "")
     reconciler = start_reconciler(app, stop)
     stop.wait()
-    log.info("SMTP receiver stopping")
+    log.info("SMTP receiver stopping: finishing transactions in flight (up to %ss)", settings.SMTPD_SHUTDOWN_SECONDS)
+    controller.drain(settings.SMTPD_SHUTDOWN_SECONDS)
     controller.stop()
     reconciler.join(timeout=5)
+    log.info("SMTP receiver stopped")

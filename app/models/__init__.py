@@ -4,6 +4,7 @@ from app.models.audit import AuditEntry
 from app.models.bounces import Bounce, BounceKind
 from app.models.deliveries import Delivery, DeliveryStatus
 from app.models.imports import ImportStatus, MemberImport
+from app.models.ingress import ImapCursor, IngressLock
 from app.models.lists import ListRole, MailingList, NonmemberAction, PostingPolicy, Role, SubscriptionPolicy
 from app.models.members import Member, MemberStatus, ModerationAction, PendingAction
 from app.models.notices import NoticeCount
@@ -20,6 +21,8 @@ __all__ = [
     "FilterAction",
     "FilterCondition",
     "FilterRule",
+    "ImapCursor",
+    "IngressLock",
     "ImportStatus",
     "MemberImport",
     "Delivery",

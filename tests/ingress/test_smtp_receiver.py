@@ -2,41 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import smtplib
 
 import pytest
 from redis import Redis
 from rq import Queue
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app import create_app
 from app.extensions import db
 from app.models import Post
 from app.queues import QueueName, close_redis
 from tests.conftest import TEST_DB
+from tests.ingress.conftest import post_count
 from tests.support.factories import make_list, message
 from tests.support.stack import receiver, send
-
-
-@pytest.fixture
-def queued_app(settings, redis_url):
-    settings["REDIS_URL"] = redis_url
-    settings["MAX_MESSAGE_SIZE"] = "20000"
-    from tests.conftest import truncate_all
-
-    app = create_app(settings)
-    with app.app_context():
-        truncate_all()
-        yield app
-        db.session.remove()
-        truncate_all()
-        db.engine.dispose()
-        close_redis(app)
-
-
-def post_count() -> int:
-    db.session.expire_all()
-    return db.session.scalar(select(func.count()).select_from(Post))
 
 
 def test_unknown_recipient_is_550_and_no_relay(queued_app, smtpd_port):
@@ -74,7 +55,9 @@ def test_250_means_stored_and_enqueued(queued_app, smtpd_port, redis_url):
     with receiver(queued_app, smtpd_port):
         send(smtpd_port, "alice@example.org", ["Team@Example.org"], raw)
     post = db.session.scalar(select(Post))
-    assert post.raw == raw
+    # The stored message is our Received: field, then the client's bytes untouched; the hash is of the latter.
+    assert post.raw.startswith(b"Received: from ") and post.raw.endswith(b"\r\n" + raw)
+    assert post.sha256 == hashlib.sha256(raw).hexdigest()
     assert post.mail_from == "alice@example.org"
     assert post.rcpt_tos == ["Team@Example.org"]
     assert post.peer.startswith("127.0.0.1:")
@@ -161,7 +144,8 @@ def test_database_lost_before_data_is_451_and_the_retry_is_stored_once(settings,
     check = create_app({**settings, "DATABASE_URL": migrated})
     with check.app_context():
         posts = db.session.scalars(select(Post)).all()
-        assert len(posts) == 1 and posts[0].raw == raw
+        # Stored: our Received field, then the client's bytes; one post, since the hash is of the latter.
+        assert len(posts) == 1 and posts[0].raw.endswith(b"\r\n" + raw)
         from tests.conftest import truncate_all
 
         truncate_all()

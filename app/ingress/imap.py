@@ -1,0 +1,204 @@
+"""The IMAP poller (`mailflow imap`): fetch, accept(), and only after the commit file the message away."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.extensions import db
+from app.ingress.accept import Envelope, accept, accept_batch
+from app.ingress.imap_mailbox import CONNECTION_ERRORS, Mailbox, MailboxConfig, connect
+from app.ingress.imap_match import list_recipients, return_path
+from app.models import ImapCursor, PostSource
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Backoff:
+    """Waits that double after each failure, up to a cap; reset after a success."""
+
+    base: float = 1.0
+    cap: float = 60.0
+    failures: int = field(default=0)
+
+    def next(self) -> float:
+        wait = min(self.cap, self.base * 2 ** self.failures)
+        self.failures += 1
+        return wait
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+class StoreFailed(RuntimeError):
+    """A message could not be stored; it stays in the mailbox and is tried again after a backoff."""
+
+
+@dataclass
+class ChunkOutcome:
+    stored: list[int] = field(default_factory=list)
+    unmatched: list[int] = field(default_factory=list)
+    failed: bool = False
+
+
+class Poller:
+    """Drains the watched folder, then IDLEs (or sleeps) until there is more; reconnects with backoff."""
+
+    def __init__(self, app: Flask, config: MailboxConfig, stop: threading.Event | None = None,
+                 backoff: Backoff | None = None) -> None:
+        self.app, self.config = app, config
+        self.stop = stop or threading.Event()
+        self.backoff = backoff or Backoff()
+
+    def run(self) -> None:
+        """Serve until stop is set."""
+        while not self.stop.is_set():
+            try:
+                with self.app.app_context():
+                    self._session()
+            except (*CONNECTION_ERRORS, SQLAlchemyError, StoreFailed) as exc:
+                wait = self.backoff.next()
+                log.warning("IMAP poller for %s: %s: %s; trying again in %.1fs",
+                            self.config.mailbox, type(exc).__name__, exc, wait)
+                self.stop.wait(wait)
+
+    def _session(self) -> None:
+        client = connect(self.config)
+        try:
+            mailbox = Mailbox(client, self.config)
+            log.info("IMAP poller connected to %s (%s)", self.config.mailbox,
+                     "IDLE" if mailbox.can_idle else f"polling every {self.config.poll_seconds}s")
+            while not self.stop.is_set():
+                self.drain(mailbox)
+                self.backoff.reset()
+                if mailbox.can_idle:
+                    mailbox.wait_for_news(self.config.idle_seconds, self.stop.is_set)
+                else:
+                    self.stop.wait(self.config.poll_seconds)
+        finally:
+            try:
+                client.logout()
+            except CONNECTION_ERRORS:
+                client.shutdown()
+
+    def drain(self, mailbox: Mailbox) -> int:
+        """Handle every message above the cursor, in chunks; returns how many were filed away."""
+        cursor = self._cursor(mailbox.select())
+        handled = 0
+        while not self.stop.is_set():
+            uids = mailbox.uids_after(cursor.last_uid)[: self.config.batch_size]
+            if not uids:
+                break
+            outcome = self._chunk(mailbox, uids)
+            mailbox.file_processed(outcome.stored)
+            mailbox.move(outcome.unmatched, self.config.unmatched_folder)
+            done = outcome.stored + outcome.unmatched
+            handled += len(done)
+            if done:
+                cursor.last_uid = max(done)
+                db.session.commit()
+            if outcome.failed:
+                raise StoreFailed(f"a message in {self.config.folder} could not be stored")
+        return handled
+
+    def _chunk(self, mailbox: Mailbox, uids: list[int]) -> ChunkOutcome:
+        outcome, todo = ChunkOutcome(), []
+        fetched = mailbox.fetch(uids)
+        for uid in uids:  # ascending: the cursor may only pass messages that are done
+            raw = fetched.get(uid)
+            if raw is None:
+                continue  # expunged by someone else since the search
+            envelope = self.envelope(raw)
+            if envelope is None:
+                outcome.unmatched.append(uid)
+            else:
+                todo.append((uid, raw, envelope))
+        try:
+            accept_batch([(raw, envelope) for _, raw, envelope in todo])
+            outcome.stored = [uid for uid, _, _ in todo]
+        except (SQLAlchemyError, LookupError) as exc:
+            db.session.rollback()
+            log.warning("chunk of %d messages not stored at once (%s); storing them one by one", len(todo), exc)
+            self._one_by_one(todo, outcome)
+        return outcome
+
+    def _one_by_one(self, todo: list[tuple[int, bytes, Envelope]], outcome: ChunkOutcome) -> None:
+        for uid, raw, envelope in todo:
+            try:
+                accept(raw, envelope)
+            except (SQLAlchemyError, LookupError) as exc:
+                db.session.rollback()
+                log.warning("message UID %s in %s not stored (%s); it stays and is retried", uid,
+                            self.config.folder, exc)
+                outcome.failed = True
+                # Later messages wait too: unmatched ones before the failure may still be moved.
+                outcome.unmatched = [u for u in outcome.unmatched if u < uid]
+                return
+            outcome.stored.append(uid)
+
+    def envelope(self, raw: bytes) -> Envelope | None:
+        """The envelope for accept(): the lists the message names; None when it names none (-> unmatched)."""
+        rcpts = list_recipients(raw)
+        if not rcpts:
+            log.warning("IMAP message for no list in %s (%s): moved to %s", self.config.mailbox,
+                        _describe(raw), self.config.unmatched_folder)
+            return None
+        return Envelope(
+            mail_from=return_path(raw), rcpt_tos=tuple(rcpts), source=PostSource.IMAP,
+            peer=f"imap://{self.config.mailbox}/{self.config.folder}", tls=self.config.security != "none",
+        )
+
+    def _cursor(self, uidvalidity: int) -> ImapCursor:
+        cursor = db.session.scalar(select(ImapCursor).where(
+            ImapCursor.mailbox == self.config.mailbox, ImapCursor.folder == self.config.folder))
+        if cursor is None:
+            cursor = ImapCursor(mailbox=self.config.mailbox, folder=self.config.folder,
+                                uidvalidity=uidvalidity, last_uid=0)
+            db.session.add(cursor)
+        elif cursor.uidvalidity != uidvalidity:
+            log.warning("UIDVALIDITY of %s in %s changed (%s -> %s): rescanning the folder; posts already "
+                        "stored are recognised by their bytes", self.config.folder, self.config.mailbox,
+                        cursor.uidvalidity, uidvalidity)
+            cursor.uidvalidity, cursor.last_uid = uidvalidity, 0
+        db.session.commit()
+        return cursor
+
+
+def _describe(raw: bytes) -> str:
+    from app.ingress.headers import summary
+
+    head = summary(raw)
+    return f"Message-ID {head['message_id'] or '-'}, from {head['sender'] or '-'}"
+
+
+def lock_name(config: MailboxConfig) -> str:
+    """The lock that keeps a second poller off this mailbox."""
+    return f"imap:{config.mailbox}/{config.folder}"
+
+
+class PollerBusy(RuntimeError):
+    """Another poller holds this mailbox's lock (or took it over): this one must not run."""
+
+
+def serve(app: Flask, stop: threading.Event, lock_ttl: float = 60.0) -> None:
+    """Run the poller under the mailbox lock until stop is set; raises PollerBusy when the lock is taken."""
+    from app.ingress.locks import LockKeeper, make_lock
+
+    config = MailboxConfig.from_settings(app.config["MAILFLOW"])
+    lock = make_lock(app, lock_name(config), lock_ttl)
+    if not lock.acquire():
+        raise PollerBusy(f"another IMAP poller is already running for {config.mailbox}/{config.folder}")
+    keeper = LockKeeper(lock, stop)
+    keeper.start()
+    try:
+        Poller(app, config, stop).run()
+    finally:
+        keeper.close()
+    if keeper.lost.is_set():
+        raise PollerBusy(f"the lock for {config.mailbox}/{config.folder} was lost; stopped")
