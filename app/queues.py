@@ -96,6 +96,23 @@ def enqueue_posts(post_ids: Sequence[int]) -> bool:
     return True
 
 
+def enqueue_new_posts(post_ids: Sequence[int]) -> bool:
+    """Enqueue posts committed with queued_at already set (ingress: one commit per message, not two).
+
+    When Redis is unreachable, queued_at is cleared so the reconciler enqueues them as soon as it is back.
+    """
+    from app.jobs import process_post
+
+    try:
+        enqueue_many(process_post, [(post_id,) for post_id in post_ids], queue=QueueName.POSTS)
+    except RedisError as exc:
+        log.warning("Redis unreachable (%s): posts %s are stored and will be enqueued later", exc, list(post_ids))
+        db.session.execute(update(Post).where(Post.id.in_(post_ids)).values(queued_at=None))
+        db.session.commit()
+        return False
+    return True
+
+
 def _run_locally(func: Callable, args: tuple, delay: float) -> None:
     global _local_executor
     if _local_executor is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from app.extensions import db
 from app.ingress.headers import summary
 from app.ingress.lookup import resolve
 from app.models import Post, PostSource
+from app.models.timestamps import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,8 @@ class Envelope:
     peer: str = ""
     tls: bool = False
     extra_rcpts: tuple[str, ...] = field(default=())
+    # (list id, role) per recipient when the transport already resolved them (the SMTP receiver, at RCPT).
+    targets: tuple[tuple[int, str], ...] = field(default=())
     # Trace fields this receiver adds (a `Received:` line); stored in front of the raw bytes, but never part
     # of the dedupe hash, so a client's retry of the same bytes still finds the first post.
     received: bytes = b""
@@ -43,16 +46,22 @@ def accept(raw: bytes, envelope: Envelope) -> list[int]:
     digest = hashlib.sha256(raw).hexdigest()
     head = summary(raw)
     stored = envelope.received + raw
-    ids = [_store(stored, digest, head, envelope, key, rcpts) for key, rcpts in _group(envelope.rcpt_tos).items()]
-    from app.queues import enqueue_posts
+    groups = _group(envelope).items()
+    ids = [_store(stored, digest, head, envelope, key, rcpts) for key, rcpts in groups]
+    from app.queues import enqueue_new_posts
 
-    enqueue_posts(ids)
+    enqueue_new_posts(ids)
     return ids
 
 
-def _group(rcpt_tos: Iterable[str]) -> dict[tuple[int, str], list[str]]:
+def _group(envelope: Envelope) -> dict[tuple[int, str], list[str]]:
+    """Recipients by (list id, role): one post each."""
     groups: dict[tuple[int, str], list[str]] = {}
-    for rcpt in rcpt_tos:
+    if len(envelope.targets) == len(envelope.rcpt_tos):
+        for rcpt, key in zip(envelope.rcpt_tos, envelope.targets):
+            groups.setdefault(key, []).append(rcpt)
+        return groups
+    for rcpt in envelope.rcpt_tos:
         found = resolve(rcpt)
         if found is None:
             raise LookupError(f"{rcpt} is not a list address")
@@ -70,7 +79,7 @@ def _stage(raw: bytes, digest: str, head: dict, envelope: Envelope, key: tuple[i
         return existing
     post = Post(
         list_id=list_id, role=role, source=envelope.source, mail_from=envelope.mail_from, rcpt_tos=rcpts,
-        peer=envelope.peer, tls=envelope.tls, raw=raw, size=len(raw), sha256=digest, **head,
+        peer=envelope.peer, tls=envelope.tls, raw=raw, size=len(raw), sha256=digest, queued_at=utcnow(), **head,
     )
     db.session.add(post)
     db.session.flush()
@@ -99,15 +108,15 @@ def accept_batch(items: Sequence[tuple[bytes, Envelope]]) -> list[list[int]]:
         results = []
         for raw, envelope in items:
             digest, head, stored = hashlib.sha256(raw).hexdigest(), summary(raw), envelope.received + raw
-            groups = _group(envelope.rcpt_tos).items()
+            groups = _group(envelope).items()
             results.append([_stage(stored, digest, head, envelope, key, rcpts) for key, rcpts in groups])
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         return [accept(raw, envelope) for raw, envelope in items]
-    from app.queues import enqueue_posts
+    from app.queues import enqueue_new_posts
 
-    enqueue_posts([post_id for ids in results for post_id in ids])
+    enqueue_new_posts([post_id for ids in results for post_id in ids])
     return results
 
 
