@@ -17,11 +17,10 @@ from app.models import Bounce, BounceKind, Delivery, DeliveryStatus, Member, Pos
 from tests.bounces.support import member, sent_post
 from tests.support.db import truncate_all
 from tests.support.factories import make_list
+from tests.support.corpus import corpus_dir
 from tests.support.stack import drain, receiver
 
-CORPUS = Path(__file__).resolve().parents[2].parent.parent / "shared" / "corpus" / "bounces"
-if not CORPUS.is_dir():  # CI lays shared/ beside the clone
-    CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "bounces"
+CORPUS = corpus_dir("bounces")
 FILES = sorted(p for p in CORPUS.glob("*.txt"))
 
 

@@ -11,11 +11,10 @@ from app.ingress.accept import Envelope, accept
 from app.models import Post, PostStatus
 from app.queues import wait_for_local_jobs
 from tests.pipeline.standards import check_copy
+from tests.support.corpus import corpus_dir
 from tests.support.factories import make_list, make_members
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "cpython-email"
-if not CORPUS.is_dir():
-    CORPUS = Path("/work/shared/corpus/cpython-email")
+CORPUS = corpus_dir("cpython-email")
 
 
 def corpus_messages() -> list[Path]:
