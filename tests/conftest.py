@@ -8,7 +8,6 @@ import uuid
 import pytest
 from flask.testing import FlaskClient
 from redis import Redis
-from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
@@ -150,3 +149,30 @@ def private_redis():
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def sink():
+    """A real SMTP sink (aiosmtpd) on a free loopback port, recording what it receives."""
+    from tests.support.smtp import start_sink
+
+    controller, handler = start_sink()
+    yield controller, handler
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """moto's server on loopback, for SES and SNS."""
+    from tests.support.aws import MotoServer
+
+    server = MotoServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def moto(moto_server):
+    moto_server.reset()
+    return moto_server

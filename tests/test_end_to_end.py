@@ -13,17 +13,9 @@ from app.extensions import db
 from app.queues import close_redis
 from app.models import Delivery, DeliveryStatus, Post, PostStatus
 from tests.support.factories import make_list, make_members, message
-from tests.support.smtp import start_sink
 from tests.support.stack import drain, receiver, send
 
 MEMBERS = ["ann@example.net", "bob@example.net", "cyd@example.com"]
-
-
-@pytest.fixture
-def sink():
-    controller, handler = start_sink()
-    yield controller, handler
-    controller.stop()
 
 
 @pytest.fixture

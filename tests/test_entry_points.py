@@ -10,13 +10,11 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Post, PostStatus
 from tests.support.factories import make_list, make_members, message
-from tests.support.smtp import start_sink
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,13 +37,6 @@ def wait_for_port(port: int, process: subprocess.Popen, seconds: float = 20) -> 
         except OSError:
             time.sleep(0.1)
     raise AssertionError("receiver did not start")
-
-
-@pytest.fixture
-def sink():
-    controller, handler = start_sink()
-    yield controller, handler
-    controller.stop()
 
 
 def test_python_m_smtpd_and_python_worker_py(app, settings, redis_url, smtpd_port, sink):

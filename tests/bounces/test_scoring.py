@@ -17,14 +17,6 @@ from app.models import BounceKind, Member, MemberStatus, Role
 from app.models.timestamps import utcnow
 from tests.support.db import truncate_all
 from tests.support.factories import make_list, make_members, make_user
-from tests.support.smtp import start_sink
-
-
-@pytest.fixture
-def sink():
-    controller, handler = start_sink()
-    yield controller, handler
-    controller.stop()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.extensions import db
 from tests.support.db import truncate_all
-from tests.support.smtp import free_port, start_sink
+from tests.support.smtp import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -22,13 +22,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 # work tree clean; otherwise they go to a scratch folder.
 SCREENSHOTS = (Path(__file__).resolve().parents[2] / "docs" / "screenshots" if os.environ.get("MAILFLOW_SCREENSHOTS")
                else Path(tempfile.gettempdir()) / "mailflow-screenshots")
-
-
-@pytest.fixture
-def sink():
-    controller, handler = start_sink()
-    yield controller, handler
-    controller.stop()
 
 
 @pytest.fixture

@@ -14,18 +14,10 @@ from app.pipeline.runner import process
 from tests.delivery.workers import kill9, start_worker, stop, wait_until, worker_env
 from tests.support.db import truncate_all
 from tests.support.factories import make_list, make_members, message
-from tests.support.smtp import start_sink
 
 COPIES = 2000  # the kill -9 test's fan-out, as the issue asks
 SMALL = 600  # enough for the flush and two-worker tests to land mid fan-out
 TIMEOUT = 180  # seconds: a bound on a hung test, never an assertion on speed
-
-
-@pytest.fixture
-def sink():
-    controller, handler = start_sink()
-    yield controller, handler
-    controller.stop()
 
 
 def _setup(settings: dict, redis_url: str, sink_port: int):

@@ -14,16 +14,8 @@ from app.extensions import db
 from app.models import AllowedSender, AuditEntry, Ban, Post, PostStatus
 from app.queues import QueueName
 from tests.panel.conftest import held_post
-from tests.support.smtp import start_sink
 
 XSS = "<img src=x onerror=alert(1)>"
-
-
-@pytest.fixture
-def sink():
-    controller, handler = start_sink()
-    yield controller, handler
-    controller.stop()
 
 
 @pytest.fixture

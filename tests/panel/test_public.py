@@ -15,14 +15,6 @@ from app.pipeline.personalise import unsubscribe_url
 from app.tokens import manage_url
 from tests.panel.conftest import Browser
 from tests.support.factories import make_list
-from tests.support.smtp import start_sink
-
-
-@pytest.fixture
-def sink():
-    controller, handler = start_sink()
-    yield controller, handler
-    controller.stop()
 
 
 @pytest.fixture

@@ -65,16 +65,6 @@ def fixture_bytes():
 
 
 @pytest.fixture
-def sink():
-    """A real SMTP sink (aiosmtpd) that records what the egress sends."""
-    from tests.support.smtp import start_sink
-
-    controller, handler = start_sink()
-    yield controller, handler
-    controller.stop()
-
-
-@pytest.fixture
 def mail_app(settings, sink):
     """An app whose egress is SMTP to the sink; jobs run in-process."""
     from app import create_app

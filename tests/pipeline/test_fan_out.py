@@ -16,16 +16,8 @@ from app.pipeline.recipients import fan_out
 from app.queues import QueueName, redis_connection
 from tests.conftest import truncate_all
 from tests.support.factories import make_list, make_members, message
-from tests.support.smtp import start_sink
 
 MEMBERS = ["ann@example.net", "bob@example.net", "cyd@example.com"]
-
-
-@pytest.fixture
-def sink():
-    controller, handler = start_sink()
-    yield controller, handler
-    controller.stop()
 
 
 @pytest.fixture

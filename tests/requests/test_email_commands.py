@@ -13,17 +13,9 @@ from app.models import Member, MemberStatus, Post, PostStatus, Role, Subscriptio
 from app.pipeline.runner import process
 from tests.ingress.conftest import app_with
 from tests.support.factories import make_list, make_members, make_user, message
-from tests.support.smtp import start_sink
 from tests.support.stack import drain, receiver, send
 
 BOB = "bob@example.net"
-
-
-@pytest.fixture
-def sink():
-    controller, handler = start_sink()
-    yield controller, handler
-    controller.stop()
 
 
 @pytest.fixture
