@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -17,6 +17,8 @@ from app.models import Post, PostSource
 from app.models.timestamps import utcnow
 
 log = logging.getLogger(__name__)
+
+PostKey = tuple[int, str, str]  # (list id, role, sha256 of the bytes as sent): one post each
 
 
 @dataclass(frozen=True)
@@ -43,15 +45,55 @@ def accept(raw: bytes, envelope: Envelope) -> list[int]:
     taken over the bytes as the client sent them, before the receiver's own `Received:` field.
     Raises when nothing could be stored, so the caller can answer 4xx and keep the message.
     """
-    digest = hashlib.sha256(raw).hexdigest()
-    head = summary(raw)
-    stored = envelope.received + raw
-    groups = _group(envelope).items()
-    ids = [_store(stored, digest, head, envelope, key, rcpts) for key, rcpts in groups]
+    return accept_batch([(raw, envelope)])[0]
+
+
+def accept_batch(items: Sequence[tuple[bytes, Envelope]]) -> list[list[int]]:
+    """accept() for many messages in one transaction and one commit: the post ids per message.
+
+    Used by the IMAP poller's chunks and the SMTP receiver's group commit. A conflict with a concurrent
+    writer (the same bytes committed meanwhile) is resolved by reading the post that won.
+    """
+    planned = [_plan(raw, envelope) for raw, envelope in items]
+    try:
+        results = _store_batch(planned, check_existing=False)  # re-sent bytes are rare: no SELECT first
+    except IntegrityError:
+        db.session.rollback()
+        results = _store_batch(planned, check_existing=True)  # a second conflict is a real error
     from app.queues import enqueue_new_posts
 
-    enqueue_new_posts(ids)
-    return ids
+    enqueue_new_posts([post_id for ids in results for post_id in ids])
+    return results
+
+
+def _store_batch(planned: list[dict[PostKey, dict]], check_existing: bool) -> list[list[int]]:
+    """Insert the posts not stored yet (one multi-row INSERT) and commit; the post ids per message."""
+    keys = {key for plan in planned for key in plan}
+    ids = _existing(keys) if check_existing else {}
+    new_rows = {key: row for plan in planned for key, row in plan.items() if key not in ids}
+    for key in ids.keys() & keys:
+        log.info("post %s: same bytes already stored for list %s, not stored again", ids[key], key[0])
+    if new_rows:
+        table = Post.__table__  # Core, not the ORM's bulk path: no objects are needed, only the ids
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        inserted = db.session.execute(statement, list(new_rows.values())).scalars().all()
+        ids.update(zip(new_rows, inserted))
+    db.session.commit()
+    return [[ids[key] for key in plan] for plan in planned]
+
+
+def _plan(raw: bytes, envelope: Envelope) -> dict[PostKey, dict]:
+    """The post rows this message makes, by key (insertion order = the order of its recipients)."""
+    digest = hashlib.sha256(raw).hexdigest()
+    head, stored, now = summary(raw), envelope.received + raw, utcnow()
+    return {
+        (list_id, role, digest): dict(
+            list_id=list_id, role=role, source=envelope.source, mail_from=envelope.mail_from, rcpt_tos=rcpts,
+            peer=envelope.peer, tls=envelope.tls, raw=stored, size=len(stored), sha256=digest,
+            received_at=now, queued_at=now, **head,
+        )
+        for (list_id, role), rcpts in _group(envelope).items()
+    }
 
 
 def _group(envelope: Envelope) -> dict[tuple[int, str], list[str]]:
@@ -70,57 +112,11 @@ def _group(envelope: Envelope) -> dict[tuple[int, str], list[str]]:
     return groups
 
 
-def _stage(raw: bytes, digest: str, head: dict, envelope: Envelope, key: tuple[int, str], rcpts: list[str]) -> int:
-    """The existing post for these bytes, or a new one flushed into the open transaction."""
-    list_id, role = key
-    existing = _existing(list_id, role, digest)
-    if existing is not None:
-        log.info("post %s: same bytes already stored for list %s, not stored again", existing, list_id)
-        return existing
-    post = Post(
-        list_id=list_id, role=role, source=envelope.source, mail_from=envelope.mail_from, rcpt_tos=rcpts,
-        peer=envelope.peer, tls=envelope.tls, raw=raw, size=len(raw), sha256=digest, queued_at=utcnow(), **head,
-    )
-    db.session.add(post)
-    db.session.flush()
-    return post.id
-
-
-def _store(raw: bytes, digest: str, head: dict, envelope: Envelope, key: tuple[int, str], rcpts: list[str]) -> int:
-    try:
-        post_id = _stage(raw, digest, head, envelope, key, rcpts)
-        db.session.commit()
-    except IntegrityError:  # the same bytes were committed meanwhile by another session
-        db.session.rollback()
-        existing = _existing(key[0], key[1], digest)
-        if existing is None:
-            raise
-        return existing
-    return post_id
-
-
-def accept_batch(items: Sequence[tuple[bytes, Envelope]]) -> list[list[int]]:
-    """accept() for many messages in one transaction (the IMAP poller's chunks): same posts, same dedupe.
-
-    A conflict with a concurrent writer falls back to one accept() per message.
-    """
-    try:
-        results = []
-        for raw, envelope in items:
-            digest, head, stored = hashlib.sha256(raw).hexdigest(), summary(raw), envelope.received + raw
-            groups = _group(envelope).items()
-            results.append([_stage(stored, digest, head, envelope, key, rcpts) for key, rcpts in groups])
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        return [accept(raw, envelope) for raw, envelope in items]
-    from app.queues import enqueue_new_posts
-
-    enqueue_new_posts([post_id for ids in results for post_id in ids])
-    return results
-
-
-def _existing(list_id: int, role: str, digest: str) -> int | None:
-    return db.session.scalar(
-        select(Post.id).where(Post.list_id == list_id, Post.role == role, Post.sha256 == digest)
-    )
+def _existing(keys: set[PostKey]) -> dict[PostKey, int]:
+    """Posts already stored for any of these keys."""
+    if not keys:
+        return {}
+    rows = db.session.execute(
+        select(Post.id, Post.list_id, Post.role, Post.sha256).where(Post.sha256.in_({k[2] for k in keys}))
+    ).all()
+    return {(r.list_id, r.role, r.sha256): r.id for r in rows if (r.list_id, r.role, r.sha256) in keys}

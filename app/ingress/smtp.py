@@ -10,9 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.ingress.accept import Envelope, accept
+from app.ingress.accept import Envelope
+from app.ingress.group_commit import GroupCommitter
 from app.ingress.headers import wire_text
-from app.ingress.lookup import resolve, role_is_handled
+from app.ingress.directory import ListDirectory
+from app.ingress.lookup import role_is_handled
 from app.ingress.trace import Trace, received_field
 from app.models import PostSource
 
@@ -44,7 +46,14 @@ class ListHandler:
         self.limit = settings.MAX_MESSAGE_SIZE
         self.max_rcpts = settings.SMTPD_MAX_RECIPIENTS
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smtpd-db")
+        self.committer = GroupCommitter(app)
+        self.directory = ListDirectory()
         self.draining = False
+
+    def close(self) -> None:
+        """Store what is still queued, then stop the threads (after the drain)."""
+        self.committer.close()
+        self.pool.shutdown(wait=True)
 
     async def _in_app(self, func, *args):
         def call():
@@ -63,17 +72,18 @@ class ListHandler:
         if len(envelope.rcpt_tos) >= self.max_rcpts:
             return Reply.TOO_MANY_RCPTS.format(limit=self.max_rcpts)
         try:
-            found = await self._in_app(resolve, address)
+            found = self.directory.cached(address) or await self._in_app(self.directory.find, address)
         except SQLAlchemyError:
             log.exception("database unavailable while checking RCPT %s", address)
             return Reply.DB_DOWN
         if found is None:
             return Reply.NO_SUCH_LIST.format(address=address)
-        if not role_is_handled(found[1].role):
+        list_id, reading = found
+        if not role_is_handled(reading.role):
             return Reply.ROLE_NOT_HANDLED.format(address=address)
         envelope.rcpt_tos.append(address)
         # Remembered for DATA, so the message is not resolved a second time (a third of ingress time).
-        envelope.mailflow_targets = [*getattr(envelope, "mailflow_targets", []), (found[0].id, found[1].role.value)]
+        envelope.mailflow_targets = [*getattr(envelope, "mailflow_targets", []), (list_id, reading.role.value)]
         return Reply.RCPT_OK
 
     async def handle_DATA(self, server, session, envelope) -> str:
@@ -93,7 +103,7 @@ class ListHandler:
         )
         session.storing = True  # read by the shutdown drain: never cut a session while it commits
         try:
-            ids = await self._in_app(accept, raw, meta)
+            ids = await asyncio.wrap_future(self.committer.submit(raw, meta))
         except SQLAlchemyError:
             log.exception("database unavailable: message from %s deferred", meta.mail_from)
             return Reply.DB_DOWN

@@ -173,5 +173,6 @@ def serve(app: Flask) -> None:
     log.info("SMTP receiver stopping: finishing transactions in flight (up to %ss)", settings.SMTPD_SHUTDOWN_SECONDS)
     controller.drain(settings.SMTPD_SHUTDOWN_SECONDS)
     controller.stop()
+    controller.handler.close()
     reconciler.join(timeout=5)
     log.info("SMTP receiver stopped")

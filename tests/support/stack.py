@@ -19,6 +19,7 @@ def receiver(app: Flask, port: int):
         yield controller
     finally:
         controller.stop()
+        controller.handler.close()
 
 
 def send(port: int, mail_from: str, rcpts: list[str], data: bytes) -> dict:

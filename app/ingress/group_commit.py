@@ -1,0 +1,99 @@
+"""Group commit for the SMTP receiver: concurrent sessions' messages share one transaction and one fsync."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from concurrent.futures import Future
+
+from flask import Flask
+
+from app.extensions import db
+from app.ingress.accept import Envelope, accept, accept_batch
+
+log = logging.getLogger(__name__)
+MAX_BATCH = 64  # messages per transaction; 10 kB each keeps a batch well under a megabyte
+
+Item = tuple[bytes, Envelope, Future]
+
+
+class GroupCommitter:
+    """One thread that stores what the sessions hand it, batching whatever queued up during the last commit.
+
+    A session's future resolves to its post ids only after the commit, or raises what storing raised (the
+    session then answers 4xx). A batch that fails is retried one message at a time, so one bad message
+    never costs another its 250.
+    """
+
+    def __init__(self, app: Flask, max_batch: int = MAX_BATCH, start: bool = True) -> None:
+        self.app = app
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue[Item | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="smtpd-commit", daemon=True)
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """Start storing (tests queue several messages first to see them share a transaction)."""
+        self._thread.start()
+
+    def submit(self, raw: bytes, envelope: Envelope) -> Future:
+        """Queue one message; the future gives its post ids once they are committed."""
+        future: Future = Future()
+        self._queue.put((raw, envelope, future))
+        return future
+
+    def close(self, timeout: float = 60.0) -> None:
+        """Store what is queued, then stop the thread."""
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            batch, stopping = self._next_batch()
+            if batch:
+                with self.app.app_context():
+                    self._store(batch)
+            if stopping:
+                return
+
+    def _next_batch(self) -> tuple[list[Item], bool]:
+        """Block for the first item, then take whatever else is waiting, up to max_batch."""
+        first = self._queue.get()
+        if first is None:
+            return [], True
+        batch = [first]
+        while len(batch) < self.max_batch:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                return batch, True
+            batch.append(item)
+        return batch, False
+
+    def _store(self, batch: list[Item]) -> None:
+        try:
+            results = accept_batch([(raw, envelope) for raw, envelope, _ in batch])
+        except Exception as exc:
+            db.session.rollback()
+            if len(batch) == 1:
+                batch[0][2].set_exception(exc)
+                return
+            log.warning("group commit of %d messages failed; storing them one by one", len(batch))
+            for item in batch:
+                self._store_one(item)
+            return
+        for (_, _, future), ids in zip(batch, results):
+            future.set_result(ids)
+
+    def _store_one(self, item: Item) -> None:
+        raw, envelope, future = item
+        try:
+            future.set_result(accept(raw, envelope))
+        except Exception as exc:
+            db.session.rollback()
+            future.set_exception(exc)
+
