@@ -1,7 +1,7 @@
 """SMTP accept rate of `mailflow smtpd`, driven by Postfix's smtp-source.
 
     .venv/bin/python -m bench.smtp_ingress [--messages 2000] [--sessions 20] [--size 10240]
-                                           [--database-url URL] [--redis-url URL]
+                                           [--database-url URL] [--redis-url URL] [--processes N]
 
 Starts the receiver as a real process (`python -m smtpd`), sends with
 `smtp-source -d -s SESSIONS -m MESSAGES -l SIZE`, then checks that every message is a post.
@@ -29,6 +29,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=10240, help="payload bytes per message")
     parser.add_argument("--database-url", default="")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
+    parser.add_argument("--processes", type=int, default=1, help="MAILFLOW_SMTPD_PROCESSES")
     args = parser.parse_args()
 
     from flask_migrate import upgrade
@@ -46,14 +47,16 @@ def main() -> None:
     port = free_port()
     Redis.from_url(args.redis_url).flushdb()
     settings = {"DATABASE_URL": args.database_url or f"sqlite:///{folder}/bench.db", "INSTANCE_PATH": folder,
-                "SECRET_KEY": "bench", "REDIS_URL": args.redis_url, "SMTPD_PORT": str(port)}
+                "SECRET_KEY": "bench", "REDIS_URL": args.redis_url, "SMTPD_PORT": str(port),
+                "SMTPD_PROCESSES": str(args.processes)}
     app = create_app(settings)
     with app.app_context():
         upgrade()
         truncate_all()
         make_list("team@example.org")
         log = Path(folder) / "smtpd.log"
-        receiver = start(["smtpd"], service_env(settings, REDIS_URL=args.redis_url, SMTPD_PORT=str(port)), log=log)
+        receiver = start(["smtpd"], service_env(settings, REDIS_URL=args.redis_url, SMTPD_PORT=str(port),
+                                                 SMTPD_PROCESSES=str(args.processes)), log=log)
         try:
             wait_for_port(port, receiver)
             started = time.perf_counter()
@@ -67,7 +70,8 @@ def main() -> None:
         truncate_all()
     Redis.from_url(args.redis_url).flushdb()
     print(f"{args.messages} messages of {args.size} bytes over {args.sessions} sessions in {elapsed:.2f}s: "
-          f"{args.messages / elapsed:.0f} messages/s accepted ({settings['DATABASE_URL'].split(':')[0]}); "
+          f"{args.messages / elapsed:.0f} messages/s accepted ({settings['DATABASE_URL'].split(':')[0]}, "
+          f"{args.processes} receiver process(es)); "
           f"{stored} posts stored")
     if stored != args.messages:
         raise SystemExit(f"expected {args.messages} posts, found {stored}")

@@ -74,16 +74,18 @@ class ListSMTP(SMTP):
 class ListController(Controller):
     """A Controller that binds in the caller's thread (a clear error at once) and can drain before stopping."""
 
-    def __init__(self, handler: ListHandler, *, hostname: str, port: int, **kwargs) -> None:
+    def __init__(self, handler: ListHandler, *, hostname: str, port: int, sock: socket.socket | None = None,
+                 **kwargs) -> None:
         super().__init__(handler, hostname=hostname, port=port, **kwargs)
         self.sessions: set[ListSMTP] = set()
-        self._socket: socket.socket | None = None
+        self._socket = sock  # a listener bound before forking, shared by every receiver process
 
     def factory(self) -> ListSMTP:
         return ListSMTP(self.handler, self.sessions, **self.SMTP_kwargs)
 
     def start(self) -> None:
-        self._socket = bind_listener(self.hostname, self.port)
+        if self._socket is None:
+            self._socket = bind_listener(self.hostname, self.port)
         super().start()
 
     def _create_server(self):
@@ -108,11 +110,17 @@ class ListController(Controller):
             await asyncio.sleep(DRAIN_TICK)
 
 
-def bind_listener(host: str, port: int) -> socket.socket:
-    """The listening socket; a second receiver on the same address fails here with ReceiverBusy."""
+def bind_listener(host: str, port: int, reuse_port: bool = False) -> socket.socket:
+    """The listening socket; a second receiver on the same address fails here with ReceiverBusy.
+
+    reuse_port: one of several sockets on the same address that the kernel spreads connections over
+    (SO_REUSEPORT); only the pre-forked receiver uses it, after claim_address() made sure it is alone.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
         sock.listen(128)
@@ -139,13 +147,15 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
     return context
 
 
-def make_controller(app: Flask, host: str | None = None, port: int | None = None) -> ListController:
+def make_controller(app: Flask, host: str | None = None, port: int | None = None,
+                    sock: socket.socket | None = None) -> ListController:
     """An aiosmtpd controller serving the list handler (started by the caller)."""
     settings = app.config["MAILFLOW"]
     return ListController(
         ListHandler(app),
         hostname=host or settings.SMTPD_HOST,
         port=port or settings.SMTPD_PORT,
+        sock=sock,
         server_hostname=settings.SMTPD_HOST,
         ready_timeout=10,
         data_size_limit=settings.MAX_MESSAGE_SIZE,
@@ -157,22 +167,53 @@ def make_controller(app: Flask, host: str | None = None, port: int | None = None
 
 
 def serve(app: Flask) -> None:
-    """Serve until SIGTERM or SIGINT, then drain: nothing that got a 250 is lost, nothing half-read is kept."""
+    """Serve until SIGTERM or SIGINT, then drain; with SMTPD_PROCESSES > 1, in that many forked processes."""
+    from app.ingress.prefork import serve_forked
+
+    settings = app.config["MAILFLOW"]
+    host, port, processes = settings.SMTPD_HOST, settings.SMTPD_PORT, settings.SMTPD_PROCESSES
+    tls_context(settings)  # a bad certificate stops start-up here, once, not in every process
+    log.info("SMTP receiver listening on %s:%s%s with %d process(es)", host, port,
+             " (STARTTLS offered)" if settings.SMTPD_TLS_CERT else "", processes)
+    if processes == 1:
+        serve_one(app, bind_listener(host, port), reconcile=True)
+        return
+    claim = claim_address(host, port)
+    try:
+        serve_forked(app, [bind_listener(host, port, reuse_port=True) for _ in range(processes)])
+    finally:
+        claim.close()
+
+
+def claim_address(host: str, port: int) -> socket.socket:
+    """A machine-wide claim on host:port (an abstract Unix socket), since SO_REUSEPORT alone would let a
+    second pre-forked receiver share the port; released when this process ends."""
+    claim = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        claim.bind(f"\0mailflow-smtpd {host}:{port}")
+    except OSError as exc:
+        claim.close()
+        raise ReceiverBusy(exc.errno, f"cannot listen on {host}:{port}: another MailFlow receiver holds it "
+                                      "(is another SMTP receiver running there?)") from None
+    return claim
+
+
+def serve_one(app: Flask, sock: socket.socket, reconcile: bool) -> None:
+    """One receiver process: nothing that got a 250 is lost, nothing half-read is kept."""
     from app.reconcile import start_reconciler
 
     settings = app.config["MAILFLOW"]
-    controller = make_controller(app)
+    controller = make_controller(app, sock=sock)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     controller.start()
-    log.info("SMTP receiver listening on %s:%s%s", settings.SMTPD_HOST, settings.SMTPD_PORT,
-             " (STARTTLS offered)" if settings.SMTPD_TLS_CERT else "")
-    reconciler = start_reconciler(app, stop)
+    reconciler = start_reconciler(app, stop) if reconcile else None
     stop.wait()
     log.info("SMTP receiver stopping: finishing transactions in flight (up to %ss)", settings.SMTPD_SHUTDOWN_SECONDS)
     controller.drain(settings.SMTPD_SHUTDOWN_SECONDS)
     controller.stop()
     controller.handler.close()
-    reconciler.join(timeout=5)
+    if reconciler is not None:
+        reconciler.join(timeout=5)
     log.info("SMTP receiver stopped")

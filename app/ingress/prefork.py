@@ -1,0 +1,82 @@
+"""Several receiver processes, each with its own SO_REUSEPORT listener (the kernel spreads connections
+evenly; one shared socket let the first process take every session): the parent binds them all, forks,
+restarts a crashed process on the same socket, and passes SIGTERM/SIGINT on so each drains its sessions."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import time
+
+from flask import Flask
+
+log = logging.getLogger(__name__)
+RESTART_PAUSE = 1.0  # seconds between restarts of a process that keeps dying
+
+
+def serve_forked(app: Flask, sockets: list[socket.socket]) -> None:
+    """Fork one receiver per listening socket; return once all have stopped after SIGTERM or SIGINT."""
+    stopping = False
+    children: dict[int, int] = {}  # pid -> slot; slot 0 also runs the reconciler
+
+    def stop(signum: int, _frame) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in children:
+            _signal(pid, signal.SIGTERM)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, stop)
+    for slot in range(len(sockets)):
+        children[_spawn(app, sockets, slot)] = slot
+    while children:
+        pid, status = os.wait()
+        slot = children.pop(pid, None)
+        if slot is None or stopping:
+            continue
+        log.error("receiver process %s (slot %s) ended with status %s; starting another", pid, slot, status)
+        time.sleep(RESTART_PAUSE)
+        if not stopping:
+            children[_spawn(app, sockets, slot)] = slot
+    for sock in sockets:
+        sock.close()
+
+
+def _spawn(app: Flask, sockets: list[socket.socket], slot: int) -> int:
+    """Fork the receiver for sockets[slot]; in the child this never returns."""
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 1
+    try:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_DFL)
+        _forget_inherited_connections(app)
+        for other in sockets[:slot] + sockets[slot + 1:]:
+            other.close()
+        from app.ingress.smtp_server import serve_one
+
+        serve_one(app, sockets[slot], reconcile=slot == 0)
+        code = 0
+    except BaseException:
+        log.exception("receiver process %s failed", os.getpid())
+    finally:
+        os._exit(code)
+
+
+def _forget_inherited_connections(app: Flask) -> None:
+    """Pooled database and Redis connections belong to the parent: the child opens its own."""
+    from app.extensions import db
+
+    with app.app_context():
+        db.engine.dispose(close=False)
+    app.extensions.pop("mailflow_redis", None)
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
