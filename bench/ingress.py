@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
-
-from redis import Redis
+from pathlib import Path
 
 from bench.report import Table
 from bench.seed import AUTHOR, count_posts, make_list
@@ -57,33 +58,42 @@ def run(db_kinds: list[str], smoke: bool) -> Table:
 
 
 def _measure(table: Table, kind: str, load: Load) -> None:
-    with Stack(kind) as stack:
-        list_id = make_list(stack.app(), LIST, members=1)
-        ours = stack.start_smtpd()
-        ref_port = free_port()
-        reference = start_aiosmtpd_sink(ref_port)
-        postfix = PostfixSink(stack.folder, dump=False)
-        postfix.start()
-        try:
-            sink_runs = [blast(ref_port, load)]
-            postfix_runs = [blast(postfix.port, load)]
-            our_seconds = blast(ours, load)
-            sink_runs.append(blast(ref_port, load))
-            postfix_runs.append(blast(postfix.port, load))
-        finally:
-            stop_process(reference)
-            postfix.stop()
-        stored, distinct = count_posts(stack.app(), list_id)
-        queued = Redis.from_url(stack.redis.url).llen("rq:queue:mailflow-posts")
-    sink_seconds = sum(sink_runs) / len(sink_runs)
-    postfix_seconds = sum(postfix_runs) / len(postfix_runs)
+    """Sink, smtp-sink, ours with one process, ours with one process per core, Sink and smtp-sink again."""
+    reference, postfix = _references(load)
+    ours = {n: _ours(kind, load, n) for n in dict.fromkeys((1, os.cpu_count() or 1))}
+    reference.extend(_references(load)[0])
+    postfix.extend(_references(load)[1])
+    sink_seconds, postfix_seconds = sum(reference) / len(reference), sum(postfix) / len(postfix)
     n = load.messages
     row = {"database": kind, "messages": n, "sessions": load.sessions}
     table.add(**row, server="smtp-sink", seconds=postfix_seconds, **{"msg/s": n / postfix_seconds},
               **{"vs Sink": sink_seconds / postfix_seconds})
     table.add(**row, server="aiosmtpd Sink", seconds=sink_seconds, **{"msg/s": n / sink_seconds},
               **{"vs Sink": 1.0})
-    table.add(**row, server="mailflow smtpd", seconds=our_seconds, **{"msg/s": n / our_seconds},
-              **{"vs Sink": sink_seconds / our_seconds}, stored=stored, lost=max(0, n - stored),
-              duplicated=max(0, stored - n) + (stored - distinct))
-    table.meta.setdefault("queued", {})[kind] = queued
+    for processes, (seconds, stored, distinct) in ours.items():
+        table.add(**row, server=f"mailflow smtpd, {processes} process{'es' if processes > 1 else ''}",
+                  seconds=seconds, **{"msg/s": n / seconds}, **{"vs Sink": sink_seconds / seconds},
+                  stored=stored, lost=max(0, n - stored), duplicated=max(0, stored - n) + (stored - distinct))
+
+
+def _references(load: Load) -> tuple[list[float], list[float]]:
+    """One blast at aiosmtpd's bare Sink and one at Postfix's smtp-sink: ([Sink seconds], [smtp-sink seconds])."""
+    with tempfile.TemporaryDirectory(prefix="mailflow-bench-") as folder:
+        ref_port = free_port()
+        reference = start_aiosmtpd_sink(ref_port)
+        postfix = PostfixSink(Path(folder), dump=False)
+        postfix.start()
+        try:
+            return [blast(ref_port, load)], [blast(postfix.port, load)]
+        finally:
+            stop_process(reference)
+            postfix.stop()
+
+
+def _ours(kind: str, load: Load, processes: int) -> tuple[float, int, int]:
+    """Our receiver with MAILFLOW_SMTPD_PROCESSES=processes on a fresh database: (seconds, stored, distinct)."""
+    with Stack(kind) as stack:
+        list_id = make_list(stack.app(), LIST, members=1)
+        seconds = blast(stack.start_smtpd(processes=processes), load)
+        stored, distinct = count_posts(stack.app(), list_id)
+    return seconds, stored, distinct

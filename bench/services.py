@@ -244,11 +244,11 @@ class Stack:
             raise RuntimeError(f"a worker exited at start; see the logs in {self.folder}")
         return workers
 
-    def start_smtpd(self, workers: int = 0) -> int:
+    def start_smtpd(self, workers: int = 0, processes: int = 1) -> int:
         """`mailflow smtpd` on a free port (and workers started alongside); returns the port once it answers."""
         port = free_port()
         self.settings["SMTPD_PORT"] = str(port)
-        proc = self.spawn("smtpd")
+        proc = self.spawn("smtpd", SMTPD_PROCESSES=str(processes))
         if workers:
             self.await_workers([self.spawn("worker", name=f"worker{i}") for i in range(workers)])
         wait_for(lambda: port_open(port) or proc.poll() is not None, START_TIMEOUT, "mailflow smtpd did not listen")
