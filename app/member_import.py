@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 
 from app.emailaddr import InvalidAddress
 from app.extensions import db
+from app.member_insert import insert_new_members
 from app.memberlines import BadLine, Entry, count_rows, csv_rows, parse_line
-from app.models import ImportStatus, Member, MemberImport, MemberStatus
+from app.models import ImportStatus, MemberImport
 from app.models.timestamps import utcnow
 
-CHUNK = 1000
+CHUNK = 5000  # rows per INSERT and commit; progress is reported after each
 REPORT_LIMIT = 500  # failed lines kept for the report; the count covers all of them
 
 
@@ -27,29 +28,10 @@ class ImportCounts:
 
 
 def add_entries(list_id: int, entries: Iterable[Entry]) -> tuple[int, int]:
-    """Insert the new addresses as active members; returns (added, already members). Caller commits.
-
-    INSERT ... ON CONFLICT DO NOTHING on (list_id, email): existing members stay as they are, and no big
-    `email IN (...)` lookup is needed (PostgreSQL plans those badly once the statement is prepared).
-    """
-    wanted = {e.email: e for e in entries}
-    if not wanted:
-        return 0, 0
-    rows = [{"list_id": list_id, "email": e.email, "name": e.name, "status": MemberStatus.ACTIVE,
-             "created_at": utcnow(), "updated_at": utcnow()} for e in wanted.values()]
-    statement = _dialect_insert()(Member).on_conflict_do_nothing(index_elements=["list_id", "email"])
-    added = len(db.session.execute(statement.returning(Member.id), rows).all())
+    """Insert the new addresses as active members; returns (added, already members). Caller commits."""
+    wanted = {e.email: e.name for e in entries}
+    added = insert_new_members(list_id, list(wanted.items()))
     return added, len(wanted) - added
-
-
-def _dialect_insert():
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert
 
 
 def import_csv(list_id: int, data: bytes, on_chunk: Callable[[ImportCounts], None]) -> ImportCounts:
