@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from sqlalchemy import text
+
 from app.emailaddr import InvalidAddress
 from app.extensions import db
 from app.member_insert import insert_new_members
@@ -14,6 +16,7 @@ from app.models.timestamps import utcnow
 
 CHUNK = 5000  # rows per INSERT and commit; progress is reported after each
 REPORT_LIMIT = 500  # failed lines kept for the report; the count covers all of them
+ANALYZE_AFTER = 1000  # rows added by one import past which PostgreSQL's planner statistics are refreshed
 
 
 @dataclass
@@ -49,7 +52,21 @@ def import_csv(list_id: int, data: bytes, on_chunk: Callable[[ImportCounts], Non
         if len(chunk) >= CHUNK:
             _flush(list_id, chunk, counts, on_chunk)
     _flush(list_id, chunk, counts, on_chunk)
+    if counts.added >= ANALYZE_AFTER:
+        refresh_member_statistics()
     return counts
+
+
+def refresh_member_statistics() -> None:
+    """ANALYZE members on PostgreSQL after a bulk load, so a freshly imported list's roster is planned well.
+
+    Until autovacuum gets to it (a minute or more), the planner guesses a few dozen rows for the list and
+    sorts all 100,000 for the first roster page (37 ms in EXPLAIN ANALYZE) instead of reading 51 in index
+    order (0.05 ms). ANALYZE samples a fixed number of rows, so it stays cheap on big tables.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE members"))
+        db.session.commit()
 
 
 def _flush(list_id: int, chunk: list[Entry], counts: ImportCounts, on_chunk: Callable[[ImportCounts], None]) -> None:
