@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from sqlalchemy import text
+
 from app.emailaddr import InvalidAddress
 from app.extensions import db
+from app.member_insert import insert_new_members
 from app.memberlines import BadLine, Entry, count_rows, csv_rows, parse_line
-from app.models import ImportStatus, Member, MemberImport, MemberStatus
+from app.models import ImportStatus, MemberImport
 from app.models.timestamps import utcnow
 
-CHUNK = 1000
+CHUNK = 5000  # rows per INSERT and commit; progress is reported after each
 REPORT_LIMIT = 500  # failed lines kept for the report; the count covers all of them
+ANALYZE_AFTER = 1000  # rows added by one import past which PostgreSQL's planner statistics are refreshed
 
 
 @dataclass
@@ -27,29 +31,10 @@ class ImportCounts:
 
 
 def add_entries(list_id: int, entries: Iterable[Entry]) -> tuple[int, int]:
-    """Insert the new addresses as active members; returns (added, already members). Caller commits.
-
-    INSERT ... ON CONFLICT DO NOTHING on (list_id, email): existing members stay as they are, and no big
-    `email IN (...)` lookup is needed (PostgreSQL plans those badly once the statement is prepared).
-    """
-    wanted = {e.email: e for e in entries}
-    if not wanted:
-        return 0, 0
-    rows = [{"list_id": list_id, "email": e.email, "name": e.name, "status": MemberStatus.ACTIVE,
-             "created_at": utcnow(), "updated_at": utcnow()} for e in wanted.values()]
-    statement = _dialect_insert()(Member).on_conflict_do_nothing(index_elements=["list_id", "email"])
-    added = len(db.session.execute(statement.returning(Member.id), rows).all())
+    """Insert the new addresses as active members; returns (added, already members). Caller commits."""
+    wanted = {e.email: e.name for e in entries}
+    added = insert_new_members(list_id, list(wanted.items()))
     return added, len(wanted) - added
-
-
-def _dialect_insert():
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert
 
 
 def import_csv(list_id: int, data: bytes, on_chunk: Callable[[ImportCounts], None]) -> ImportCounts:
@@ -67,7 +52,21 @@ def import_csv(list_id: int, data: bytes, on_chunk: Callable[[ImportCounts], Non
         if len(chunk) >= CHUNK:
             _flush(list_id, chunk, counts, on_chunk)
     _flush(list_id, chunk, counts, on_chunk)
+    if counts.added >= ANALYZE_AFTER:
+        refresh_member_statistics()
     return counts
+
+
+def refresh_member_statistics() -> None:
+    """ANALYZE members on PostgreSQL after a bulk load, so a freshly imported list's roster is planned well.
+
+    Until autovacuum gets to it (a minute or more), the planner guesses a few dozen rows for the list and
+    sorts all 100,000 for the first roster page (37 ms in EXPLAIN ANALYZE) instead of reading 51 in index
+    order (0.05 ms). ANALYZE samples a fixed number of rows, so it stays cheap on big tables.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE members"))
+        db.session.commit()
 
 
 def _flush(list_id: int, chunk: list[Entry], counts: ImportCounts, on_chunk: Callable[[ImportCounts], None]) -> None:

@@ -24,10 +24,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", default="", help="fan-out worker counts, comma-separated (default 1,2,4)")
     parser.add_argument("--db", default="", help="sqlite, postgresql or both comma-separated "
                         "(default: both; sqlite only with --smoke)")
+    parser.add_argument("--only", default="", choices=("", "pages", "import"),
+                        help="panel: measure only the pages or only the CSV import (default: both)")
     return parser.parse_args(argv)
 
 
 def _options(part: str, args: argparse.Namespace) -> dict:
+    if part == "panel":
+        return {"only": args.only}
     if part != "fanout":
         return {}
     numbers = lambda text: tuple(int(n) for n in text.split(",") if n)

@@ -7,8 +7,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 from flask import current_app
 from flask.cli import with_appcontext
 
-from app.egress.ses import ses_client
-
 TOPIC_NAME = "mailflow-ses-events"
 DESTINATION_NAME = "mailflow-sns"
 EVENT_TYPES = ("bounce", "complaint", "delivery", "reject")
@@ -19,6 +17,13 @@ def aws() -> None:
     """Set up and check Amazon SES and SNS for MailFlow."""
 
 
+def _client(service: str = "sesv2"):
+    """A boto3 client from the instance settings; boto3 loads on first use, not at every `mailflow` start."""
+    from app.egress.ses import ses_client
+
+    return ses_client(current_app.config["MAILFLOW"], service)
+
+
 def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
@@ -26,7 +31,7 @@ def _code(exc: ClientError) -> str:
 def ensure_configuration_set(name: str) -> bool:
     """Create the SES configuration set unless it exists; True when created."""
     try:
-        ses_client(current_app.config["MAILFLOW"]).create_configuration_set(ConfigurationSetName=name)
+        _client().create_configuration_set(ConfigurationSetName=name)
     except ClientError as exc:
         if _code(exc) in ("AlreadyExistsException", "ConfigurationSetAlreadyExistsException"):
             return False
@@ -36,7 +41,7 @@ def ensure_configuration_set(name: str) -> bool:
 
 def ensure_topic() -> str:
     """The SNS topic for SES events (CreateTopic is idempotent); signatures use SHA256 (version 2)."""
-    sns = ses_client(current_app.config["MAILFLOW"], "sns")
+    sns = _client("sns")
     arn = sns.create_topic(Name=TOPIC_NAME)["TopicArn"]
     sns.set_topic_attributes(TopicArn=arn, AttributeName="SignatureVersion", AttributeValue="2")
     return arn
@@ -44,7 +49,7 @@ def ensure_topic() -> str:
 
 def ensure_event_destination(config_set: str, topic_arn: str) -> str:
     """Publish the set's bounce/complaint/delivery events to the topic; says created, updated or exists."""
-    ses = ses_client(current_app.config["MAILFLOW"], "ses")  # the v1 API manages the same configuration sets
+    ses = _client("ses")  # the v1 API manages the same configuration sets
     destination = {
         "Name": DESTINATION_NAME,
         "Enabled": True,
@@ -70,7 +75,7 @@ def ensure_event_destination(config_set: str, topic_arn: str) -> str:
 
 def ensure_subscription(topic_arn: str, endpoint: str) -> str:
     """Subscribe the webhook to the topic unless it already is; returns the subscription ARN (or pending)."""
-    sns = ses_client(current_app.config["MAILFLOW"], "sns")
+    sns = _client("sns")
     for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn):
         for sub in page["Subscriptions"]:
             if sub["Endpoint"] == endpoint:
@@ -112,7 +117,7 @@ def setup() -> None:
 @with_appcontext
 def check(identities: tuple[str, ...]) -> None:
     """Show the sending quota and whether IDENTITIES (domains or addresses) are verified."""
-    ses = ses_client(current_app.config["MAILFLOW"], "ses")
+    ses = _client("ses")
     try:
         quota = ses.get_send_quota()
         click.echo(

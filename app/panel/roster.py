@@ -1,17 +1,17 @@
-"""The roster query: keyset pagination by address, prefix search that the (list, email/name) indexes serve."""
+"""The roster query: keyset pagination by address, substring search over address and name (member_search)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Member, MemberStatus
+from app.panel.member_search import matching
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000  # counting stops here: a page view must not scan a 100,000-member list (shown as "10000+")
-TOP = "\U0010ffff"  # sorts after every character: [q, q+TOP) is "starts with q"
 
 
 @dataclass
@@ -34,16 +34,12 @@ def _filters(list_id: int, query: str, status: str) -> list:
         where.append(Member.status == status)
     query = query.strip()
     if query:
-        lowered = query.lower()
-        where.append(or_(
-            and_(Member.email >= lowered, Member.email < lowered + TOP),
-            and_(Member.name >= query, Member.name < query + TOP),
-        ))
+        where.append(matching(query))
     return where
 
 
 def roster_page(list_id: int, query: str = "", status: str = "", after: str = "") -> RosterPage:
-    """Members whose address or name starts with query, PAGE_SIZE at a time after the address `after`."""
+    """Members whose address or name contains query, PAGE_SIZE at a time after the address `after`."""
     where = _filters(list_id, query, status)
     page_query = select(Member).where(*where)
     if after:

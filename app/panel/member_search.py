@@ -1,0 +1,38 @@
+"""Roster search: members whose address or name contains the query, case-insensitively."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, and_, or_
+
+from app.extensions import db
+from app.models import Member
+
+MIN_SUBSTRING = 3  # trigrams need 3 characters; shorter queries match a prefix instead
+TOP = "\U0010ffff"  # sorts after every character: [q, q+TOP) is "starts with q"
+LIKE_ESCAPE = "\\"
+
+
+def matching(query: str) -> ColumnElement[bool]:
+    """The condition "address or name contains query", or "starts with query" below 3 characters.
+
+    PostgreSQL: ILIKE, which the pg_trgm GIN indexes of migration i7 serve. SQLite: LIKE, case-insensitive
+    there for ASCII letters, a scan of the list (about 20 ms at 100,000 members; no index needed).
+    """
+    if len(query) < MIN_SUBSTRING:
+        return _prefix(query)
+    pattern = f"%{escape_like(query)}%"
+    if db.session.get_bind().dialect.name == "postgresql":
+        return or_(Member.email.ilike(pattern, escape=LIKE_ESCAPE), Member.name.ilike(pattern, escape=LIKE_ESCAPE))
+    return or_(Member.email.like(pattern, escape=LIKE_ESCAPE), Member.name.like(pattern, escape=LIKE_ESCAPE))
+
+
+def escape_like(text: str) -> str:
+    """text with LIKE's wildcards (% and _) and the escape character itself taken literally."""
+    return text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+
+
+def _prefix(query: str) -> ColumnElement[bool]:
+    """Address (stored lower-case) or name starting with query: a range the (list, email/name) indexes serve."""
+    lowered = query.lower()
+    return or_(and_(Member.email >= lowered, Member.email < lowered + TOP),
+               and_(Member.name >= query, Member.name < query + TOP))
