@@ -31,11 +31,13 @@ def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: RQ's scheduler runs in a child process
         )
 
 
 def kill9(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGKILL)
+    """kill -9 the worker and its scheduler child (which would otherwise live on, orphaned)."""
+    _kill_group(process, signal.SIGKILL)
     process.wait(timeout=10)
 
 
@@ -45,7 +47,16 @@ def stop(process: subprocess.Popen) -> None:
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            kill9(process)
+            pass
+    _kill_group(process, signal.SIGKILL)
+    process.wait(timeout=10)
+
+
+def _kill_group(process: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 def wait_until(check: Callable[[], bool], timeout: float, what: str, log: Path | None = None) -> None:
