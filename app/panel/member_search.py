@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, or_, text
 
 from app.extensions import db
 from app.models import Member
@@ -36,3 +36,14 @@ def _prefix(query: str) -> ColumnElement[bool]:
     lowered = query.lower()
     return or_(and_(Member.email >= lowered, Member.email < lowered + TOP),
                and_(Member.name >= query, Member.name < query + TOP))
+
+
+def plan_each_search() -> None:
+    """On PostgreSQL, plan this transaction's searches for their actual pattern.
+
+    psycopg prepares a statement on its fifth run, and PostgreSQL then switches to a generic plan that does
+    not know the pattern: it walks the (list, email) index in order, filtering every row, instead of asking
+    the trigram indexes (measured at 100,000 members: 78 ms instead of 2 ms a page).
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Member, MemberStatus
-from app.panel.member_search import matching
+from app.panel.member_search import MIN_SUBSTRING, matching, plan_each_search
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000  # counting stops here: a page view must not scan a 100,000-member list (shown as "10000+")
@@ -41,6 +41,8 @@ def _filters(list_id: int, query: str, status: str) -> list:
 def roster_page(list_id: int, query: str = "", status: str = "", after: str = "") -> RosterPage:
     """Members whose address or name contains query, PAGE_SIZE at a time after the address `after`."""
     where = _filters(list_id, query, status)
+    if len(query.strip()) >= MIN_SUBSTRING:
+        plan_each_search()
     page_query = select(Member).where(*where)
     if after:
         page_query = page_query.where(Member.email > after)

@@ -123,3 +123,19 @@ def test_postgresql_serves_search_from_trigram_indexes(app):
         pytest.skip("pg_trgm indexes are PostgreSQL's")
     found = db.session.scalars(text("SELECT indexname FROM pg_indexes WHERE tablename = 'members'")).all()
     assert {"ix_members_email_trgm", "ix_members_name_trgm"} <= set(found)
+
+
+def test_postgresql_plans_each_search_for_its_pattern(app):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("plan_cache_mode is PostgreSQL's")
+    mlist = make_list("team@example.org")
+    _add(mlist, ("alice@example.org", "Alice"))
+    db.session.commit()
+    for _ in range(7):  # past psycopg's prepare threshold and PostgreSQL's five custom plans
+        assert [m.email for m in roster_page(mlist.id, query="lic").members] == ["alice@example.org"]
+        assert db.session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+        db.session.commit()
+        assert db.session.scalar(text("SHOW plan_cache_mode")) == "auto"  # SET LOCAL: this transaction only
+        db.session.commit()
+    roster_page(mlist.id, query="al")  # a prefix search is served by the ordered index: nothing to change
+    assert db.session.scalar(text("SHOW plan_cache_mode")) == "auto"
