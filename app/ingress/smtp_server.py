@@ -10,10 +10,11 @@ import ssl
 import threading
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import MISSING, SMTP
 from flask import Flask
 
 from app.config import ConfigError, Settings
+from app.ingress.data_reader import DataError, read_data
 from app.ingress.smtp import ListHandler, Reply
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,34 @@ class ListSMTP(SMTP):
             self.goodbye(Reply.SHUTTING_DOWN)
             return
         await super().smtp_MAIL(arg)
+
+    async def smtp_DATA(self, arg: str) -> None:
+        """aiosmtpd's DATA with the message read in chunks (data_reader) rather than a line at a time."""
+        if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
+            return
+        if not self.envelope.rcpt_tos:
+            await self.push("503 Error: need RCPT command")
+            return
+        if arg:
+            await self.push("501 Syntax: DATA")
+            return
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        try:
+            got = await read_data(self._reader, self.data_size_limit, self.line_length_limit)
+        except asyncio.CancelledError:
+            log.info("connection lost during DATA")
+            self._writer.close()
+            raise
+        if got.error is DataError.CLOSED:
+            return
+        if got.error is not None:
+            await self.push(got.error.value)
+            self._set_post_data_state()
+            return
+        self.envelope.content = self.envelope.original_content = got.content
+        status = await self._call_handler_hook("DATA")
+        self._set_post_data_state()
+        await self.push("250 OK" if status is MISSING else status)
 
     @property
     def storing(self) -> bool:
