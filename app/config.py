@@ -136,7 +136,7 @@ class Settings:
     SMTPD_MAX_RECIPIENTS: int = 100
     SMTPD_TIMEOUT: int = 300
     SMTPD_SHUTDOWN_SECONDS: int = 30
-    SMTPD_PROCESSES: int = 1
+    SMTPD_PROCESSES: int = 0  # 0: one per CPU core, at most 4
     DELIVERY_BATCH_SIZE: int = 500
     RECONCILE_SECONDS: int = 30
     PROXY_HOPS: int = 0
@@ -172,7 +172,7 @@ PARSERS: dict[str, Callable[[str, str], object]] = {
     "SMTPD_MAX_RECIPIENTS": _positive_int,
     "SMTPD_TIMEOUT": _positive_int,
     "SMTPD_SHUTDOWN_SECONDS": _positive_int,
-    "SMTPD_PROCESSES": _positive_int,
+    "SMTPD_PROCESSES": _non_negative_int,
     "DELIVERY_BATCH_SIZE": _positive_int,
     "RECONCILE_SECONDS": _positive_int,
     "PROXY_HOPS": _non_negative_int,

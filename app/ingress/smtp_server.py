@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import socket
 import ssl
@@ -19,6 +20,7 @@ from app.ingress.smtp import ListHandler, Reply
 
 log = logging.getLogger(__name__)
 DRAIN_TICK = 0.05
+AUTO_PROCESSES_MAX = 4  # receivers forked by default on a big machine; more only when asked for
 STORE_WAIT = 60.0  # after the grace period, how long a commit already under way may still take
 
 
@@ -200,7 +202,7 @@ def serve(app: Flask) -> None:
     from app.ingress.prefork import serve_forked
 
     settings = app.config["MAILFLOW"]
-    host, port, processes = settings.SMTPD_HOST, settings.SMTPD_PORT, settings.SMTPD_PROCESSES
+    host, port, processes = settings.SMTPD_HOST, settings.SMTPD_PORT, receiver_processes(settings)
     tls_context(settings)  # a bad certificate stops start-up here, once, not in every process
     log.info("SMTP receiver listening on %s:%s%s with %d process(es)", host, port,
              " (STARTTLS offered)" if settings.SMTPD_TLS_CERT else "", processes)
@@ -212,6 +214,13 @@ def serve(app: Flask) -> None:
         serve_forked(app, [bind_listener(host, port, reuse_port=True) for _ in range(processes)])
     finally:
         claim.close()
+
+
+def receiver_processes(settings: Settings, cores: int | None = None) -> int:
+    """MAILFLOW_SMTPD_PROCESSES, where 0 means one per CPU core (at most AUTO_PROCESSES_MAX)."""
+    if settings.SMTPD_PROCESSES:
+        return settings.SMTPD_PROCESSES
+    return max(1, min(AUTO_PROCESSES_MAX, cores or os.cpu_count() or 1))
 
 
 def claim_address(host: str, port: int) -> socket.socket:

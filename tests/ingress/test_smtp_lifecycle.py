@@ -181,3 +181,14 @@ def _children(parent: int) -> list[int]:
         if int(fields[1]) == parent and fields[0] != "Z":
             found.append(int(stat.parent.name))
     return sorted(found)
+
+
+def test_receiver_processes_default_to_one_per_core_at_most_four():
+    from app.config import ConfigError, load_settings
+    from app.ingress.smtp_server import receiver_processes
+
+    auto = load_settings({"SECRET_KEY": "x"})
+    assert [receiver_processes(auto, cores) for cores in (1, 2, 3, 8)] == [1, 2, 3, 4]
+    assert receiver_processes(load_settings({"SECRET_KEY": "x", "SMTPD_PROCESSES": "6"}), 2) == 6
+    with pytest.raises(ConfigError):
+        load_settings({"SECRET_KEY": "x", "SMTPD_PROCESSES": "-1"})
