@@ -53,8 +53,13 @@ class GroupCommitter:
         while True:
             batch, stopping = self._next_batch()
             if batch:
-                with self.app.app_context():
-                    self._store(batch)
+                try:
+                    with self.app.app_context():
+                        self._store(batch)
+                except Exception as exc:  # never let this thread die: every later session would wait forever
+                    log.exception("storing a batch of %d messages failed", len(batch))
+                    for _, _, future in batch:
+                        _settle(future, error=exc)
             if stopping:
                 return
 
@@ -70,9 +75,9 @@ class GroupCommitter:
             except queue.Empty:
                 break
             if item is None:
-                return batch, True
+                return _started(batch), True
             batch.append(item)
-        return batch, False
+        return _started(batch), False
 
     def _store(self, batch: list[Item]) -> None:
         try:
@@ -80,20 +85,42 @@ class GroupCommitter:
         except Exception as exc:
             db.session.rollback()
             if len(batch) == 1:
-                batch[0][2].set_exception(exc)
+                _settle(batch[0][2], error=exc)
                 return
             log.warning("group commit of %d messages failed; storing them one by one", len(batch))
             for item in batch:
                 self._store_one(item)
             return
         for (_, _, future), ids in zip(batch, results):
-            future.set_result(ids)
+            _settle(future, result=ids)
 
     def _store_one(self, item: Item) -> None:
         raw, envelope, future = item
         try:
-            future.set_result(accept(raw, envelope))
+            ids = accept(raw, envelope)
         except Exception as exc:
             db.session.rollback()
-            future.set_exception(exc)
+            _settle(future, error=exc)
+            return
+        _settle(future, result=ids)
 
+
+def _started(batch: list[Item]) -> list[Item]:
+    """Mark the sessions' futures running, so a session that hangs up from now on cannot cancel them.
+
+    A message whose session already hung up is stored all the same: the client never saw a 250 and sends it
+    again, and the same bytes find the same post.
+    """
+    for _, _, future in batch:
+        future.set_running_or_notify_cancel()
+    return batch
+
+
+def _settle(future: Future, result: list[int] | None = None, error: BaseException | None = None) -> None:
+    """Give a session its answer, unless it hung up before its message was taken (cancelled)."""
+    if future.cancelled():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)

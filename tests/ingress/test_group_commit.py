@@ -172,3 +172,28 @@ def test_a_list_deleted_while_remembered_gets_451_then_550(queued_app, smtpd_por
         with pytest.raises(smtplib.SMTPRecipientsRefused):
             send(smtpd_port, "alice@example.org", ["team@example.org"], message(subject="third"))
     assert post_count() == 0  # the first post went with its list
+
+
+def test_a_session_that_hangs_up_neither_loses_its_message_nor_stops_the_committer(queued_app):
+    mlist = make_list("team@example.org")
+    committer = GroupCommitter(queued_app, start=False)
+    gone = committer.submit(message(subject="client hung up before the commit"), envelope(mlist.id))
+    waiting = committer.submit(message(subject="still waiting"), envelope(mlist.id))
+    assert gone.cancel()  # what asyncio does to the wrapped future when the session is cancelled
+    committer.start()
+    assert len(waiting.result(timeout=30)) == 1
+    later = committer.submit(message(subject="after"), envelope(mlist.id))
+    assert len(later.result(timeout=30)) == 1  # the thread is still alive
+    committer.close()
+    assert post_count() == 3  # the hung-up session's message is stored; its retry would find this post
+
+
+def test_an_unexpected_error_is_reported_to_the_sessions_and_the_thread_lives_on(queued_app, monkeypatch):
+    mlist = make_list("team@example.org")
+    committer = GroupCommitter(queued_app)
+    monkeypatch.setattr(committer, "_store", lambda batch: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        committer.submit(message(subject="first"), envelope(mlist.id)).result(timeout=30)
+    monkeypatch.undo()
+    assert len(committer.submit(message(subject="second"), envelope(mlist.id)).result(timeout=30)) == 1
+    committer.close()
