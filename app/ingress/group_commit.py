@@ -8,6 +8,7 @@ import threading
 from concurrent.futures import Future
 
 from flask import Flask
+from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
 from app.ingress.accept import Envelope, accept, accept_batch
@@ -23,7 +24,8 @@ class GroupCommitter:
 
     A session's future resolves to its post ids only after the commit, or raises what storing raised (the
     session then answers 4xx). A batch that fails is retried one message at a time, so one bad message
-    never costs another its 250.
+    never costs another its 250; when the database itself is unreachable or locked, every session of the
+    batch gets its 451 at once instead of waiting for one attempt per message.
     """
 
     def __init__(self, app: Flask, max_batch: int = MAX_BATCH, start: bool = True) -> None:
@@ -84,8 +86,9 @@ class GroupCommitter:
             results = accept_batch([(raw, envelope) for raw, envelope, _ in batch])
         except Exception as exc:
             db.session.rollback()
-            if len(batch) == 1:
-                _settle(batch[0][2], error=exc)
+            if len(batch) == 1 or isinstance(exc, OperationalError):  # the database is away: 451 to all at once
+                for _, _, future in batch:
+                    _settle(future, error=exc)
                 return
             log.warning("group commit of %d messages failed; storing them one by one", len(batch))
             for item in batch:

@@ -197,3 +197,24 @@ def test_an_unexpected_error_is_reported_to_the_sessions_and_the_thread_lives_on
     monkeypatch.undo()
     assert len(committer.submit(message(subject="second"), envelope(mlist.id)).result(timeout=30)) == 1
     committer.close()
+
+
+def test_an_unreachable_database_fails_the_batch_at_once(queued_app, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    mlist = make_list("team@example.org")
+    calls = []
+
+    def unreachable(planned, check_existing):
+        calls.append(len(planned))
+        raise OperationalError("INSERT", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(sys.modules["app.ingress.accept"], "_store_batch", unreachable)
+    committer = GroupCommitter(queued_app, start=False)
+    futures = [committer.submit(message(subject=f"away {n}"), envelope(mlist.id)) for n in range(4)]
+    committer.start()
+    for future in futures:
+        with pytest.raises(OperationalError):
+            future.result(timeout=30)
+    committer.close()
+    assert calls == [4]  # one attempt for the batch, not one more per message
