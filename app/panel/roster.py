@@ -47,8 +47,11 @@ def roster_page(list_id: int, query: str = "", status: str = "", after: str = ""
     if after:
         page_query = page_query.where(Member.email > after)
     rows = db.session.scalars(page_query.order_by(Member.email).limit(PAGE_SIZE + 1)).all()
-    capped = select(Member.id).where(*where).limit(COUNT_CAP + 1).subquery()
-    total = db.session.scalar(select(func.count()).select_from(capped)) or 0
     more = len(rows) > PAGE_SIZE
+    if after or more:
+        capped = select(Member.id).where(*where).limit(COUNT_CAP + 1).subquery()
+        total = db.session.scalar(select(func.count()).select_from(capped)) or 0
+    else:  # the first page holds them all (a typical search): no second scan to count them
+        total = len(rows)
     rows = rows[:PAGE_SIZE]
     return RosterPage(list(rows), total, rows[-1].email if more else None)

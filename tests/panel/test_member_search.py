@@ -73,6 +73,9 @@ def test_search_pages_by_address(app):
     first = roster_page(team.id, query="example.com")
     assert len(first.members) == PAGE_SIZE and first.next_after == f"user{PAGE_SIZE - 1:03d}@example.com"
     assert first.total == 2 * PAGE_SIZE + 7
+    last = roster_page(team.id, query="example.com", after=f"user{2 * PAGE_SIZE - 1:03d}@example.com")
+    assert len(last.members) == 7 and last.total == 2 * PAGE_SIZE + 7 and last.next_after is None
+    assert roster_page(team.id, query="outsider").total == 1
     assert _found(team.id, "example.com") == [f"user{i:03d}@example.com" for i in range(2 * PAGE_SIZE + 7)]
     assert _found(team.id, "staff 1") == sorted(f"user{i:03d}@example.com" for i in range(2 * PAGE_SIZE + 7)
                                                 if str(i).startswith("1"))
