@@ -24,7 +24,7 @@ from bench.sinks import PostfixSink, postfix_tools_missing
 STAGES = (
     ("decide (moderation)", "app/pipeline/runner.py", ("moderate",)),
     ("prepare (handlers)", "app/pipeline/runner.py", ("prepare",)),
-    ("fan out (rows, jobs, and the first batch when sent inline)", "app/pipeline/recipients.py", ("fan_out",)),
+    ("fan out (delivery rows and jobs)", "app/pipeline/recipients.py", ("fan_out",)),
     ("deliver (all per-copy work, every batch)", "app/pipeline/deliver.py", ("deliver_batch",)),
     ("  claim copies (deliver.claim)", "app/pipeline/deliver.py", ("claim",)),
     ("  build each copy (deliver.outgoing)", "app/pipeline/deliver.py", ("outgoing",)),
