@@ -14,7 +14,8 @@ from app.extensions import db
 from app.ingress.accept import Envelope, accept, accept_batch
 
 log = logging.getLogger(__name__)
-MAX_BATCH = 64  # messages per transaction; 10 kB each keeps a batch well under a megabyte
+MAX_BATCH = 64  # messages per transaction
+MAX_BATCH_BYTES = 16 * 1024 * 1024  # and bytes: big attachments are inserted a few at a time, not all at once
 
 Item = tuple[bytes, Envelope, Future]
 
@@ -28,10 +29,12 @@ class GroupCommitter:
     batch gets its 451 at once instead of waiting for one attempt per message.
     """
 
-    def __init__(self, app: Flask, max_batch: int = MAX_BATCH, start: bool = True) -> None:
+    def __init__(self, app: Flask, max_batch: int = MAX_BATCH, start: bool = True,
+                 max_bytes: int = MAX_BATCH_BYTES) -> None:
         self.app = app
-        self.max_batch = max_batch
+        self.max_batch, self.max_bytes = max_batch, max_bytes
         self._queue: queue.SimpleQueue[Item | None] = queue.SimpleQueue()
+        self._carry: Item | None = None  # taken from the queue but too big for the last batch
         self._thread = threading.Thread(target=self._run, name="smtpd-commit", daemon=True)
         if start:
             self.start()
@@ -66,11 +69,11 @@ class GroupCommitter:
                 return
 
     def _next_batch(self) -> tuple[list[Item], bool]:
-        """Block for the first item, then take whatever else is waiting, up to max_batch."""
-        first = self._queue.get()
+        """Block for the first item, then take whatever else is waiting, up to max_batch and max_bytes."""
+        first, self._carry = self._carry or self._queue.get(), None
         if first is None:
             return [], True
-        batch = [first]
+        batch, size = [first], len(first[0])
         while len(batch) < self.max_batch:
             try:
                 item = self._queue.get_nowait()
@@ -78,7 +81,11 @@ class GroupCommitter:
                 break
             if item is None:
                 return _started(batch), True
+            if size + len(item[0]) > self.max_bytes:
+                self._carry = item  # first of the next batch
+                break
             batch.append(item)
+            size += len(item[0])
         return _started(batch), False
 
     def _store(self, batch: list[Item]) -> None:

@@ -218,3 +218,16 @@ def test_an_unreachable_database_fails_the_batch_at_once(queued_app, monkeypatch
             future.result(timeout=30)
     committer.close()
     assert calls == [4]  # one attempt for the batch, not one more per message
+
+
+def test_big_messages_are_batched_by_size_too(queued_app, commits):
+    mlist = make_list("team@example.org")
+    committer = GroupCommitter(queued_app, start=False, max_bytes=5000)
+    raws = [message(subject=f"big {n}", body="x" * 2000 + "\n") for n in range(5)]  # about 2.3 kB each
+    futures = [committer.submit(raw, envelope(mlist.id)) for raw in raws]
+    commits.count = 0
+    committer.start()
+    ids = [future.result(timeout=30)[0] for future in futures]
+    committer.close()
+    assert len(set(ids)) == 5 and post_count() == 5
+    assert commits.count == 3  # two, two and one: each batch stays under 5,000 bytes
