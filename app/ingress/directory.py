@@ -1,15 +1,12 @@
-"""The receiver's view of which list addresses exist: one indexed lookup per list, remembered briefly."""
+"""The receiver's view of which list addresses exist: lookup.resolve, remembered briefly."""
 
 from __future__ import annotations
 
 import threading
 import time
 
-from sqlalchemy import select
-
-from app.extensions import db
 from app.ingress.addresses import ListAddress, candidates
-from app.models import MailingList
+from app.ingress.lookup import resolve
 
 TTL_SECONDS = 5.0  # a list created or deleted in the panel is seen by RCPT within this long
 MAX_ENTRIES = 10_000  # bounded, whatever addresses clients try
@@ -38,13 +35,12 @@ class ListDirectory:
 
     def find(self, address: str) -> tuple[int, ListAddress] | None:
         """(list id, reading) from the database (in an app context), remembered for TTL seconds."""
-        for reading in candidates(address):
-            list_id = db.session.scalar(select(MailingList.id).where(
-                MailingList.local_part == reading.local_part, MailingList.domain == reading.domain))
-            if list_id is not None:
-                self._remember(reading, list_id)
-                return list_id, reading
-        return None
+        found = resolve(address)
+        if found is None:
+            return None
+        mlist, reading = found
+        self._remember(reading, mlist.id)
+        return mlist.id, reading
 
     def _remember(self, reading: ListAddress, list_id: int) -> None:
         with self._lock:
