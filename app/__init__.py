@@ -36,7 +36,9 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
             app.config[key] = raw[key]
     _init_extensions(app)
     _register_blueprints(app)
-    if overrides and callable(overrides.get("SNS_CERTIFICATE_FETCHER")):  # tests only: never from the environment
+    if overrides and callable(
+        overrides.get("SNS_CERTIFICATE_FETCHER")
+    ):  # tests only: never from the environment
         app.config["SNS_CERTIFICATE_FETCHER"] = overrides["SNS_CERTIFICATE_FETCHER"]
     _proxy_fix(app, settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -51,7 +53,7 @@ def _engine_options(settings: Settings) -> dict:
 
 
 def _init_extensions(app: Flask) -> None:
-    from app import models
+    from app import models  # noqa: F401  (imported for its side effect: every table registered on db)
     from app.extensions import csrf, db, login_manager, migrate
     from app.models.sqlite import enable_sqlite_pragmas
 
@@ -74,9 +76,9 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.bounces.webhook import webhooks
     from app.panel import register_panel
     from app.public import public
-    from app.webhooks import webhooks
 
     app.register_blueprint(public)
     app.register_blueprint(webhooks)

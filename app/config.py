@@ -184,7 +184,9 @@ PARSERS: dict[str, Callable[[str, str], object]] = {
 def read_environment(environ: Mapping[str, str] | None = None, dotenv: str | os.PathLike = ".env") -> dict:
     """Return MAILFLOW_* values from the .env file, overridden by the real environment."""
     environ = os.environ if environ is None else environ
-    merged = {k: v for k, v in dotenv_values(dotenv).items() if v is not None} if Path(dotenv).is_file() else {}
+    merged = (
+        {k: v for k, v in dotenv_values(dotenv).items() if v is not None} if Path(dotenv).is_file() else {}
+    )
     merged.update(environ)
     return {k[len(PREFIX) :]: v for k, v in merged.items() if k.startswith(PREFIX)}
 
@@ -209,11 +211,16 @@ def load_settings(raw: Mapping[str, object]) -> Settings:
 
 def _check_dkim(settings: Settings) -> None:
     """DKIM signing needs all three settings or none."""
-    parts = {"DKIM_DOMAIN": settings.DKIM_DOMAIN, "DKIM_SELECTOR": settings.DKIM_SELECTOR,
-             "DKIM_PRIVATE_KEY_FILE": settings.DKIM_PRIVATE_KEY_FILE}
+    parts = {
+        "DKIM_DOMAIN": settings.DKIM_DOMAIN,
+        "DKIM_SELECTOR": settings.DKIM_SELECTOR,
+        "DKIM_PRIVATE_KEY_FILE": settings.DKIM_PRIVATE_KEY_FILE,
+    }
     missing = [name for name, value in parts.items() if not value]
     if missing and len(missing) < len(parts):
-        raise ConfigError(f"{PREFIX}{missing[0]} must be set too (DKIM signing needs domain, selector and key file)")
+        raise ConfigError(
+            f"{PREFIX}{missing[0]} must be set too (DKIM signing needs domain, selector and key file)"
+        )
 
 
 def instance_path(settings: Settings) -> Path:

@@ -17,15 +17,31 @@ PARTS = ("ingress", "fanout", "latency", "panel", "cpu")
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("parts", nargs="*", choices=[*PARTS, []], metavar="PART",
-                        help=f"one or more of {', '.join(PARTS)} (default: all)")
+    parser.add_argument(
+        "parts",
+        nargs="*",
+        choices=[*PARTS, []],
+        metavar="PART",
+        help=f"one or more of {', '.join(PARTS)} (default: all)",
+    )
     parser.add_argument("--smoke", action="store_true", help="a seconds-long run with tiny counts (CI)")
-    parser.add_argument("--sizes", default="", help="fan-out list sizes, comma-separated (default 10000,100000)")
-    parser.add_argument("--workers", default="", help="fan-out worker counts, comma-separated (default 1,2,4)")
-    parser.add_argument("--db", default="", help="sqlite, postgresql or both comma-separated "
-                        "(default: both; sqlite only with --smoke)")
-    parser.add_argument("--only", default="", choices=("", "pages", "import"),
-                        help="panel: measure only the pages or only the CSV import (default: both)")
+    parser.add_argument(
+        "--sizes", default="", help="fan-out list sizes, comma-separated (default 10000,100000)"
+    )
+    parser.add_argument(
+        "--workers", default="", help="fan-out worker counts, comma-separated (default 1,2,4)"
+    )
+    parser.add_argument(
+        "--db",
+        default="",
+        help="sqlite, postgresql or both comma-separated (default: both; sqlite only with --smoke)",
+    )
+    parser.add_argument(
+        "--only",
+        default="",
+        choices=("", "pages", "import"),
+        help="panel: measure only the pages or only the CSV import (default: both)",
+    )
     return parser.parse_args(argv)
 
 
@@ -34,8 +50,12 @@ def _options(part: str, args: argparse.Namespace) -> dict:
         return {"only": args.only}
     if part != "fanout":
         return {}
-    numbers = lambda text: tuple(int(n) for n in text.split(",") if n)
-    return {"sizes": numbers(args.sizes), "workers": numbers(args.workers)}
+    return {"sizes": _numbers(args.sizes), "workers": _numbers(args.workers)}
+
+
+def _numbers(text: str) -> tuple[int, ...]:
+    """Comma-separated whole numbers."""
+    return tuple(int(n) for n in text.split(",") if n)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,8 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM unwinds like Ctrl-C, so every part stops what it started and drops its database.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     machine = describe()
-    print(f"# machine: {machine['nproc']} × {machine['cpu']}, Python {machine['python']}, "
-          f"load {machine['loadavg'][0]:.2f}, commit {machine['commit']}", flush=True)
+    print(
+        f"# machine: {machine['nproc']} × {machine['cpu']}, Python {machine['python']}, "
+        f"load {machine['loadavg'][0]:.2f}, commit {machine['commit']}",
+        flush=True,
+    )
     failed = []
     for part in parts:
         print(f"\n## {part}{' (smoke)' if args.smoke else ''}", flush=True)

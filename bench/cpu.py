@@ -70,14 +70,18 @@ def run(db_kinds: list[str], smoke: bool) -> Table:
     _reference(table, kind, raw, copies)
     table.meta["top_own_time"] = _top(stats, 5)
     table.meta["by_package"] = _by_package(stats)
-    table.notes.append("top five by own time: " + "; ".join(f"{name} {ms:.0f} ms" for name, ms in _top(stats, 5)))
-    table.notes.append("own time by package: " + ", ".join(f"{pkg} {pct:.0f}%" for pkg, pct in _by_package(stats)[:8]))
+    table.notes.append(
+        "top five by own time: " + "; ".join(f"{name} {ms:.0f} ms" for name, ms in _top(stats, 5))
+    )
+    table.notes.append(
+        "own time by package: " + ", ".join(f"{pkg} {pct:.0f}%" for pkg, pct in _by_package(stats)[:8])
+    )
     return table
 
 
 def _profile(stack: Stack, plan: Plan) -> tuple[pstats.Stats, float, bytes]:
     from app.ingress.accept import Envelope, accept
-    from app.worker_runner import run_worker
+    from app.jobs.worker import run_worker
 
     app = stack.app()
     make_list(app, "cpu@example.org", members=plan.members)
@@ -114,15 +118,29 @@ def _stage_ms(stats: pstats.Stats, suffix: str, names: tuple[str, ...]) -> float
 
 def _stages(table: Table, kind: str, stats: pstats.Stats, plan: Plan, copies: int, wall: float) -> None:
     total = stats.total_tt * 1000  # type: ignore[attr-defined]
-    table.add(database=kind, what=f"worker run ({plan.posts} posts × {plan.members} members)", **{
-        "ms total": wall * 1000, "per post ms": wall * 1000 / plan.posts, "per copy µs": wall * 1e6 / copies,
-        "share %": 100.0})
+    table.add(
+        database=kind,
+        what=f"worker run ({plan.posts} posts × {plan.members} members)",
+        **{
+            "ms total": wall * 1000,
+            "per post ms": wall * 1000 / plan.posts,
+            "per copy µs": wall * 1e6 / copies,
+            "share %": 100.0,
+        },
+    )
     for label, suffix, names in STAGES:
         ms = _stage_ms(stats, suffix, names)
         per_post = label in PER_POST
-        table.add(database=kind, what=label, **{
-            "ms total": ms, "per post ms": ms / plan.posts if per_post else float("nan"),
-            "per copy µs": float("nan") if per_post else ms * 1000 / copies, "share %": 100 * ms / total})
+        table.add(
+            database=kind,
+            what=label,
+            **{
+                "ms total": ms,
+                "per post ms": ms / plan.posts if per_post else float("nan"),
+                "per copy µs": float("nan") if per_post else ms * 1000 / copies,
+                "share %": 100 * ms / total,
+            },
+        )
 
 
 def _reference(table: Table, kind: str, raw: bytes, copies: int) -> None:
@@ -134,9 +152,16 @@ def _reference(table: Table, kind: str, raw: bytes, copies: int) -> None:
         msg["List-Unsubscribe"] = f"<https://lists.example.org/unsubscribe/{i}>"
         msg.as_bytes()
     per_copy = (time.perf_counter() - start) * 1e6 / n
-    table.add(database=kind, what="reference: EmailMessage parse + header + as_bytes per copy",
-              **{"ms total": per_copy * n / 1000, "per post ms": float("nan"), "per copy µs": per_copy,
-                 "share %": float("nan")})
+    table.add(
+        database=kind,
+        what="reference: EmailMessage parse + header + as_bytes per copy",
+        **{
+            "ms total": per_copy * n / 1000,
+            "per post ms": float("nan"),
+            "per copy µs": per_copy,
+            "share %": float("nan"),
+        },
+    )
 
 
 def _short(filename: str) -> str:
@@ -148,8 +173,11 @@ def _short(filename: str) -> str:
 
 def _top(stats: pstats.Stats, count: int) -> list[tuple[str, float]]:
     """The costliest functions by own time, leaving out idle waits (locks, select, sleep)."""
-    rows = sorted(((k, v) for k, v in stats.stats.items() if not any(w in k[2] for w in IDLE)),  # type: ignore
-                  key=lambda kv: kv[1][2], reverse=True)
+    rows = sorted(
+        ((k, v) for k, v in stats.stats.items() if not any(w in k[2] for w in IDLE)),  # type: ignore
+        key=lambda kv: kv[1][2],
+        reverse=True,
+    )
     return [(f"{_short(f)}:{line}({func})", tt * 1000) for (f, line, func), (_, _, tt, _, _) in rows[:count]]
 
 

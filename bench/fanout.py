@@ -28,12 +28,29 @@ FULL = Plan(sizes=(10_000, 100_000), workers=(1, 2, 4), deadline=300)
 SMOKE = Plan(sizes=(300,), workers=(1,), deadline=60)
 
 
-def run(db_kinds: list[str], smoke: bool, sizes: tuple[int, ...] = (), workers: tuple[int, ...] = ()) -> Table:
+def run(
+    db_kinds: list[str], smoke: bool, sizes: tuple[int, ...] = (), workers: tuple[int, ...] = ()
+) -> Table:
     """Every list size × worker count, per database."""
     plan = SMOKE if smoke else FULL
     plan = Plan(sizes or plan.sizes, workers or plan.workers, plan.deadline)
-    table = Table("fanout", ["database", "members", "workers", "first copy s", "last copy s", "copies/s",
-                             "wire copies/s", "vs wire", "peak RSS MB/worker", "sent", "lost", "duplicated"])
+    table = Table(
+        "fanout",
+        [
+            "database",
+            "members",
+            "workers",
+            "first copy s",
+            "last copy s",
+            "copies/s",
+            "wire copies/s",
+            "vs wire",
+            "peak RSS MB/worker",
+            "sent",
+            "lost",
+            "duplicated",
+        ],
+    )
     table.meta = {"plan": plan.__dict__, "post_size": POST_SIZE}
     missing = postfix_tools_missing()
     if missing:
@@ -41,8 +58,10 @@ def run(db_kinds: list[str], smoke: bool, sizes: tuple[int, ...] = (), workers: 
         return table
     for kind in db_kinds:
         _database(table, kind, plan)
-    table.notes.append("wire = smtplib sending the same prebuilt copy on one reused connection to the same "
-                       "smtp-sink, measured just before each run; copies/s = members / time to the last copy.")
+    table.notes.append(
+        "wire = smtplib sending the same prebuilt copy on one reused connection to the same "
+        "smtp-sink, measured just before each run; copies/s = members / time to the last copy."
+    )
     return table
 
 
@@ -61,7 +80,9 @@ def _database(table: Table, kind: str, plan: Plan) -> None:
         table.meta.setdefault("lists", {})[kind] = lists
 
 
-def _one(table: Table, stack: Stack, sink: PostfixSink, kind: str, size: int, workers: int, deadline: float) -> None:
+def _one(
+    table: Table, stack: Stack, sink: PostfixSink, kind: str, size: int, workers: int, deadline: float
+) -> None:
     from app.ingress.accept import Envelope, accept
 
     address = f"fan{size}@example.org"
@@ -80,11 +101,21 @@ def _one(table: Table, stack: Stack, sink: PostfixSink, kind: str, size: int, wo
     stack.stop_all(procs)
     lost, duplicated = sink.verdict(recipients(size))
     complete = seen >= size
-    table.add(database=kind, members=size, workers=workers, **{"first copy s": first, "last copy s": last},
-              **{"copies/s": seen / last if last else 0.0, "wire copies/s": wire,
-                 "vs wire": (seen / last) / wire if last else 0.0, "peak RSS MB/worker": rss},
-              sent=sent, lost=lost if complete else f"{lost} (timeout)",
-              duplicated=duplicated)
+    table.add(
+        database=kind,
+        members=size,
+        workers=workers,
+        **{"first copy s": first, "last copy s": last},
+        **{
+            "copies/s": seen / last if last else 0.0,
+            "wire copies/s": wire,
+            "vs wire": (seen / last) / wire if last else 0.0,
+            "peak RSS MB/worker": rss,
+        },
+        sent=sent,
+        lost=lost if complete else f"{lost} (timeout)",
+        duplicated=duplicated,
+    )
 
 
 def _watch(sink: PostfixSink, size: int, start: float, deadline: float) -> tuple[float, float, int]:

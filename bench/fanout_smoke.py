@@ -57,7 +57,7 @@ def prepare(settings: dict, members: int) -> int:
 
     from app import create_app
     from app.extensions import db
-    from app.membership import add_members
+    from app.membership.members import add_members
     from app.models import MailingList, Post
     from app.pipeline.runner import process
 

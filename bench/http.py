@@ -37,8 +37,14 @@ class PanelClient:
         match = CSRF.search(body)
         if status != 200 or match is None:
             raise RuntimeError(f"no login form at {path} (HTTP {status})")
-        form = {"csrf_token": html.unescape(match.group(1) or match.group(2)), "email": email, "password": password}
-        request = urllib.request.Request(self.base + path, data=urllib.parse.urlencode(form).encode(), method="POST")
+        form = {
+            "csrf_token": html.unescape(match.group(1) or match.group(2)),
+            "email": email,
+            "password": password,
+        }
+        request = urllib.request.Request(
+            self.base + path, data=urllib.parse.urlencode(form).encode(), method="POST"
+        )
         try:
             with self.opener.open(request, timeout=60) as resp:
                 landed = resp.url

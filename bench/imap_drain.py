@@ -19,7 +19,9 @@ from redis import Redis
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--database-url", default="")
@@ -38,8 +40,14 @@ def main() -> None:
 
     folder = tempfile.mkdtemp(prefix="mailflow-bench-")
     Redis.from_url(args.redis_url).flushdb()
-    app = create_app({"DATABASE_URL": args.database_url or f"sqlite:///{folder}/bench.db",
-                      "INSTANCE_PATH": folder, "SECRET_KEY": "bench", "REDIS_URL": args.redis_url})
+    app = create_app(
+        {
+            "DATABASE_URL": args.database_url or f"sqlite:///{folder}/bench.db",
+            "INSTANCE_PATH": folder,
+            "SECRET_KEY": "bench",
+            "REDIS_URL": args.redis_url,
+        }
+    )
     dovecot = Dovecot({USER: "secret"})
     dovecot.start()
     try:
@@ -62,8 +70,10 @@ def main() -> None:
                     profile.disable()
             truncate_all()
         print(f"seeded {args.messages} messages by APPEND in {seeded:.1f}s")
-        print(f"drained {drained} messages in {elapsed:.2f}s: {drained / elapsed:.0f} messages/s "
-              f"(batch {args.batch}, {app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]})")
+        print(
+            f"drained {drained} messages in {elapsed:.2f}s: {drained / elapsed:.0f} messages/s "
+            f"(batch {args.batch}, {app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]})"
+        )
         if profile:
             pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
     finally:

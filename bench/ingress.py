@@ -30,8 +30,23 @@ SMOKE = Load(messages=200, sessions=4, size=10 * 1024)
 
 def blast(port: int, load: Load) -> float:
     """Send the load with smtp-source (connections kept open); returns the seconds it took."""
-    cmd = [SMTP_SOURCE, "-d", "-s", str(load.sessions), "-m", str(load.messages), "-l", str(load.size),
-           "-f", AUTHOR, "-t", LIST, "-M", "example.org", f"127.0.0.1:{port}"]
+    cmd = [
+        SMTP_SOURCE,
+        "-d",
+        "-s",
+        str(load.sessions),
+        "-m",
+        str(load.messages),
+        "-l",
+        str(load.size),
+        "-f",
+        AUTHOR,
+        "-t",
+        LIST,
+        "-M",
+        "example.org",
+        f"127.0.0.1:{port}",
+    ]
     start = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
     elapsed = time.perf_counter() - start
@@ -43,8 +58,21 @@ def blast(port: int, load: Load) -> float:
 def run(db_kinds: list[str], smoke: bool) -> Table:
     """Measure ours against both references, per database."""
     load = SMOKE if smoke else FULL
-    table = Table("ingress", ["database", "server", "messages", "sessions", "seconds", "msg/s", "vs Sink",
-                              "stored", "lost", "duplicated"])
+    table = Table(
+        "ingress",
+        [
+            "database",
+            "server",
+            "messages",
+            "sessions",
+            "seconds",
+            "msg/s",
+            "vs Sink",
+            "stored",
+            "lost",
+            "duplicated",
+        ],
+    )
     table.meta = {"load": load.__dict__}
     missing = postfix_tools_missing()
     if missing:
@@ -52,8 +80,10 @@ def run(db_kinds: list[str], smoke: bool) -> Table:
         return table
     for kind in db_kinds:
         _measure(table, kind, load)
-    table.notes.append("Sink = aiosmtpd's bare Sink handler (`python -m aiosmtpd -c aiosmtpd.handlers.Sink`), "
-                       "smtp-sink = Postfix's C sink; both measured just before and after ours, the mean is used.")
+    table.notes.append(
+        "Sink = aiosmtpd's bare Sink handler (`python -m aiosmtpd -c aiosmtpd.handlers.Sink`), "
+        "smtp-sink = Postfix's C sink; both measured just before and after ours, the mean is used."
+    )
     return table
 
 
@@ -66,14 +96,27 @@ def _measure(table: Table, kind: str, load: Load) -> None:
     sink_seconds, postfix_seconds = sum(reference) / len(reference), sum(postfix) / len(postfix)
     n = load.messages
     row = {"database": kind, "messages": n, "sessions": load.sessions}
-    table.add(**row, server="smtp-sink", seconds=postfix_seconds, **{"msg/s": n / postfix_seconds},
-              **{"vs Sink": sink_seconds / postfix_seconds})
-    table.add(**row, server="aiosmtpd Sink", seconds=sink_seconds, **{"msg/s": n / sink_seconds},
-              **{"vs Sink": 1.0})
+    table.add(
+        **row,
+        server="smtp-sink",
+        seconds=postfix_seconds,
+        **{"msg/s": n / postfix_seconds},
+        **{"vs Sink": sink_seconds / postfix_seconds},
+    )
+    table.add(
+        **row, server="aiosmtpd Sink", seconds=sink_seconds, **{"msg/s": n / sink_seconds}, **{"vs Sink": 1.0}
+    )
     for processes, (seconds, stored, distinct) in ours.items():
-        table.add(**row, server=f"mailflow smtpd, {processes} process{'es' if processes > 1 else ''}",
-                  seconds=seconds, **{"msg/s": n / seconds}, **{"vs Sink": sink_seconds / seconds},
-                  stored=stored, lost=max(0, n - stored), duplicated=max(0, stored - n) + (stored - distinct))
+        table.add(
+            **row,
+            server=f"mailflow smtpd, {processes} process{'es' if processes > 1 else ''}",
+            seconds=seconds,
+            **{"msg/s": n / seconds},
+            **{"vs Sink": sink_seconds / seconds},
+            stored=stored,
+            lost=max(0, n - stored),
+            duplicated=max(0, stored - n) + (stored - distinct),
+        )
 
 
 def _references(load: Load) -> tuple[list[float], list[float]]:

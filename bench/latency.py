@@ -29,14 +29,17 @@ SMOKE = Plan(posts=10, workers=1, small=10, big=200, timeout=30)
 def run(db_kinds: list[str], smoke: bool) -> Table:
     """p50/p99 over posts to a small list, and the first copy of one post to a big list, per database."""
     plan = SMOKE if smoke else FULL
-    table = Table("latency", ["database", "case", "posts", "p50 ms", "p99 ms", "max ms", "copies", "lost",
-                              "duplicated"])
+    table = Table(
+        "latency", ["database", "case", "posts", "p50 ms", "p99 ms", "max ms", "copies", "lost", "duplicated"]
+    )
     table.meta = {"plan": plan.__dict__}
     for kind in db_kinds:
         _database(table, kind, plan)
-    table.notes.append(f"{plan.workers} `mailflow worker` processes; the clock starts when smtplib has the receiver's "
-                       "250 and stops when the first copy's DATA ends at an in-process aiosmtpd sink. "
-                       "wire = one SMTP transaction straight to that sink (the floor).")
+    table.notes.append(
+        f"{plan.workers} `mailflow worker` processes; the clock starts when smtplib has the receiver's "
+        "250 and stops when the first copy's DATA ends at an in-process aiosmtpd sink. "
+        "wire = one SMTP transaction straight to that sink (the floor)."
+    )
     return table
 
 
@@ -49,12 +52,24 @@ def _database(table: Table, kind: str, plan: Plan) -> None:
             port = stack.start_smtpd(workers=plan.workers)
             wire = [_wire(controller.port, handler) for _ in range(20)]
             table.add(database=kind, case="wire: smtplib → sink", posts=len(wire), **_stats(wire))
-            small = [_post(port, handler, "small@example.org", plan.small, plan.timeout) for _ in range(plan.posts)]
-            table.add(database=kind, case=f"{plan.small} members", posts=plan.posts,
-                      **_stats([s for s, _ in small]), **_verdict(handler, [k for _, k in small], plan.small))
+            small = [
+                _post(port, handler, "small@example.org", plan.small, plan.timeout) for _ in range(plan.posts)
+            ]
+            table.add(
+                database=kind,
+                case=f"{plan.small} members",
+                posts=plan.posts,
+                **_stats([s for s, _ in small]),
+                **_verdict(handler, [k for _, k in small], plan.small),
+            )
             big, key = _post(port, handler, "big@example.org", plan.big, plan.timeout * 4)
-            table.add(database=kind, case=f"{plan.big:,} members (first copy)", posts=1, **_stats([big]),
-                      **_verdict(handler, [key], plan.big))
+            table.add(
+                database=kind,
+                case=f"{plan.big:,} members (first copy)",
+                posts=1,
+                **_stats([big]),
+                **_verdict(handler, [key], plan.big),
+            )
     finally:
         controller.stop()
 
@@ -71,8 +86,7 @@ def _verdict(handler: ArrivalHandler, keys: list[str], members: int) -> dict:
         got = {k: n for k, n in handler.per_rcpt.items() if k[0] in set(keys)}
     lost = sum(1 for key in keys for rcpt in expected if (key, rcpt) not in got)
     extra = sum(n for (key, rcpt), n in got.items() if rcpt not in expected)
-    return {"copies": sum(got.values()), "lost": lost,
-            "duplicated": sum(n - 1 for n in got.values()) + extra}
+    return {"copies": sum(got.values()), "lost": lost, "duplicated": sum(n - 1 for n in got.values()) + extra}
 
 
 def _wire(port: int, handler: ArrivalHandler) -> float:
@@ -84,7 +98,9 @@ def _wire(port: int, handler: ArrivalHandler) -> float:
     return handler.first.get(key, float("nan")) - start
 
 
-def _post(port: int, handler: ArrivalHandler, address: str, members: int, timeout: float) -> tuple[float, str]:
+def _post(
+    port: int, handler: ArrivalHandler, address: str, members: int, timeout: float
+) -> tuple[float, str]:
     """Send one post and wait for all its copies: (seconds from our 250 to its first copy or NaN, Message-ID)."""
     raw = post_bytes(address, 2000)
     key = _message_id(raw)

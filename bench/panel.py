@@ -37,8 +37,10 @@ def run(db_kinds: list[str], smoke: bool, only: str = "") -> Table:
     table.meta = {"plan": plan.__dict__, "only": only or "pages and import"}
     for kind in db_kinds:
         _database(table, kind, plan, only)
-    table.notes.append("Times are whole HTTP round trips on loopback to `mailflow web` (gunicorn, 2 workers), "
-                       "so they bound the server time from above; /healthz (one SELECT 1) is the floor.")
+    table.notes.append(
+        "Times are whole HTTP round trips on loopback to `mailflow web` (gunicorn, 2 workers), "
+        "so they bound the server time from above; /healthz (one SELECT 1) is the floor."
+    )
     return table
 
 
@@ -68,7 +70,7 @@ def _pages(table: Table, kind: str, stack: Stack, plan: Plan, web_port: int) -> 
 
 def _as_imported(app: Flask) -> None:
     """Finish the bulk load as `mailflow members import` does (ANALYZE on PostgreSQL): a freshly imported list."""
-    from app.member_import import refresh_member_statistics
+    from app.membership.importer import refresh_member_statistics
 
     with app.app_context():
         refresh_member_statistics()
@@ -90,19 +92,26 @@ def _path(app: Flask, endpoint: str, **values) -> str:
 
 def _roster_endpoint(app: Flask) -> str:
     """The members page of a list, whatever the panel calls it today."""
-    endpoints = {r.endpoint for r in app.url_map.iter_rules() if "list_id" in r.arguments and "GET" in r.methods}
+    endpoints = {
+        r.endpoint for r in app.url_map.iter_rules() if "list_id" in r.arguments and "GET" in r.methods
+    }
     for name in ("members.roster", "members.index", "members.list_members", "lists.members", "lists.detail"):
         if name in endpoints:
             return name
-    found = sorted(e for e in endpoints if "member" in e and not any(a in e for a in ("export", "import", "add")))
+    found = sorted(
+        e for e in endpoints if "member" in e and not any(a in e for a in ("export", "import", "add"))
+    )
     if not found:
         raise LookupError("no roster page in the panel")
     return found[0]
 
 
 def _queue_endpoint(app: Flask) -> str | None:
-    endpoints = sorted(r.endpoint for r in app.url_map.iter_rules()
-                       if "list_id" in r.arguments and "GET" in r.methods and not ({"post_id"} & r.arguments))
+    endpoints = sorted(
+        r.endpoint
+        for r in app.url_map.iter_rules()
+        if "list_id" in r.arguments and "GET" in r.methods and not ({"post_id"} & r.arguments)
+    )
     for word in ("moderation", "held", "queue"):
         found = [e for e in endpoints if word in e]
         if found:
@@ -117,18 +126,26 @@ def _cases(app: Flask, client: PanelClient, list_id: int, plan: Plan) -> list[tu
     body = client.get(roster)[1]
     deep = roster + ("&" if "?" in roster else "?")
     deep += f"page={plan.members // 100}" if re.search(r"[?&;]page=\d", body) else f"after={middle}"
-    needle = member_address(plan.members // 3)[len("member"):len("member") + 6]
-    cases = [("/healthz (floor)", "/healthz", "ok"), ("roster, first page", roster, member_address(1)),
-             ("roster, deep page", deep, "member0"),
-             (f"search '{needle}'", roster + ("&" if "?" in roster else "?") + f"q={needle}",
-              member_address(plan.members // 3))]  # the needle alone would match the echoed search box
+    needle = member_address(plan.members // 3)[len("member") : len("member") + 6]
+    cases = [
+        ("/healthz (floor)", "/healthz", "ok"),
+        ("roster, first page", roster, member_address(1)),
+        ("roster, deep page", deep, "member0"),
+        (
+            f"search '{needle}'",
+            roster + ("&" if "?" in roster else "?") + f"q={needle}",
+            member_address(plan.members // 3),
+        ),
+    ]  # the needle alone would match the echoed search box
     queue = _queue_endpoint(app)
     if queue:
         cases.append(("moderation queue", _path(app, queue, list_id=list_id), "Held post"))
     return cases
 
 
-def _loop(table: Table, kind: str, client: PanelClient, case: str, path: str, check: str, requests: int) -> None:
+def _loop(
+    table: Table, kind: str, client: PanelClient, case: str, path: str, check: str, requests: int
+) -> None:
     times, status, ok = [], 0, True
     for _ in range(requests):
         status, body, seconds = client.get(path)
@@ -137,8 +154,14 @@ def _loop(table: Table, kind: str, client: PanelClient, case: str, path: str, ch
     note = "" if ok else f"page did not show {check!r}: feature missing or broken"
     if case.startswith("search") and ok and member_address(1) in _first_body(client, path):
         note = "search ignored: the first page came back unfiltered"
-    table.add(database=kind, case=case, requests=requests, **{"p50 ms": percentile(times, 50),
-              "p95 ms": percentile(times, 95)}, status=status, note=note)
+    table.add(
+        database=kind,
+        case=case,
+        requests=requests,
+        **{"p50 ms": percentile(times, 50), "p95 ms": percentile(times, 95)},
+        status=status,
+        note=note,
+    )
 
 
 def _first_body(client: PanelClient, path: str) -> str:
@@ -155,9 +178,18 @@ def _hold_posts(app: Flask, list_id: int, count: int) -> None:
     with app.app_context():
         for i in range(count):
             raw = f"From: stranger{i}@example.com\r\nSubject: Held post {i}\r\n\r\nHello.\r\n".encode()
-            db.session.add(Post(list_id=list_id, raw=raw, size=len(raw), sha256=hashlib.sha256(raw).hexdigest(),
-                                sender=f"stranger{i}@example.com", subject=f"Held post {i}", status=PostStatus.HELD,
-                                hold_reasons=[f"The sender stranger{i}@example.com is not a member of the list."]))
+            db.session.add(
+                Post(
+                    list_id=list_id,
+                    raw=raw,
+                    size=len(raw),
+                    sha256=hashlib.sha256(raw).hexdigest(),
+                    sender=f"stranger{i}@example.com",
+                    subject=f"Held post {i}",
+                    status=PostStatus.HELD,
+                    hold_reasons=[f"The sender stranger{i}@example.com is not a member of the list."],
+                )
+            )
         db.session.commit()
 
 
@@ -173,16 +205,31 @@ def _import(table: Table, kind: str, stack: Stack, rows: int) -> None:
         out.write("email,name\n")
         out.writelines(f"imported{i:06d}@example.com,Imported Person {i}\n" for i in range(rows))
     start = time.perf_counter()
-    proc = subprocess.Popen(mailflow_command() + ["members", "import", "import@example.org", str(csv_path)],
-                            env=stack.env(), cwd=stack.folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        mailflow_command() + ["members", "import", "import@example.org", str(csv_path)],
+        env=stack.env(),
+        cwd=stack.folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     _, code, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(code)
     stored = _count_members(stack.app(), "import")
-    table.add(database=kind, case=case, requests=1, **{"p50 ms": seconds * 1000, "p95 ms": float("nan")},
-              status=proc.returncode, note=f"peak RSS {usage.ru_maxrss / 1024:.0f} MB; {stored:,} of {rows:,} stored")
-    table.meta.setdefault("import", {})[kind] = {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024,
-                                                 "stored": stored, "rows": rows}
+    table.add(
+        database=kind,
+        case=case,
+        requests=1,
+        **{"p50 ms": seconds * 1000, "p95 ms": float("nan")},
+        status=proc.returncode,
+        note=f"peak RSS {usage.ru_maxrss / 1024:.0f} MB; {stored:,} of {rows:,} stored",
+    )
+    table.meta.setdefault("import", {})[kind] = {
+        "seconds": seconds,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+        "stored": stored,
+        "rows": rows,
+    }
 
 
 def _import_command_exists() -> bool:
@@ -201,7 +248,10 @@ def _count_members(app: Flask, local: str) -> int:
     from app.models import MailingList, Member
 
     with app.app_context():
-        n = db.session.scalar(select(func.count(Member.id)).join(MailingList, Member.list_id == MailingList.id)
-                              .where(MailingList.local_part == local))
+        n = db.session.scalar(
+            select(func.count(Member.id))
+            .join(MailingList, Member.list_id == MailingList.id)
+            .where(MailingList.local_part == local)
+        )
         db.session.remove()
         return int(n or 0)

@@ -39,8 +39,16 @@ def build_app(url: str, folder: str):
     from app import create_app
     from app.extensions import db
 
-    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": folder, "SECRET_KEY": "bench", "TESTING": True,
-                      "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "INSTANCE_PATH": folder,
+            "SECRET_KEY": "bench",
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
     with app.app_context():
         upgrade()
         db.session.remove()
@@ -61,8 +69,8 @@ def timed_requests(client, urls: list[str]) -> list[float]:
 
 def run(url: str, members: int, requests: int) -> None:
     from app.extensions import db
-    from app.listcreate import create_list
-    from app.member_import import import_csv
+    from app.membership.importer import import_csv
+    from app.membership.lists import create_list
     from app.models import User
 
     with tempfile.TemporaryDirectory() as folder:
@@ -83,9 +91,10 @@ def run(url: str, members: int, requests: int) -> None:
             db.session.execute(db.text("ANALYZE"))
             db.session.commit()
             list_id = mlist.id
-            deep = db.session.execute(db.text(
-                "SELECT email FROM members WHERE list_id = :l ORDER BY email LIMIT 1 OFFSET :o"),
-                {"l": list_id, "o": members * 9 // 10}).scalar()
+            deep = db.session.execute(
+                db.text("SELECT email FROM members WHERE list_id = :l ORDER BY email LIMIT 1 OFFSET :o"),
+                {"l": list_id, "o": members * 9 // 10},
+            ).scalar()
         client = app.test_client()
         client.post("/login", data={"email": "admin@example.org", "password": PASSWORD})
         base = f"/lists/{list_id}/members"
@@ -96,8 +105,10 @@ def run(url: str, members: int, requests: int) -> None:
             "search name prefix": [f"{base}?q=Member%20{i:04d}" for i in range(requests)],
         }
         timed_requests(client, [base] * 5)  # warm caches and the connection pool
-        print(f"database: {url.split('://')[0]}  members: {members}  CSV import: {import_seconds:.1f} s "
-              f"({members / import_seconds:,.0f} rows/s)")
+        print(
+            f"database: {url.split('://')[0]}  members: {members}  CSV import: {import_seconds:.1f} s "
+            f"({members / import_seconds:,.0f} rows/s)"
+        )
         print(f"{'roster request':28} {'p50 ms':>8} {'p95 ms':>8}  ({requests} requests each)")
         for name, urls in cases.items():
             times = timed_requests(client, urls)
@@ -107,7 +118,9 @@ def run(url: str, members: int, requests: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--members", type=int, default=100_000)

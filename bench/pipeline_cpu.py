@@ -37,8 +37,9 @@ def post_100k() -> bytes:
     paragraph = "The quick brown fox jumps over the lazy dog; naïve café owners cheer. " * 8 + "\n\n"
     text = paragraph * (43_000 // len(paragraph))
     msg.set_content(text)
-    msg.add_alternative("<html><body>" + "".join(f"<p>{p}</p>" for p in text.split("\n\n")) + "</body></html>",
-                        subtype="html")
+    msg.add_alternative(
+        "<html><body>" + "".join(f"<p>{p}</p>" for p in text.split("\n\n")) + "</body></html>", subtype="html"
+    )
     return msg.as_bytes(policy=SMTP)
 
 
@@ -59,16 +60,30 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="mailflow-bench-")
-    app = create_app({"DATABASE_URL": f"sqlite:///{folder}/bench.db", "INSTANCE_PATH": folder,
-                      "SECRET_KEY": "bench", "PUBLIC_URL": "https://lists.example.org"})
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{folder}/bench.db",
+            "INSTANCE_PATH": folder,
+            "SECRET_KEY": "bench",
+            "PUBLIC_URL": "https://lists.example.org",
+        }
+    )
     with app.app_context():
         upgrade()
         run(args.copies, args.rounds)
 
 
 def run(copies: int, rounds: int) -> None:
-    mlist = MailingList(local_part="team", domain="example.org", display_name="Team", posting_policy="open",
-                        subject_prefix="[team]", dmarc_mode="off", header_template=HEADER, footer_template=FOOTER)
+    mlist = MailingList(
+        local_part="team",
+        domain="example.org",
+        display_name="Team",
+        posting_policy="open",
+        subject_prefix="[team]",
+        dmarc_mode="off",
+        header_template=HEADER,
+        footer_template=FOOTER,
+    )
     db.session.add(mlist)
     db.session.commit()
     raw = post_100k()
@@ -76,8 +91,15 @@ def run(copies: int, rounds: int) -> None:
 
     def stored() -> Post:
         n = next(counter)
-        post = Post(list_id=mlist.id, mail_from="alice@example.org", rcpt_tos=[mlist.address], raw=raw,
-                    size=len(raw), sha256=hashlib.sha256(raw + str(n).encode()).hexdigest(), **summary(raw))
+        post = Post(
+            list_id=mlist.id,
+            mail_from="alice@example.org",
+            rcpt_tos=[mlist.address],
+            raw=raw,
+            size=len(raw),
+            sha256=hashlib.sha256(raw + str(n).encode()).hexdigest(),
+            **summary(raw),
+        )
         db.session.add(post)
         db.session.commit()
         return post
@@ -87,10 +109,14 @@ def run(copies: int, rounds: int) -> None:
     post = stored()
     prepare = timed(lambda: prepare_bytes(post), rounds)
     post.prepared, post.prepared_layout = prepare_bytes(post)
-    members = [Member(id=i + 1, list_id=mlist.id, email=f"member{i}@example.net", name=f"Member {i}")
-               for i in range(copies)]
-    deliveries = [Delivery(id=i + 1, post_id=post.id, member_id=m.id, recipient=m.email, member=m)
-                  for i, m in enumerate(members)]
+    members = [
+        Member(id=i + 1, list_id=mlist.id, email=f"member{i}@example.net", name=f"Member {i}")
+        for i in range(copies)
+    ]
+    deliveries = [
+        Delivery(id=i + 1, post_id=post.id, member_id=m.id, recipient=m.email, member=m)
+        for i, m in enumerate(members)
+    ]
     start = time.process_time()
     size = sum(len(render_copy(post, mlist, d)) for d in deliveries)
     decorated = (time.process_time() - start) / copies
@@ -98,16 +124,26 @@ def run(copies: int, rounds: int) -> None:
     for d in deliveries:
         personal_headers(mlist, d) + post.prepared
     headers_only = (time.process_time() - start) / copies
-    print(f"post size: {len(raw) / 1024:.1f} kB; prepared: {len(post.prepared) / 1024:.1f} kB; "
-          f"slots: {len(post.prepared_layout)}")
-    print(f"decide (13 rules + commit, SQLite): {decide[1] * 1000:.2f} ms CPU, {decide[0] * 1000:.2f} ms wall "
-          f"(median of {rounds})")
-    print(f"prepare (8 handlers + decoration plan): {prepare[1] * 1000:.2f} ms CPU, {prepare[0] * 1000:.2f} ms wall")
+    print(
+        f"post size: {len(raw) / 1024:.1f} kB; prepared: {len(post.prepared) / 1024:.1f} kB; "
+        f"slots: {len(post.prepared_layout)}"
+    )
+    print(
+        f"decide (13 rules + commit, SQLite): {decide[1] * 1000:.2f} ms CPU, {decide[0] * 1000:.2f} ms wall "
+        f"(median of {rounds})"
+    )
+    print(
+        f"prepare (8 handlers + decoration plan): {prepare[1] * 1000:.2f} ms CPU, {prepare[0] * 1000:.2f} ms wall"
+    )
     print("per-recipient figures are CPU time:")
-    print(f"per-recipient copy, header+footer in both parts: {decorated * 1e6:.0f} µs "
-          f"({1 / decorated:,.0f} copies/s, {size / copies / 1024:.1f} kB each)")
-    print(f"per-recipient copy, List-Unsubscribe only: {headers_only * 1e6:.0f} µs "
-          f"({1 / headers_only:,.0f} copies/s)")
+    print(
+        f"per-recipient copy, header+footer in both parts: {decorated * 1e6:.0f} µs "
+        f"({1 / decorated:,.0f} copies/s, {size / copies / 1024:.1f} kB each)"
+    )
+    print(
+        f"per-recipient copy, List-Unsubscribe only: {headers_only * 1e6:.0f} µs "
+        f"({1 / headers_only:,.0f} copies/s)"
+    )
     print(f"decoration cost: {(decorated - headers_only) * 1e6:.0f} µs per copy")
 
 

@@ -49,7 +49,10 @@ class Table:
         """A Markdown table (it reads well in a terminal and pastes into docs/benchmarks.md)."""
         cells = [[_cell(row.get(c, "")) for c in self.columns] for row in self.rows]
         widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(self.columns)]
-        line = lambda values: "| " + " | ".join(v.ljust(w) for v, w in zip(values, widths)) + " |"
+
+        def line(values: list[str]) -> str:
+            return "| " + " | ".join(v.ljust(w) for v, w in zip(values, widths)) + " |"
+
         out = [line(self.columns), "| " + " | ".join("-" * w for w in widths) + " |"]
         out += [line(r) for r in cells]
         out += [f"- {note}" for note in self.notes]
@@ -60,9 +63,17 @@ class Table:
         RESULTS.mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
         path = RESULTS / f"{self.part}{'-smoke' if smoke else ''}-{stamp}.json"
-        doc = {"part": self.part, "smoke": smoke, "machine": machine, "columns": self.columns,
-               "rows": self.rows, "notes": self.notes, "meta": self.meta}
+        doc = {
+            "part": self.part,
+            "smoke": smoke,
+            "machine": machine,
+            "columns": self.columns,
+            "rows": self.rows,
+            "notes": self.notes,
+            "meta": self.meta,
+        }
         path.write_text(json.dumps(doc, indent=2, default=str))
         (RESULTS / f"{self.part}{'-smoke' if smoke else ''}-latest.json").write_text(
-            json.dumps(doc, indent=2, default=str))
+            json.dumps(doc, indent=2, default=str)
+        )
         return path

@@ -31,7 +31,10 @@ def make_list(app: Flask, address: str, members: int, name: str = "Bench") -> in
         list_id = mlist.id
         emails = [AUTHOR] + [member_address(i) for i in range(1, members)]
         for start in range(0, len(emails), CHUNK):
-            rows = [{"list_id": list_id, "email": e, "name": f"Member {e[:12]}"} for e in emails[start:start + CHUNK]]
+            rows = [
+                {"list_id": list_id, "email": e, "name": f"Member {e[:12]}"}
+                for e in emails[start : start + CHUNK]
+            ]
             db.session.execute(insert(Member), rows)
             db.session.commit()
     return list_id
@@ -42,7 +45,9 @@ def recipients(members: int) -> set[str]:
     return {AUTHOR} | {member_address(i) for i in range(1, members)}
 
 
-def make_admin(app: Flask, email: str = "admin@example.org", password: str = "bench-password-1") -> tuple[str, str]:
+def make_admin(
+    app: Flask, email: str = "admin@example.org", password: str = "bench-password-1"
+) -> tuple[str, str]:
     """A site admin, made as `mailflow users create --admin` makes one."""
     from app.models import User
 

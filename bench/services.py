@@ -100,7 +100,8 @@ class PrivateRedis:
             raise RuntimeError("redis-server is not installed")
         self.proc = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_for(lambda: self._ping(), START_TIMEOUT, "private redis-server did not start")
 
@@ -154,9 +155,13 @@ class Stack:
         self.db = Database(db_kind, self.folder)
         self.redis = PrivateRedis()
         self.settings = {
-            "DATABASE_URL": self.db.url, "REDIS_URL": self.redis.url, "SECRET_KEY": SECRET,
-            "INSTANCE_PATH": str(self.folder / "instance"), "PUBLIC_URL": "https://lists.example.org",
-            "EGRESS": "stdout", **settings,
+            "DATABASE_URL": self.db.url,
+            "REDIS_URL": self.redis.url,
+            "SECRET_KEY": SECRET,
+            "INSTANCE_PATH": str(self.folder / "instance"),
+            "PUBLIC_URL": "https://lists.example.org",
+            "EGRESS": "stdout",
+            **settings,
         }
         self.procs: list[subprocess.Popen] = []
         self._app = None
@@ -191,17 +196,32 @@ class Stack:
 
     def run_cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
         """Run `mailflow ARGS` to completion; raises with its output when it fails."""
-        done = subprocess.run(mailflow_command() + list(args), env=self.env(), cwd=self.folder, input=stdin,
-                              capture_output=True, text=True, timeout=600, check=False)
+        done = subprocess.run(
+            mailflow_command() + list(args),
+            env=self.env(),
+            cwd=self.folder,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
         if done.returncode != 0:
-            raise RuntimeError(f"mailflow {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+            raise RuntimeError(
+                f"mailflow {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-3000:]}"
+            )
         return done
 
     def spawn(self, *args: str, name: str = "", **extra: str) -> subprocess.Popen:
         """Start `mailflow ARGS` in the background, its output in a log file of the run folder."""
         with open(self.folder / f"{name or args[0]}-{len(self.procs)}.log", "wb") as log:
-            proc = subprocess.Popen(mailflow_command() + list(args), env=self.env(**extra), cwd=self.folder,
-                                    stdout=log, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                mailflow_command() + list(args),
+                env=self.env(**extra),
+                cwd=self.folder,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         self.procs.append(proc)
         return proc
 
@@ -237,8 +257,11 @@ class Stack:
         """Wait until every spawned worker has registered with Redis."""
         count = len(workers)
         conn = Redis.from_url(self.redis.url)
-        wait_for(lambda: conn.scard("rq:workers") >= count or any(w.poll() is not None for w in workers),
-                 START_TIMEOUT, f"{count} workers did not register")
+        wait_for(
+            lambda: conn.scard("rq:workers") >= count or any(w.poll() is not None for w in workers),
+            START_TIMEOUT,
+            f"{count} workers did not register",
+        )
         dead = [w for w in workers if w.poll() is not None]
         if dead:
             raise RuntimeError(f"a worker exited at start; see the logs in {self.folder}")
@@ -251,7 +274,9 @@ class Stack:
         proc = self.spawn("smtpd", SMTPD_PROCESSES=str(processes))
         if workers:
             self.await_workers([self.spawn("worker", name=f"worker{i}") for i in range(workers)])
-        wait_for(lambda: port_open(port) or proc.poll() is not None, START_TIMEOUT, "mailflow smtpd did not listen")
+        wait_for(
+            lambda: port_open(port) or proc.poll() is not None, START_TIMEOUT, "mailflow smtpd did not listen"
+        )
         if proc.poll() is not None:
             raise RuntimeError(f"mailflow smtpd exited at start; see the logs in {self.folder}")
         return port

@@ -51,7 +51,8 @@ class PostfixSink:
         dump = ["-D", str(self.file)] if self.dump else []
         self.proc = subprocess.Popen(
             [SMTP_SINK, *user, *dump, f"127.0.0.1:{self.port}", str(self.backlog)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_for(lambda: port_open(self.port), START_TIMEOUT, "smtp-sink did not listen")
 
@@ -75,7 +76,7 @@ class PostfixSink:
         self._partials[path] = lines.pop()
         for line in lines:
             if line.startswith(RCPT_LINE):
-                self.counts[line[len(RCPT_LINE):].rstrip(b"\r>").decode("utf-8", "replace")] += 1
+                self.counts[line[len(RCPT_LINE) :].rstrip(b"\r>").decode("utf-8", "replace")] += 1
 
     def reset(self) -> None:
         """Forget what was counted; the dumps are emptied too (smtp-sink appends, so it carries on)."""
@@ -98,7 +99,8 @@ def start_aiosmtpd_sink(port: int) -> subprocess.Popen:
     """aiosmtpd's own command line with its bare Sink handler: the ceiling for an aiosmtpd receiver."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink", "-l", f"127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     wait_for(lambda: port_open(port), START_TIMEOUT, "aiosmtpd Sink did not listen")
     return proc

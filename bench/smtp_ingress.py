@@ -23,7 +23,9 @@ from sqlalchemy import func, select
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--size", type=int, default=10240, help="payload bytes per message")
@@ -46,22 +48,48 @@ def main() -> None:
     folder = tempfile.mkdtemp(prefix="mailflow-bench-")
     port = free_port()
     Redis.from_url(args.redis_url).flushdb()
-    settings = {"DATABASE_URL": args.database_url or f"sqlite:///{folder}/bench.db", "INSTANCE_PATH": folder,
-                "SECRET_KEY": "bench", "REDIS_URL": args.redis_url, "SMTPD_PORT": str(port),
-                "SMTPD_PROCESSES": str(args.processes)}
+    settings = {
+        "DATABASE_URL": args.database_url or f"sqlite:///{folder}/bench.db",
+        "INSTANCE_PATH": folder,
+        "SECRET_KEY": "bench",
+        "REDIS_URL": args.redis_url,
+        "SMTPD_PORT": str(port),
+        "SMTPD_PROCESSES": str(args.processes),
+    }
     app = create_app(settings)
     with app.app_context():
         upgrade()
         truncate_all()
         make_list("team@example.org")
         log = Path(folder) / "smtpd.log"
-        receiver = start(["smtpd"], service_env(settings, REDIS_URL=args.redis_url, SMTPD_PORT=str(port),
-                                                 SMTPD_PROCESSES=str(args.processes)), log=log)
+        receiver = start(
+            ["smtpd"],
+            service_env(
+                settings, REDIS_URL=args.redis_url, SMTPD_PORT=str(port), SMTPD_PROCESSES=str(args.processes)
+            ),
+            log=log,
+        )
         try:
             wait_for_port(port, receiver)
             started = time.perf_counter()
-            subprocess.run([source, "-d", "-s", str(args.sessions), "-m", str(args.messages), "-l", str(args.size),
-                            "-f", "alice@example.org", "-t", "team@example.org", f"127.0.0.1:{port}"], check=True)
+            subprocess.run(
+                [
+                    source,
+                    "-d",
+                    "-s",
+                    str(args.sessions),
+                    "-m",
+                    str(args.messages),
+                    "-l",
+                    str(args.size),
+                    "-f",
+                    "alice@example.org",
+                    "-t",
+                    "team@example.org",
+                    f"127.0.0.1:{port}",
+                ],
+                check=True,
+            )
             elapsed = time.perf_counter() - started
         finally:
             receiver.send_signal(signal.SIGTERM)
@@ -69,10 +97,12 @@ def main() -> None:
         stored = db.session.scalar(select(func.count()).select_from(Post))
         truncate_all()
     Redis.from_url(args.redis_url).flushdb()
-    print(f"{args.messages} messages of {args.size} bytes over {args.sessions} sessions in {elapsed:.2f}s: "
-          f"{args.messages / elapsed:.0f} messages/s accepted ({settings['DATABASE_URL'].split(':')[0]}, "
-          f"{args.processes} receiver process(es)); "
-          f"{stored} posts stored")
+    print(
+        f"{args.messages} messages of {args.size} bytes over {args.sessions} sessions in {elapsed:.2f}s: "
+        f"{args.messages / elapsed:.0f} messages/s accepted ({settings['DATABASE_URL'].split(':')[0]}, "
+        f"{args.processes} receiver process(es)); "
+        f"{stored} posts stored"
+    )
     if stored != args.messages:
         raise SystemExit(f"expected {args.messages} posts, found {stored}")
 

@@ -6,7 +6,9 @@ import smtplib
 import time
 
 
-def smtplib_ceiling(port: int, data: bytes, copies: int, mail_from: str = "bench-bounces@example.org") -> float:
+def smtplib_ceiling(
+    port: int, data: bytes, copies: int, mail_from: str = "bench-bounces@example.org"
+) -> float:
     """Copies per second that one smtplib connection pushes into the sink at port."""
     with smtplib.SMTP("127.0.0.1", port, timeout=30) as conn:
         start = time.perf_counter()

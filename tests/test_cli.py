@@ -28,8 +28,9 @@ def mailflow(app):
 
 
 def test_users_create_admin_with_password_on_stdin(mailflow):
-    result = mailflow("users", "create", "Admin@Example.org", "--admin", "--password-stdin",
-                      stdin="long enough password\n")
+    result = mailflow(
+        "users", "create", "Admin@Example.org", "--admin", "--password-stdin", stdin="long enough password\n"
+    )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(User))
     assert user.email == "admin@example.org" and user.is_admin
@@ -39,7 +40,10 @@ def test_users_create_admin_with_password_on_stdin(mailflow):
 
 def test_users_create_refuses_short_password_and_bad_email(mailflow):
     assert mailflow("users", "create", "a@example.org", "--password-stdin", stdin="short\n").exit_code == 2
-    assert mailflow("users", "create", "not-an-email", "--password-stdin", stdin="long enough pw\n").exit_code == 2
+    assert (
+        mailflow("users", "create", "not-an-email", "--password-stdin", stdin="long enough pw\n").exit_code
+        == 2
+    )
     assert db.session.scalar(select(User)) is None
 
 
@@ -59,8 +63,16 @@ def test_lists_create_refuses_role_addresses(mailflow):
 
 def test_members_add_normalises_reports_invalid_and_keeps_going(mailflow):
     make_list("team@example.org")
-    result = mailflow("members", "add", "team@example.org", "Ann@Example.NET", "bad address", "bob@example.net",
-                      "@nowhere", "ann@example.net")
+    result = mailflow(
+        "members",
+        "add",
+        "team@example.org",
+        "Ann@Example.NET",
+        "bad address",
+        "bob@example.net",
+        "@nowhere",
+        "ann@example.net",
+    )
     assert result.exit_code == 1
     assert "2 added, 0 already members, 2 invalid" in result.output
     assert "invalid address 'bad address'" in result.output and "invalid address '@nowhere'" in result.output
@@ -96,12 +108,20 @@ def fresh_database_url(tmp_path):
 
 
 def test_db_upgrade_and_downgrade_through_the_console_script(tmp_path, fresh_database_url):
-    env = {"MAILFLOW_DATABASE_URL": fresh_database_url, "MAILFLOW_INSTANCE_PATH": str(tmp_path),
-           "PATH": "/usr/bin:/bin"}
+    env = {
+        "MAILFLOW_DATABASE_URL": fresh_database_url,
+        "MAILFLOW_INSTANCE_PATH": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+    }
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "app.cli", "db", *args], env=env, capture_output=True,
-                              text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "app.cli", "db", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     for step in (("upgrade",), ("downgrade", "base"), ("upgrade",)):
         result = run(*step)

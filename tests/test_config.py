@@ -50,8 +50,12 @@ def test_dotenv_is_read_and_the_environment_wins(tmp_path):
 def run_mailflow(env: dict[str, str], *args: str, cwd=None) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("MAILFLOW_")}
     return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args], env={**clean, **env}, capture_output=True, text=True,
-        timeout=60, cwd=cwd,
+        [sys.executable, "-m", "app.cli", *args],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
     )
 
 

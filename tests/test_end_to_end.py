@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.extensions import db
-from app.queues import close_redis
+from app.jobs.queues import close_redis
 from app.models import Delivery, DeliveryStatus, Post, PostStatus
 from tests.support.factories import make_list, make_members, message
 from tests.support.stack import drain, receiver, send
@@ -84,10 +84,14 @@ def test_unsubscribed_and_disabled_members_get_no_copy(stack_app, sink, smtpd_po
     mlist = make_list("team@example.org")
     make_members(mlist, "alice@example.org", *MEMBERS)
     db.session.execute(
-        Member.__table__.update().where(Member.email == "bob@example.net").values(status=MemberStatus.UNSUBSCRIBED)
+        Member.__table__.update()
+        .where(Member.email == "bob@example.net")
+        .values(status=MemberStatus.UNSUBSCRIBED)
     )
     db.session.execute(
-        Member.__table__.update().where(Member.email == "cyd@example.com").values(status=MemberStatus.DISABLED)
+        Member.__table__.update()
+        .where(Member.email == "cyd@example.com")
+        .values(status=MemberStatus.DISABLED)
     )
     db.session.commit()
     with receiver(stack_app, smtpd_port):

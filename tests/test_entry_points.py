@@ -43,10 +43,22 @@ def test_python_m_smtpd_and_python_worker_py(app, settings, redis_url, smtpd_por
     controller, handler = sink
     mlist = make_list("team@example.org")
     make_members(mlist, "alice@example.org", "ann@example.net")
-    env = env_for(settings, REDIS_URL=redis_url, SMTPD_PORT=str(smtpd_port), EGRESS="smtp",
-                  SMTP_HOST="127.0.0.1", SMTP_PORT=str(controller.port))
-    receiver = subprocess.Popen([sys.executable, "-m", "smtpd"], cwd=ROOT, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = env_for(
+        settings,
+        REDIS_URL=redis_url,
+        SMTPD_PORT=str(smtpd_port),
+        EGRESS="smtp",
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=str(controller.port),
+    )
+    receiver = subprocess.Popen(
+        [sys.executable, "-m", "smtpd"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         wait_for_port(smtpd_port, receiver)
         with smtplib.SMTP("127.0.0.1", smtpd_port) as client:
@@ -54,27 +66,42 @@ def test_python_m_smtpd_and_python_worker_py(app, settings, redis_url, smtpd_por
     finally:
         receiver.terminate()
         receiver.communicate(timeout=20)
-    worker = subprocess.run([sys.executable, "worker.py", "--burst"], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=60, input="")
+    worker = subprocess.run(
+        [sys.executable, "worker.py", "--burst"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        input="",
+    )
     assert worker.returncode == 0, worker.stderr
     assert sorted(handler.by_rcpt()) == ["alice@example.org", "ann@example.net"]
 
 
 def test_mailflow_worker_burst(app, settings, redis_url, sink):
-    from app.queues import enqueue_posts
     from app.ingress import Envelope, accept
+    from app.jobs.queues import enqueue_posts
 
     controller, handler = sink
     mlist = make_list("team@example.org")
     make_members(mlist, "alice@example.org")
-    app.config["MAILFLOW"] = app.config["MAILFLOW"].__class__(**{**app.config["MAILFLOW"].__dict__,
-                                                                   "REDIS_URL": redis_url})
+    app.config["MAILFLOW"] = app.config["MAILFLOW"].__class__(
+        **{**app.config["MAILFLOW"].__dict__, "REDIS_URL": redis_url}
+    )
     [post_id] = accept(message(), Envelope("alice@example.org", ("team@example.org",)))
     assert enqueue_posts([post_id])
-    env = env_for(settings, REDIS_URL=redis_url, EGRESS="smtp", SMTP_HOST="127.0.0.1",
-                  SMTP_PORT=str(controller.port))
-    result = subprocess.run([sys.executable, "-m", "app.cli", "worker", "--burst"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60)
+    env = env_for(
+        settings, REDIS_URL=redis_url, EGRESS="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=str(controller.port)
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "worker", "--burst"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     db.session.expire_all()
     assert db.session.get(Post, post_id).status == PostStatus.DISTRIBUTED
@@ -83,14 +110,20 @@ def test_mailflow_worker_burst(app, settings, redis_url, sink):
 
 def test_worker_without_redis_says_so(settings):
     env = env_for(settings)
-    result = subprocess.run([sys.executable, "-m", "app.cli", "worker", "--burst"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "worker", "--burst"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert "MAILFLOW_REDIS_URL" in result.stderr
 
 
 def test_without_redis_jobs_run_in_process_and_the_log_says_so(app, smtpd_port, caplog, capsys):
-    from app.queues import wait_for_local_jobs
+    from app.jobs.queues import wait_for_local_jobs
     from tests.support.stack import receiver, send
 
     mlist = make_list("team@example.org")

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.bounces.scoring import BounceReport, record_bounce, tell_owners_disabled
 from app.bounces.verp import delivery_from_token
 from app.extensions import db
-from app.ingress.addresses import AddressRole, candidates
+from app.mail.list_addresses import AddressRole, candidates
 from app.models import Bounce, BounceKind, Delivery, Member, Post, PostStatus
 from app.models.timestamps import utcnow
 

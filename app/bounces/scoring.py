@@ -123,7 +123,7 @@ def owner_addresses(mlist: MailingList) -> list[str]:
 
 def tell_owners_disabled(member: Member) -> int:
     """Send the list owners a notice that a member was disabled for bounces; returns notices sent."""
-    from app.notices import build_notice, send_notice
+    from app.sysmail.notices import build_notice, send_notice
 
     mlist = member.mailing_list
     body = (

@@ -19,7 +19,7 @@ def lists() -> None:
 @with_appcontext
 def create_list(address: str, name: str) -> None:
     """Create a list at ADDRESS (local@domain)."""
-    from app.listcreate import create_list as add_list
+    from app.membership.lists import create_list as add_list
 
     try:
         mlist = add_list(address, name)

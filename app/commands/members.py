@@ -10,9 +10,9 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from app.emailaddr import InvalidAddress, normalise_address
 from app.extensions import db
-from app.membership import add_members, find_list
+from app.mail.addresses import InvalidAddress, normalise_address
+from app.membership.members import add_members, find_list
 from app.models import Member
 
 
@@ -50,15 +50,16 @@ def add(list_address: str, emails: tuple[str, ...]) -> None:
 @with_appcontext
 def import_file(list_address: str, csv_file: Path) -> None:
     """Import members from a CSV file (email[,name], or a header row naming `email` and `name`)."""
-    from app.member_import import import_csv
-    from app.memberlines import count_rows
+    from app.membership.importer import import_csv
+    from app.membership.lines import count_rows
 
     mlist = find_list(list_address)
     if mlist is None:
         raise click.UsageError(f"no list {list_address}")
     data = csv_file.read_bytes()
-    with click.progressbar(length=count_rows(data), label=f"importing into {mlist.address}",
-                           file=sys.stderr) as bar:
+    with click.progressbar(
+        length=count_rows(data), label=f"importing into {mlist.address}", file=sys.stderr
+    ) as bar:
         seen = [0]
 
         def advance(counts) -> None:
@@ -66,12 +67,15 @@ def import_file(list_address: str, csv_file: Path) -> None:
             seen[0] = counts.processed
 
         counts = import_csv(mlist.id, data, advance)
-    click.echo(f"{mlist.address}: {counts.added} added, {counts.existing} already members, "
-               f"{counts.invalid} invalid")
+    click.echo(
+        f"{mlist.address}: {counts.added} added, {counts.existing} already members, {counts.invalid} invalid"
+    )
     for bad in counts.bad:
         click.echo(f"line {bad.number}: {bad.error}", err=True)
     if counts.invalid:
         raise SystemExit(1)
+
+
 EXPORT_COLUMNS = ("email", "name", "status", "reason", "bounce_score")
 
 

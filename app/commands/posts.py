@@ -22,13 +22,16 @@ def retry(post_id: int) -> None:
         status, queued = retry_post(post_id)
     except RetryRefused as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"post {post_id} is {status} again and " + ("queued" if queued else "will be queued when Redis is back"))
+    click.echo(
+        f"post {post_id} is {status} again and "
+        + ("queued" if queued else "will be queued when Redis is back")
+    )
 
 
 @posts.command("expire")
 @with_appcontext
 def expire() -> None:
     """Discard held posts older than their list's hold_days."""
-    from app.pipeline.expiry import expire_held
+    from app.moderation.expiry import expire_held
 
     click.echo(f"discarded {expire_held()} expired held posts")

@@ -56,7 +56,7 @@ def imap() -> None:
 @with_appcontext
 def worker(burst: bool) -> None:
     """Run an RQ worker on MAILFLOW_REDIS_URL."""
-    from app.worker_runner import run_worker
+    from app.jobs.worker import run_worker
 
     run_worker(current_app._get_current_object(), burst=burst)  # type: ignore[attr-defined]
 
@@ -66,7 +66,7 @@ def worker(burst: bool) -> None:
 @with_appcontext
 def web(workers: int) -> None:
     """Serve the panel with gunicorn on MAILFLOW_WEB_HOST:MAILFLOW_WEB_PORT."""
-    from app.webserver import serve_web
+    from app.commands.webserver import serve_web
 
     serve_web(current_app._get_current_object(), workers=workers)  # type: ignore[attr-defined]
 
@@ -77,10 +77,16 @@ def dev() -> None:
     """Everything in one process tree: receiver, panel, a worker when Redis is configured, the IMAP poller
     when a mailbox is."""
     settings = current_app.config["MAILFLOW"]
-    names = ["smtpd", "web"] + (["worker"] if settings.REDIS_URL else []) + (["imap"] if settings.IMAP_HOST else [])
+    names = (
+        ["smtpd", "web"]
+        + (["worker"] if settings.REDIS_URL else [])
+        + (["imap"] if settings.IMAP_HOST else [])
+    )
     children = [subprocess.Popen([sys.executable, "-m", "app.cli", name]) for name in names]
-    click.echo(f"mailflow dev: panel on http://{settings.WEB_HOST}:{settings.WEB_PORT}, "
-               f"SMTP on {settings.SMTPD_HOST}:{settings.SMTPD_PORT} (Ctrl-C stops)")
+    click.echo(
+        f"mailflow dev: panel on http://{settings.WEB_HOST}:{settings.WEB_PORT}, "
+        f"SMTP on {settings.SMTPD_HOST}:{settings.SMTPD_PORT} (Ctrl-C stops)"
+    )
 
     def stop(*_: object) -> None:
         for child in children:

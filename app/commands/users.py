@@ -8,8 +8,8 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from app.emailaddr import InvalidAddress, normalise_address
 from app.extensions import db
+from app.mail.addresses import InvalidAddress, normalise_address
 from app.models import User
 
 
@@ -29,8 +29,10 @@ def create_user(email: str, admin: bool, password_stdin: bool) -> None:
         address = normalise_address(email)
     except InvalidAddress as exc:
         raise click.UsageError(str(exc)) from None
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else click.prompt(
-        "Password", hide_input=True, confirmation_prompt=True
+    password = (
+        sys.stdin.readline().rstrip("\n")
+        if password_stdin
+        else click.prompt("Password", hide_input=True, confirmation_prompt=True)
     )
     if len(password) < 8:
         raise click.UsageError("the password must have at least 8 characters")
@@ -42,4 +44,6 @@ def create_user(email: str, admin: bool, password_stdin: bool) -> None:
     user.set_password(password)
     user.is_admin = user.is_admin or admin
     db.session.commit()
-    click.echo(f"{'created' if created else 'updated'} user {address}{' (site admin)' if user.is_admin else ''}")
+    click.echo(
+        f"{'created' if created else 'updated'} user {address}{' (site admin)' if user.is_admin else ''}"
+    )

@@ -93,7 +93,9 @@ class SMTPSender:
         """RFC 2920: MAIL, RCPT and DATA in one write, then the message: two round trips, not four."""
         conn.send(f"MAIL FROM:<{copy.mail_from}>\r\nRCPT TO:<{copy.rcpt}>\r\nDATA\r\n".encode("ascii"))
         (mail_code, mail_text), (rcpt_code, rcpt_text), (data_code, data_text) = (
-            conn.getreply(), conn.getreply(), conn.getreply()
+            conn.getreply(),
+            conn.getreply(),
+            conn.getreply(),
         )
         if data_code == 354 and (mail_code != 250 or rcpt_code not in (250, 251)):
             conn.send(b".\r\n")  # a server that said 354 anyway gets an empty message, then RSET

@@ -60,7 +60,7 @@ def accept_batch(items: Sequence[tuple[bytes, Envelope]]) -> list[list[int]]:
     except IntegrityError:
         db.session.rollback()
         results = _store_batch(planned, check_existing=True)  # a second conflict is a real error
-    from app.queues import enqueue_new_posts
+    from app.jobs.queues import enqueue_new_posts
 
     enqueue_new_posts([post_id for ids in results for post_id in ids])
     return results
@@ -88,9 +88,19 @@ def _plan(raw: bytes, envelope: Envelope) -> dict[PostKey, dict]:
     head, stored, now = summary(raw), envelope.received + raw, utcnow()
     return {
         (list_id, role, digest): dict(
-            list_id=list_id, role=role, source=envelope.source, mail_from=envelope.mail_from, rcpt_tos=rcpts,
-            peer=envelope.peer, tls=envelope.tls, raw=stored, size=len(stored), sha256=digest,
-            received_at=now, queued_at=now, **head,
+            list_id=list_id,
+            role=role,
+            source=envelope.source,
+            mail_from=envelope.mail_from,
+            rcpt_tos=rcpts,
+            peer=envelope.peer,
+            tls=envelope.tls,
+            raw=stored,
+            size=len(stored),
+            sha256=digest,
+            received_at=now,
+            queued_at=now,
+            **head,
         )
         for (list_id, role), rcpts in _group(envelope).items()
     }

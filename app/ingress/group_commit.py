@@ -29,8 +29,9 @@ class GroupCommitter:
     batch gets its 451 at once instead of waiting for one attempt per message.
     """
 
-    def __init__(self, app: Flask, max_batch: int = MAX_BATCH, start: bool = True,
-                 max_bytes: int = MAX_BATCH_BYTES) -> None:
+    def __init__(
+        self, app: Flask, max_batch: int = MAX_BATCH, start: bool = True, max_bytes: int = MAX_BATCH_BYTES
+    ) -> None:
         self.app = app
         self.max_batch, self.max_bytes = max_batch, max_bytes
         self._queue: queue.SimpleQueue[Item | None] = queue.SimpleQueue()
@@ -93,7 +94,9 @@ class GroupCommitter:
             results = accept_batch([(raw, envelope) for raw, envelope, _ in batch])
         except Exception as exc:
             db.session.rollback()
-            if len(batch) == 1 or isinstance(exc, OperationalError):  # the database is away: 451 to all at once
+            if len(batch) == 1 or isinstance(
+                exc, OperationalError
+            ):  # the database is away: 451 to all at once
                 for _, _, future in batch:
                     _settle(future, error=exc)
                 return

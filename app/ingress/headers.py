@@ -24,7 +24,9 @@ def _clean(value: object) -> str:
 # anything else - folded, encoded, quoted, commented, non-ASCII - goes through the registry as before.
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
 _DOT_ATOM = rf"{_ATEXT}+(?:\.{_ATEXT}+)*"
-_PLAIN_FROM = re.compile(rf"[ \t]*(?:(?:{_ATEXT}|[ \t])*<(?P<angle>{_DOT_ATOM}@{_DOT_ATOM})>|(?P<bare>{_DOT_ATOM}@{_DOT_ATOM}))[ \t]*")
+_PLAIN_FROM = re.compile(
+    rf"[ \t]*(?:(?:{_ATEXT}|[ \t])*<(?P<angle>{_DOT_ATOM}@{_DOT_ATOM})>|(?P<bare>{_DOT_ATOM}@{_DOT_ATOM}))[ \t]*"
+)
 _PLAIN_ID = re.compile(rf"[ \t]*<{_DOT_ATOM}@{_DOT_ATOM}>[ \t]*")
 _PLAIN_TEXT = re.compile(r"[ -~\t]*")
 

@@ -28,7 +28,7 @@ class Backoff:
     failures: int = field(default=0)
 
     def next(self) -> float:
-        wait = min(self.cap, self.base * 2 ** self.failures)
+        wait = min(self.cap, self.base * 2**self.failures)
         self.failures += 1
         return wait
 
@@ -50,8 +50,13 @@ class ChunkOutcome:
 class Poller:
     """Drains the watched folder, then IDLEs (or sleeps) until there is more; reconnects with backoff."""
 
-    def __init__(self, app: Flask, config: MailboxConfig, stop: threading.Event | None = None,
-                 backoff: Backoff | None = None) -> None:
+    def __init__(
+        self,
+        app: Flask,
+        config: MailboxConfig,
+        stop: threading.Event | None = None,
+        backoff: Backoff | None = None,
+    ) -> None:
         self.app, self.config = app, config
         self.stop = stop or threading.Event()
         self.backoff = backoff or Backoff()
@@ -64,16 +69,24 @@ class Poller:
                     self._session()
             except (*CONNECTION_ERRORS, SQLAlchemyError, StoreFailed) as exc:
                 wait = self.backoff.next()
-                log.warning("IMAP poller for %s: %s: %s; trying again in %.1fs",
-                            self.config.mailbox, type(exc).__name__, exc, wait)
+                log.warning(
+                    "IMAP poller for %s: %s: %s; trying again in %.1fs",
+                    self.config.mailbox,
+                    type(exc).__name__,
+                    exc,
+                    wait,
+                )
                 self.stop.wait(wait)
 
     def _session(self) -> None:
         client = connect(self.config)
         try:
             mailbox = Mailbox(client, self.config)
-            log.info("IMAP poller connected to %s (%s)", self.config.mailbox,
-                     "IDLE" if mailbox.can_idle else f"polling every {self.config.poll_seconds}s")
+            log.info(
+                "IMAP poller connected to %s (%s)",
+                self.config.mailbox,
+                "IDLE" if mailbox.can_idle else f"polling every {self.config.poll_seconds}s",
+            )
             while not self.stop.is_set():
                 self.drain(mailbox)
                 self.backoff.reset()
@@ -124,7 +137,9 @@ class Poller:
             outcome.stored = [uid for uid, _, _ in todo]
         except (SQLAlchemyError, LookupError) as exc:
             db.session.rollback()
-            log.warning("chunk of %d messages not stored at once (%s); storing them one by one", len(todo), exc)
+            log.warning(
+                "chunk of %d messages not stored at once (%s); storing them one by one", len(todo), exc
+            )
             self._one_by_one(todo, outcome)
         return outcome
 
@@ -134,8 +149,12 @@ class Poller:
                 accept(raw, envelope)
             except (SQLAlchemyError, LookupError) as exc:
                 db.session.rollback()
-                log.warning("message UID %s in %s not stored (%s); it stays and is retried", uid,
-                            self.config.folder, exc)
+                log.warning(
+                    "message UID %s in %s not stored (%s); it stays and is retried",
+                    uid,
+                    self.config.folder,
+                    exc,
+                )
                 outcome.failed = True
                 # Later messages wait too: unmatched ones before the failure may still be moved.
                 outcome.unmatched = [u for u in outcome.unmatched if u < uid]
@@ -146,25 +165,41 @@ class Poller:
         """The envelope for accept(): the lists the message names; None when it names none (-> unmatched)."""
         rcpts = list_recipients(raw)
         if not rcpts:
-            log.warning("IMAP message for no list in %s (%s): moved to %s", self.config.mailbox,
-                        _describe(raw), self.config.unmatched_folder)
+            log.warning(
+                "IMAP message for no list in %s (%s): moved to %s",
+                self.config.mailbox,
+                _describe(raw),
+                self.config.unmatched_folder,
+            )
             return None
         return Envelope(
-            mail_from=return_path(raw), rcpt_tos=tuple(rcpts), source=PostSource.IMAP,
-            peer=f"imap://{self.config.mailbox}/{self.config.folder}", tls=self.config.security != "none",
+            mail_from=return_path(raw),
+            rcpt_tos=tuple(rcpts),
+            source=PostSource.IMAP,
+            peer=f"imap://{self.config.mailbox}/{self.config.folder}",
+            tls=self.config.security != "none",
         )
 
     def _cursor(self, uidvalidity: int) -> ImapCursor:
-        cursor = db.session.scalar(select(ImapCursor).where(
-            ImapCursor.mailbox == self.config.mailbox, ImapCursor.folder == self.config.folder))
+        cursor = db.session.scalar(
+            select(ImapCursor).where(
+                ImapCursor.mailbox == self.config.mailbox, ImapCursor.folder == self.config.folder
+            )
+        )
         if cursor is None:
-            cursor = ImapCursor(mailbox=self.config.mailbox, folder=self.config.folder,
-                                uidvalidity=uidvalidity, last_uid=0)
+            cursor = ImapCursor(
+                mailbox=self.config.mailbox, folder=self.config.folder, uidvalidity=uidvalidity, last_uid=0
+            )
             db.session.add(cursor)
         elif cursor.uidvalidity != uidvalidity:
-            log.warning("UIDVALIDITY of %s in %s changed (%s -> %s): rescanning the folder; posts already "
-                        "stored are recognised by their bytes", self.config.folder, self.config.mailbox,
-                        cursor.uidvalidity, uidvalidity)
+            log.warning(
+                "UIDVALIDITY of %s in %s changed (%s -> %s): rescanning the folder; posts already "
+                "stored are recognised by their bytes",
+                self.config.folder,
+                self.config.mailbox,
+                cursor.uidvalidity,
+                uidvalidity,
+            )
             cursor.uidvalidity, cursor.last_uid = uidvalidity, 0
         db.session.commit()
         return cursor

@@ -25,15 +25,15 @@ class MailboxConfig:
     port: int
     username: str
     password: str
-    security: str = "none"            # none | starttls | tls
+    security: str = "none"  # none | starttls | tls
     folder: str = "INBOX"
-    processed: str = "move"           # move | seen
+    processed: str = "move"  # move | seen
     processed_folder: str = "Processed"
     unmatched_folder: str = "unmatched"
     batch_size: int = 100
     poll_seconds: float = 60
     idle_seconds: float = 20 * 60
-    tls_ca: str = ""                  # a CA bundle for a private or self-signed server certificate
+    tls_ca: str = ""  # a CA bundle for a private or self-signed server certificate
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MailboxConfig:
@@ -41,11 +41,18 @@ class MailboxConfig:
         if not (settings.IMAP_HOST and settings.IMAP_USERNAME):
             raise ConfigError("MAILFLOW_IMAP_HOST and MAILFLOW_IMAP_USERNAME must be set for `mailflow imap`")
         return cls(
-            host=settings.IMAP_HOST, port=settings.IMAP_PORT, username=settings.IMAP_USERNAME,
-            password=settings.IMAP_PASSWORD, security=settings.IMAP_SECURITY, folder=settings.IMAP_FOLDER,
-            processed=settings.IMAP_PROCESSED, processed_folder=settings.IMAP_PROCESSED_FOLDER,
-            unmatched_folder=settings.IMAP_UNMATCHED_FOLDER, batch_size=settings.IMAP_BATCH_SIZE,
-            poll_seconds=settings.IMAP_POLL_SECONDS, idle_seconds=settings.IMAP_IDLE_SECONDS,
+            host=settings.IMAP_HOST,
+            port=settings.IMAP_PORT,
+            username=settings.IMAP_USERNAME,
+            password=settings.IMAP_PASSWORD,
+            security=settings.IMAP_SECURITY,
+            folder=settings.IMAP_FOLDER,
+            processed=settings.IMAP_PROCESSED,
+            processed_folder=settings.IMAP_PROCESSED_FOLDER,
+            unmatched_folder=settings.IMAP_UNMATCHED_FOLDER,
+            batch_size=settings.IMAP_BATCH_SIZE,
+            poll_seconds=settings.IMAP_POLL_SECONDS,
+            idle_seconds=settings.IMAP_IDLE_SECONDS,
             tls_ca=settings.IMAP_TLS_CA,
         )
 
@@ -58,8 +65,9 @@ class MailboxConfig:
 def connect(config: MailboxConfig) -> IMAPClient:
     """A logged-in client, over TLS, STARTTLS or plain as configured; certificates are always verified."""
     context = ssl.create_default_context(cafile=config.tls_ca or None)
-    client = IMAPClient(config.host, config.port, ssl=config.security == "tls", ssl_context=context,
-                        timeout=SOCKET_TIMEOUT)
+    client = IMAPClient(
+        config.host, config.port, ssl=config.security == "tls", ssl_context=context, timeout=SOCKET_TIMEOUT
+    )
     try:
         if config.security == "starttls":
             client.starttls(context)
@@ -80,7 +88,9 @@ class Mailbox:
         self.can_uid_expunge = b"UIDPLUS" in capabilities
         self.can_idle = b"IDLE" in capabilities
         for folder in (config.processed_folder, config.unmatched_folder):
-            if (config.processed == "move" or folder == config.unmatched_folder) and not client.folder_exists(folder):
+            if (config.processed == "move" or folder == config.unmatched_folder) and not client.folder_exists(
+                folder
+            ):
                 client.create_folder(folder)
 
     def select(self) -> int:

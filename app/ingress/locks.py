@@ -68,7 +68,8 @@ class DatabaseLock:
         if takeover:
             condition = condition | (IngressLock.expires_at < now)
         result = db.session.execute(
-            update(IngressLock).where(IngressLock.name == self.name, condition)
+            update(IngressLock)
+            .where(IngressLock.name == self.name, condition)
             .values(owner=self.token, expires_at=now + timedelta(seconds=self.ttl))
         )
         db.session.commit()
@@ -78,8 +79,11 @@ class DatabaseLock:
         with self.app.app_context():
             if self._claim(takeover=True):
                 return True
-            db.session.add(IngressLock(name=self.name, owner=self.token,
-                                       expires_at=utcnow() + timedelta(seconds=self.ttl)))
+            db.session.add(
+                IngressLock(
+                    name=self.name, owner=self.token, expires_at=utcnow() + timedelta(seconds=self.ttl)
+                )
+            )
             try:
                 db.session.commit()
             except IntegrityError:
@@ -93,14 +97,15 @@ class DatabaseLock:
 
     def release(self) -> None:
         with self.app.app_context():
-            db.session.execute(delete(IngressLock).where(IngressLock.name == self.name,
-                                                         IngressLock.owner == self.token))
+            db.session.execute(
+                delete(IngressLock).where(IngressLock.name == self.name, IngressLock.owner == self.token)
+            )
             db.session.commit()
 
 
 def make_lock(app: Flask, name: str, ttl: float) -> Lock:
     """The lock kind this instance uses."""
-    from app.queues import redis_connection
+    from app.jobs.queues import redis_connection
 
     conn = redis_connection(app)
     return RedisLock(conn, name, ttl) if conn is not None else DatabaseLock(app, name, ttl)

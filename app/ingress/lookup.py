@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.extensions import db
-from app.ingress.addresses import AddressRole, ListAddress, candidates
+from app.mail.list_addresses import AddressRole, ListAddress, candidates
 from app.models import MailingList
 
 

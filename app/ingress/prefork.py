@@ -54,7 +54,7 @@ def _spawn(app: Flask, sockets: list[socket.socket], slot: int) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, signal.SIG_DFL)
         _forget_inherited_connections(app)
-        for other in sockets[:slot] + sockets[slot + 1:]:
+        for other in sockets[:slot] + sockets[slot + 1 :]:
             other.close()
         from app.ingress.smtp_server import serve_one
 

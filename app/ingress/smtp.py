@@ -11,9 +11,9 @@ from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.ingress.accept import Envelope
+from app.ingress.directory import ListDirectory
 from app.ingress.group_commit import GroupCommitter
 from app.ingress.headers import wire_text
-from app.ingress.directory import ListDirectory
 from app.ingress.lookup import role_is_handled
 from app.ingress.trace import Trace, received_field
 from app.models import PostSource
@@ -83,7 +83,10 @@ class ListHandler:
             return Reply.ROLE_NOT_HANDLED.format(address=address)
         envelope.rcpt_tos.append(address)
         # Remembered for DATA, so the message is not resolved a second time (a third of ingress time).
-        envelope.mailflow_targets = [*getattr(envelope, "mailflow_targets", []), (list_id, reading.role.value)]
+        envelope.mailflow_targets = [
+            *getattr(envelope, "mailflow_targets", []),
+            (list_id, reading.role.value),
+        ]
         return Reply.RCPT_OK
 
     async def handle_DATA(self, server, session, envelope) -> str:
@@ -115,8 +118,11 @@ class ListHandler:
 def _trace(server, session, envelope) -> Trace:
     peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer or "")
     return Trace(
-        helo=session.host_name or "", peer_ip=peer, by_host=server.hostname,
-        esmtp=bool(session.extended_smtp), tls=_tls_description(session.ssl),
+        helo=session.host_name or "",
+        peer_ip=peer,
+        by_host=server.hostname,
+        esmtp=bool(session.extended_smtp),
+        tls=_tls_description(session.ssl),
         smtputf8=bool(envelope.smtp_utf8),
         for_rcpt=envelope.rcpt_tos[0] if len(envelope.rcpt_tos) == 1 else "",
     )

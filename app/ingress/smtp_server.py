@@ -105,8 +105,9 @@ class ListSMTP(SMTP):
 class ListController(Controller):
     """A Controller that binds in the caller's thread (a clear error at once) and can drain before stopping."""
 
-    def __init__(self, handler: ListHandler, *, hostname: str, port: int, sock: socket.socket | None = None,
-                 **kwargs) -> None:
+    def __init__(
+        self, handler: ListHandler, *, hostname: str, port: int, sock: socket.socket | None = None, **kwargs
+    ) -> None:
         super().__init__(handler, hostname=hostname, port=port, **kwargs)
         self.sessions: set[ListSMTP] = set()
         self._socket = sock  # a listener bound before forking, shared by every receiver process
@@ -157,8 +158,10 @@ def bind_listener(host: str, port: int, reuse_port: bool = False) -> socket.sock
         sock.listen(128)
     except OSError as exc:
         sock.close()
-        raise ReceiverBusy(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror} "
-                                      "(is another SMTP receiver running there?)") from None
+        raise ReceiverBusy(
+            exc.errno,
+            f"cannot listen on {host}:{port}: {exc.strerror} (is another SMTP receiver running there?)",
+        ) from None
     sock.setblocking(False)
     return sock
 
@@ -178,8 +181,9 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
     return context
 
 
-def make_controller(app: Flask, host: str | None = None, port: int | None = None,
-                    sock: socket.socket | None = None) -> ListController:
+def make_controller(
+    app: Flask, host: str | None = None, port: int | None = None, sock: socket.socket | None = None
+) -> ListController:
     """An aiosmtpd controller serving the list handler (started by the caller)."""
     settings = app.config["MAILFLOW"]
     return ListController(
@@ -204,8 +208,13 @@ def serve(app: Flask) -> None:
     settings = app.config["MAILFLOW"]
     host, port, processes = settings.SMTPD_HOST, settings.SMTPD_PORT, receiver_processes(settings)
     tls_context(settings)  # a bad certificate stops start-up here, once, not in every process
-    log.info("SMTP receiver listening on %s:%s%s with %d process(es)", host, port,
-             " (STARTTLS offered)" if settings.SMTPD_TLS_CERT else "", processes)
+    log.info(
+        "SMTP receiver listening on %s:%s%s with %d process(es)",
+        host,
+        port,
+        " (STARTTLS offered)" if settings.SMTPD_TLS_CERT else "",
+        processes,
+    )
     if processes == 1:
         serve_one(app, bind_listener(host, port), reconcile=True)
         return
@@ -231,14 +240,17 @@ def claim_address(host: str, port: int) -> socket.socket:
         claim.bind(f"\0mailflow-smtpd {host}:{port}")
     except OSError as exc:
         claim.close()
-        raise ReceiverBusy(exc.errno, f"cannot listen on {host}:{port}: another MailFlow receiver holds it "
-                                      "(is another SMTP receiver running there?)") from None
+        raise ReceiverBusy(
+            exc.errno,
+            f"cannot listen on {host}:{port}: another MailFlow receiver holds it "
+            "(is another SMTP receiver running there?)",
+        ) from None
     return claim
 
 
 def serve_one(app: Flask, sock: socket.socket, reconcile: bool) -> None:
     """One receiver process: nothing that got a 250 is lost, nothing half-read is kept."""
-    from app.reconcile import start_reconciler
+    from app.jobs.reconcile import start_reconciler
 
     settings = app.config["MAILFLOW"]
     controller = make_controller(app, sock=sock)
@@ -248,7 +260,10 @@ def serve_one(app: Flask, sock: socket.socket, reconcile: bool) -> None:
     controller.start()
     reconciler = start_reconciler(app, stop) if reconcile else None
     stop.wait()
-    log.info("SMTP receiver stopping: finishing transactions in flight (up to %ss)", settings.SMTPD_SHUTDOWN_SECONDS)
+    log.info(
+        "SMTP receiver stopping: finishing transactions in flight (up to %ss)",
+        settings.SMTPD_SHUTDOWN_SECONDS,
+    )
     controller.drain(settings.SMTPD_SHUTDOWN_SECONDS)
     controller.stop()
     controller.handler.close()

@@ -20,9 +20,9 @@ class Trace:
     peer_ip: str
     by_host: str
     esmtp: bool
-    tls: str = ""          # e.g. "TLSv1.3 TLS_AES_256_GCM_SHA384"; empty without TLS
+    tls: str = ""  # e.g. "TLSv1.3 TLS_AES_256_GCM_SHA384"; empty without TLS
     smtputf8: bool = False
-    for_rcpt: str = ""     # named only when the transaction has exactly one recipient
+    for_rcpt: str = ""  # named only when the transaction has exactly one recipient
 
 
 def _token(text: str) -> str:
@@ -44,7 +44,12 @@ def received_field(trace: Trace, when: float | None = None) -> bytes:
     lines.append(f"\tby {_token(trace.by_host)} ({IDENT}) with {protocol(trace)}")
     if trace.tls:
         lines.append(f"\t(using {_token(trace.tls.split()[0])} with cipher {_token(trace.tls.split()[-1])})")
-    if trace.for_rcpt and trace.for_rcpt.isascii() and "\r" not in trace.for_rcpt and "\n" not in trace.for_rcpt:
+    if (
+        trace.for_rcpt
+        and trace.for_rcpt.isascii()
+        and "\r" not in trace.for_rcpt
+        and "\n" not in trace.for_rcpt
+    ):
         lines.append(f"\tfor <{trace.for_rcpt.strip('<>')[:MAX_NAME]}>;")
     else:
         lines[-1] += ";"

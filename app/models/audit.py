@@ -23,15 +23,31 @@ class AuditEntry(db.Model):
     action: Mapped[str] = mapped_column(String(64), nullable=False)
     object_type: Mapped[str] = mapped_column(String(32), nullable=False, default="")
     object_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    list_id: Mapped[int | None] = mapped_column(ForeignKey("mailing_lists.id", ondelete="SET NULL"), nullable=True)
+    list_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mailing_lists.id", ondelete="SET NULL"), nullable=True
+    )
     details: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
 
-def record(action: str, actor: str, object_type: str = "", object_id: int | None = None,
-           list_id: int | None = None, user_id: int | None = None, **details: object) -> AuditEntry:
+def record(
+    action: str,
+    actor: str,
+    object_type: str = "",
+    object_id: int | None = None,
+    list_id: int | None = None,
+    user_id: int | None = None,
+    **details: object,
+) -> AuditEntry:
     """Add an audit entry to the session (the caller commits with its own change)."""
-    entry = AuditEntry(action=action, actor=actor, object_type=object_type, object_id=object_id,
-                       list_id=list_id, user_id=user_id, details=details)
+    entry = AuditEntry(
+        action=action,
+        actor=actor,
+        object_type=object_type,
+        object_id=object_id,
+        list_id=list_id,
+        user_id=user_id,
+        details=details,
+    )
     db.session.add(entry)
     return entry

@@ -28,9 +28,15 @@ class Bounce(db.Model):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    list_id: Mapped[int | None] = mapped_column(ForeignKey("mailing_lists.id", ondelete="CASCADE"), nullable=True)
-    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), nullable=True)
-    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id", ondelete="SET NULL"), nullable=True)
+    list_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mailing_lists.id", ondelete="CASCADE"), nullable=True
+    )
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True
+    )
+    delivery_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="SET NULL"), nullable=True
+    )
     address: Mapped[str] = mapped_column(String(320), nullable=False, default="")
     kind: Mapped[str] = mapped_column(String(16), nullable=False, default=BounceKind.HARD)
     diagnostic: Mapped[str] = mapped_column(Text, nullable=False, default="")

@@ -68,11 +68,15 @@ class MailingList(db.Model):
     require_explicit_destination: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     administrivia: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     dmarc_author_field: Mapped[str] = mapped_column(String(16), nullable=False, default="reply-to")
-    filter_mime_types: Mapped[str] = mapped_column(Text, nullable=False, default="")  # one type or type/* a line
+    filter_mime_types: Mapped[str] = mapped_column(
+        Text, nullable=False, default=""
+    )  # one type or type/* a line
     drop_html_alternative: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
-    members = relationship("Member", back_populates="mailing_list", cascade="all, delete-orphan", lazy="dynamic")
+    members = relationship(
+        "Member", back_populates="mailing_list", cascade="all, delete-orphan", lazy="dynamic"
+    )
     roles = relationship("ListRole", back_populates="mailing_list", cascade="all, delete-orphan")
 
     @property

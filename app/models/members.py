@@ -29,9 +29,9 @@ class ModerationAction(enum.StrEnum):
 
 class PendingAction(enum.StrEnum):
     NONE = ""
-    CONFIRM = "confirm"              # waiting for the subscriber to confirm (double opt-in)
-    APPROVAL = "approval"            # waiting for a list owner or moderator to approve
-    UNSUBSCRIBE = "unsubscribe"      # an unsubscription waiting for the member's confirmation
+    CONFIRM = "confirm"  # waiting for the subscriber to confirm (double opt-in)
+    APPROVAL = "approval"  # waiting for a list owner or moderator to approve
+    UNSUBSCRIBE = "unsubscribe"  # an unsubscription waiting for the member's confirmation
 
 
 class Member(db.Model):

@@ -59,7 +59,9 @@ class Post(db.Model):
     decision: Mapped[str] = mapped_column(String(16), nullable=False, default="")
     decision_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
     moderator_decision: Mapped[str] = mapped_column(String(16), nullable=False, default="")
-    moderated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    moderated_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
     moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     error: Mapped[str] = mapped_column(Text, nullable=False, default="")
     prepared: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)

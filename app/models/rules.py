@@ -13,11 +13,11 @@ from app.models.timestamps import UTCDateTime, utcnow
 
 
 class FilterCondition(enum.StrEnum):
-    HEADER = "header"          # header name + regex on its decoded value
-    SENDER = "sender"          # regex on the author address
-    SIZE = "size"              # message larger than N bytes
-    MIME_TYPE = "mime_type"    # a part of this type anywhere (attachments)
-    SPAM = "spam"              # the upstream verdict says spam / authentication failed
+    HEADER = "header"  # header name + regex on its decoded value
+    SENDER = "sender"  # regex on the author address
+    SIZE = "size"  # message larger than N bytes
+    MIME_TYPE = "mime_type"  # a part of this type anywhere (attachments)
+    SPAM = "spam"  # the upstream verdict says spam / authentication failed
 
 
 class FilterAction(enum.StrEnum):
@@ -53,7 +53,9 @@ class Ban(db.Model):
     __table_args__ = (Index("ix_bans_list", "list_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    list_id: Mapped[int | None] = mapped_column(ForeignKey("mailing_lists.id", ondelete="CASCADE"), nullable=True)
+    list_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mailing_lists.id", ondelete="CASCADE"), nullable=True
+    )
     pattern: Mapped[str] = mapped_column(String(512), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 

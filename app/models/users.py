@@ -25,7 +25,9 @@ class User(UserMixin, db.Model):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     # Rotated when the password changes, so every other session of the user ends.
-    session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16), nullable=False)
+    session_token: Mapped[str] = mapped_column(
+        String(64), default=lambda: secrets.token_hex(16), nullable=False
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     roles = relationship("ListRole", back_populates="user", cascade="all, delete-orphan")

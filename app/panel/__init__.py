@@ -9,9 +9,9 @@ def register_panel(app: Flask) -> None:
     from app.panel.audit import audit
     from app.panel.auth import auth
     from app.panel.dashboard import dashboard
+    from app.panel.held import moderation
     from app.panel.lists import lists
     from app.panel.members import members
-    from app.panel.moderation import moderation
     from app.panel.posts import posts
     from app.panel.rules import rules
     from app.panel.security import add_security_headers

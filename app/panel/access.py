@@ -36,9 +36,11 @@ def roles_on(mlist: MailingList) -> set[str]:
     """The current user's roles on a list; a site admin counts as owner."""
     if current_user.is_admin:
         return {Role.OWNER, Role.MODERATOR}
-    return set(db.session.scalars(
-        select(ListRole.role).where(ListRole.user_id == current_user.id, ListRole.list_id == mlist.id)
-    ))
+    return set(
+        db.session.scalars(
+            select(ListRole.role).where(ListRole.user_id == current_user.id, ListRole.list_id == mlist.id)
+        )
+    )
 
 
 def list_for(list_id: int, *allowed: Role) -> MailingList:
@@ -68,5 +70,11 @@ def held_count_for_nav() -> int:
     """Held posts on the lists the user moderates, for the navigation badge."""
     if not current_user.is_authenticated:
         return 0
-    return db.session.scalar(select(func.count()).select_from(Post).where(
-        Post.status == PostStatus.HELD, Post.list_id.in_(visible_list_ids()))) or 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Post)
+            .where(Post.status == PostStatus.HELD, Post.list_id.in_(visible_list_ids()))
+        )
+        or 0
+    )

@@ -43,8 +43,13 @@ def _dummy_hash() -> str:
 
 def safe_next(target: str | None) -> str:
     """Only same-host relative paths are followed after login."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target \
-            and not urlsplit(target).netloc:
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not urlsplit(target).netloc
+    ):
         return target
     return url_for("dashboard.index")
 

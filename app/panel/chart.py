@@ -49,8 +49,9 @@ def daily_figures(list_ids) -> DailyFigures:
     post_lists = select(Post.id).where(Post.list_id.in_(list_ids))
     counts = {
         "posts": _per_day(Post.received_at, list_ids, Post.list_id, since),
-        "sent": _per_day(Delivery.sent_at, post_lists, Delivery.post_id, since,
-                         Delivery.status == DeliveryStatus.SENT),
+        "sent": _per_day(
+            Delivery.sent_at, post_lists, Delivery.post_id, since, Delivery.status == DeliveryStatus.SENT
+        ),
         "bounces": _per_day(Bounce.created_at, list_ids, Bounce.list_id, since),
     }
     return DailyFigures(days, {key: [counts[key].get(d.isoformat(), 0) for d in days] for key, _ in SERIES})
@@ -61,17 +62,21 @@ def svg_chart(figures: DailyFigures) -> Markup:
     top = max([1, *(v for values in figures.series.values() for v in values)])
     group = (WIDTH - PAD) / len(figures.days)
     bar = group / (len(SERIES) + 1)
-    parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT + 20}" role="img" '
-             f'aria-label="Posts, copies sent and bounces per day">',
-             f'<text class="axis" x="0" y="12">{top}</text>',
-             f'<line class="axis-line" x1="{PAD}" y1="{HEIGHT}" x2="{WIDTH}" y2="{HEIGHT}"/>']
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT + 20}" role="img" '
+        f'aria-label="Posts, copies sent and bounces per day">',
+        f'<text class="axis" x="0" y="12">{top}</text>',
+        f'<line class="axis-line" x1="{PAD}" y1="{HEIGHT}" x2="{WIDTH}" y2="{HEIGHT}"/>',
+    ]
     for i, day in enumerate(figures.days):
         x0 = PAD + i * group
         for j, (key, label) in enumerate(SERIES):
             value = figures.series[key][i]
             h = (HEIGHT - 20) * value / top
-            parts.append(f'<rect class="bar-{key}" x="{x0 + j * bar:.1f}" y="{HEIGHT - h:.1f}" width="{bar:.1f}" '
-                         f'height="{h:.1f}"><title>{escape(label)} {day.isoformat()}: {value}</title></rect>')
+            parts.append(
+                f'<rect class="bar-{key}" x="{x0 + j * bar:.1f}" y="{HEIGHT - h:.1f}" width="{bar:.1f}" '
+                f'height="{h:.1f}"><title>{escape(label)} {day.isoformat()}: {value}</title></rect>'
+            )
         if i % 2 == 0:
             parts.append(f'<text class="axis" x="{x0:.1f}" y="{HEIGHT + 15}">{day.strftime("%d %b")}</text>')
     parts.append("</svg>")

@@ -15,8 +15,9 @@ dashboard = Blueprint("dashboard", __name__)
 
 
 def _count_by_list(column, ids, *where) -> dict[int, int]:
-    return dict(db.session.execute(
-        select(column, func.count()).where(column.in_(ids), *where).group_by(column)).all())
+    return dict(
+        db.session.execute(select(column, func.count()).where(column.in_(ids), *where).group_by(column)).all()
+    )
 
 
 @dashboard.route("/")
@@ -29,9 +30,15 @@ def index():
     posts = _count_by_list(Post.list_id, ids)
     rows = [(m, members.get(m.id, 0), held.get(m.id, 0), posts.get(m.id, 0)) for m in mlists]
     figures = daily_figures(ids)
-    return render_template("panel/dashboard.html", rows=rows, total_held=sum(held.values()),
-                           total_members=sum(members.values()), chart=svg_chart(figures),
-                           totals=figures.totals(), series=SERIES)
+    return render_template(
+        "panel/dashboard.html",
+        rows=rows,
+        total_held=sum(held.values()),
+        total_members=sum(members.values()),
+        chart=svg_chart(figures),
+        totals=figures.totals(),
+        series=SERIES,
+    )
 
 
 @dashboard.route("/lists/<int:list_id>/figures")
@@ -41,5 +48,6 @@ def list_figures(list_id: int):
 
     mlist = list_for(list_id)
     figures = daily_figures([mlist.id])
-    return render_template("panel/figures.html", mlist=mlist, chart=svg_chart(figures), totals=figures.totals(),
-                           series=SERIES)
+    return render_template(
+        "panel/figures.html", mlist=mlist, chart=svg_chart(figures), totals=figures.totals(), series=SERIES
+    )

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from jinja2 import TemplateError
 
+from app.mail.templates import compiled, template_error
 from app.models import MailingList
-from app.pipeline.templates import compiled, template_error
 
 SAMPLE_MEMBER = {"email": "sam.sample@example.net", "name": "Sam Sample"}
 
 
 def sample_context(mlist: MailingList) -> dict[str, str]:
     """The variables a template may use, filled for a sample member."""
-    from app.tokens import public_url
+    from app.mail.tokens import public_url
 
     return {
         "list_name": mlist.name,

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.models import MailingList, NonmemberAction, PostingPolicy, SubscriptionPolicy
-
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -20,10 +19,20 @@ def _choices(enum_class) -> list[SelectChoice]:
     return choices((item.value, item.value.replace("_", " ")) for item in enum_class)
 
 
-REPLY_TO_MODES = choices([("leave", "Leave the author's Reply-To"), ("list", "Replies go to the list"),
-                          ("explicit", "Replies go to the address below")])
-DMARC_MODES = choices([("auto", "Rewrite From only for p=quarantine/reject authors"),
-                       ("always", "Always rewrite From to the list"), ("off", "Never rewrite From")])
+REPLY_TO_MODES = choices(
+    [
+        ("leave", "Leave the author's Reply-To"),
+        ("list", "Replies go to the list"),
+        ("explicit", "Replies go to the address below"),
+    ]
+)
+DMARC_MODES = choices(
+    [
+        ("auto", "Rewrite From only for p=quarantine/reject authors"),
+        ("always", "Always rewrite From to the list"),
+        ("off", "Never rewrite From"),
+    ]
+)
 DMARC_AUTHOR_FIELDS = choices([("reply-to", "Author goes to Reply-To"), ("cc", "Author goes to Cc")])
 
 
@@ -52,25 +61,62 @@ SETTINGS: list[tuple[str, str, object]] = [
     ("About", "description", TextAreaField("Description", [Length(max=5000)])),
     ("Policies", "subscription_policy", SelectField("Subscription", choices=_choices(SubscriptionPolicy))),
     ("Policies", "posting_policy", SelectField("Who may post", choices=_choices(PostingPolicy))),
-    ("Policies", "nonmember_action", SelectField("Posts from non-members", choices=_choices(NonmemberAction))),
+    (
+        "Policies",
+        "nonmember_action",
+        SelectField("Posts from non-members", choices=_choices(NonmemberAction)),
+    ),
     ("Policies", "emergency", BooleanField("Emergency moderation: hold every post")),
-    ("Policies", "hold_days", IntegerField("Days a held post waits before it expires", [NumberRange(1, 365)])),
-    ("Policies", "require_explicit_destination", BooleanField("Hold posts that do not name the list in To or Cc")),
+    (
+        "Policies",
+        "hold_days",
+        IntegerField("Days a held post waits before it expires", [NumberRange(1, 365)]),
+    ),
+    (
+        "Policies",
+        "require_explicit_destination",
+        BooleanField("Hold posts that do not name the list in To or Cc"),
+    ),
     ("Policies", "administrivia", BooleanField("Hold 'subscribe'/'unsubscribe' requests sent to the list")),
-    ("Policies", "max_recipients", IntegerField("Hold posts with more recipients than (0 = no limit)",
-                                                [NumberRange(0, 10_000)])),
-    ("Policies", "suspicious_headers", TextAreaField("Hold posts whose header matches (one 'Name: regex' a line)",
-                                                     [Length(max=5000), _suspicious_lines])),
+    (
+        "Policies",
+        "max_recipients",
+        IntegerField("Hold posts with more recipients than (0 = no limit)", [NumberRange(0, 10_000)]),
+    ),
+    (
+        "Policies",
+        "suspicious_headers",
+        TextAreaField(
+            "Hold posts whose header matches (one 'Name: regex' a line)",
+            [Length(max=5000), _suspicious_lines],
+        ),
+    ),
     ("Outgoing mail", "subject_prefix", StringField("Subject prefix", [Length(max=255)])),
     ("Outgoing mail", "reply_to_mode", SelectField("Reply-To", choices=REPLY_TO_MODES)),
-    ("Outgoing mail", "reply_to_address", StringField("Explicit Reply-To address", [Optional(), Length(max=320)])),
+    (
+        "Outgoing mail",
+        "reply_to_address",
+        StringField("Explicit Reply-To address", [Optional(), Length(max=320)]),
+    ),
     ("Outgoing mail", "dmarc_mode", SelectField("DMARC mitigation", choices=DMARC_MODES)),
-    ("Outgoing mail", "dmarc_author_field", SelectField("When From is rewritten", choices=DMARC_AUTHOR_FIELDS)),
-    ("Outgoing mail", "filter_mime_types", TextAreaField("Strip these MIME types (one a line, type/* allowed)",
-                                                         [Length(max=5000), _mime_type_lines])),
+    (
+        "Outgoing mail",
+        "dmarc_author_field",
+        SelectField("When From is rewritten", choices=DMARC_AUTHOR_FIELDS),
+    ),
+    (
+        "Outgoing mail",
+        "filter_mime_types",
+        TextAreaField(
+            "Strip these MIME types (one a line, type/* allowed)", [Length(max=5000), _mime_type_lines]
+        ),
+    ),
     ("Outgoing mail", "drop_html_alternative", BooleanField("Drop the HTML alternative, keep the text")),
-    ("Outgoing mail", "max_message_size",
-     IntegerField("Largest post in bytes (0 = the instance limit)", [NumberRange(0, 2**31 - 1)])),
+    (
+        "Outgoing mail",
+        "max_message_size",
+        IntegerField("Largest post in bytes (0 = the instance limit)", [NumberRange(0, 2**31 - 1)]),
+    ),
 ]
 
 

@@ -9,9 +9,9 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select
 from wtforms import SubmitField, TextAreaField
 
-from app.emailaddr import InvalidAddress, normalise_address
 from app.extensions import db
-from app.listcreate import create_list
+from app.mail.addresses import InvalidAddress, normalise_address
+from app.membership.lists import create_list
 from app.models import MailingList, Member, MemberStatus, Post, PostStatus, Role
 from app.models.audit import record
 from app.panel.access import list_for, require_admin, roles_on
@@ -55,12 +55,22 @@ def new():
 @login_required
 def detail(list_id: int):
     mlist = list_for(list_id)
-    counts = dict(db.session.execute(
-        select(Member.status, func.count()).where(Member.list_id == mlist.id).group_by(Member.status)).all())
-    held = db.session.scalar(select(func.count()).select_from(Post).where(
-        Post.list_id == mlist.id, Post.status == PostStatus.HELD))
-    return render_template("lists/detail.html", mlist=mlist, counts=counts, held=held,
-                           roles=roles_on(mlist), active=counts.get(MemberStatus.ACTIVE, 0))
+    counts = dict(
+        db.session.execute(
+            select(Member.status, func.count()).where(Member.list_id == mlist.id).group_by(Member.status)
+        ).all()
+    )
+    held = db.session.scalar(
+        select(func.count()).select_from(Post).where(Post.list_id == mlist.id, Post.status == PostStatus.HELD)
+    )
+    return render_template(
+        "lists/detail.html",
+        mlist=mlist,
+        counts=counts,
+        held=held,
+        roles=roles_on(mlist),
+        active=counts.get(MemberStatus.ACTIVE, 0),
+    )
 
 
 @lists.route("/<int:list_id>/settings", methods=["GET", "POST"])
@@ -79,8 +89,9 @@ def settings(list_id: int):
             db.session.commit()
             flash("Settings saved." if changed else "Nothing changed.")
             return redirect(url_for("lists.settings", list_id=mlist.id))
-    return render_template("lists/settings.html", mlist=mlist, form=form, groups=groups()), \
-        (400 if form.errors else 200)
+    return render_template("lists/settings.html", mlist=mlist, form=form, groups=groups()), (
+        400 if form.errors else 200
+    )
 
 
 def _reply_to_problem(form) -> str:
@@ -109,13 +120,17 @@ def templates(list_id: int):
             except ValueError as exc:
                 field.errors = [*field.errors, str(exc)]
         if not form.errors and form.submit.data:
-            mlist.header_template, mlist.footer_template = form.header_template.data, form.footer_template.data
+            mlist.header_template, mlist.footer_template = (
+                form.header_template.data,
+                form.footer_template.data,
+            )
             _audit("list.templates", mlist)
             db.session.commit()
             flash("Templates saved.")
             return redirect(url_for("lists.templates", list_id=mlist.id))
-    return render_template("lists/templates.html", mlist=mlist, form=form, previews=previews,
-                           sample=sample_context(mlist)), (400 if form.errors else 200)
+    return render_template(
+        "lists/templates.html", mlist=mlist, form=form, previews=previews, sample=sample_context(mlist)
+    ), (400 if form.errors else 200)
 
 
 @lists.route("/<int:list_id>/delete", methods=["GET", "POST"])

@@ -22,20 +22,28 @@ def matching(query: str) -> ColumnElement[bool]:
         return _prefix(query)
     pattern = f"%{escape_like(query)}%"
     if db.session.get_bind().dialect.name == "postgresql":
-        return or_(Member.email.ilike(pattern, escape=LIKE_ESCAPE), Member.name.ilike(pattern, escape=LIKE_ESCAPE))
+        return or_(
+            Member.email.ilike(pattern, escape=LIKE_ESCAPE), Member.name.ilike(pattern, escape=LIKE_ESCAPE)
+        )
     return or_(Member.email.like(pattern, escape=LIKE_ESCAPE), Member.name.like(pattern, escape=LIKE_ESCAPE))
 
 
 def escape_like(text: str) -> str:
     """text with LIKE's wildcards (% and _) and the escape character itself taken literally."""
-    return text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+    return (
+        text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
 
 
 def _prefix(query: str) -> ColumnElement[bool]:
     """Address (stored lower-case) or name starting with query: a range the (list, email/name) indexes serve."""
     lowered = query.lower()
-    return or_(and_(Member.email >= lowered, Member.email < lowered + TOP),
-               and_(Member.name >= query, Member.name < query + TOP))
+    return or_(
+        and_(Member.email >= lowered, Member.email < lowered + TOP),
+        and_(Member.name >= query, Member.name < query + TOP),
+    )
 
 
 def plan_each_search() -> None:

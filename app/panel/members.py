@@ -5,7 +5,17 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -13,10 +23,10 @@ from sqlalchemy import select
 from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from app.emailaddr import InvalidAddress
 from app.extensions import db
-from app.member_import import add_entries
-from app.memberlines import parse_line, parse_lines
+from app.mail.addresses import InvalidAddress
+from app.membership.importer import add_entries
+from app.membership.lines import parse_line, parse_lines
 from app.models import Ban, Member, MemberImport, MemberStatus, ModerationAction, Role
 from app.models.audit import record
 from app.panel.access import list_for
@@ -47,9 +57,13 @@ class MemberForm(FlaskForm):
     name = StringField("Name", [Length(max=255)])
     status = SelectField("Status", choices=choices((s.value, s.value) for s in MemberStatus))
     disabled_reason = StringField("Why (when disabled)", [Length(max=64)])
-    moderation_action = SelectField("Moderation of their posts", choices=choices(
-        [(ModerationAction.DEFER.value, "list default")]
-        + [(a.value, a.value) for a in ModerationAction if a != ModerationAction.DEFER]))
+    moderation_action = SelectField(
+        "Moderation of their posts",
+        choices=choices(
+            [(ModerationAction.DEFER.value, "list default")]
+            + [(a.value, a.value) for a in ModerationAction if a != ModerationAction.DEFER]
+        ),
+    )
     delivery_enabled = BooleanField("Receives mail")
     submit = SubmitField("Save member")
 
@@ -64,8 +78,15 @@ def roster(list_id: int):
     mlist = list_for(list_id, Role.OWNER)
     query, status = request.args.get("q", "")[:320], request.args.get("status", "")
     page = roster_page(mlist.id, query, status, request.args.get("after", "")[:320])
-    return render_template("members/roster.html", mlist=mlist, page=page, q=query, status=status,
-                           add_form=AddForm(), statuses=[s.value for s in MemberStatus])
+    return render_template(
+        "members/roster.html",
+        mlist=mlist,
+        page=page,
+        q=query,
+        status=status,
+        add_form=AddForm(),
+        statuses=[s.value for s in MemberStatus],
+    )
 
 
 @members.route("/<int:list_id>/members/add", methods=["POST"])
@@ -107,26 +128,36 @@ def paste(list_id: int):
 @members.route("/<int:list_id>/members/import", methods=["GET", "POST"])
 @login_required
 def upload(list_id: int):
-    from app.jobs import import_members
-    from app.queues import QueueName, enqueue
+    from app.jobs.queues import QueueName, enqueue
+    from app.jobs.tasks import import_members
 
     mlist = list_for(list_id, Role.OWNER)
     form = ImportForm()
     if form.validate_on_submit():
         data = form.file.data.read(MAX_UPLOAD + 1)
         if len(data) > MAX_UPLOAD:
-            form.file.errors.append("The file is larger than 50 MB; split it or use `mailflow members import`.")
+            form.file.errors.append(
+                "The file is larger than 50 MB; split it or use `mailflow members import`."
+            )
         else:
-            job = MemberImport(list_id=mlist.id, user_id=current_user.id, data=data,
-                               filename=(form.file.data.filename or "upload.csv")[:255])
+            job = MemberImport(
+                list_id=mlist.id,
+                user_id=current_user.id,
+                data=data,
+                filename=(form.file.data.filename or "upload.csv")[:255],
+            )
             db.session.add(job)
             db.session.flush()
             _audit("member.import", mlist, import_id=job.id, filename=job.filename)
             db.session.commit()
             enqueue(import_members, job.id, queue=QueueName.DEFAULT)
             return redirect(url_for("members.import_status", list_id=mlist.id, import_id=job.id))
-    recent = db.session.scalars(select(MemberImport).where(MemberImport.list_id == mlist.id)
-                                .order_by(MemberImport.id.desc()).limit(10)).all()
+    recent = db.session.scalars(
+        select(MemberImport)
+        .where(MemberImport.list_id == mlist.id)
+        .order_by(MemberImport.id.desc())
+        .limit(10)
+    ).all()
     return render_template("members/import.html", mlist=mlist, form=form, recent=recent)
 
 
@@ -138,8 +169,15 @@ def import_status(list_id: int, import_id: int):
     if job is None or job.list_id != mlist.id:
         abort(404)
     if request.args.get("format") == "json":
-        return {"status": job.status, "percent": job.percent, "processed": job.processed, "total": job.total,
-                "added": job.added, "existing": job.existing, "invalid": job.invalid}
+        return {
+            "status": job.status,
+            "percent": job.percent,
+            "processed": job.processed,
+            "total": job.total,
+            "added": job.added,
+            "existing": job.existing,
+            "invalid": job.invalid,
+        }
     return render_template("members/import_status.html", mlist=mlist, job=job)
 
 
@@ -158,13 +196,29 @@ def export(list_id: int):
         after = ""
         while True:
             batch = db.session.execute(
-                select(Member.email, Member.name, Member.status, Member.delivery_enabled,
-                       Member.moderation_action, Member.bounce_score)
-                .where(Member.list_id == list_key, Member.email > after).order_by(Member.email).limit(EXPORT_BATCH)
+                select(
+                    Member.email,
+                    Member.name,
+                    Member.status,
+                    Member.delivery_enabled,
+                    Member.moderation_action,
+                    Member.bounce_score,
+                )
+                .where(Member.list_id == list_key, Member.email > after)
+                .order_by(Member.email)
+                .limit(EXPORT_BATCH)
             ).all()
             for row in batch:
-                writer.writerow([row.email, _csv_safe(row.name), row.status, "on" if row.delivery_enabled else "off",
-                                 row.moderation_action, row.bounce_score])
+                writer.writerow(
+                    [
+                        row.email,
+                        _csv_safe(row.name),
+                        row.status,
+                        "on" if row.delivery_enabled else "off",
+                        row.moderation_action,
+                        row.bounce_score,
+                    ]
+                )
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
@@ -173,8 +227,11 @@ def export(list_id: int):
             after = batch[-1].email
 
     filename = f"{mlist.local_part}-members.csv"
-    return Response(stream_with_context(rows()), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        stream_with_context(rows()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def _csv_safe(value: str) -> str:
@@ -196,24 +253,30 @@ def edit(list_id: int, member_id: int):
     member = _member(mlist.id, member_id)
     form = MemberForm(obj=member)
     if form.validate_on_submit():
-        before = {f: getattr(member, f) for f in ("name", "status", "disabled_reason", "moderation_action",
-                                                  "delivery_enabled")}
+        before = {
+            f: getattr(member, f)
+            for f in ("name", "status", "disabled_reason", "moderation_action", "delivery_enabled")
+        }
         member.name = " ".join((form.name.data or "").split())
         member.status, member.moderation_action = form.status.data, form.moderation_action.data
-        member.disabled_reason = (form.disabled_reason.data or "").strip() if form.status.data == MemberStatus.DISABLED else ""
+        member.disabled_reason = (
+            (form.disabled_reason.data or "").strip() if form.status.data == MemberStatus.DISABLED else ""
+        )
         member.delivery_enabled = form.delivery_enabled.data
         changed = [f for f, v in before.items() if getattr(member, f) != v]
         _audit("member.update", mlist, email=member.email, changed=changed)
         db.session.commit()
         flash(f"Saved {member.email}.")
         return redirect(url_for("members.edit", list_id=mlist.id, member_id=member.id))
-    return render_template("members/edit.html", mlist=mlist, member=member, form=form, action_form=ConfirmForm())
+    return render_template(
+        "members/edit.html", mlist=mlist, member=member, form=form, action_form=ConfirmForm()
+    )
 
 
 @members.route("/<int:list_id>/members/<int:member_id>/<any(remove, ban, approve):action>", methods=["POST"])
 @login_required
 def act(list_id: int, member_id: int, action: str):
-    from app.subscriptions import approve
+    from app.membership.subscriptions import approve
 
     mlist = list_for(list_id, Role.OWNER)
     member = _member(mlist.id, member_id)

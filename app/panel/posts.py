@@ -31,29 +31,51 @@ def log(list_id: int):
     rows = db.session.scalars(query.order_by(Post.id.desc()).limit(PAGE_SIZE + 1)).all()
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
-    return render_template("posts/log.html", mlist=mlist, posts=rows, status=status,
-                           statuses=[s.value for s in PostStatus], next_before=rows[-1].id if more else None)
+    return render_template(
+        "posts/log.html",
+        mlist=mlist,
+        posts=rows,
+        status=status,
+        statuses=[s.value for s in PostStatus],
+        next_before=rows[-1].id if more else None,
+    )
 
 
 @posts.route("/posts/<int:post_id>")
 @login_required
 def detail(post_id: int):
     post = post_for(post_id)
-    by_status = dict(db.session.execute(select(Delivery.status, func.count()).where(Delivery.post_id == post.id)
-                                        .group_by(Delivery.status)).all())
-    deliveries = db.session.scalars(select(Delivery).where(Delivery.post_id == post.id)
-                                    .order_by(Delivery.id).limit(DELIVERY_ROWS)).all()
-    bounces = db.session.scalars(select(Bounce).join(Delivery, Bounce.delivery_id == Delivery.id)
-                                 .where(Delivery.post_id == post.id).order_by(Bounce.id)).all()
-    return render_template("posts/detail.html", post=post, mlist=post.mailing_list, by_status=by_status,
-                           deliveries=deliveries, bounces=bounces, form=ConfirmForm(), limit=DELIVERY_ROWS)
+    by_status = dict(
+        db.session.execute(
+            select(Delivery.status, func.count()).where(Delivery.post_id == post.id).group_by(Delivery.status)
+        ).all()
+    )
+    deliveries = db.session.scalars(
+        select(Delivery).where(Delivery.post_id == post.id).order_by(Delivery.id).limit(DELIVERY_ROWS)
+    ).all()
+    bounces = db.session.scalars(
+        select(Bounce)
+        .join(Delivery, Bounce.delivery_id == Delivery.id)
+        .where(Delivery.post_id == post.id)
+        .order_by(Bounce.id)
+    ).all()
+    return render_template(
+        "posts/detail.html",
+        post=post,
+        mlist=post.mailing_list,
+        by_status=by_status,
+        deliveries=deliveries,
+        bounces=bounces,
+        form=ConfirmForm(),
+        limit=DELIVERY_ROWS,
+    )
 
 
 @posts.route("/posts/<int:post_id>/retry", methods=["POST"])
 @login_required
 def retry(post_id: int):
-    from app.jobs import process_post
-    from app.queues import QueueName, enqueue
+    from app.jobs.queues import QueueName, enqueue
+    from app.jobs.tasks import process_post
 
     post = post_for(post_id)
     if not ConfirmForm().validate_on_submit():

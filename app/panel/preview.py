@@ -58,8 +58,12 @@ def _walk(msg: EmailMessage, preview: Preview) -> None:
         elif ctype == "text/plain" and not preview.text:
             preview.text = _content(part)[:MAX_TEXT]
         elif ctype == "text/html" and not preview.html:
-            preview.html = nh3.clean(_content(part)[:MAX_TEXT], tags=SAFE_TAGS, url_schemes={"http", "https", "mailto"},
-                                     link_rel="noopener noreferrer nofollow")
+            preview.html = nh3.clean(
+                _content(part)[:MAX_TEXT],
+                tags=SAFE_TAGS,
+                url_schemes={"http", "https", "mailto"},
+                link_rel="noopener noreferrer nofollow",
+            )
         else:
             size = len(part.get_payload(decode=True) or b"")
             preview.attachments.append(("(inline)", ctype, size))

@@ -22,9 +22,13 @@ HEADER_NAME = re.compile(r"^[!-9;-~]{1,255}$")  # RFC 5322 field name: printable
 
 
 class RuleForm(FlaskForm):
-    condition = SelectField("When", choices=choices((c.value, c.value.replace("_", " ")) for c in FilterCondition))
+    condition = SelectField(
+        "When", choices=choices((c.value, c.value.replace("_", " ")) for c in FilterCondition)
+    )
     header = StringField("Header name (for a header rule)", [Optional(), Length(max=255)])
-    pattern = StringField("Pattern (regex; bytes for size; type/subtype for MIME)", [DataRequired(), Length(max=2000)])
+    pattern = StringField(
+        "Pattern (regex; bytes for size; type/subtype for MIME)", [DataRequired(), Length(max=2000)]
+    )
     action = SelectField("Then", choices=choices((a.value, a.value) for a in FilterAction))
     reason = StringField("Reason shown to moderators and in reject notices", [Length(max=500)])
     submit = SubmitField("Add rule")
@@ -37,7 +41,11 @@ def pattern_problem(condition: str, header: str, pattern: str) -> str:
     if condition == FilterCondition.SIZE:
         return "" if pattern.strip().isdigit() else "A size rule needs a number of bytes."
     if condition == FilterCondition.MIME_TYPE:
-        return "" if re.fullmatch(r"[\w.+-]+/[\w.+*-]+", pattern.strip()) else "Give a MIME type like application/zip."
+        return (
+            ""
+            if re.fullmatch(r"[\w.+-]+/[\w.+*-]+", pattern.strip())
+            else "Give a MIME type like application/zip."
+        )
     try:
         re.compile(pattern)
     except re.error as exc:
@@ -55,20 +63,39 @@ def index(list_id: int):
         if problem:
             form.pattern.errors.append(problem)
         else:
-            last = db.session.scalar(select(func.max(FilterRule.position)).where(FilterRule.list_id == mlist.id))
-            rule = FilterRule(list_id=mlist.id, position=(last or 0) + 1, condition=form.condition.data,
-                              header=(form.header.data or "").strip(), pattern=(form.pattern.data or "").strip(),
-                              action=form.action.data, reason=" ".join((form.reason.data or "").split()))
+            last = db.session.scalar(
+                select(func.max(FilterRule.position)).where(FilterRule.list_id == mlist.id)
+            )
+            rule = FilterRule(
+                list_id=mlist.id,
+                position=(last or 0) + 1,
+                condition=form.condition.data,
+                header=(form.header.data or "").strip(),
+                pattern=(form.pattern.data or "").strip(),
+                action=form.action.data,
+                reason=" ".join((form.reason.data or "").split()),
+            )
             db.session.add(rule)
-            record("rule.add", current_user.email, "list", mlist.id, mlist.id, current_user.id,
-                   condition=rule.condition, pattern=rule.pattern, then=rule.action)
+            record(
+                "rule.add",
+                current_user.email,
+                "list",
+                mlist.id,
+                mlist.id,
+                current_user.id,
+                condition=rule.condition,
+                pattern=rule.pattern,
+                then=rule.action,
+            )
             db.session.commit()
             flash("Rule added.")
             return redirect(url_for("rules.index", list_id=mlist.id))
-    ordered = db.session.scalars(select(FilterRule).where(FilterRule.list_id == mlist.id)
-                                 .order_by(FilterRule.position, FilterRule.id)).all()
-    return render_template("lists/rules.html", mlist=mlist, form=form, rules=ordered, action_form=ConfirmForm()), \
-        (400 if form.errors else 200)
+    ordered = db.session.scalars(
+        select(FilterRule).where(FilterRule.list_id == mlist.id).order_by(FilterRule.position, FilterRule.id)
+    ).all()
+    return render_template(
+        "lists/rules.html", mlist=mlist, form=form, rules=ordered, action_form=ConfirmForm()
+    ), (400 if form.errors else 200)
 
 
 def _rule(mlist_id: int, rule_id: int) -> FilterRule:
@@ -86,8 +113,13 @@ def change(list_id: int, rule_id: int, move: str):
         flash("The form expired; please try again.")
         return redirect(url_for("rules.index", list_id=mlist.id))
     rule = _rule(mlist.id, rule_id)
-    ordered = list(db.session.scalars(select(FilterRule).where(FilterRule.list_id == mlist.id)
-                                      .order_by(FilterRule.position, FilterRule.id)))
+    ordered = list(
+        db.session.scalars(
+            select(FilterRule)
+            .where(FilterRule.list_id == mlist.id)
+            .order_by(FilterRule.position, FilterRule.id)
+        )
+    )
     index = ordered.index(rule)
     if move == "delete":
         ordered.remove(rule)

@@ -11,8 +11,8 @@ from sqlalchemy import delete, select
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, SubmitField
 from wtforms.validators import DataRequired, Length
 
-from app.emailaddr import InvalidAddress, normalise_address
 from app.extensions import db
+from app.mail.addresses import InvalidAddress, normalise_address
 from app.models import ListRole, MailingList, Role, User
 from app.models.audit import record
 from app.panel.access import require_admin
@@ -24,8 +24,10 @@ users = Blueprint("users", __name__, url_prefix="/users")
 
 class NewUserForm(FlaskForm):
     email = EmailField("Email", [DataRequired(), Length(max=320)])
-    password = PasswordField("Initial password (tell the user; they change it)",
-                             [DataRequired(), Length(min=MIN_PASSWORD, max=1024)])
+    password = PasswordField(
+        "Initial password (tell the user; they change it)",
+        [DataRequired(), Length(min=MIN_PASSWORD, max=1024)],
+    )
     is_admin = BooleanField("Site administrator")
     submit = SubmitField("Create user")
 
@@ -81,19 +83,30 @@ def _user(user_id: int) -> User:
 def edit(user_id: int):
     user = _user(user_id)
     form = RoleForm()
-    form.list_id.choices = choices((m.id, m.address) for m in db.session.scalars(
-        select(MailingList).order_by(MailingList.local_part, MailingList.domain)))
+    form.list_id.choices = choices(
+        (m.id, m.address)
+        for m in db.session.scalars(select(MailingList).order_by(MailingList.local_part, MailingList.domain))
+    )
     if form.validate_on_submit():
-        exists = db.session.scalar(select(ListRole).where(
-            ListRole.user_id == user.id, ListRole.list_id == form.list_id.data, ListRole.role == form.role.data))
+        exists = db.session.scalar(
+            select(ListRole).where(
+                ListRole.user_id == user.id,
+                ListRole.list_id == form.list_id.data,
+                ListRole.role == form.role.data,
+            )
+        )
         if exists is None:
             db.session.add(ListRole(user_id=user.id, list_id=form.list_id.data, role=form.role.data))
             _audit("user.role.add", user, list_id=form.list_id.data, role=form.role.data)
             db.session.commit()
         flash("Role given.")
         return redirect(url_for("users.edit", user_id=user.id))
-    roles = db.session.execute(select(ListRole, MailingList).join(MailingList)
-                               .where(ListRole.user_id == user.id).order_by(MailingList.local_part)).all()
+    roles = db.session.execute(
+        select(ListRole, MailingList)
+        .join(MailingList)
+        .where(ListRole.user_id == user.id)
+        .order_by(MailingList.local_part)
+    ).all()
     return render_template("users/edit.html", user=user, form=form, roles=roles, action_form=ConfirmForm())
 
 
@@ -119,8 +132,11 @@ def act(user_id: int, action: str):
         user.is_admin = not user.is_admin
     else:
         role_id = request.form.get("role_id", "")
-        db.session.execute(delete(ListRole).where(ListRole.user_id == user.id,
-                                                  ListRole.id == (int(role_id) if role_id.isdigit() else -1)))
+        db.session.execute(
+            delete(ListRole).where(
+                ListRole.user_id == user.id, ListRole.id == (int(role_id) if role_id.isdigit() else -1)
+            )
+        )
     _audit(f"user.{action}", user)
     db.session.commit()
     return redirect(url_for("users.edit", user_id=user.id))

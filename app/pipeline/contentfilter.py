@@ -9,8 +9,8 @@ from email.message import Message
 from email.policy import compat32
 from io import BytesIO
 
+from app.mail.rawmessage import RawMessage
 from app.models import MailingList
-from app.pipeline.rawmessage import RawMessage
 
 UNTOUCHABLE = ("multipart/signed", "multipart/encrypted")  # changing them breaks the signature
 REMOVED_NOTE = "[The list removed this message's content: its type is not accepted here.]\r\n"

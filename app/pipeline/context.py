@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from app.mail.authors import Author
+from app.mail.mimescan import Part, scan
+from app.mail.rawmessage import RawMessage
 from app.models import MailingList, Member, Post
-from app.pipeline.authors import Author
-from app.pipeline.mimescan import Part, scan
-from app.pipeline.rawmessage import RawMessage
 
 
 class Verdict(enum.StrEnum):

@@ -14,9 +14,9 @@ import secrets
 from dataclasses import asdict, dataclass
 from email.message import Message
 
+from app.mail.mimescan import Part, scan
+from app.mail.rawmessage import CRLF, RawMessage
 from app.models import MailingList
-from app.pipeline.mimescan import Part, scan
-from app.pipeline.rawmessage import CRLF, RawMessage
 
 WRAPPED = ("multipart/signed", "multipart/encrypted")
 RAW_CTES = ("8bit", "binary")
@@ -30,8 +30,8 @@ class Slot:
     """Where one rendered template goes: at a byte offset of the prepared message, encoded as told."""
 
     at: int
-    role: str            # "header" or "footer"
-    kind: str            # "plain", "html" or "part" (a whole text/plain part of a multipart/mixed wrapper)
+    role: str  # "header" or "footer"
+    kind: str  # "plain", "html" or "part" (a whole text/plain part of a multipart/mixed wrapper)
     charset: str = "utf-8"
     cte: str = "quoted-printable"
     flowed: bool = False
@@ -80,7 +80,9 @@ def _alternative(part: Part) -> list[tuple[Part, str]]:
         ctype = child.content_type
         if ctype in ("text/plain", "text/html"):
             found.setdefault(ctype.split("/")[1], child)
-        elif ctype == "multipart/related" and child.children and child.children[0].content_type == "text/html":
+        elif (
+            ctype == "multipart/related" and child.children and child.children[0].content_type == "text/html"
+        ):
             found.setdefault("html", child.children[0])
     return [(found[k], k) for k in ("plain", "html") if k in found]
 
@@ -161,8 +163,10 @@ def _rewrite(data: bytes, part: Part, kind: str, offset: int) -> tuple[bytes, li
     at_footer = offset + len(b"".join(pieces))
     pieces.append(_encode_segment(decoded[foot_at:], cte) if foot_at < len(decoded) else b"")
     newline = kind == "plain" and bool(decoded) and not decoded.endswith(b"\n")
-    slots = [Slot(at_header, "header", kind, charset, cte, flowed),
-             Slot(at_footer, "footer", kind, charset, cte, flowed, newline_before=newline)]
+    slots = [
+        Slot(at_header, "header", kind, charset, cte, flowed),
+        Slot(at_footer, "footer", kind, charset, cte, flowed, newline_before=newline),
+    ]
     return b"".join(pieces), slots
 
 
@@ -197,5 +201,8 @@ def _wrap(data: bytes) -> tuple[bytes, list[dict]]:
     body = delimiter + inner_head + CRLF + msg.body + CRLF
     footer_at = len(head) + len(body)
     tail = b"--" + boundary.encode() + b"--" + CRLF
-    slots = [Slot(len(head), "header", "part", boundary=boundary), Slot(footer_at, "footer", "part", boundary=boundary)]
+    slots = [
+        Slot(len(head), "header", "part", boundary=boundary),
+        Slot(footer_at, "footer", "part", boundary=boundary),
+    ]
     return head + body + tail, [asdict(s) for s in slots]

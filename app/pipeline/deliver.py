@@ -115,7 +115,7 @@ def _keep_loaded() -> Iterator[None]:
 
 
 def _send_all(post: Post, copies: list[Delivery], owner: str) -> None:
-    from app.queues import redis_connection
+    from app.jobs.queues import redis_connection
 
     sender = make_sender(current_app.config["MAILFLOW"], redis_connection())
     retries: list[Delivery] = []
@@ -218,8 +218,8 @@ def retry_later(post_id: int, copies: Sequence[Delivery]) -> None:
     """Enqueue temporary failures again, each group at its own backoff."""
     if not copies:
         return
-    from app.jobs import deliver
-    from app.queues import QueueName, enqueue
+    from app.jobs.queues import QueueName, enqueue
+    from app.jobs.tasks import deliver
 
     by_delay: dict[int, list[int]] = {}
     for copy in copies:

@@ -7,10 +7,10 @@ import logging
 from flask import current_app
 from sqlalchemy import select
 
-from app.emailaddr import InvalidAddress, normalise_address
 from app.extensions import db
+from app.mail.addresses import InvalidAddress, normalise_address
+from app.mail.headersafety import clean
 from app.models import ListRole, Post, PostStatus, Role, User
-from app.pipeline.headersafety import clean
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +23,13 @@ def moderation_url(post_id: int) -> str:
 def moderators(list_id: int) -> list[str]:
     """Addresses of the list's active owners and moderators."""
     rows = db.session.scalars(
-        select(User.email).join(ListRole, ListRole.user_id == User.id)
-        .where(ListRole.list_id == list_id, ListRole.role.in_((Role.OWNER, Role.MODERATOR)), User.active.is_(True))
+        select(User.email)
+        .join(ListRole, ListRole.user_id == User.id)
+        .where(
+            ListRole.list_id == list_id,
+            ListRole.role.in_((Role.OWNER, Role.MODERATOR)),
+            User.active.is_(True),
+        )
     ).all()
     return sorted({email.lower() for email in rows})
 
@@ -43,7 +48,7 @@ def dispose(post: Post) -> None:
 
 def notify_moderators(post: Post) -> int:
     """Each owner and moderator gets a notice linking to the post in the panel; returns how many were sent."""
-    from app.notices import allow_notice, build_notice, send_notice
+    from app.sysmail.notices import allow_notice, build_notice, send_notice
 
     mlist = post.mailing_list
     subject = clean(post.subject) or "(no subject)"
@@ -60,15 +65,20 @@ def notify_moderators(post: Post) -> int:
         if not allow_notice(address):
             log.info("post %s: daily notice limit reached for %s", post.id, address)
             continue
-        notice = build_notice(mlist, address, f"[{mlist.name}] Held for moderation: {subject}"[:200], body,
-                              auto="auto-generated")
+        notice = build_notice(
+            mlist,
+            address,
+            f"[{mlist.name}] Held for moderation: {subject}"[:200],
+            body,
+            auto="auto-generated",
+        )
         sent += send_notice(mlist, notice)
     return sent
 
 
 def notify_sender(post: Post) -> bool:
     """Tell the envelope sender why the post was rejected, unless that would answer an automaton."""
-    from app.notices import allow_notice, build_notice, may_auto_reply, send_notice
+    from app.sysmail.notices import allow_notice, build_notice, may_auto_reply, send_notice
 
     if not may_auto_reply(post.mail_from, post.raw):
         return False
@@ -80,9 +90,16 @@ def notify_sender(post: Post) -> bool:
         return False
     mlist = post.mailing_list
     subject = clean(post.subject) or "(no subject)"
-    body = (f"Your post to {mlist.address} was rejected.\n\nSubject: {subject}\n"
-            f"Reason:  {clean(post.decision_reason)}\n\nNothing was sent to the list's members.\n")
+    body = (
+        f"Your post to {mlist.address} was rejected.\n\nSubject: {subject}\n"
+        f"Reason:  {clean(post.decision_reason)}\n\nNothing was sent to the list's members.\n"
+    )
     in_reply_to = post.message_id if post.message_id.startswith("<") else ""
-    notice = build_notice(mlist, address, f"Your post to {mlist.name} was rejected: {subject}"[:200], body,
-                          in_reply_to=clean(in_reply_to))
+    notice = build_notice(
+        mlist,
+        address,
+        f"Your post to {mlist.name} was rejected: {subject}"[:200],
+        body,
+        in_reply_to=clean(in_reply_to),
+    )
     return send_notice(mlist, notice)

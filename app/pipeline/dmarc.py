@@ -12,10 +12,10 @@ import dns.name
 import dns.resolver
 from flask import current_app
 
+from app.mail.authors import Author, parse_mailbox, phrase
+from app.mail.headersafety import clean, decode
+from app.mail.rawmessage import RawMessage
 from app.models import MailingList
-from app.pipeline.authors import Author, parse_mailbox, phrase
-from app.pipeline.headersafety import clean, decode
-from app.pipeline.rawmessage import RawMessage
 
 log = logging.getLogger(__name__)
 CACHE_SECONDS = 3600
@@ -47,8 +47,11 @@ def resolver() -> dns.resolver.Resolver:
         res = dns.resolver.Resolver()
     else:
         res = dns.resolver.Resolver(configure=False)
-        host, _, port = settings.DNS_SERVER.rpartition(":") if settings.DNS_SERVER.count(":") == 1 else (
-            settings.DNS_SERVER, "", "")
+        host, _, port = (
+            settings.DNS_SERVER.rpartition(":")
+            if settings.DNS_SERVER.count(":") == 1
+            else (settings.DNS_SERVER, "", "")
+        )
         res.nameservers = [host]
         res.port = int(port or 53)
     res.lifetime = settings.DNS_TIMEOUT
@@ -87,7 +90,7 @@ def lookup_policy(domain: str) -> str | None:
     labels = dns.name.from_text(domain).to_text(omit_final_dot=True).lower().split(".")
     names = [".".join(labels[i:]) for i in range(len(labels) - 1)]
     if len(names) > MAX_WALK:
-        names = names[:1] + names[-(MAX_WALK - 1):]
+        names = names[:1] + names[-(MAX_WALK - 1) :]
     for depth, name in enumerate(names):
         tags = _lookup(name)
         if tags is not None:

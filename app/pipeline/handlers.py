@@ -6,23 +6,32 @@ import re
 from collections.abc import Callable
 from email.utils import make_msgid
 
+from app.mail.authors import phrase
+from app.mail.headersafety import defuse_field
+from app.mail.rawmessage import RawMessage
+from app.mail.tokens import public_url
 from app.models import MailingList, PostingPolicy
-from app.pipeline.authors import phrase
 from app.pipeline.contentfilter import content_filter
 from app.pipeline.dmarc import dmarc
-from app.pipeline.headersafety import defuse_field
 from app.pipeline.loopmarker import LOOP_MARKER
-from app.pipeline.rawmessage import RawMessage
 from app.pipeline.replyto import reply_to
 from app.pipeline.subject import subject_prefix
-from app.tokens import public_url
 
 Handler = Callable[[MailingList, RawMessage], None]
 
 # Fields that must not reach members: moderator secrets, receipt requests, delivery traces, our marker.
 STRIPPED = (
-    LOOP_MARKER, "Approved", "Approve", "Return-Path", "Return-Receipt-To", "Disposition-Notification-To",
-    "X-Confirm-Reading-To", "X-PMRQC", "Precedence", "Delivered-To", "X-Original-To",
+    LOOP_MARKER,
+    "Approved",
+    "Approve",
+    "Return-Path",
+    "Return-Receipt-To",
+    "Disposition-Notification-To",
+    "X-Confirm-Reading-To",
+    "X-PMRQC",
+    "Precedence",
+    "Delivered-To",
+    "X-Original-To",
 )
 FIELD_NAME = re.compile(r"[!-9;-~]+")
 
@@ -48,7 +57,9 @@ def list_headers(mlist: MailingList, msg: RawMessage) -> None:
         "List-Subscribe",
         f"<{public_url('/subscribe/' + mlist.address)}>, <mailto:{mlist.role_address('join')}>",
     )
-    msg.append("List-Post", "NO" if mlist.posting_policy == PostingPolicy.ANNOUNCE else f"<mailto:{mlist.address}>")
+    msg.append(
+        "List-Post", "NO" if mlist.posting_policy == PostingPolicy.ANNOUNCE else f"<mailto:{mlist.address}>"
+    )
     msg.append("List-Owner", f"<mailto:{mlist.role_address('owner')}>")
     msg.append("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
     msg.append("Precedence", "list")

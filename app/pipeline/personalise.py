@@ -7,11 +7,11 @@ import html
 import re
 from dataclasses import dataclass
 
-from app.models import Delivery, MailingList, Post
-from app.pipeline import templates
 from app.egress.wire import is_clean
-from app.pipeline.rawmessage import CRLF, header_line
-from app.tokens import TokenPurpose, manage_url, public_url, sign
+from app.mail import templates
+from app.mail.rawmessage import CRLF, header_line
+from app.mail.tokens import TokenPurpose, manage_url, public_url, sign
+from app.models import Delivery, MailingList, Post
 
 URL = re.compile(r"https?://[^\s<>&\"']+")
 
@@ -27,11 +27,18 @@ def personal_headers(mlist: MailingList, delivery: Delivery, url: str | None = N
     return header_line("List-Unsubscribe", f"<{url}>, <mailto:{mlist.role_address('leave')}>") + CRLF
 
 
-def template_values(mlist: MailingList, delivery: Delivery, url: str, needed: frozenset[str]) -> dict[str, str]:
+def template_values(
+    mlist: MailingList, delivery: Delivery, url: str, needed: frozenset[str]
+) -> dict[str, str]:
     """What a header/footer template may use; the member row is loaded only when its name is used."""
     values = {
-        "list_name": mlist.name, "list_address": mlist.address, "list_description": mlist.description,
-        "member_email": delivery.recipient, "unsubscribe_url": url, "member_name": "", "manage_url": "",
+        "list_name": mlist.name,
+        "list_address": mlist.address,
+        "list_description": mlist.description,
+        "member_email": delivery.recipient,
+        "unsubscribe_url": url,
+        "member_name": "",
+        "manage_url": "",
     }
     if "member_name" in needed and delivery.member is not None:
         values["member_name"] = " ".join(delivery.member.name.split())  # one line: no MIME games in a name
@@ -71,8 +78,10 @@ def render_pieces(post: Post, mlist: MailingList, delivery: Delivery) -> tuple[b
         return head + data, _additions([head])
     needed = templates.uses(mlist.header_template) | templates.uses(mlist.footer_template)
     values = template_values(mlist, delivery, url, needed)
-    texts = {"header": templates.render(mlist.header_template, values),
-             "footer": templates.render(mlist.footer_template, values)}
+    texts = {
+        "header": templates.render(mlist.header_template, values),
+        "footer": templates.render(mlist.footer_template, values),
+    }
     pieces, pos, added = [head], 0, [head]
     for slot in layout:
         added.append(encode_slot(slot, texts[slot["role"]]))
@@ -122,6 +131,12 @@ def _as_html(text: str) -> str:
 
 
 def _as_part(text: str, boundary: str) -> bytes:
-    head = (f"--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n"
-            "Content-Transfer-Encoding: quoted-printable\r\nContent-Disposition: inline\r\n\r\n")
-    return head.encode("ascii") + _transfer("\r\n".join(text.splitlines()).encode("utf-8"), "quoted-printable") + CRLF
+    head = (
+        f"--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        "Content-Transfer-Encoding: quoted-printable\r\nContent-Disposition: inline\r\n\r\n"
+    )
+    return (
+        head.encode("ascii")
+        + _transfer("\r\n".join(text.splitlines()).encode("utf-8"), "quoted-printable")
+        + CRLF
+    )

@@ -11,8 +11,16 @@ from app.extensions import db
 from app.models import Delivery, DeliveryStatus, Member, MemberStatus, Post, PostStatus
 from app.models.timestamps import utcnow
 
-DELIVERY_COLUMNS = ("post_id", "member_id", "recipient", "status", "attempts", "provider_message_id",
-                    "last_error", "created_at")
+DELIVERY_COLUMNS = (
+    "post_id",
+    "member_id",
+    "recipient",
+    "status",
+    "attempts",
+    "provider_message_id",
+    "last_error",
+    "created_at",
+)
 
 
 def create_deliveries(post: Post) -> None:
@@ -23,8 +31,14 @@ def create_deliveries(post: Post) -> None:
     members before ANALYZE, 0.3 s after (docs/benchmarks.md).
     """
     chosen = select(
-        literal(post.id), Member.id, Member.email, literal(DeliveryStatus.PENDING.value), literal(0),
-        literal(""), literal(""), literal(utcnow()),
+        literal(post.id),
+        Member.id,
+        Member.email,
+        literal(DeliveryStatus.PENDING.value),
+        literal(0),
+        literal(""),
+        literal(""),
+        literal(utcnow()),
     ).where(
         Member.list_id == post.list_id,
         Member.status == MemberStatus.ACTIVE,
@@ -37,8 +51,11 @@ def create_deliveries(post: Post) -> None:
 def _insert_new_only(chosen: Select) -> Executable:
     # Both supported databases (sqlite, postgresql) have INSERT ... ON CONFLICT DO NOTHING.
     dialect = import_module(f"sqlalchemy.dialects.{db.session.get_bind().dialect.name}")
-    return dialect.insert(Delivery).from_select(DELIVERY_COLUMNS, chosen).on_conflict_do_nothing(
-        index_elements=["post_id", "member_id"])
+    return (
+        dialect.insert(Delivery)
+        .from_select(DELIVERY_COLUMNS, chosen)
+        .on_conflict_do_nothing(index_elements=["post_id", "member_id"])
+    )
 
 
 def pending_batches(post_id: int, size: int) -> list[list[int]]:
@@ -53,8 +70,8 @@ def pending_batches(post_id: int, size: int) -> list[list[int]]:
 
 def fan_out(post: Post) -> None:
     """Create the deliveries and enqueue a job per batch, all in one round trip; no recipients: done at once."""
-    from app.jobs import deliver
-    from app.queues import QueueName, enqueue_many
+    from app.jobs.queues import QueueName, enqueue_many
+    from app.jobs.tasks import deliver
 
     create_deliveries(post)
     settings = current_app.config["MAILFLOW"]
@@ -67,10 +84,12 @@ def fan_out(post: Post) -> None:
 def finish_if_done(post_id: int) -> None:
     """Mark the post distributed once no copy is pending or being sent."""
     open_copies = db.session.scalar(
-        select(Delivery.id).where(
+        select(Delivery.id)
+        .where(
             Delivery.post_id == post_id,
             Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)),
-        ).limit(1)
+        )
+        .limit(1)
     )
     if open_copies is None:
         post = db.session.get(Post, post_id)

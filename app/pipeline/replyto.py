@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import enum
 
-from app.emailaddr import normalise_address
+from app.mail.addresses import normalise_address
+from app.mail.authors import phrase
+from app.mail.rawmessage import RawMessage
 from app.models import MailingList
-from app.pipeline.authors import phrase
-from app.pipeline.rawmessage import RawMessage
 
 
 class ReplyToMode(enum.StrEnum):

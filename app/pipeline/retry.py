@@ -21,7 +21,7 @@ def restart_status(post: Post) -> PostStatus:
 
 def retry_post(post_id: int) -> tuple[PostStatus, bool]:
     """Put a shunted post back in the pipeline; returns its new status and whether it reached a queue."""
-    from app.queues import enqueue_posts
+    from app.jobs.queues import enqueue_posts
 
     post = db.session.get(Post, post_id)
     if post is None:

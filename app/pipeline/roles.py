@@ -10,11 +10,11 @@ from app.models import Post
 # role -> "module:function" taking the Post. A role missing here is not built yet and raises.
 ROLE_PROCESSORS: dict[str, str] = {
     "bounces": "app.bounces.dsn:process_bounce_post",
-    "request": "app.requests.commands:process_request",
-    "join": "app.requests.commands:process_join",
-    "leave": "app.requests.commands:process_leave",
-    "confirm": "app.requests.commands:process_confirm",
-    "owner": "app.requests.owner:forward_to_owners",
+    "request": "app.mailcommands.commands:process_request",
+    "join": "app.mailcommands.commands:process_join",
+    "leave": "app.mailcommands.commands:process_leave",
+    "confirm": "app.mailcommands.commands:process_confirm",
+    "owner": "app.mailcommands.owner:forward_to_owners",
 }
 
 

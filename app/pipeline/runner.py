@@ -7,16 +7,16 @@ import traceback
 
 from sqlalchemy import select
 
-from app.emailaddr import InvalidAddress, normalise_address
 from app.extensions import db
+from app.mail.addresses import InvalidAddress, normalise_address
+from app.mail.authors import parse_mailbox
+from app.mail.rawmessage import RawMessage
 from app.models import Member, Post, PostStatus
 from app.models.timestamps import utcnow
 from app.pipeline import chains, decorate
-from app.pipeline.authors import parse_mailbox
 from app.pipeline.context import PostContext, Verdict
 from app.pipeline.dispositions import dispose
 from app.pipeline.handlers import HANDLERS
-from app.pipeline.rawmessage import RawMessage
 from app.pipeline.recipients import fan_out
 from app.pipeline.roles import processor_for
 from app.pipeline.rules import RULES
@@ -80,10 +80,14 @@ def context_for(post: Post) -> PostContext:
     authors = msg.get_all("From")
     author = parse_mailbox(authors[0]) if len(authors) == 1 else None
     sender = author.address if author else ("" if authors else _envelope_sender(post.mail_from))
-    member = db.session.scalar(
-        select(Member).where(Member.list_id == post.list_id, Member.email == sender)
-    ) if sender else None
-    return PostContext(post=post, mlist=post.mailing_list, sender=sender, member=member, msg=msg, author=author)
+    member = (
+        db.session.scalar(select(Member).where(Member.list_id == post.list_id, Member.email == sender))
+        if sender
+        else None
+    )
+    return PostContext(
+        post=post, mlist=post.mailing_list, sender=sender, member=member, msg=msg, author=author
+    )
 
 
 def moderate(post: Post) -> None:

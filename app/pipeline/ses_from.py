@@ -8,8 +8,8 @@ from email.parser import BytesHeaderParser
 
 from flask import current_app
 
+from app.mail.rawmessage import RawMessage
 from app.models import MailingList
-from app.pipeline.rawmessage import RawMessage
 
 
 def verified_domains(mlist: MailingList) -> set[str]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from app.mail.headersafety import decode, encode
+from app.mail.rawmessage import RawMessage
 from app.models import MailingList
-from app.pipeline.headersafety import decode, encode
-from app.pipeline.rawmessage import RawMessage
 
 
 def prefixed(subject: str, prefix: str) -> str | None:

@@ -6,9 +6,9 @@ from flask import Blueprint, abort, render_template, request
 from sqlalchemy import text
 
 from app.extensions import csrf, db
+from app.mail.tokens import TokenPurpose, manage_url, verify
 from app.models import Member, MemberStatus
 from app.public.subscribe import selfservice
-from app.tokens import TokenPurpose, manage_url, verify
 
 public = Blueprint("public", __name__)
 public.register_blueprint(selfservice)  # subscribe, confirm, manage: endpoints public.selfservice.*

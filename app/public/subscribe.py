@@ -8,14 +8,20 @@ from sqlalchemy import select
 from wtforms import BooleanField, EmailField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
-from app.emailaddr import InvalidAddress
 from app.extensions import db
-from app.memberlines import parse_line
-from app.membership import find_list
+from app.mail.addresses import InvalidAddress
+from app.mail.tokens import TokenPurpose, verify
+from app.membership.lines import parse_line
+from app.membership.members import find_list
+from app.membership.subscriptions import (
+    Result,
+    confirm,
+    confirmation_links,
+    request_subscription,
+    unsubscribe,
+)
 from app.models import Member, MemberStatus
 from app.panel.throttle import SUBSCRIBE_LIMIT, limiter
-from app.subscriptions import Result, confirm, confirmation_links, request_subscription, unsubscribe
-from app.tokens import TokenPurpose, verify
 
 selfservice = Blueprint("selfservice", __name__)
 
@@ -39,14 +45,17 @@ class ManageForm(FlaskForm):
 
 def send_confirmation(mlist, member: Member) -> None:
     """Mail the double opt-in request with its reply address and web link."""
-    from app.notices import build_notice, send_notice
+    from app.sysmail.notices import build_notice, send_notice
 
     reply_address, link = confirmation_links(mlist, member)
-    body = (f"Someone (hopefully you) asked to subscribe {member.email} to {mlist.name} <{mlist.address}>.\n\n"
-            f"To confirm, open this link:\n\n    {link}\n\nor reply to this message (its address is "
-            f"{reply_address}).\n\nIf you did not ask for this, ignore this message; nothing will happen.\n")
-    notice = build_notice(mlist, member.email, f"Confirm your subscription to {mlist.name}", body,
-                          reply_to=reply_address)
+    body = (
+        f"Someone (hopefully you) asked to subscribe {member.email} to {mlist.name} <{mlist.address}>.\n\n"
+        f"To confirm, open this link:\n\n    {link}\n\nor reply to this message (its address is "
+        f"{reply_address}).\n\nIf you did not ask for this, ignore this message; nothing will happen.\n"
+    )
+    notice = build_notice(
+        mlist, member.email, f"Confirm your subscription to {mlist.name}", body, reply_to=reply_address
+    )
     send_notice(mlist, notice)
 
 
@@ -77,13 +86,17 @@ def subscribe(list_address: str):
 @selfservice.route("/confirm/<token>", methods=["GET", "POST"])
 def confirm_page(token: str):
     # GET only shows a button: mail scanners prefetch links, and a prefetch must not confirm anything.
-    member = db.session.scalar(select(Member).where(Member.confirm_token == token)) if len(token) <= 40 else None
+    member = (
+        db.session.scalar(select(Member).where(Member.confirm_token == token)) if len(token) <= 40 else None
+    )
     form = ConfirmForm()
     if form.validate_on_submit():
         result, member = confirm(token)
         return render_template("public/confirm.html", member=member, result=result, form=None)
     if member is None:
-        return render_template("public/confirm.html", member=None, result=Result.INVALID_TOKEN, form=None), 404
+        return render_template(
+            "public/confirm.html", member=None, result=Result.INVALID_TOKEN, form=None
+        ), 404
     return render_template("public/confirm.html", member=member, result=None, form=form)
 
 
@@ -102,6 +115,13 @@ def manage(token: str):
         else:
             member.delivery_enabled = form.delivery_enabled.data
             db.session.commit()
-            message = "Saved." if member.delivery_enabled else "Saved: no mail until you turn delivery back on."
-    return render_template("public/manage.html", member=member, form=form, message=message,
-                           subscribed=member.status in (MemberStatus.ACTIVE, MemberStatus.DISABLED))
+            message = (
+                "Saved." if member.delivery_enabled else "Saved: no mail until you turn delivery back on."
+            )
+    return render_template(
+        "public/manage.html",
+        member=member,
+        form=form,
+        message=message,
+        subscribed=member.status in (MemberStatus.ACTIVE, MemberStatus.DISABLED),
+    )

@@ -23,8 +23,15 @@ def smoke_results() -> dict[str, dict]:
     for part in PARTS:
         (RESULTS / f"{part}-smoke-latest.json").unlink(missing_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAILFLOW_")}
-    done = subprocess.run([sys.executable, "-m", "bench", "--smoke", "--db", kind], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--db", kind],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
     return {part: json.loads((RESULTS / f"{part}-smoke-latest.json").read_text()) for part in PARTS}
 
@@ -37,7 +44,9 @@ def _rows(results: dict, part: str) -> list[dict]:
 
 def test_ingress_stores_every_message_once(smoke_results):
     ours = [r for r in _rows(smoke_results, "ingress") if r["server"].startswith("mailflow smtpd")]
-    assert {r["server"] for r in ours} >= {"mailflow smtpd, 1 process"}  # and one per core, where there are more
+    assert {r["server"] for r in ours} >= {
+        "mailflow smtpd, 1 process"
+    }  # and one per core, where there are more
     for row in ours:
         assert (row["stored"], row["lost"], row["duplicated"]) == (row["messages"], 0, 0)
         assert row["msg/s"] > 0
@@ -59,7 +68,9 @@ def test_latency_posts_reach_every_member_once(smoke_results):
 
 
 def test_panel_pages_answer(smoke_results):
-    pages = [r for r in _rows(smoke_results, "panel") if r.get("requests", 0) and not r["case"].startswith("CSV")]
+    pages = [
+        r for r in _rows(smoke_results, "panel") if r.get("requests", 0) and not r["case"].startswith("CSV")
+    ]
     assert any(r["case"].startswith("roster") for r in pages)
     for row in pages:
         assert row["status"] == 200, row

@@ -15,9 +15,9 @@ from app.bounces.verp import verp_address
 from app.extensions import db
 from app.models import Bounce, BounceKind, Delivery, DeliveryStatus, Member, Post, PostStatus
 from tests.bounces.support import member, sent_post
+from tests.support.corpus import corpus_dir
 from tests.support.db import truncate_all
 from tests.support.factories import make_list
-from tests.support.corpus import corpus_dir
 from tests.support.stack import drain, receiver
 
 CORPUS = corpus_dir("bounces")

@@ -242,7 +242,7 @@ def test_the_trust_override_cannot_come_from_the_environment(settings, monkeypat
     assert "SNS_CERTIFICATE_FETCHER" not in app.config
     with app.app_context():
         from app.bounces.sns import fetch_https
-        from app.webhooks import _certificates
+        from app.bounces.webhook import _certificates
 
         assert _certificates().fetch is fetch_https
         db.engine.dispose()

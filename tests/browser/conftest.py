@@ -16,12 +16,21 @@ from tests.support.db import truncate_all
 from tests.support.smtp import free_port
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 # The committed screenshots are refreshed only on request (MAILFLOW_SCREENSHOTS=1), so a test run leaves the
 # work tree clean; otherwise they go to a scratch folder.
-SCREENSHOTS = (Path(__file__).resolve().parents[2] / "docs" / "screenshots" if os.environ.get("MAILFLOW_SCREENSHOTS")
-               else Path(tempfile.gettempdir()) / "mailflow-screenshots")
+SCREENSHOTS = (
+    Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    if os.environ.get("MAILFLOW_SCREENSHOTS")
+    else Path(tempfile.gettempdir()) / "mailflow-screenshots"
+)
 
 
 @pytest.fixture
@@ -30,8 +39,13 @@ def live(settings, redis_url, sink):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     controller, _ = sink
-    settings.update(REDIS_URL=redis_url, EGRESS="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=str(controller.port),
-                    PUBLIC_URL=base)
+    settings.update(
+        REDIS_URL=redis_url,
+        EGRESS="smtp",
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=str(controller.port),
+        PUBLIC_URL=base,
+    )
     app = create_app(settings)
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -50,6 +64,7 @@ def live(settings, redis_url, sink):
 @pytest.fixture
 def browser():
     from playwright import sync_api as playwright_api
+
     if not Path(CHROMIUM).exists():
         raise RuntimeError(f"{CHROMIUM} is missing: scripts/test installs Debian's chromium")
     with playwright_api.sync_playwright() as playwright:

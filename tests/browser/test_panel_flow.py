@@ -67,8 +67,16 @@ def _add_members(page, app) -> None:
     assert "could not be used" in page.content() and "not-an-address" in page.content()
     page.click("nav.tabs >> text=Members")
     page.click("text=Import CSV")
-    page.set_input_files("input[name=file]", files=[{"name": "people.csv", "mimeType": "text/csv",
-                                                      "buffer": b"email,name\neve@example.org,Eve\nbroken\n"}])
+    page.set_input_files(
+        "input[name=file]",
+        files=[
+            {
+                "name": "people.csv",
+                "mimeType": "text/csv",
+                "buffer": b"email,name\neve@example.org,Eve\nbroken\n",
+            }
+        ],
+    )
     press(page, "Import")
     assert page.locator("#import-progress").get_attribute("value") == "0"
     drain(app)  # the RQ worker runs the import; the page's script sees it finish and reloads
@@ -144,13 +152,15 @@ def _pages_for_the_record(page, base: str, post_id: int) -> None:
     page.goto(f"{base}/audit")
     assert "post.approve" in page.content() and "post.reject" in page.content()
     shot(page, "audit-log")
-    from app.membership import find_list
+    from app.membership.members import find_list
 
     page.goto(f"{base}/lists/{find_list(LIST).id}/templates")
     page.fill("textarea[name=header_template]", "{{ oops")
     page.wait_for_selector("#templates-form .error")  # live: no button pressed
     page.fill("textarea[name=header_template]", "")
-    page.fill("textarea[name=footer_template]", "You get this as {{ member_email }}.\nLeave: {{ unsubscribe_url }}")
+    page.fill(
+        "textarea[name=footer_template]", "You get this as {{ member_email }}.\nLeave: {{ unsubscribe_url }}"
+    )
     page.wait_for_selector("#templates-preview >> text=You get this as sam.sample@example.net.")
     assert page.locator("#templates-form .error").count() == 0
     shot(page, "templates-preview")
@@ -167,22 +177,32 @@ def _subscribe_and_confirm(browser, base: str, inbox) -> None:
     press(visitor, "Subscribe")
     assert "Check your mail" in visitor.content()
     mail = inbox.by_rcpt()["dee@example.net"][0]
-    link = re.search(r"http://127\.0\.0\.1:\d+/confirm/\w+", message_from_bytes(mail.data, policy=default)
-                     .get_content()).group(0)
+    link = re.search(
+        r"http://127\.0\.0\.1:\d+/confirm/\w+", message_from_bytes(mail.data, policy=default).get_content()
+    ).group(0)
     visitor.goto(link)
     press(visitor, "Confirm")
     assert "You are subscribed" in visitor.content()
     db.session.expire_all()
-    assert db.session.scalar(select(Member.status).where(Member.email == "dee@example.net")) == MemberStatus.ACTIVE
+    assert (
+        db.session.scalar(select(Member.status).where(Member.email == "dee@example.net"))
+        == MemberStatus.ACTIVE
+    )
 
 
 def _one_click_unsubscribe(copy) -> None:
     url = re.search(r"<(http[^>]+)>", copy["List-Unsubscribe"]).group(1)
     assert copy["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    request = urllib.request.Request(url, data=b"List-Unsubscribe=One-Click", method="POST",
-                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    request = urllib.request.Request(
+        url,
+        data=b"List-Unsubscribe=One-Click",
+        method="POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     with urllib.request.urlopen(request, timeout=10) as response:  # no cookies, no CSRF token: RFC 8058
         assert response.status == 200
     db.session.expire_all()
-    assert db.session.scalar(select(Member.status).where(Member.email == "ann@example.net")) \
+    assert (
+        db.session.scalar(select(Member.status).where(Member.email == "ann@example.net"))
         == MemberStatus.UNSUBSCRIBED
+    )

@@ -12,11 +12,11 @@ from sqlalchemy import select, text
 
 from app import create_app
 from app.extensions import db
+from app.jobs.queues import QueueName
 from app.models import Bounce, Delivery, DeliveryStatus, Member, Post, PostStatus
 from app.models.timestamps import utcnow
 from app.pipeline.deliver import claim, deliver_batch, still_held
 from app.pipeline.runner import process
-from app.queues import QueueName
 from tests.support.db import truncate_all
 from tests.support.factories import make_list, make_members, message
 from tests.support.smtp import start_sink
@@ -122,7 +122,7 @@ def test_a_claimed_copy_is_not_claimed_again_and_fencing_stops_a_late_worker(smt
     assert [c.id for c in first] == ids
     assert claim(ids, "worker-b") == []
     # worker-a stalls past its lease; the reconciler returns the copies and worker-b takes them
-    from app.reconcile import release_expired_leases
+    from app.jobs.reconcile import release_expired_leases
 
     db.session.execute(Delivery.__table__.update().values(lease_until=utcnow() - timedelta(seconds=1)))
     db.session.commit()

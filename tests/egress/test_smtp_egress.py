@@ -127,7 +127,10 @@ def test_starttls_and_tls_with_auth(tls_files, security):
     controller.start()
     try:
         sender = sender_for(
-            controller.port, SMTP_SECURITY=security, SMTP_USERNAME="relay", SMTP_PASSWORD="s3cret",
+            controller.port,
+            SMTP_SECURITY=security,
+            SMTP_USERNAME="relay",
+            SMTP_PASSWORD="s3cret",
             SMTP_CA_FILE=str(cert),
         )
         assert sender.send([copy(1, "ann@example.net")])[0].ok

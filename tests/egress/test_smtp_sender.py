@@ -64,11 +64,20 @@ def test_one_connection_carries_the_whole_batch():
 
 def test_starttls_with_auth(certs):
     cert, key = certs
-    controller, handler = serve(tls_context=server_context(cert, key), require_starttls=True,
-                                authenticator=check_auth, auth_require_tls=True)
+    controller, handler = serve(
+        tls_context=server_context(cert, key),
+        require_starttls=True,
+        authenticator=check_auth,
+        auth_require_tls=True,
+    )
     try:
-        smtp = sender(controller.port, SMTP_SECURITY="starttls", SMTP_CA_FILE=str(cert),
-                      SMTP_USERNAME="relay", SMTP_PASSWORD="s3cret")
+        smtp = sender(
+            controller.port,
+            SMTP_SECURITY="starttls",
+            SMTP_CA_FILE=str(cert),
+            SMTP_USERNAME="relay",
+            SMTP_PASSWORD="s3cret",
+        )
         results = smtp.send(batch("a@example.net"))
         smtp.close()
     finally:
@@ -104,8 +113,13 @@ def test_wrong_password_fails_every_copy_for_retry(certs):
     cert, key = certs
     controller, handler = serve(tls_context=server_context(cert, key), authenticator=check_auth)
     try:
-        smtp = sender(controller.port, SMTP_SECURITY="starttls", SMTP_CA_FILE=str(cert),
-                      SMTP_USERNAME="relay", SMTP_PASSWORD="wrong")
+        smtp = sender(
+            controller.port,
+            SMTP_SECURITY="starttls",
+            SMTP_CA_FILE=str(cert),
+            SMTP_USERNAME="relay",
+            SMTP_PASSWORD="wrong",
+        )
         results = smtp.send(batch("a@example.net", "b@example.net"))
     finally:
         controller.stop()
@@ -152,9 +166,13 @@ def test_pipelined_copies_keep_leading_dots_and_refusals_stay_per_copy():
         smtp = sender(controller.port)
         conn = smtp._connection()
         assert conn.has_extn("pipelining")  # so the copies below take the pipelined path
-        results = smtp.send([Outgoing(1, "team-bounces@example.org", "a@example.net", dotted),
-                             Outgoing(2, "team-bounces@example.org", "gone@example.net", dotted),
-                             Outgoing(3, "team-bounces@example.org", "b@example.net", dotted)])
+        results = smtp.send(
+            [
+                Outgoing(1, "team-bounces@example.org", "a@example.net", dotted),
+                Outgoing(2, "team-bounces@example.org", "gone@example.net", dotted),
+                Outgoing(3, "team-bounces@example.org", "b@example.net", dotted),
+            ]
+        )
         smtp.close()
     finally:
         controller.stop()

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.extensions import db
+from app.jobs.queues import close_redis
 from app.models import Post
-from app.queues import close_redis
 from tests.support.db import truncate_all
 
 

@@ -18,15 +18,21 @@ USER, PASSWORD = "lists@example.org", "secret"
 
 
 def mailbox_config(dovecot: Dovecot, **changes) -> MailboxConfig:
-    config = MailboxConfig(host="127.0.0.1", port=dovecot.port, username=USER, password=PASSWORD,
-                           idle_seconds=30, poll_seconds=1)
+    config = MailboxConfig(
+        host="127.0.0.1", port=dovecot.port, username=USER, password=PASSWORD, idle_seconds=30, poll_seconds=1
+    )
     return replace(config, **changes)
 
 
-def seed(dovecot: Dovecot, count: int, to: str = "team@example.org", folder: str = "INBOX",
-         prefix: str = "seed") -> list[bytes]:
-    raws = [message(to=to, subject=f"{prefix} {n}", message_id=f"<{prefix}-{n}@example.org>",
-                    body=f"message {n}\n") for n in range(count)]
+def seed(
+    dovecot: Dovecot, count: int, to: str = "team@example.org", folder: str = "INBOX", prefix: str = "seed"
+) -> list[bytes]:
+    raws = [
+        message(
+            to=to, subject=f"{prefix} {n}", message_id=f"<{prefix}-{n}@example.org>", body=f"message {n}\n"
+        )
+        for n in range(count)
+    ]
     dovecot.append(USER, raws, folder)
     return raws
 

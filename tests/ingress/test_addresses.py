@@ -1,4 +1,4 @@
-from app.ingress.addresses import AddressRole, ListAddress, candidates
+from app.mail.list_addresses import AddressRole, ListAddress, candidates
 
 
 def test_plain_list_address():
@@ -13,9 +13,14 @@ def test_role_addresses_come_first_then_the_literal_list():
 
 
 def test_every_role_suffix():
-    for suffix, role in [("owner", AddressRole.OWNER), ("bounces", AddressRole.BOUNCES),
-                         ("join", AddressRole.JOIN), ("leave", AddressRole.LEAVE),
-                         ("confirm", AddressRole.CONFIRM), ("request", AddressRole.REQUEST)]:
+    for suffix, role in [
+        ("owner", AddressRole.OWNER),
+        ("bounces", AddressRole.BOUNCES),
+        ("join", AddressRole.JOIN),
+        ("leave", AddressRole.LEAVE),
+        ("confirm", AddressRole.CONFIRM),
+        ("request", AddressRole.REQUEST),
+    ]:
         assert candidates(f"dev-{suffix}@example.org")[0].role is role
 
 

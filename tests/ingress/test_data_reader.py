@@ -16,7 +16,7 @@ LINE_LIMIT = 1001  # aiosmtpd's line_length_limit, CRLF included
 
 def reference(stream: bytes, size_limit: int | None) -> tuple[DataRead, bytes]:
     """aiosmtpd's rules restated line by line: (what DATA gives, the bytes left after the final dot)."""
-    pos, lines, too_much, too_long = 0, [], False, False
+    pos, lines, too_long = 0, [], False
     while True:
         cut = stream.find(b"\r\n", pos)
         if cut < 0:
@@ -31,7 +31,9 @@ def reference(stream: bytes, size_limit: int | None) -> tuple[DataRead, bytes]:
         return DataRead(error=DataError.TOO_MUCH), stream[pos:]
     if too_long:
         return DataRead(error=DataError.TOO_LONG), stream[pos:]
-    return DataRead(content=b"".join(line[1:] if line.startswith(b".") else line for line in lines)), stream[pos:]
+    return DataRead(content=b"".join(line[1:] if line.startswith(b".") else line for line in lines)), stream[
+        pos:
+    ]
 
 
 async def _read(chunks: list[bytes], size_limit: int | None, eof: bool) -> tuple[DataRead, bytes]:
@@ -45,7 +47,9 @@ async def _read(chunks: list[bytes], size_limit: int | None, eof: bool) -> tuple
             reader.feed_eof()
 
     feeder = asyncio.ensure_future(feed())
-    got = await asyncio.wait_for(read_data(reader, size_limit, LINE_LIMIT), timeout=10)  # a bug fails, not hangs
+    got = await asyncio.wait_for(
+        read_data(reader, size_limit, LINE_LIMIT), timeout=10
+    )  # a bug fails, not hangs
     await feeder
     if not eof:
         reader.feed_eof()
@@ -95,13 +99,19 @@ def test_a_connection_closed_mid_data():
     assert read([b"half a message\r\n"], eof=True)[0].error is DataError.CLOSED
 
 
-LINES = st.lists(st.sampled_from([b"", b".", b"..", b"a", b".a", b"\r", b"\n", b"x" * 997, b"y" * 1000, b"\r\n.a"]),
-                 max_size=12)
+LINES = st.lists(
+    st.sampled_from([b"", b".", b"..", b"a", b".a", b"\r", b"\n", b"x" * 997, b"y" * 1000, b"\r\n.a"]),
+    max_size=12,
+)
 
 
 @settings(max_examples=300, deadline=None)
-@given(LINES, st.lists(st.integers(min_value=1, max_value=40), max_size=20), st.sampled_from([None, 50, 2000]),
-       st.sampled_from([b"", b"QUIT\r\n", b"MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n"]))
+@given(
+    LINES,
+    st.lists(st.integers(min_value=1, max_value=40), max_size=20),
+    st.sampled_from([None, 50, 2000]),
+    st.sampled_from([b"", b"QUIT\r\n", b"MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n"]),
+)
 def test_any_message_in_any_chunks_reads_as_aiosmtpd_would(lines, cuts, size_limit, after):
     stream = b"".join(line + b"\r\n" for line in lines) + b".\r\n" + after
     chunks, pos = [], 0
@@ -147,9 +157,13 @@ def test_the_receiver_answers_commands_pipelined_after_the_final_dot(queued_app,
     make_list("team@example.org")
     raw = message(body=".starts with a dot\n..two dots\n")
     stuffed = raw.replace(b"\r\n.", b"\r\n..")
-    script = (b"EHLO client.example\r\nMAIL FROM:<alice@example.org>\r\nRCPT TO:<team@example.org>\r\nDATA\r\n"
-              + stuffed + b".\r\nMAIL FROM:<alice@example.org>\r\nRCPT TO:<team@example.org>\r\nDATA\r\n"
-              + b"x" * 1200 + b"\r\n.\r\nRSET\r\nQUIT\r\n")
+    script = (
+        b"EHLO client.example\r\nMAIL FROM:<alice@example.org>\r\nRCPT TO:<team@example.org>\r\nDATA\r\n"
+        + stuffed
+        + b".\r\nMAIL FROM:<alice@example.org>\r\nRCPT TO:<team@example.org>\r\nDATA\r\n"
+        + b"x" * 1200
+        + b"\r\n.\r\nRSET\r\nQUIT\r\n"
+    )
     with receiver(queued_app, smtpd_port):
         replies = _talk(smtpd_port, script, 10)
     codes = [line[:3] for line in replies]

@@ -34,7 +34,9 @@ def test_envelope_to_may_name_several(app):
     make_list("team@example.org")
     make_list("dev@example.org")
     assert list_recipients(raw("Envelope-To: team@example.org, dev@example.org")) == [
-        "team@example.org", "dev@example.org"]
+        "team@example.org",
+        "dev@example.org",
+    ]
 
 
 def test_to_and_cc_when_no_envelope_header_names_a_list(app):
@@ -46,7 +48,7 @@ def test_to_and_cc_when_no_envelope_header_names_a_list(app):
 
 def test_role_addresses_and_strangers(app, monkeypatch):
     make_list("team@example.org")
-    monkeypatch.setattr(roles, "ROLE_PROCESSORS", {"request": "app.requests.commands:process_request"})
+    monkeypatch.setattr(roles, "ROLE_PROCESSORS", {"request": "app.mailcommands.commands:process_request"})
     assert list_recipients(raw("To: team-request@example.org")) == ["team-request@example.org"]
     # A role nobody processes yet is no list address here either (as SMTP answers 550): it goes to unmatched.
     assert list_recipients(raw("To: team-bounces@example.org")) == []

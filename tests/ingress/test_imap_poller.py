@@ -12,7 +12,7 @@ from app.ingress.imap import Poller
 from app.ingress.imap_mailbox import Mailbox
 from app.models import ImapCursor, Post, PostSource
 from tests.ingress.conftest import post_count, posts
-from tests.ingress.imap_fixtures import USER, PASSWORD, mailbox_config, open_mailbox, running_poller, seed
+from tests.ingress.imap_fixtures import PASSWORD, USER, mailbox_config, open_mailbox, running_poller, seed
 from tests.support.dovecot import Dovecot
 from tests.support.factories import make_list, message
 from tests.support.stack import receiver, send

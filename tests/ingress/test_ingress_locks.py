@@ -77,7 +77,8 @@ def test_a_second_poller_for_the_same_mailbox_is_refused(settings, redis_url, wi
             _, err = process.communicate(timeout=60)
             assert process.returncode == 1
             assert err.decode().strip().splitlines()[-1] == (
-                "mailflow imap: another IMAP poller is already running for lists@example.org@127.0.0.1:1/INBOX")
+                "mailflow imap: another IMAP poller is already running for lists@example.org@127.0.0.1:1/INBOX"
+            )
         finally:
             stop.set()
             first.join(timeout=30)

@@ -74,7 +74,7 @@ def test_recipient_limit_per_transaction(settings, redis_url, smtpd_port):
 
 def test_roles_without_a_processor_are_refused(queued_app, smtpd_port, monkeypatch):
     make_list("team@example.org")
-    monkeypatch.setattr(roles, "ROLE_PROCESSORS", {"owner": "app.requests.owner:forward_to_owners"})
+    monkeypatch.setattr(roles, "ROLE_PROCESSORS", {"owner": "app.mailcommands.owner:forward_to_owners"})
     with receiver(queued_app, smtpd_port), smtplib.SMTP("127.0.0.1", smtpd_port) as client:
         client.ehlo()
         client.mail("alice@example.org")
@@ -93,8 +93,10 @@ def test_pipelined_commands_get_replies_in_order(queued_app, smtpd_port):
         while not stream.readline().startswith(b"250 "):
             pass
         # RFC 2920: the whole transaction in one write, then the replies.
-        sock.sendall(b"MAIL FROM:<alice@example.org>\r\nRCPT TO:<team@example.org>\r\n"
-                     b"RCPT TO:<stranger@example.net>\r\nDATA\r\n")
+        sock.sendall(
+            b"MAIL FROM:<alice@example.org>\r\nRCPT TO:<team@example.org>\r\n"
+            b"RCPT TO:<stranger@example.net>\r\nDATA\r\n"
+        )
         codes = [stream.readline()[:3] for _ in range(4)]
         sock.sendall(body + b".\r\nQUIT\r\n")
         codes += [stream.readline()[:3], stream.readline()[:3]]
@@ -134,7 +136,9 @@ def test_smtputf8_addresses_and_8bit_body(queued_app, smtpd_port):
     raw = "From: jörg@example.org\r\nTo: liste@bücher.example\r\nSubject: Grüße\r\n\r\nÄpfel\r\n".encode()
     with receiver(queued_app, smtpd_port), smtplib.SMTP("127.0.0.1", smtpd_port) as client:
         client.ehlo()
-        client.sendmail("jörg@example.org", ["liste@bücher.example"], raw, mail_options=["SMTPUTF8", "BODY=8BITMIME"])
+        client.sendmail(
+            "jörg@example.org", ["liste@bücher.example"], raw, mail_options=["SMTPUTF8", "BODY=8BITMIME"]
+        )
     [post] = posts()
     assert post.raw.endswith(raw) and post.mail_from == "jörg@example.org"
     assert b"with UTF8SMTP" in post.raw

@@ -11,7 +11,6 @@ from email.utils import make_msgid
 from pathlib import Path
 
 import pytest
-
 from sqlalchemy import select
 
 from app.extensions import db
@@ -21,8 +20,8 @@ from tests.support.processes import service_env, start, wait_for_port
 from tests.support.stack import receiver
 
 CLIENTS = 8
-SIGNAL_AFTER = 40      # accepted messages before SIGTERM is sent
-PER_CLIENT_CAP = 200   # bound on each client's work whatever happens
+SIGNAL_AFTER = 40  # accepted messages before SIGTERM is sent
+PER_CLIENT_CAP = 200  # bound on each client's work whatever happens
 
 
 class LoadClient(threading.Thread):
@@ -38,8 +37,11 @@ class LoadClient(threading.Thread):
             with smtplib.SMTP("127.0.0.1", self.port, timeout=30) as client:
                 for _ in range(PER_CLIENT_CAP):
                     message_id = make_msgid(domain="load.example")
-                    client.sendmail("alice@example.org", ["team@example.org"],
-                                    message(message_id=message_id, body="load\n" * 200))
+                    client.sendmail(
+                        "alice@example.org",
+                        ["team@example.org"],
+                        message(message_id=message_id, body="load\n" * 200),
+                    )
                     with self.lock:
                         self.accepted.append(message_id)
         except smtplib.SMTPResponseException as exc:
@@ -49,11 +51,17 @@ class LoadClient(threading.Thread):
 
 
 @pytest.mark.parametrize("processes", [1, 2])
-def test_sigterm_under_load_keeps_every_accepted_message(app, settings, redis_url, smtpd_port, tmp_path,
-                                                         processes):
+def test_sigterm_under_load_keeps_every_accepted_message(
+    app, settings, redis_url, smtpd_port, tmp_path, processes
+):
     make_list("team@example.org")
-    env = service_env(settings, REDIS_URL=redis_url, SMTPD_PORT=str(smtpd_port), SMTPD_SHUTDOWN_SECONDS="5",
-                      SMTPD_PROCESSES=str(processes))
+    env = service_env(
+        settings,
+        REDIS_URL=redis_url,
+        SMTPD_PORT=str(smtpd_port),
+        SMTPD_SHUTDOWN_SECONDS="5",
+        SMTPD_PROCESSES=str(processes),
+    )
     process = start(["smtpd"], env, log=tmp_path / "smtpd.log")
     try:
         wait_for_port(smtpd_port, process)
@@ -84,21 +92,30 @@ def test_sigterm_under_load_keeps_every_accepted_message(app, settings, redis_ur
 @pytest.mark.parametrize("processes", [1, 2])
 def test_second_receiver_on_the_same_address_says_so_and_exits(app, settings, smtpd_port, processes):
     with receiver(app, smtpd_port):
-        process = start(["smtpd"], service_env(settings, SMTPD_PORT=str(smtpd_port), SMTPD_PROCESSES=str(processes)))
+        process = start(
+            ["smtpd"], service_env(settings, SMTPD_PORT=str(smtpd_port), SMTPD_PROCESSES=str(processes))
+        )
         _, err = process.communicate(timeout=30)
     assert process.returncode == 1
     last = err.decode().strip().splitlines()[-1]
-    assert last == (f"mailflow smtpd: cannot listen on 127.0.0.1:{smtpd_port}: Address already in use "
-                    "(is another SMTP receiver running there?)")
+    assert last == (
+        f"mailflow smtpd: cannot listen on 127.0.0.1:{smtpd_port}: Address already in use "
+        "(is another SMTP receiver running there?)"
+    )
 
 
 @pytest.mark.parametrize("second", [1, 2])
 def test_a_second_receiver_next_to_a_preforked_one_exits(app, settings, smtpd_port, tmp_path, second):
-    first = start(["smtpd"], service_env(settings, SMTPD_PORT=str(smtpd_port), SMTPD_PROCESSES="2"),
-                  log=tmp_path / "first.log")
+    first = start(
+        ["smtpd"],
+        service_env(settings, SMTPD_PORT=str(smtpd_port), SMTPD_PROCESSES="2"),
+        log=tmp_path / "first.log",
+    )
     try:
         wait_for_port(smtpd_port, first)
-        process = start(["smtpd"], service_env(settings, SMTPD_PORT=str(smtpd_port), SMTPD_PROCESSES=str(second)))
+        process = start(
+            ["smtpd"], service_env(settings, SMTPD_PORT=str(smtpd_port), SMTPD_PROCESSES=str(second))
+        )
         _, err = process.communicate(timeout=30)
         assert process.returncode == 1
         last = err.decode().strip().splitlines()[-1]
@@ -109,8 +126,9 @@ def test_a_second_receiver_next_to_a_preforked_one_exits(app, settings, smtpd_po
         assert first.wait(timeout=60) == 0
 
 
-def test_preforked_receivers_share_the_load_and_a_crashed_one_is_replaced(app, settings, redis_url, smtpd_port,
-                                                                          tmp_path):
+def test_preforked_receivers_share_the_load_and_a_crashed_one_is_replaced(
+    app, settings, redis_url, smtpd_port, tmp_path
+):
     make_list("team@example.org")
     env = service_env(settings, REDIS_URL=redis_url, SMTPD_PORT=str(smtpd_port), SMTPD_PROCESSES="2")
     parent = start(["smtpd"], env, log=tmp_path / "smtpd.log")

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from app import create_app
 from app.extensions import db
+from app.jobs.queues import QueueName, close_redis
 from app.models import Post
-from app.queues import QueueName, close_redis
 from tests.conftest import TEST_DB
 from tests.ingress.conftest import post_count
 from tests.support.factories import make_list, message
@@ -88,8 +88,8 @@ def test_database_unreachable_is_451(settings, smtpd_port, tmp_path):
 def test_post_stored_while_redis_down_is_enqueued_when_it_returns(settings, smtpd_port, private_redis):
     settings["REDIS_URL"] = private_redis.url
     app = create_app(settings)
+    from app.jobs.reconcile import reconcile_all
     from tests.conftest import truncate_all
-    from app.reconcile import reconcile_all
 
     with app.app_context():
         truncate_all()
@@ -114,7 +114,9 @@ def test_post_stored_while_redis_down_is_enqueued_when_it_returns(settings, smtp
         db.engine.dispose()
 
 
-@pytest.mark.skipif(TEST_DB != "postgresql", reason="cutting the database connection needs a network database")
+@pytest.mark.skipif(
+    TEST_DB != "postgresql", reason="cutting the database connection needs a network database"
+)
 def test_database_lost_before_data_is_451_and_the_retry_is_stored_once(settings, smtpd_port, migrated):
     from sqlalchemy.engine import make_url
 

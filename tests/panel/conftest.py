@@ -104,8 +104,13 @@ def browser_for(app):
     return make
 
 
-def held_post(mlist, subject: str = "Hello", sender: str = "stranger@example.com", raw: bytes | None = None,
-              reasons: tuple[str, ...] = ("The sender is not a member of the list.",)):
+def held_post(
+    mlist,
+    subject: str = "Hello",
+    sender: str = "stranger@example.com",
+    raw: bytes | None = None,
+    reasons: tuple[str, ...] = ("The sender is not a member of the list.",),
+):
     """A post the pipeline held, stored as the receiver and the pipeline would leave it."""
     import hashlib
 
@@ -113,10 +118,22 @@ def held_post(mlist, subject: str = "Hello", sender: str = "stranger@example.com
     from tests.support.factories import message
 
     raw = raw or message(sender=sender, to=mlist.address, subject=subject)
-    post = Post(list_id=mlist.id, raw=raw, size=len(raw), sha256=hashlib.sha256(raw).hexdigest(),
-                mail_from=sender, sender=sender, subject=subject, status=PostStatus.HELD,
-                hold_reasons=list(reasons), decision="hold", decision_reason="; ".join(reasons),
-                rule_hits=["nonmember-moderation"], message_id="<m@example.com>", rcpt_tos=[mlist.address])
+    post = Post(
+        list_id=mlist.id,
+        raw=raw,
+        size=len(raw),
+        sha256=hashlib.sha256(raw).hexdigest(),
+        mail_from=sender,
+        sender=sender,
+        subject=subject,
+        status=PostStatus.HELD,
+        hold_reasons=list(reasons),
+        decision="hold",
+        decision_reason="; ".join(reasons),
+        rule_hits=["nonmember-moderation"],
+        message_id="<m@example.com>",
+        rcpt_tos=[mlist.address],
+    )
     db.session.add(post)
     db.session.commit()
     return post

@@ -46,9 +46,18 @@ ROUTES = [
     ("GET", "/lists/{l}/delete", "admin"),
     ("POST", "/lists/{l}/delete", "admin"),
 ]
-PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "public.healthz", "public.unsubscribe_page",
-                    "public.unsubscribe", "public.selfservice.subscribe", "public.selfservice.confirm_page",
-                    "public.selfservice.manage", "webhooks.ses"}  # the webhook checks SNS signatures
+PUBLIC_ENDPOINTS = {
+    "static",
+    "auth.login",
+    "auth.logout",
+    "public.healthz",
+    "public.unsubscribe_page",
+    "public.unsubscribe",
+    "public.selfservice.subscribe",
+    "public.selfservice.confirm_page",
+    "public.selfservice.manage",
+    "webhooks.ses",
+}  # the webhook checks SNS signatures
 
 
 def test_the_table_covers_every_panel_route(app):
@@ -100,8 +109,10 @@ CASES = {  # role name -> (email, role it holds on list A)
 def test_every_route_as_each_role(world, browser_for, role):
     email, role_on_a = CASES[role]
     browser = browser_for(email)
-    targets = {"a": _objects(world["a"], world["users"]["nobody"].id),
-               "b": _objects(world["b"], world["users"]["nobody"].id)}
+    targets = {
+        "a": _objects(world["a"], world["users"]["nobody"].id),
+        "b": _objects(world["b"], world["users"]["nobody"].id),
+    }
     for which, objects in targets.items():
         for method, url, need in ROUTES:
             concrete = url.format(**objects)
@@ -121,12 +132,19 @@ def test_every_route_as_each_role(world, browser_for, role):
 def test_moderator_of_a_cannot_touch_list_b(world, browser_for):
     post_b = held_post(world["b"], subject="B only")
     browser = browser_for("mod@example.org")
-    for url in (f"/lists/{world['b'].id}", f"/lists/{world['b'].id}/moderation", f"/moderation/{post_b.id}",
-                f"/posts/{post_b.id}", f"/lists/{world['b'].id}/members"):
+    for url in (
+        f"/lists/{world['b'].id}",
+        f"/lists/{world['b'].id}/moderation",
+        f"/moderation/{post_b.id}",
+        f"/posts/{post_b.id}",
+        f"/lists/{world['b'].id}/members",
+    ):
         assert browser.get(url).status_code == 404, url
     response = browser.submit("/", {"action": "approve"}, action=f"/moderation/{post_b.id}")
     assert response.status_code == 404
-    response = browser.submit("/", {"action": "approve", "post_id": str(post_b.id)}, action="/moderation/bulk")
+    response = browser.submit(
+        "/", {"action": "approve", "post_id": str(post_b.id)}, action="/moderation/bulk"
+    )
     assert response.status_code == 404
     db.session.expire_all()
     assert db.session.get(Post, post_b.id).status == "held"

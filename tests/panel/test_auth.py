@@ -65,8 +65,10 @@ def test_login_renews_the_session_and_a_password_change_ends_other_sessions(worl
     assert first.client.get_cookie("session").value != before
     second.login("owner@example.org")
     assert second.get("/").status_code == 200
-    response = first.submit("/account/password", {"current": PASSWORD, "new": "a brand new password",
-                                                 "repeat": "a brand new password"})
+    response = first.submit(
+        "/account/password",
+        {"current": PASSWORD, "new": "a brand new password", "repeat": "a brand new password"},
+    )
     assert response.status_code == 302
     assert first.get("/").status_code == 200  # this session carries on
     assert second.get("/").status_code == 302  # the other one is logged out
@@ -75,15 +77,23 @@ def test_login_renews_the_session_and_a_password_change_ends_other_sessions(worl
 
 def test_password_change_needs_the_current_password(world, browser_for):
     browser = browser_for("owner@example.org")
-    response = browser.submit("/account/password", {"current": "nope", "new": "another long one",
-                                                    "repeat": "another long one"})
+    response = browser.submit(
+        "/account/password", {"current": "nope", "new": "another long one", "repeat": "another long one"}
+    )
     assert response.status_code == 400 and b"not your current password" in response.data
 
 
-@pytest.mark.parametrize("target, expected", [
-    ("/lists/1", "/lists/1"), ("https://evil.example/", "/"), ("//evil.example/", "/"),
-    ("/\\evil.example", "/"), (None, "/"), ("javascript:alert(1)", "/"),
-])
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("/lists/1", "/lists/1"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        (None, "/"),
+        ("javascript:alert(1)", "/"),
+    ],
+)
 def test_next_stays_on_our_host(app, target, expected):
     with app.test_request_context():
         assert safe_next(target) == expected

@@ -11,8 +11,16 @@ from tests.support.web import login
 
 
 def held_post(mlist, n: int) -> None:
-    db.session.add(Post(list_id=mlist.id, raw=b"x", sha256=f"{n:064d}", status=PostStatus.HELD,
-                        sender="mallory@example.com", subject="<b>buy</b>"))
+    db.session.add(
+        Post(
+            list_id=mlist.id,
+            raw=b"x",
+            sha256=f"{n:064d}",
+            status=PostStatus.HELD,
+            sender="mallory@example.com",
+            subject="<b>buy</b>",
+        )
+    )
     db.session.commit()
 
 

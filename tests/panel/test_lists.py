@@ -14,8 +14,11 @@ def test_admin_creates_a_list_and_bad_addresses_are_form_errors(world, browser_f
     assert response.status_code == 302
     created = db.session.scalar(select(MailingList).where(MailingList.local_part == "news"))
     assert created.domain == "example.org" and created.display_name == "News"
-    for bad, says in (("not an address", "not"), ("news@example.org", "already exists"),
-                      ("news-owner@example.org", "role suffix")):
+    for bad, says in (
+        ("not an address", "not"),
+        ("news@example.org", "already exists"),
+        ("news-owner@example.org", "role suffix"),
+    ):
         response = browser.submit("/lists/new", {"address": bad})
         assert response.status_code == 400 and says in response.data.decode(), bad
 
@@ -23,15 +26,30 @@ def test_admin_creates_a_list_and_bad_addresses_are_form_errors(world, browser_f
 def test_settings_save_every_group_and_report_bad_values(world, browser_for):
     a = world["a"]
     browser = browser_for("owner@example.org")
-    good = {"display_name": "Alpha Team", "description": "Talk.", "subscription_policy": "moderate",
-            "posting_policy": "members", "nonmember_action": "reject", "emergency": "y", "hold_days": "7",
-            "subject_prefix": "[alpha]\r\nBcc: x@example.com", "reply_to_mode": "list", "reply_to_address": "",
-            "dmarc_mode": "always", "max_message_size": "500000"}
+    good = {
+        "display_name": "Alpha Team",
+        "description": "Talk.",
+        "subscription_policy": "moderate",
+        "posting_policy": "members",
+        "nonmember_action": "reject",
+        "emergency": "y",
+        "hold_days": "7",
+        "subject_prefix": "[alpha]\r\nBcc: x@example.com",
+        "reply_to_mode": "list",
+        "reply_to_address": "",
+        "dmarc_mode": "always",
+        "max_message_size": "500000",
+    }
     assert browser.submit(f"/lists/{a.id}/settings", good).status_code == 302
     db.session.expire_all()
     a = db.session.get(MailingList, a.id)
     assert (a.subscription_policy, a.nonmember_action, a.emergency, a.hold_days, a.dmarc_mode) == (
-        "moderate", "reject", True, 7, "always")
+        "moderate",
+        "reject",
+        True,
+        7,
+        "always",
+    )
     assert a.subject_prefix == "[alpha] Bcc: x@example.com"  # no line break can reach a header
     bad = {**good, "hold_days": "zero", "reply_to_mode": "explicit", "posting_policy": "anyone"}
     response = browser.submit(f"/lists/{a.id}/settings", bad)
@@ -46,18 +64,31 @@ def test_templates_validate_in_the_sandbox_and_preview_for_a_sample_member(world
     a = world["a"]
     browser = browser_for("owner@example.org")
     page = f"/lists/{a.id}/templates"
-    response = browser.submit(page, {"header_template": "Hi {{ member_name }}",
-                                     "footer_template": "Leave: {{ unsubscribe_url }}", "preview": "Preview"})
+    response = browser.submit(
+        page,
+        {
+            "header_template": "Hi {{ member_name }}",
+            "footer_template": "Leave: {{ unsubscribe_url }}",
+            "preview": "Preview",
+        },
+    )
     body = response.data.decode()
     assert response.status_code == 200 and "Hi Sam Sample" in body
     assert "Leave: https://lists.example.org/unsubscribe/SAMPLE-TOKEN" in body
     assert db.session.get(MailingList, a.id).footer_template == ""  # preview does not save
-    for broken, says in (("{{ member_name ", "unexpected end"), ("{{ nope }}", "unknown variables"),
-                         ("{{ ''.__class__.__mro__ }}", "unsafe")):
+    for broken, says in (
+        ("{{ member_name ", "unexpected end"),
+        ("{{ nope }}", "unknown variables"),
+        ("{{ ''.__class__.__mro__ }}", "unsafe"),
+    ):
         response = browser.submit(page, {"header_template": broken, "footer_template": "", "submit": "Save"})
         assert response.status_code == 400 and says in response.data.decode().lower(), broken
-    assert browser.submit(page, {"header_template": "", "footer_template": "Bye {{ member_email }}",
-                                 "submit": "Save"}).status_code == 302
+    assert (
+        browser.submit(
+            page, {"header_template": "", "footer_template": "Bye {{ member_email }}", "submit": "Save"}
+        ).status_code
+        == 302
+    )
     db.session.expire_all()
     assert db.session.get(MailingList, a.id).footer_template == "Bye {{ member_email }}"
 
@@ -66,19 +97,25 @@ def test_filter_rules_are_ordered_and_validated(world, browser_for):
     a = world["a"]
     browser = browser_for("owner@example.org")
     page = f"/lists/{a.id}/rules"
-    for rule in ({"condition": "header", "header": "X-Spam-Flag", "pattern": "^YES", "action": "discard"},
-                 {"condition": "size", "pattern": "100000", "action": "hold", "reason": "Too big"},
-                 {"condition": "mime_type", "pattern": "application/zip", "action": "reject"}):
+    for rule in (
+        {"condition": "header", "header": "X-Spam-Flag", "pattern": "^YES", "action": "discard"},
+        {"condition": "size", "pattern": "100000", "action": "hold", "reason": "Too big"},
+        {"condition": "mime_type", "pattern": "application/zip", "action": "reject"},
+    ):
         assert browser.submit(page, rule).status_code == 302
-    for bad in ({"condition": "sender", "pattern": "([", "action": "hold"},
-                {"condition": "header", "header": "", "pattern": "x", "action": "hold"},
-                {"condition": "size", "pattern": "big", "action": "hold"}):
+    for bad in (
+        {"condition": "sender", "pattern": "([", "action": "hold"},
+        {"condition": "header", "header": "", "pattern": "x", "action": "hold"},
+        {"condition": "size", "pattern": "big", "action": "hold"},
+    ):
         assert browser.submit(page, bad).status_code == 400
     ids = db.session.scalars(select(FilterRule.id).order_by(FilterRule.position)).all()
     browser.submit(page, {}, action=f"/lists/{a.id}/rules/{ids[2]}/up")
     browser.submit(page, {}, action=f"/lists/{a.id}/rules/{ids[0]}/delete")
     db.session.expire_all()
-    rows = db.session.execute(select(FilterRule.condition, FilterRule.position).order_by(FilterRule.position)).all()
+    rows = db.session.execute(
+        select(FilterRule.condition, FilterRule.position).order_by(FilterRule.position)
+    ).all()
     assert rows == [("mime_type", 1), ("size", 2)]
 
 
@@ -91,5 +128,7 @@ def test_delete_needs_the_address_typed(world, browser_for):
     db.session.expire_all()
     assert db.session.get(MailingList, a.id) is None
     assert db.session.scalars(select(Member.email).where(Member.list_id == a.id)).all() == []
-    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "list.delete")).details["address"] \
+    assert (
+        db.session.scalar(select(AuditEntry).where(AuditEntry.action == "list.delete")).details["address"]
         == "alpha@example.org"
+    )

@@ -46,9 +46,10 @@ def test_login_then_logout(app, client):
 def test_next_only_follows_local_paths(app, client):
     make_user("admin@example.org", admin=True)
     token = csrf_token(client.get("/login").get_data(as_text=True))
-    response = client.post("/login?next=https://evil.example/x",
-                           data={"email": "admin@example.org", "password": "correct horse battery",
-                                 "csrf_token": token})
+    response = client.post(
+        "/login?next=https://evil.example/x",
+        data={"email": "admin@example.org", "password": "correct horse battery", "csrf_token": token},
+    )
     assert response.headers["Location"] == "/"
 
 

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import delete, select, text
 
 from app.extensions import db
-from app.member_import import add_entries
-from app.memberlines import Entry
+from app.membership.importer import add_entries
+from app.membership.lines import Entry
 from app.models import MailingList, Member
 from app.panel.member_search import escape_like
 from app.panel.roster import PAGE_SIZE, roster_page
@@ -33,12 +33,22 @@ def _add(mlist: MailingList, *pairs: tuple[str, str]) -> None:
 
 def test_substring_of_address_or_name_case_insensitive(app):
     team = make_list()
-    _add(team, ("john.smith@example.com", "John Smith"), ("ann@smithfield.org", "Ann"),
-         ("bob@example.net", "Robert Goldsmith"), ("carol@example.net", "Carol"), ("dee@example.net", "DEE SMITHERS"))
+    _add(
+        team,
+        ("john.smith@example.com", "John Smith"),
+        ("ann@smithfield.org", "Ann"),
+        ("bob@example.net", "Robert Goldsmith"),
+        ("carol@example.net", "Carol"),
+        ("dee@example.net", "DEE SMITHERS"),
+    )
     other = make_list("other@example.org")
     _add(other, ("smith@example.org", "Other List"))
-    assert _found(team.id, "smith") == ["ann@smithfield.org", "bob@example.net", "dee@example.net",
-                                        "john.smith@example.com"]
+    assert _found(team.id, "smith") == [
+        "ann@smithfield.org",
+        "bob@example.net",
+        "dee@example.net",
+        "john.smith@example.com",
+    ]
     assert _found(team.id, "SMITH") == _found(team.id, "smith")
     assert _found(team.id, "n smi") == ["john.smith@example.com"]  # spaces are part of the substring
     assert _found(team.id, "ple.ne") == ["bob@example.net", "carol@example.net", "dee@example.net"]
@@ -55,8 +65,14 @@ def test_short_queries_match_a_prefix(app):
 
 def test_wildcards_and_quotes_are_literal(app):
     team = make_list()
-    _add(team, ("a_b@example.com", "Fifty% Off"), ("axb@example.com", "Fifty Percent"),
-         ("q@example.com", 'Say "hi" now'), ("back@example.com", "C:\\dir"), ("plain@example.com", "Plain"))
+    _add(
+        team,
+        ("a_b@example.com", "Fifty% Off"),
+        ("axb@example.com", "Fifty Percent"),
+        ("q@example.com", 'Say "hi" now'),
+        ("back@example.com", "C:\\dir"),
+        ("plain@example.com", "Plain"),
+    )
     assert _found(team.id, "a_b") == ["a_b@example.com"]
     assert _found(team.id, "ty%") == ["a_b@example.com"]
     assert _found(team.id, "%%%") == []
@@ -68,8 +84,11 @@ def test_wildcards_and_quotes_are_literal(app):
 
 def test_search_pages_by_address(app):
     team = make_list()
-    _add(team, *[(f"user{i:03d}@example.com", f"Staff {i}") for i in range(2 * PAGE_SIZE + 7)],
-         ("outsider@example.net", "Nobody"))
+    _add(
+        team,
+        *[(f"user{i:03d}@example.com", f"Staff {i}") for i in range(2 * PAGE_SIZE + 7)],
+        ("outsider@example.net", "Nobody"),
+    )
     first = roster_page(team.id, query="example.com")
     assert len(first.members) == PAGE_SIZE and first.next_after == f"user{PAGE_SIZE - 1:03d}@example.com"
     assert first.total == 2 * PAGE_SIZE + 7
@@ -77,8 +96,9 @@ def test_search_pages_by_address(app):
     assert len(last.members) == 7 and last.total == 2 * PAGE_SIZE + 7 and last.next_after is None
     assert roster_page(team.id, query="outsider").total == 1
     assert _found(team.id, "example.com") == [f"user{i:03d}@example.com" for i in range(2 * PAGE_SIZE + 7)]
-    assert _found(team.id, "staff 1") == sorted(f"user{i:03d}@example.com" for i in range(2 * PAGE_SIZE + 7)
-                                                if str(i).startswith("1"))
+    assert _found(team.id, "staff 1") == sorted(
+        f"user{i:03d}@example.com" for i in range(2 * PAGE_SIZE + 7) if str(i).startswith("1")
+    )
 
 
 def test_added_renamed_and_removed_members_are_found_or_not(app):

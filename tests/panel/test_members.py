@@ -13,29 +13,39 @@ from app.panel.roster import PAGE_SIZE
 
 
 def _emails(list_id: int) -> list[str]:
-    return db.session.scalars(select(Member.email).where(Member.list_id == list_id).order_by(Member.email)).all()
+    return db.session.scalars(
+        select(Member.email).where(Member.list_id == list_id).order_by(Member.email)
+    ).all()
 
 
 def test_add_one_and_paste_many_with_a_report(world, browser_for):
     a = world["a"]
     browser = browser_for("owner@example.org")
-    browser.submit(f"/lists/{a.id}/members", {"address": "Dee Example <DEE@Example.NET>"},
-                   action=f"/lists/{a.id}/members/add")
-    pasted = "Eve <eve@example.net>\n\nnot an address\n# a comment\nann@example.net\n\"Fay, F.\" <fay@example.net>\nx@@y\n"
+    browser.submit(
+        f"/lists/{a.id}/members",
+        {"address": "Dee Example <DEE@Example.NET>"},
+        action=f"/lists/{a.id}/members/add",
+    )
+    pasted = 'Eve <eve@example.net>\n\nnot an address\n# a comment\nann@example.net\n"Fay, F." <fay@example.net>\nx@@y\n'
     response = browser.submit(f"/lists/{a.id}/members/paste", {"lines": pasted})
     body = response.data.decode()
     assert response.status_code == 200
     assert "<strong>2</strong> added, <strong>1</strong> already members, <strong>2</strong> lines" in body
     assert "not an address" in body and "x@@y" in body
     db.session.expire_all()
-    assert _emails(a.id) == ["ann@example.net", "bob@example.net", "dee@example.net", "eve@example.net",
-                             "fay@example.net"]
+    assert _emails(a.id) == [
+        "ann@example.net",
+        "bob@example.net",
+        "dee@example.net",
+        "eve@example.net",
+        "fay@example.net",
+    ]
     assert db.session.scalar(select(Member.name).where(Member.email == "fay@example.net")) == "Fay, F."
 
 
 def test_roster_search_and_keyset_pages(world, browser_for):
-    from app.member_import import add_entries
-    from app.memberlines import Entry
+    from app.membership.importer import add_entries
+    from app.membership.lines import Entry
 
     a = world["a"]
     add_entries(a.id, [Entry(f"user{i:03d}@example.com", f"User {i}") for i in range(120)])
@@ -76,9 +86,11 @@ def test_csv_import_runs_as_a_job_with_progress_and_a_report(world, browser_for,
     # Without MAILFLOW_REDIS_URL the job runs in-process; with it, a real RQ worker runs it (below).
     worker_app = create_app({**settings, "REDIS_URL": redis_url})
     browser.client.application.config["MAILFLOW"] = worker_app.config["MAILFLOW"]
-    response = browser.submit(f"/lists/{a.id}/members/import",
-                              {"file": (io.BytesIO(data.encode()), "people.csv")},
-                              content_type="multipart/form-data")
+    response = browser.submit(
+        f"/lists/{a.id}/members/import",
+        {"file": (io.BytesIO(data.encode()), "people.csv")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     job = db.session.scalar(select(MemberImport))
     assert job.status == ImportStatus.QUEUED and job.filename == "people.csv"
@@ -106,16 +118,21 @@ def test_cli_import_shows_progress_and_reports_bad_lines(world, runner, tmp_path
     assert "importing into alpha@example.org" in result.output  # the progress bar's label
     assert "2500 added, 0 already members, 1 invalid" in result.output
     assert "line 2501" in result.output
-    assert db.session.scalar(select(func.count()).select_from(Member).where(Member.list_id == world["a"].id)) == 2502
+    assert (
+        db.session.scalar(select(func.count()).select_from(Member).where(Member.list_id == world["a"].id))
+        == 2502
+    )
 
 
 def test_export_streams_every_member_as_csv(world, browser_for):
-    from app.member_import import add_entries
-    from app.memberlines import Entry
+    from app.membership.importer import add_entries
+    from app.membership.lines import Entry
     from app.panel import members as members_view
 
     a = world["a"]
-    add_entries(a.id, [Entry(f"x{i:04d}@example.com", "=HYPERLINK(\"evil\")" if i == 0 else "") for i in range(30)])
+    add_entries(
+        a.id, [Entry(f"x{i:04d}@example.com", '=HYPERLINK("evil")' if i == 0 else "") for i in range(30)]
+    )
     db.session.commit()
     members_view.EXPORT_BATCH, saved = 7, members_view.EXPORT_BATCH  # several batches
     try:
@@ -125,7 +142,7 @@ def test_export_streams_every_member_as_csv(world, browser_for):
     assert response.mimetype == "text/csv" and "Content-Length" not in response.headers  # streamed
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0][0] == "email" and [r[0] for r in rows[1:]] == _emails(a.id)
-    assert rows[3][1] == "'=HYPERLINK(\"evil\")"  # formula injection defused
+    assert rows[3][1] == '\'=HYPERLINK("evil")'  # formula injection defused
 
 
 def test_member_options_remove_and_ban(world, browser_for):
@@ -134,12 +151,19 @@ def test_member_options_remove_and_ban(world, browser_for):
     bob = db.session.scalar(select(Member).where(Member.email == "bob@example.net"))
     browser = browser_for("owner@example.org")
     page = f"/lists/{a.id}/members/{ann.id}"
-    browser.submit(page, {"name": "Ann A.", "status": "disabled", "disabled_reason": "bounces",
-                          "moderation_action": "hold"})
+    browser.submit(
+        page,
+        {"name": "Ann A.", "status": "disabled", "disabled_reason": "bounces", "moderation_action": "hold"},
+    )
     db.session.expire_all()
     ann = db.session.get(Member, ann.id)
     assert (ann.name, ann.status, ann.disabled_reason, ann.moderation_action, ann.delivery_enabled) == (
-        "Ann A.", "disabled", "bounces", "hold", False)
+        "Ann A.",
+        "disabled",
+        "bounces",
+        "hold",
+        False,
+    )
     browser.submit(page, {}, action=f"/lists/{a.id}/members/{bob.id}/ban")
     browser.submit(page, {}, action=f"/lists/{a.id}/members/{ann.id}/remove")
     assert _emails(a.id) == []

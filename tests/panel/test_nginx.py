@@ -51,13 +51,33 @@ def adapt(config: str, http_port: int, https_port: int, panel_port: int, cert: P
 @pytest.fixture
 def certificate(tmp_path) -> tuple[Path, Path]:
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={HOST}",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            f"/CN={HOST}",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return cert, key
 
 
 def start_panel(settings: dict, hops: int):
-    app = create_app({**settings, "PROXY_HOPS": str(hops), "TRUSTED_HOSTS": HOST, "PUBLIC_URL": f"https://{HOST}"})
+    app = create_app(
+        {**settings, "PROXY_HOPS": str(hops), "TRUSTED_HOSTS": HOST, "PUBLIC_URL": f"https://{HOST}"}
+    )
     port = free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -77,18 +97,29 @@ def nginx(tmp_path, certificate):
         (prefix / "tmp").mkdir(parents=True)
         (prefix / "tmp").chmod(0o777)
         http_port, https_port = free_port(), free_port()
-        (prefix / "mailflow.conf").write_text(adapt(doc_config(), http_port, https_port, panel_port, *certificate))
+        (prefix / "mailflow.conf").write_text(
+            adapt(doc_config(), http_port, https_port, panel_port, *certificate)
+        )
         (prefix / "nginx.conf").write_text(
             f"pid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\nevents {{}}\nhttp {{\n"
             f"  access_log {prefix}/access.log;\n"
-            + "".join(f"  {kind}_temp_path {prefix}/tmp/{kind};\n"
-                      for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-            + f"  include {prefix}/mailflow.conf;\n}}\n")
-        test = subprocess.run([binary, "-t", "-p", str(prefix), "-c", str(prefix / "nginx.conf")],
-                              capture_output=True, text=True)
+            + "".join(
+                f"  {kind}_temp_path {prefix}/tmp/{kind};\n"
+                for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+            )
+            + f"  include {prefix}/mailflow.conf;\n}}\n"
+        )
+        test = subprocess.run(
+            [binary, "-t", "-p", str(prefix), "-c", str(prefix / "nginx.conf")],
+            capture_output=True,
+            text=True,
+        )
         assert test.returncode == 0, test.stderr
-        process = subprocess.Popen([binary, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        process = subprocess.Popen(
+            [binary, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         processes.append(process)
         _wait_for_port(https_port)
         return http_port, https_port

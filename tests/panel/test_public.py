@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
+from app.mail.tokens import manage_url
 from app.models import Member, MemberStatus
 from app.pipeline.personalise import unsubscribe_url
-from app.tokens import manage_url
 from tests.panel.conftest import Browser
 from tests.support.factories import make_list
 
@@ -55,10 +55,13 @@ def test_confirm_policy_mails_a_link_that_a_get_does_not_use_up(app, sink):
     assert visitor.get(link).status_code == 404  # used up
 
 
-@pytest.mark.parametrize("policy, status, says", [
-    ("open", MemberStatus.ACTIVE, b"You are subscribed"),
-    ("moderate", MemberStatus.PENDING, b"A list owner will look"),
-])
+@pytest.mark.parametrize(
+    "policy, status, says",
+    [
+        ("open", MemberStatus.ACTIVE, b"You are subscribed"),
+        ("moderate", MemberStatus.PENDING, b"A list owner will look"),
+    ],
+)
 def test_open_and_moderated_policies(app, sink, policy, status, says):
     make_list("news@example.org", "News", subscription_policy=policy)
     response = _subscribe(app, "news@example.org", "pat@example.net")
@@ -94,7 +97,9 @@ def test_one_click_unsubscribe_is_a_plain_post_without_cookies_or_token(app):
     member = _member("pat@example.net")
     path = unsubscribe_url(member.id).removeprefix("https://lists.example.org")
     client = app.test_client(use_cookies=False)
-    assert b"Unsubscribe" in client.get(path).data and _member("pat@example.net").status == MemberStatus.ACTIVE
+    assert (
+        b"Unsubscribe" in client.get(path).data and _member("pat@example.net").status == MemberStatus.ACTIVE
+    )
     response = client.post(path, data={"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200 and response.mimetype == "text/plain"
     assert _member("pat@example.net").status == MemberStatus.UNSUBSCRIBED

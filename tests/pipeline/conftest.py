@@ -23,16 +23,25 @@ def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
-def store_post(mlist: MailingList, raw: bytes, mail_from: str = "alice@example.org",
-               rcpt: str | None = None) -> Post:
+def store_post(
+    mlist: MailingList, raw: bytes, mail_from: str = "alice@example.org", rcpt: str | None = None
+) -> Post:
     """A post row as app.ingress.accept stores one, without enqueueing it.
 
     The summary fields are scrubbed of lone surrogates: app.ingress.headers.summary keeps them from raw
     8-bit header bytes and the database refuses them (reported to the ingress owner).
     """
     head = {k: v.encode("utf-8", "replace").decode("utf-8") for k, v in summary(raw).items()}
-    post = Post(list_id=mlist.id, role="post", mail_from=mail_from, rcpt_tos=[rcpt or mlist.address], raw=raw,
-                size=len(raw), sha256=hashlib.sha256(raw + mail_from.encode()).hexdigest(), **head)
+    post = Post(
+        list_id=mlist.id,
+        role="post",
+        mail_from=mail_from,
+        rcpt_tos=[rcpt or mlist.address],
+        raw=raw,
+        size=len(raw),
+        sha256=hashlib.sha256(raw + mail_from.encode()).hexdigest(),
+        **head,
+    )
     db.session.add(post)
     db.session.commit()
     return post

@@ -6,11 +6,21 @@ import re
 from email import message_from_bytes
 from email.policy import default
 
+from app.mail.rawmessage import RawMessage
 from app.models import MailingList
-from app.pipeline.rawmessage import RawMessage
 
-ONCE = ("List-Id", "List-Help", "List-Subscribe", "List-Unsubscribe", "List-Unsubscribe-Post", "List-Post",
-        "List-Owner", "Precedence", "X-MailFlow-List", "Message-ID")
+ONCE = (
+    "List-Id",
+    "List-Help",
+    "List-Subscribe",
+    "List-Unsubscribe",
+    "List-Unsubscribe-Post",
+    "List-Post",
+    "List-Owner",
+    "Precedence",
+    "X-MailFlow-List",
+    "Message-ID",
+)
 
 
 def check_copy(data: bytes, mail_from: str, mlist: MailingList, original: bytes) -> None:
@@ -23,8 +33,10 @@ def check_copy(data: bytes, mail_from: str, mlist: MailingList, original: bytes)
         assert len(head.get_all(name)) == 1, f"{name} appears {len(head.get_all(name))} times"
     assert head.get("List-Id").endswith(f"<{mlist.list_id}>")
     assert head.get("List-Help") == f"<mailto:{mlist.role_address('request')}?subject=help>"
-    assert re.fullmatch(r"<https://[^>]+/unsubscribe/[\w.-]+>, <mailto:" + re.escape(mlist.role_address("leave"))
-                        + ">", head.get("List-Unsubscribe")), head.get("List-Unsubscribe")
+    assert re.fullmatch(
+        r"<https://[^>]+/unsubscribe/[\w.-]+>, <mailto:" + re.escape(mlist.role_address("leave")) + ">",
+        head.get("List-Unsubscribe"),
+    ), head.get("List-Unsubscribe")
     assert head.get("List-Unsubscribe-Post") == "List-Unsubscribe=One-Click"
     expected_post = "NO" if mlist.posting_policy == "announce" else f"<mailto:{mlist.address}>"
     assert head.get("List-Post") == expected_post

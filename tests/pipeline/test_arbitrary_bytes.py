@@ -17,19 +17,48 @@ from tests.pipeline.conftest import store_post
 from tests.support.factories import make_list
 
 PIECES = [
-    b"From: ", b"alice@example.org", b"To: team@example.org", b"Subject: ", b"=?utf-8?q?a=0Ab?=", b"=?", b"?=",
-    b"Content-Type: multipart/mixed; boundary=x", b"Content-Type: text/plain; charset=utf-8; format=flowed",
-    b"Content-Type: text/html; charset=iso-8859-1", b"Content-Type: multipart/signed; boundary=\"s\"",
-    b"Content-Transfer-Encoding: base64", b"Content-Transfer-Encoding: quoted-printable", b"--x", b"--x--",
-    b"--s", b"<body>", b"</body>", b"\r\n", b"\n", b"\r", b"\x00", b" ", b"\t", b":", b"=", b"\xff\xfe",
-    b"X-MailFlow-List: team.example.org", b"List-Id: <team.example.org>", b"Approved: x", b"Message-ID: <",
+    b"From: ",
+    b"alice@example.org",
+    b"To: team@example.org",
+    b"Subject: ",
+    b"=?utf-8?q?a=0Ab?=",
+    b"=?",
+    b"?=",
+    b"Content-Type: multipart/mixed; boundary=x",
+    b"Content-Type: text/plain; charset=utf-8; format=flowed",
+    b"Content-Type: text/html; charset=iso-8859-1",
+    b'Content-Type: multipart/signed; boundary="s"',
+    b"Content-Transfer-Encoding: base64",
+    b"Content-Transfer-Encoding: quoted-printable",
+    b"--x",
+    b"--x--",
+    b"--s",
+    b"<body>",
+    b"</body>",
+    b"\r\n",
+    b"\n",
+    b"\r",
+    b"\x00",
+    b" ",
+    b"\t",
+    b":",
+    b"=",
+    b"\xff\xfe",
+    b"X-MailFlow-List: team.example.org",
+    b"List-Id: <team.example.org>",
+    b"Approved: x",
+    b"Message-ID: <",
 ]
 mail_like = st.lists(st.one_of(st.sampled_from(PIECES), st.binary(max_size=40)), max_size=60).map(b"".join)
 counter = itertools.count()
 
 
-@settings(max_examples=150, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=150,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(raw=st.one_of(st.binary(max_size=3000), mail_like))
 def test_arbitrary_bytes_never_escape_the_pipeline(app, raw):
     mlist = _the_list()
@@ -51,12 +80,18 @@ def test_arbitrary_bytes_never_escape_the_pipeline(app, raw):
 
 
 def _the_list():
-    from app.membership import add_members
+    from app.membership.members import add_members
     from app.models import MailingList
 
     mlist = db.session.query(MailingList).first()
     if mlist is None:
-        mlist = make_list(posting_policy="open", require_explicit_destination=False, subject_prefix="[t]",
-                          dmarc_mode="always", header_template="Hi {{ member_email }}", footer_template="bye")
+        mlist = make_list(
+            posting_policy="open",
+            require_explicit_destination=False,
+            subject_prefix="[t]",
+            dmarc_mode="always",
+            header_template="Hi {{ member_email }}",
+            footer_template="bye",
+        )
         add_members(mlist, ["reader@example.net"], status="unsubscribed")  # no fan-out, but a member row
     return mlist

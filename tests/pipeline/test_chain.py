@@ -19,9 +19,19 @@ def decide(mlist, raw, mail_from="alice@example.org"):
 
 def test_chain_is_data_in_the_documented_order():
     assert chains.MODERATION == (
-        "approved", "emergency", "loop", "banned-address", "member-moderation", "filter-rules",
-        "nonmember-moderation", "administrivia", "implicit-destination", "max-recipients", "max-size",
-        "no-subject", "suspicious-header",
+        "approved",
+        "emergency",
+        "loop",
+        "banned-address",
+        "member-moderation",
+        "filter-rules",
+        "nonmember-moderation",
+        "administrivia",
+        "implicit-destination",
+        "max-recipients",
+        "max-size",
+        "no-subject",
+        "suspicious-header",
     )
     assert set(chains.MODERATION) == set(RULES)
 
@@ -71,8 +81,11 @@ def test_policies_open_members_moderated_announce(app):
         mlist = make_list(f"{policy}@example.org", posting_policy=policy)
         make_members(mlist, "alice@example.org")
         member = decide(mlist, message(to=mlist.address, subject=f"m {policy}"))
-        stranger = decide(mlist, message(sender="eve@example.net", to=mlist.address, subject=f"s {policy}"),
-                          "eve@example.net")
+        stranger = decide(
+            mlist,
+            message(sender="eve@example.net", to=mlist.address, subject=f"s {policy}"),
+            "eve@example.net",
+        )
         results[policy] = (member.status, stranger.status)
     assert results == {
         "open": (PostStatus.ACCEPTED, PostStatus.ACCEPTED),

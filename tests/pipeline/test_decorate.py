@@ -9,8 +9,8 @@ from email.policy import default
 import pytest
 
 from app.extensions import db
+from app.mail.rawmessage import RawMessage
 from app.models import Member
-from app.pipeline.rawmessage import RawMessage
 from tests.pipeline.conftest import copy_for, fixture, prepared_post
 from tests.support.factories import make_list, make_members
 
@@ -41,8 +41,11 @@ def test_plain_text_gets_header_and_footer_and_keeps_its_body(decorated):
     post = prepared_post(mlist, fixture("no_message_id.eml"))
     body = content(copy_for(post, member))
     assert body.startswith("Hello Bob <b> & Co\n\nA post without a Message-ID header.\n")
-    assert re.search(r"\n-- \nYou get this from Team as bob@example.net\.\n"
-                     r"Leave: https://lists\.example\.org/unsubscribe/\S+\n$", body)
+    assert re.search(
+        r"\n-- \nYou get this from Team as bob@example.net\.\n"
+        r"Leave: https://lists\.example\.org/unsubscribe/\S+\n$",
+        body,
+    )
 
 
 def test_each_member_gets_their_own_links(decorated):
@@ -77,7 +80,10 @@ def test_charset_is_kept_and_unencodable_text_replaced(decorated):
     html_text = content(copy)
     assert "Café crème" in html_text and "Hello Zoë &#26085;&#26412;" in html_text
     plain = copy_for(prepared_post(mlist, fixture("base64_latin1.eml")), member)
-    assert plain.get_content_charset() == "iso-8859-1" and plain["Content-Transfer-Encoding"] == "quoted-printable"
+    assert (
+        plain.get_content_charset() == "iso-8859-1"
+        and plain["Content-Transfer-Encoding"] == "quoted-printable"
+    )
     assert content(plain).startswith("Hello Zoë ??\n\nCafé crème\nSecond line\n")
 
 
@@ -105,7 +111,7 @@ def test_format_flowed_is_respected(decorated):
     copy = copy_for(prepared_post(mlist, fixture("flowed.eml")), member)
     assert copy.get_param("format") == "flowed"
     lines = content(copy).split("\n")
-    tail = lines[lines.index("last line with a soft break "):]
+    tail = lines[lines.index("last line with a soft break ") :]
     # a blank (hard) line separates the footer; footer lines are hard breaks and space-stuffed
     assert tail[:5] == ["last line with a soft break ", "", " From the list:", " >not a quote", "bye"]
     assert "This paragraph is long enough that the sender wrapped it, and it flows " in lines
@@ -121,8 +127,10 @@ def test_signed_posts_are_wrapped_with_the_signed_part_untouched(decorated, name
     header, signed, footer = copy.get_payload()
     assert content(header) == "Hello Bob <b> & Co"
     assert signed.get_content_type() in ("multipart/signed", "multipart/encrypted")
-    assert signed.as_bytes().split(b"\n\n", 1)[1].replace(b"\r\n", b"\n").rstrip() == \
-        original_body.replace(b"\r\n", b"\n").rstrip()
+    assert (
+        signed.as_bytes().split(b"\n\n", 1)[1].replace(b"\r\n", b"\n").rstrip()
+        == original_body.replace(b"\r\n", b"\n").rstrip()
+    )
     assert "You get this from Team" in content(footer)
 
 
@@ -159,7 +167,7 @@ def test_a_template_failing_at_delivery_leaves_the_decoration_out(decorated):
 
 
 def test_sandbox_refuses_unsafe_attributes(decorated):
-    from app.pipeline.templates import render
+    from app.mail.templates import render
 
     assert render("{{ ''.__class__.__mro__ }}", {}) == ""
     assert render("{{ x.append(1) }}{{ x }}", {"x": []}) == ""  # immutable sandbox: no mutation

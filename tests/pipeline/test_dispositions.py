@@ -12,10 +12,10 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEntry, Post, PostStatus
 from app.models.timestamps import utcnow
-from app.notices import NOTICES_PER_DAY, allow_notice
+from app.moderation.expiry import expire_held
 from app.pipeline.dispositions import dispose
-from app.pipeline.expiry import expire_held
 from app.pipeline.runner import moderate
+from app.sysmail.notices import NOTICES_PER_DAY, allow_notice
 from tests.pipeline.conftest import store_post
 from tests.support.factories import make_list, make_user, message
 
@@ -59,14 +59,17 @@ def test_rejected_post_tells_the_sender_why(mail_app, sink):
     assert "is not a member of the list" in notice.get_content()
 
 
-@pytest.mark.parametrize("mail_from, extra", [
-    ("", b""),
-    ("MAILER-DAEMON@example.net", b""),
-    ("eve@example.net", b"Auto-Submitted: auto-replied\r\n"),
-    ("eve@example.net", b"Precedence: bulk\r\n"),
-    ("eve@example.net", b"Precedence: junk\r\n"),
-    ("eve@example.net", b"List-Id: <other.example.net>\r\n"),
-])
+@pytest.mark.parametrize(
+    "mail_from, extra",
+    [
+        ("", b""),
+        ("MAILER-DAEMON@example.net", b""),
+        ("eve@example.net", b"Auto-Submitted: auto-replied\r\n"),
+        ("eve@example.net", b"Precedence: bulk\r\n"),
+        ("eve@example.net", b"Precedence: junk\r\n"),
+        ("eve@example.net", b"List-Id: <other.example.net>\r\n"),
+    ],
+)
 def test_no_notice_to_null_senders_or_automatic_mail(mail_app, sink, mail_from, extra):
     mlist = make_list(nonmember_action="reject")
     raw = message(sender="eve@example.net").replace(b"Subject:", extra + b"Subject:")
@@ -124,10 +127,11 @@ def test_held_posts_expire_after_hold_days(app):
 
 
 def test_notice_from_carries_any_list_name_safely(app):
-    from app.notices import build_notice
+    from app.sysmail.notices import build_notice
 
     for name in ("Team, Inc.", "Équipe «Zürich»"):
         mlist = make_list(f"l{len(name)}@example.org", name)
         notice = message_from_bytes(build_notice(mlist, "a@example.net", "S", "B").as_bytes(), policy=default)
         assert [(a.display_name, a.addr_spec) for a in notice["From"].addresses] == [
-            (name, mlist.role_address("owner"))]
+            (name, mlist.role_address("owner"))
+        ]

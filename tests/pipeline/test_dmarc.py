@@ -5,10 +5,10 @@ from __future__ import annotations
 from email import message_from_bytes
 from email.policy import default
 
-from app.pipeline.authors import parse_mailbox
+from app.mail.authors import parse_mailbox
+from app.mail.rawmessage import RawMessage
 from app.pipeline.dmarc import lookup_policy, policy_for
 from app.pipeline.handlers import HANDLERS
-from app.pipeline.rawmessage import RawMessage
 from tests.support.factories import make_list, message
 
 
@@ -23,7 +23,9 @@ def mailboxes(header) -> list[tuple[str, str]]:
 
 
 def test_policy_lookup_walks_up_to_the_organisational_domain(app, dns_records):
-    dns_records.records["_dmarc.strict.example"] = ["v=DMARC1; p=reject; sp=quarantine; rua=mailto:x@strict.example"]
+    dns_records.records["_dmarc.strict.example"] = [
+        "v=DMARC1; p=reject; sp=quarantine; rua=mailto:x@strict.example"
+    ]
     dns_records.records["_dmarc.lax.example"] = ["v=DMARC1; p=none"]
     assert lookup_policy("strict.example") == "reject"
     assert lookup_policy("mail.eu.strict.example") == "quarantine"  # found at a parent: sp= applies
@@ -63,7 +65,10 @@ def test_auto_leaves_lax_domains_alone(app, dns_records):
 def test_dns_failure_rewrites_to_be_safe(app, dns_records):
     dns_records.failing.add("_dmarc.broken.example")
     mlist = make_list(dmarc_mode="auto")
-    assert mitigate(mlist, message(sender="b@broken.example"))["From"].addresses[0].addr_spec == "team@example.org"
+    assert (
+        mitigate(mlist, message(sender="b@broken.example"))["From"].addresses[0].addr_spec
+        == "team@example.org"
+    )
 
 
 def test_always_and_off(app, dns_records):
@@ -71,7 +76,8 @@ def test_always_and_off(app, dns_records):
     off = make_list("off@example.org", dmarc_mode="off")
     dns_records.records["_dmarc.strict.example"] = ["v=DMARC1; p=reject"]
     assert mailboxes(mitigate(always, message(sender="a@lax.example"))["From"]) == [
-        ("a@lax.example via Team", "team@example.org")]
+        ("a@lax.example via Team", "team@example.org")
+    ]
     assert mitigate(off, message(sender="a@strict.example"))["From"] == "a@strict.example"
     assert dns_records.queries["_dmarc.lax.example"] == 0
 
@@ -81,20 +87,29 @@ def test_author_goes_to_cc_when_the_list_says_so_and_existing_reply_to_is_kept(a
     copy = mitigate(mlist, message(sender="Ann <ann@example.net>"))
     assert mailboxes(copy["Cc"]) == [("Ann", "ann@example.net")] and copy["Reply-To"] is None
     to_reply = make_list("r@example.org", dmarc_mode="always", reply_to_mode="list")
-    raw = message(sender="Ann <ann@example.net>").replace(b"Subject:", b"Reply-To: team@example.org\r\nSubject:")
-    assert mailboxes(mitigate(to_reply, raw)["Reply-To"]) == [("", "team@example.org"), ("Ann", "ann@example.net")]
+    raw = message(sender="Ann <ann@example.net>").replace(
+        b"Subject:", b"Reply-To: team@example.org\r\nSubject:"
+    )
+    assert mailboxes(mitigate(to_reply, raw)["Reply-To"]) == [
+        ("", "team@example.org"),
+        ("Ann", "ann@example.net"),
+    ]
 
 
 def test_unparseable_from_is_rewritten(app, dns_records):
     mlist = make_list(dmarc_mode="auto")
     raw = message().replace(b"From: alice@example.org", b"From: alice@example.org)<mallory@example.com>")
     copy = mitigate(mlist, raw)
-    assert mailboxes(copy["From"]) == [("alice@example.org)<mallory@example.com> via Team", "team@example.org")]
+    assert mailboxes(copy["From"]) == [
+        ("alice@example.org)<mallory@example.com> via Team", "team@example.org")
+    ]
 
 
 def test_hostile_display_name_is_defused_before_it_goes_out(app, dns_records):
     mlist = make_list(dmarc_mode="always")
-    raw = message().replace(b"From: alice@example.org", b"From: =?utf-8?q?Evil=0ABcc=3A_x=40y=2Ez?= <e@x.example>")
+    raw = message().replace(
+        b"From: alice@example.org", b"From: =?utf-8?q?Evil=0ABcc=3A_x=40y=2Ez?= <e@x.example>"
+    )
     msg = RawMessage.parse(raw)
     for name in ("dmarc", "validate-headers"):
         HANDLERS[name](mlist, msg)

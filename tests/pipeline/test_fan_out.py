@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from app import create_app
 from app.extensions import db
+from app.jobs.queues import QueueName, redis_connection
 from app.models import Delivery, DeliveryStatus, Post, PostStatus
 from app.pipeline.recipients import fan_out
-from app.queues import QueueName, redis_connection
 from tests.conftest import truncate_all
 from tests.support.factories import make_list, make_members, message
 
@@ -22,8 +22,13 @@ MEMBERS = ["ann@example.net", "bob@example.net", "cyd@example.com"]
 
 @pytest.fixture
 def fan_app(settings, redis_url, sink):
-    settings.update(REDIS_URL=redis_url, EGRESS="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=str(sink[0].port),
-                    DELIVERY_BATCH_SIZE="2")
+    settings.update(
+        REDIS_URL=redis_url,
+        EGRESS="smtp",
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=str(sink[0].port),
+        DELIVERY_BATCH_SIZE="2",
+    )
     app = create_app(settings)
     with app.app_context():
         truncate_all()
@@ -38,8 +43,14 @@ def _distributing_post(prepared: bytes | None) -> Post:
     mlist = make_list("team@example.org")
     make_members(mlist, *MEMBERS)
     raw = message()
-    post = Post(list_id=mlist.id, raw=raw, size=len(raw), sha256=hashlib.sha256(raw).hexdigest(),
-                status=PostStatus.DISTRIBUTING, prepared=prepared)
+    post = Post(
+        list_id=mlist.id,
+        raw=raw,
+        size=len(raw),
+        sha256=hashlib.sha256(raw).hexdigest(),
+        status=PostStatus.DISTRIBUTING,
+        prepared=prepared,
+    )
     db.session.add(post)
     db.session.commit()
     return post

@@ -7,8 +7,8 @@ from email.policy import default
 
 import pytest
 
+from app.mail.rawmessage import RawMessage
 from app.pipeline.handlers import HANDLERS
-from app.pipeline.rawmessage import RawMessage
 from tests.pipeline.conftest import fixture
 from tests.support.factories import make_list, message
 
@@ -25,8 +25,11 @@ def parsed(msg: RawMessage):
 
 def test_cleanse_strips_list_fields_our_marker_and_secrets(app):
     mlist = make_list()
-    raw = message().replace(b"Subject:", b"List-Id: <other.example.net>\r\nlist-post: x\r\nApproved: pw\r\n"
-                            b"X-MailFlow-List: team.example.org\r\nPrecedence: bulk\r\nSubject:")
+    raw = message().replace(
+        b"Subject:",
+        b"List-Id: <other.example.net>\r\nlist-post: x\r\nApproved: pw\r\n"
+        b"X-MailFlow-List: team.example.org\r\nPrecedence: bulk\r\nSubject:",
+    )
     msg = apply("cleanse-headers", mlist, raw)
     names = [n for n, _ in msg.fields]
     assert not [n for n in names if n.startswith("list-")]
@@ -36,17 +39,23 @@ def test_cleanse_strips_list_fields_our_marker_and_secrets(app):
 
 def test_message_id_is_kept_or_added(app):
     mlist = make_list()
-    assert apply("message-id", mlist, fixture("alternative.eml")).get("Message-ID") == "<alternative@example.org>"
+    assert (
+        apply("message-id", mlist, fixture("alternative.eml")).get("Message-ID")
+        == "<alternative@example.org>"
+    )
     added = apply("message-id", mlist, fixture("no_message_id.eml")).get("Message-ID")
     assert added.startswith("<") and added.endswith("@example.org>")
 
 
-@pytest.mark.parametrize("subject, expected", [
-    ("Hello", "[team] Hello"),
-    ("Re: [team] Hello", "Re: [team] Hello"),
-    ("RE: [TEAM] Hello", "RE: [TEAM] Hello"),
-    ("", "[team]"),
-])
+@pytest.mark.parametrize(
+    "subject, expected",
+    [
+        ("Hello", "[team] Hello"),
+        ("Re: [team] Hello", "Re: [team] Hello"),
+        ("RE: [TEAM] Hello", "RE: [TEAM] Hello"),
+        ("", "[team]"),
+    ],
+)
 def test_subject_prefix_without_doubling(app, subject, expected):
     mlist = make_list(subject_prefix="[team]")
     assert str(parsed(apply("subject-prefix", mlist, message(subject=subject)))["Subject"]) == expected
@@ -60,11 +69,14 @@ def test_subject_prefix_rfc2047_for_non_ascii(app):
     assert str(parsed(msg)["Subject"]) == "[Équipe] Grüße aus Zürich"
 
 
-@pytest.mark.parametrize("mode, address, expected", [
-    ("leave", "", "alice-replies@example.org"),
-    ("list", "", '"Team" <team@example.org>'),
-    ("explicit", "Discuss@Example.org", "discuss@example.org"),
-])
+@pytest.mark.parametrize(
+    "mode, address, expected",
+    [
+        ("leave", "", "alice-replies@example.org"),
+        ("list", "", '"Team" <team@example.org>'),
+        ("explicit", "Discuss@Example.org", "discuss@example.org"),
+    ],
+)
 def test_reply_to_modes(app, mode, address, expected):
     mlist = make_list(reply_to_mode=mode, reply_to_address=address)
     raw = message().replace(b"Subject:", b"Reply-To: alice-replies@example.org\r\nSubject:")
@@ -76,8 +88,9 @@ def test_list_headers(app):
     msg = parsed(apply("list-headers", mlist, message()))
     assert msg["List-Id"] == '"Team" <team.example.org>'
     assert msg["List-Help"] == "<mailto:team-request@example.org?subject=help>"
-    assert msg["List-Subscribe"] == ("<https://lists.example.org/subscribe/team@example.org>, "
-                                     "<mailto:team-join@example.org>")
+    assert msg["List-Subscribe"] == (
+        "<https://lists.example.org/subscribe/team@example.org>, <mailto:team-join@example.org>"
+    )
     assert msg["List-Post"] == "<mailto:team@example.org>"
     assert msg["List-Owner"] == "<mailto:team-owner@example.org>"
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

@@ -10,9 +10,9 @@ from email.utils import parseaddr
 import pytest
 
 from app.extensions import db
+from app.mail.authors import parse_mailbox
+from app.mail.headersafety import decode, defuse_field
 from app.models import Member, PostStatus
-from app.pipeline.authors import parse_mailbox
-from app.pipeline.headersafety import decode, defuse_field
 from app.pipeline.runner import moderate
 from tests.pipeline.conftest import copy_for, fixture, prepared_post, store_post
 from tests.support.factories import make_list, make_members
@@ -22,7 +22,9 @@ def test_this_python_has_the_header_injection_we_guard_against():
     """The hazard itself: decoding the subject yields a newline; re-folding it would inject Bcc."""
     msg = message_from_bytes(fixture("encoded_newline.eml"), policy=default)
     assert "\n" in str(msg["Subject"])
-    with pytest.raises(ValueError):  # the modern policy refuses to re-use it; compat32 code paths do not check
+    with pytest.raises(
+        ValueError
+    ):  # the modern policy refuses to re-use it; compat32 code paths do not check
         EmailMessage(policy=SMTP)["Subject"] = str(msg["Subject"])
 
 
@@ -57,20 +59,30 @@ def test_parseaddr_misreads_the_crafted_from_but_we_do_not():
     assert parse_mailbox(crafted) is None
 
 
-@pytest.mark.parametrize("value, name, address", [
-    ("Alice <alice@example.org>", "Alice", "alice@example.org"),
-    ('"Doe, Jane" <JANE@Example.ORG>', "Doe, Jane", "jane@example.org"),
-    ("bob@example.org (Bob)", "Bob", "bob@example.org"),
-    ("=?utf-8?q?Zo=C3=AB?= <zoe@example.org>", "Zoë", "zoe@example.org"),
-])
+@pytest.mark.parametrize(
+    "value, name, address",
+    [
+        ("Alice <alice@example.org>", "Alice", "alice@example.org"),
+        ('"Doe, Jane" <JANE@Example.ORG>', "Doe, Jane", "jane@example.org"),
+        ("bob@example.org (Bob)", "Bob", "bob@example.org"),
+        ("=?utf-8?q?Zo=C3=AB?= <zoe@example.org>", "Zoë", "zoe@example.org"),
+    ],
+)
 def test_strict_parser_reads_ordinary_mailboxes(value, name, address):
     author = parse_mailbox(value)
     assert (author.name, author.address) == (name, address)
 
 
-@pytest.mark.parametrize("value", [
-    "a@example.org, b@example.org", "<a@example.org> <b@example.org>", "nobody", "\"x\" <a@b@c>", "",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "a@example.org, b@example.org",
+        "<a@example.org> <b@example.org>",
+        "nobody",
+        '"x" <a@b@c>',
+        "",
+    ],
+)
 def test_strict_parser_refuses_anything_else(value):
     assert parse_mailbox(value) is None
 
@@ -85,7 +97,7 @@ def test_crafted_from_does_not_pass_as_the_member(app):
 
 
 def test_a_bare_cr_in_a_header_never_starts_a_new_field():
-    from app.pipeline.rawmessage import RawMessage
+    from app.mail.rawmessage import RawMessage
 
     msg = RawMessage.parse(b"From: a@example.org\r\nSubject: hi\rBcc: victim@example.com\r\n\r\nbody\rmore\n")
     assert [n for n, _ in msg.fields] == ["from", "subject"]

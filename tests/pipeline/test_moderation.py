@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
+from app.jobs.queues import wait_for_local_jobs
 from app.models import AuditEntry, Post, PostStatus
-from app.pipeline import moderation
+from app.moderation import decisions as moderation
 from app.pipeline.runner import moderate, prepare_bytes, process
-from app.queues import wait_for_local_jobs
 from tests.pipeline.conftest import store_post
 from tests.support.factories import make_list, make_members, make_user, message
 
@@ -37,8 +37,10 @@ def test_approve_runs_the_post_again_and_the_approved_rule_accepts_it(app):
 
 def test_reject_tells_the_sender_and_discard_does_not(mail_app, sink):
     mlist = make_list()
-    first, second = held_post(mlist), store_post(mlist, message(sender="eve@example.net", subject="2"),
-                                                  "eve@example.net")
+    first, second = (
+        held_post(mlist),
+        store_post(mlist, message(sender="eve@example.net", subject="2"), "eve@example.net"),
+    )
     moderate(second)
     moderation.reject(first, "Off topic.")
     moderation.discard(second)

@@ -48,8 +48,13 @@ def assert_delivered(handler, mlist, raw, recipients):
 
 
 def make_policy_list(policy: str):
-    mlist = make_list("team@example.org", "Team", posting_policy=policy, subject_prefix="[team]",
-                      footer_template="-- \nSent to {{ member_email }} by {{ list_name }}")
+    mlist = make_list(
+        "team@example.org",
+        "Team",
+        posting_policy=policy,
+        subject_prefix="[team]",
+        footer_template="-- \nSent to {{ member_email }} by {{ list_name }}",
+    )
     make_members(mlist, *MEMBERS)
     return mlist
 
@@ -78,15 +83,16 @@ def test_members_list_distributes_members_and_holds_strangers(stack, smtpd_port)
 
 
 def test_moderated_list_holds_until_a_moderator_approves(stack, smtpd_port):
-    from app.jobs import process_post
-    from app.queues import QueueName, enqueue
+    from app.jobs.queues import QueueName, enqueue
+    from app.jobs.tasks import process_post
 
     app, handler = stack
     mlist = make_policy_list("moderated")
     raw = message(sender="Alice <alice@example.org>", message_id="<moderated-1@example.org>")
     post = post_through(app, smtpd_port, "alice@example.org", raw)
     assert post.status == PostStatus.HELD and post.hold_reasons == [
-        "The list is moderated: every post waits for a moderator."]
+        "The list is moderated: every post waits for a moderator."
+    ]
     assert handler.messages == []
     # The panel's contract: moderator_decision = "approve", status back to "received", enqueue process_post.
     post.moderator_decision, post.status = "approve", PostStatus.RECEIVED
@@ -105,7 +111,9 @@ def test_announce_list_takes_posts_from_owners_only(stack, smtpd_port):
     make_user("boss@example.org", roles={mlist: "owner"})
     member_post = post_through(app, smtpd_port, "alice@example.org", message(sender="alice@example.org"))
     assert member_post.status == PostStatus.HELD
-    handler.messages = [m for m in handler.messages if "boss@example.org" not in m.rcpt_tos]  # drop the notice
+    handler.messages = [
+        m for m in handler.messages if "boss@example.org" not in m.rcpt_tos
+    ]  # drop the notice
     assert handler.messages == []
     raw = message(sender="Boss <boss@example.org>", subject="News", message_id="<announce-1@example.org>")
     assert post_through(app, smtpd_port, "boss@example.org", raw).status == PostStatus.DISTRIBUTED

@@ -59,11 +59,13 @@ def test_loop_discards_our_own_marker_and_list_id_only(app):
 def test_banned_address_per_list_site_wide_and_regex(app):
     mlist = make_list()
     other = make_list("other@example.org")
-    db.session.add_all([
-        Ban(list_id=mlist.id, pattern="alice@example.org"),
-        Ban(list_id=None, pattern=r"^.*@spam\.example$"),
-        Ban(list_id=other.id, pattern="carol@example.org"),
-    ])
+    db.session.add_all(
+        [
+            Ban(list_id=mlist.id, pattern="alice@example.org"),
+            Ban(list_id=None, pattern=r"^.*@spam\.example$"),
+            Ban(list_id=other.id, pattern="carol@example.org"),
+        ]
+    )
     db.session.commit()
     assert run("banned-address", ctx(mlist, message()))[0] == Verdict.DISCARD
     spam = message(sender="x@spam.example", subject="s")
@@ -71,17 +73,25 @@ def test_banned_address_per_list_site_wide_and_regex(app):
     carol = message(sender="carol@example.org", subject="c")
     assert run("banned-address", ctx(mlist, carol, "carol@example.org"))[0] == Verdict.CONTINUE
     # the envelope sender counts too
-    assert run("banned-address", ctx(mlist, message(sender="bob@example.org", subject="e"),
-                                     "ALICE@example.org"))[0] == Verdict.DISCARD
+    assert (
+        run(
+            "banned-address", ctx(mlist, message(sender="bob@example.org", subject="e"), "ALICE@example.org")
+        )[0]
+        == Verdict.DISCARD
+    )
 
 
 def test_member_moderation_uses_the_members_own_action(app):
     mlist = make_list()
     make_members(mlist, "alice@example.org")
     member = db.session.query(Member).one()
-    for action, verdict in [(ModerationAction.DEFER, Verdict.CONTINUE), (ModerationAction.ACCEPT, Verdict.ACCEPT),
-                            (ModerationAction.HOLD, Verdict.HOLD), (ModerationAction.REJECT, Verdict.REJECT),
-                            (ModerationAction.DISCARD, Verdict.DISCARD)]:
+    for action, verdict in [
+        (ModerationAction.DEFER, Verdict.CONTINUE),
+        (ModerationAction.ACCEPT, Verdict.ACCEPT),
+        (ModerationAction.HOLD, Verdict.HOLD),
+        (ModerationAction.REJECT, Verdict.REJECT),
+        (ModerationAction.DISCARD, Verdict.DISCARD),
+    ]:
         member.moderation_action = action
         db.session.commit()
         assert run("member-moderation", ctx(mlist, message(subject=action)))[0] == verdict, action
@@ -100,16 +110,34 @@ def test_nonmember_moderation_follows_the_list_action_and_allow_list(app):
 
 def test_filter_rules_first_match_decides(app):
     mlist = make_list()
-    db.session.add_all([
-        FilterRule(list_id=mlist.id, position=2, condition="header", header="Subject", pattern="viagra",
-                   action="discard"),
-        FilterRule(list_id=mlist.id, position=1, condition="size", pattern="100000", action="hold",
-                   reason="Too big for the filter."),
-        FilterRule(list_id=mlist.id, position=3, condition="sender", pattern=r"@example\.org$", action="accept"),
-    ])
+    db.session.add_all(
+        [
+            FilterRule(
+                list_id=mlist.id,
+                position=2,
+                condition="header",
+                header="Subject",
+                pattern="viagra",
+                action="discard",
+            ),
+            FilterRule(
+                list_id=mlist.id,
+                position=1,
+                condition="size",
+                pattern="100000",
+                action="hold",
+                reason="Too big for the filter.",
+            ),
+            FilterRule(
+                list_id=mlist.id, position=3, condition="sender", pattern=r"@example\.org$", action="accept"
+            ),
+        ]
+    )
     db.session.commit()
     assert run("filter-rules", ctx(mlist, message(subject="cheap VIAGRA"))) == (
-        Verdict.DISCARD, "Filter rule 2 (header) matched.")
+        Verdict.DISCARD,
+        "Filter rule 2 (header) matched.",
+    )
     big = message(subject="big", body="x" * 120_000)
     assert run("filter-rules", ctx(mlist, big)) == (Verdict.HOLD, "Too big for the filter.")
     assert run("filter-rules", ctx(mlist, message(subject="fine")))[0] == Verdict.ACCEPT
@@ -117,10 +145,20 @@ def test_filter_rules_first_match_decides(app):
 
 def test_filter_rule_on_mime_type_anywhere(app):
     mlist = make_list()
-    db.session.add(FilterRule(list_id=mlist.id, condition="mime_type", pattern="application/x-msdownload",
-                              action="reject", reason="No executables, please."))
+    db.session.add(
+        FilterRule(
+            list_id=mlist.id,
+            condition="mime_type",
+            pattern="application/x-msdownload",
+            action="reject",
+            reason="No executables, please.",
+        )
+    )
     db.session.commit()
-    assert run("filter-rules", ctx(mlist, fixture("attachment.eml"))) == (Verdict.REJECT, "No executables, please.")
+    assert run("filter-rules", ctx(mlist, fixture("attachment.eml"))) == (
+        Verdict.REJECT,
+        "No executables, please.",
+    )
     assert run("filter-rules", ctx(mlist, fixture("alternative.eml")))[0] == Verdict.CONTINUE
 
 
@@ -131,9 +169,12 @@ def test_filter_rule_on_upstream_spam_verdict(app):
     flagged = message().replace(b"Subject:", b"X-Spam-Flag: YES\r\nSubject:")
     status = message(subject="b").replace(b"Subject:", b"X-Spam-Status: Yes, score=9.1\r\nSubject:")
     failed = message(subject="c").replace(
-        b"Subject:", b"Authentication-Results: mx.example.org; spf=pass; dmarc=fail header.from=x\r\nSubject:")
+        b"Subject:", b"Authentication-Results: mx.example.org; spf=pass; dmarc=fail header.from=x\r\nSubject:"
+    )
     clean = message(subject="d").replace(
-        b"Subject:", b"X-Spam-Status: No, score=0.1\r\nAuthentication-Results: mx.example.org; dkim=pass\r\nSubject:")
+        b"Subject:",
+        b"X-Spam-Status: No, score=0.1\r\nAuthentication-Results: mx.example.org; dkim=pass\r\nSubject:",
+    )
     for raw in (flagged, status, failed):
         assert run("filter-rules", ctx(mlist, raw)) == (Verdict.HOLD, "Spam?")
     assert run("filter-rules", ctx(mlist, clean))[0] == Verdict.CONTINUE
@@ -141,10 +182,14 @@ def test_filter_rule_on_upstream_spam_verdict(app):
 
 def test_spam_rule_pattern_names_the_trusted_authserv_id(app):
     mlist = make_list()
-    db.session.add(FilterRule(list_id=mlist.id, condition="spam", pattern=r"mx\.example\.org", action="discard"))
+    db.session.add(
+        FilterRule(list_id=mlist.id, condition="spam", pattern=r"mx\.example\.org", action="discard")
+    )
     db.session.commit()
     forged = message().replace(b"Subject:", b"Authentication-Results: evil.example; dmarc=fail\r\nSubject:")
-    ours = message(subject="b").replace(b"Subject:", b"Authentication-Results: mx.example.org; dmarc=fail\r\nSubject:")
+    ours = message(subject="b").replace(
+        b"Subject:", b"Authentication-Results: mx.example.org; dmarc=fail\r\nSubject:"
+    )
     assert run("filter-rules", ctx(mlist, forged))[0] == Verdict.CONTINUE
     assert run("filter-rules", ctx(mlist, ours))[0] == Verdict.DISCARD
 
@@ -153,8 +198,16 @@ def test_administrivia_holds_commands_sent_to_the_post_address(app):
     mlist = make_list()
     assert run("administrivia", ctx(mlist, message(subject="unsubscribe")))[0] == Verdict.HOLD
     assert run("administrivia", ctx(mlist, message(subject="Hi", body="subscribe\n")))[0] == Verdict.HOLD
-    assert run("administrivia", ctx(mlist, message(subject="How do I unsubscribe from the other list?",
-                                                   body="Long question here.\n")))[0] == Verdict.CONTINUE
+    assert (
+        run(
+            "administrivia",
+            ctx(
+                mlist,
+                message(subject="How do I unsubscribe from the other list?", body="Long question here.\n"),
+            ),
+        )[0]
+        == Verdict.CONTINUE
+    )
 
 
 def test_implicit_destination(app):
@@ -165,7 +218,9 @@ def test_implicit_destination(app):
     assert verdict == Verdict.HOLD and "not in To: or Cc:" in reason
     lookalike = message(to="xteam@example.org", subject="x")
     assert run("implicit-destination", ctx(mlist, lookalike))[0] == Verdict.HOLD
-    in_cc = message(to="a@example.net", subject="cc").replace(b"Subject:", b"Cc: Team <TEAM@example.org>\r\nSubject:")
+    in_cc = message(to="a@example.net", subject="cc").replace(
+        b"Subject:", b"Cc: Team <TEAM@example.org>\r\nSubject:"
+    )
     assert run("implicit-destination", ctx(mlist, in_cc))[0] == Verdict.CONTINUE
 
 

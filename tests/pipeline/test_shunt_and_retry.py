@@ -43,7 +43,7 @@ def test_retry_resumes_where_the_post_was(app, runner, monkeypatch):
     result = runner.invoke(posts, ["retry", str(post.id)])
     assert result.exit_code == 0, result.output
     assert f"post {post.id} is accepted again" in result.output
-    from app.queues import wait_for_local_jobs
+    from app.jobs.queues import wait_for_local_jobs
 
     wait_for_local_jobs()  # the post's processing, which enqueues its delivery
     wait_for_local_jobs()  # the delivery

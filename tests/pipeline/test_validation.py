@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.pipeline.patterns import pattern_error
+from app.mail.patterns import pattern_error
+from app.mail.templates import template_error
 from app.pipeline.rules.filters import filter_rule_errors
 from app.pipeline.rules.shape import suspicious_rules
-from app.pipeline.templates import template_error
 
 
 def test_template_that_does_not_compile_is_an_error_when_saved():
@@ -17,11 +17,17 @@ def test_template_that_does_not_compile_is_an_error_when_saved():
 
 
 def test_filter_rule_errors():
-    assert filter_rule_errors("header", "Subject", "(unclosed", "hold")[0].startswith("The regular expression")
-    assert filter_rule_errors("size", "", "ten", "hold") == ["A size condition needs a whole number of bytes."]
+    assert filter_rule_errors("header", "Subject", "(unclosed", "hold")[0].startswith(
+        "The regular expression"
+    )
+    assert filter_rule_errors("size", "", "ten", "hold") == [
+        "A size condition needs a whole number of bytes."
+    ]
     assert filter_rule_errors("mime_type", "", "image/*", "reject") == []
-    assert filter_rule_errors("nonsense", "", "", "explode") == ["Unknown condition 'nonsense'.",
-                                                                  "Unknown action 'explode'."]
+    assert filter_rule_errors("nonsense", "", "", "explode") == [
+        "Unknown condition 'nonsense'.",
+        "Unknown action 'explode'.",
+    ]
 
 
 def test_ban_and_allow_patterns():

@@ -70,5 +70,7 @@ class LoopbackDNS:
             response.set_rcode(dns.rcode.NXDOMAIN)
         elif question.rdtype == dns.rdatatype.TXT:
             texts = ['"' + t.replace('"', '\\"') + '"' for t in self.records[name]]
-            response.answer.append(dns.rrset.from_text(question.name, 300, dns.rdataclass.IN, dns.rdatatype.TXT, *texts))
+            response.answer.append(
+                dns.rrset.from_text(question.name, 300, dns.rdataclass.IN, dns.rdatatype.TXT, *texts)
+            )
         return response

@@ -63,8 +63,9 @@ class Dovecot:
         (self.dir / "mail").mkdir()
         (self.dir / "passwd").write_text("".join(f"{u}:{{PLAIN}}{p}\n" for u, p in users.items()))
         ssl = f"ssl = yes\nssl_cert = <{tls[0]}\nssl_key = <{tls[1]}" if tls else "ssl = no"
-        (self.dir / "dovecot.conf").write_text(CONFIG.format(d=self.dir, port=self.port, tls_port=self.tls_port,
-                                                             ssl=ssl))
+        (self.dir / "dovecot.conf").write_text(
+            CONFIG.format(d=self.dir, port=self.port, tls_port=self.tls_port, ssl=ssl)
+        )
         shutil.chown(self.dir / "mail", "dovecot", "dovecot")
 
     def start(self) -> None:

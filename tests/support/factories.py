@@ -7,7 +7,7 @@ from email.policy import SMTP
 from email.utils import make_msgid
 
 from app.extensions import db
-from app.membership import add_members
+from app.membership.members import add_members
 from app.models import ListRole, MailingList, User
 
 
@@ -23,8 +23,12 @@ def make_members(mlist: MailingList, *emails: str) -> None:
     add_members(mlist, emails)
 
 
-def make_user(email: str, password: str = "correct horse battery", admin: bool = False,
-              roles: dict[MailingList, str] | None = None) -> User:
+def make_user(
+    email: str,
+    password: str = "correct horse battery",
+    admin: bool = False,
+    roles: dict[MailingList, str] | None = None,
+) -> User:
     user = User(email=email, is_admin=admin)
     user.set_password(password)
     db.session.add(user)
@@ -35,8 +39,13 @@ def make_user(email: str, password: str = "correct horse battery", admin: bool =
     return user
 
 
-def message(sender: str = "alice@example.org", to: str = "team@example.org", subject: str = "Hello",
-            body: str = "Hi all.\n", message_id: str | None = None) -> bytes:
+def message(
+    sender: str = "alice@example.org",
+    to: str = "team@example.org",
+    subject: str = "Hello",
+    body: str = "Hi all.\n",
+    message_id: str | None = None,
+) -> bytes:
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = to

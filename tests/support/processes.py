@@ -26,8 +26,9 @@ def start(args: list[str], env: dict[str, str], log: Path | None = None) -> subp
     """Start `python -m ARGS...` in the repo root; output to the log file, else captured (read it, or the
     pipe fills up and the service blocks)."""
     if log is None:
-        return subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        return subprocess.Popen(
+            [sys.executable, "-m", *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
     with log.open("ab") as out:
         return subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, env=env, stdout=out, stderr=out)
 

@@ -38,7 +38,9 @@ class SinkHandler:
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
-            self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+            self.messages.append(
+                Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
+            )
         return "250 2.0.0 accepted"
 
     def by_rcpt(self) -> dict[str, list[Received]]:

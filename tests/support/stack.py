@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from flask import Flask
 
 from app.ingress.smtp_server import make_controller
-from app.worker_runner import run_worker
+from app.jobs.worker import run_worker
 
 
 @contextmanager

@@ -5,9 +5,9 @@ Revises: i5_delivery_bounces
 Create Date: 2026-11-27 23:40:00
 
 """
-from alembic import op
-import sqlalchemy as sa
 
+import sqlalchemy as sa
+from alembic import op
 
 revision = "i3_imap_cursor"
 down_revision = "i5_delivery_bounces"

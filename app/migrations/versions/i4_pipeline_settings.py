@@ -3,14 +3,15 @@
 Revision ID: i4_pipeline_settings
 Revises: i6_member_imports
 """
-from alembic import op
-import sqlalchemy as sa
 
+import sqlalchemy as sa
+from alembic import op
 
 revision = "i4_pipeline_settings"
 down_revision = "i6_member_imports"
 branch_labels = None
 depends_on = None
+
 
 def list_columns() -> list[sa.Column]:
     """Fresh Column objects each time (a Column belongs to one table once added)."""

@@ -5,6 +5,7 @@ Revises: i4_pipeline_settings
 Create Date: 2026-11-27 23:50:00
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -24,7 +25,9 @@ def upgrade():
     with op.batch_alter_table("members", schema=None) as batch_op:
         batch_op.add_column(sa.Column("last_bounce_at", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("bounces", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("notification_id", sa.String(length=255), nullable=False, server_default=""))
+        batch_op.add_column(
+            sa.Column("notification_id", sa.String(length=255), nullable=False, server_default="")
+        )
         batch_op.create_index("ix_bounces_notification", ["notification_id"], unique=False)
 
 

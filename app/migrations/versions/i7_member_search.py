@@ -30,8 +30,10 @@ def upgrade():
         with bind.begin_nested():
             bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
     except sa.exc.DBAPIError as exc:
-        log.warning("pg_trgm is not available (%s): member search will scan the list instead of an index",
-                    str(exc.orig).strip())
+        log.warning(
+            "pg_trgm is not available (%s): member search will scan the list instead of an index",
+            str(exc.orig).strip(),
+        )
         return
     for name, column in TRIGRAM_INDEXES.items():
         op.execute(f"CREATE INDEX {name} ON members USING gin ({column} gin_trgm_ops)")

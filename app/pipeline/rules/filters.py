@@ -9,9 +9,9 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from app.extensions import db
+from app.mail.headersafety import decode
 from app.models import FilterAction, FilterCondition, FilterRule
 from app.pipeline.context import CONTINUE, Outcome, PostContext
-from app.pipeline.headersafety import decode
 from app.pipeline.rules.base import outcome_for
 
 SPAM_FLAG = re.compile(r"^\s*yes\b", re.IGNORECASE)
@@ -70,7 +70,9 @@ CONDITIONS: dict[str, Callable[[FilterRule, PostContext], bool]] = {
 def filter_rules(ctx: PostContext) -> Outcome:
     """The first of the list's filter rules (by position) whose condition matches decides."""
     rules = db.session.scalars(
-        select(FilterRule).where(FilterRule.list_id == ctx.mlist.id).order_by(FilterRule.position, FilterRule.id)
+        select(FilterRule)
+        .where(FilterRule.list_id == ctx.mlist.id)
+        .order_by(FilterRule.position, FilterRule.id)
     ).all()
     for rule in rules:
         if CONDITIONS[rule.condition](rule, ctx):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.mail import patterns
 from app.models import (
     AllowedSender,
     ListRole,
@@ -14,7 +15,6 @@ from app.models import (
     PostingPolicy,
     User,
 )
-from app.pipeline import patterns
 from app.pipeline.context import CONTINUE, Outcome, PostContext, accept, hold
 from app.pipeline.rules.base import outcome_for
 
@@ -27,12 +27,16 @@ def privileged(ctx: PostContext) -> bool:
     if not ctx.sender:
         return False
     staff = db.session.scalar(
-        select(func.count()).select_from(ListRole).join(User, User.id == ListRole.user_id)
+        select(func.count())
+        .select_from(ListRole)
+        .join(User, User.id == ListRole.user_id)
         .where(ListRole.list_id == ctx.mlist.id, func.lower(User.email) == ctx.sender.lower())
     )
     if staff:
         return True
-    allowed = db.session.scalars(select(AllowedSender.pattern).where(AllowedSender.list_id == ctx.mlist.id)).all()
+    allowed = db.session.scalars(
+        select(AllowedSender.pattern).where(AllowedSender.list_id == ctx.mlist.id)
+    ).all()
     return patterns.any_match(allowed, (ctx.sender,)) is not None
 
 

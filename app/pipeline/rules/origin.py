@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 
 from app.extensions import db
+from app.mail import patterns
 from app.models import Ban
-from app.pipeline import patterns
 from app.pipeline.context import CONTINUE, Outcome, PostContext, discard
 from app.pipeline.loopmarker import LOOP_MARKER
 

@@ -6,8 +6,8 @@ import binascii
 import re
 from email.utils import getaddresses
 
+from app.mail.headersafety import decode
 from app.pipeline.context import CONTINUE, Outcome, PostContext, hold
-from app.pipeline.headersafety import decode
 
 COMMANDS = ("subscribe", "unsubscribe", "join", "leave", "remove", "signoff", "confirm")
 COMMAND_LINES = 5
@@ -46,8 +46,10 @@ def administrivia(ctx: PostContext) -> Outcome:
     command = next((line for line in lines if _looks_like_command(line)), None)
     if command is None:
         return CONTINUE
-    return hold(f"The post looks like an administrative request ({command.split()[0]!r}); "
-                f"commands go to {ctx.mlist.role_address('request')}.")
+    return hold(
+        f"The post looks like an administrative request ({command.split()[0]!r}); "
+        f"commands go to {ctx.mlist.role_address('request')}."
+    )
 
 
 def implicit_destination(ctx: PostContext) -> Outcome:

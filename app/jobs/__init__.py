@@ -1,0 +1,1 @@
+"""Job plumbing: RQ entry points, the one enqueue helper, the reconciler and worker start-up."""

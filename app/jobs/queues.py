@@ -1,0 +1,146 @@
+"""The one place jobs are enqueued: RQ on MAILFLOW_REDIS_URL, or an in-process thread for development."""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from flask import Flask, current_app
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import update
+
+from app.extensions import db
+from app.models import Post
+from app.models.timestamps import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class QueueName(enum.StrEnum):
+    POSTS = "mailflow-posts"
+    DELIVERIES = "mailflow-deliveries"
+    DEFAULT = "mailflow-default"
+
+
+JOB_TIMEOUT = 600
+ALL_QUEUES = (QueueName.POSTS, QueueName.DELIVERIES, QueueName.DEFAULT)
+_local_executor: ThreadPoolExecutor | None = None
+
+
+def redis_connection(app: Flask | None = None) -> Redis | None:
+    """The app's Redis connection, or None when jobs run in-process."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    url = app.config["MAILFLOW"].REDIS_URL
+    if not url:
+        return None
+    conn = app.extensions.get("mailflow_redis")
+    if conn is None:
+        conn = app.extensions["mailflow_redis"] = Redis.from_url(
+            url, socket_timeout=5, socket_connect_timeout=3
+        )
+    return conn
+
+
+def close_redis(app: Flask) -> None:
+    """Close the app's Redis connection pool (shutdown, tests)."""
+    conn = app.extensions.pop("mailflow_redis", None)
+    if conn is not None:
+        conn.close()
+
+
+def enqueue(func: Callable, *args, queue: QueueName = QueueName.DEFAULT, delay: float = 0) -> None:
+    """Run func(*args) in a worker: RQ when Redis is configured, else a local thread. Raises RedisError."""
+    from rq import Queue
+
+    conn = redis_connection()
+    if conn is None:
+        _run_locally(func, args, delay)
+        return
+    rq_queue = Queue(queue.value, connection=conn)
+    if delay > 0:
+        rq_queue.enqueue_in(timedelta(seconds=delay), func, *args, job_timeout=JOB_TIMEOUT)
+    else:
+        rq_queue.enqueue(func, *args, job_timeout=JOB_TIMEOUT)
+
+
+def enqueue_many(func: Callable, arg_tuples: Sequence[tuple], queue: QueueName = QueueName.DEFAULT) -> None:
+    """Run func(*args) for every args tuple, enqueued in one Redis round trip. Raises RedisError."""
+    from rq import Queue
+
+    conn = redis_connection()
+    if conn is None:
+        for args in arg_tuples:
+            _run_locally(func, args, 0)
+        return
+    if not arg_tuples:
+        return
+    rq_queue = Queue(queue.value, connection=conn)
+    # One pipeline for all the jobs (RQ executes it): a single round trip instead of several per job.
+    rq_queue.enqueue_many([Queue.prepare_data(func, args, timeout=JOB_TIMEOUT) for args in arg_tuples])
+
+
+def enqueue_posts(post_ids: Sequence[int]) -> bool:
+    """Enqueue processing of committed posts; a Redis outage is logged and left to the reconciler."""
+    from app.jobs.tasks import process_post
+
+    try:
+        enqueue_many(process_post, [(post_id,) for post_id in post_ids], queue=QueueName.POSTS)
+    except RedisError as exc:
+        log.warning(
+            "Redis unreachable (%s): posts %s are stored and will be enqueued later", exc, list(post_ids)
+        )
+        return False
+    if post_ids:
+        db.session.execute(update(Post).where(Post.id.in_(post_ids)).values(queued_at=utcnow()))
+        db.session.commit()
+    return True
+
+
+def enqueue_new_posts(post_ids: Sequence[int]) -> bool:
+    """Enqueue posts committed with queued_at already set (ingress: one commit per message, not two).
+
+    When Redis is unreachable, queued_at is cleared so the reconciler enqueues them as soon as it is back.
+    """
+    from app.jobs.tasks import process_post
+
+    try:
+        enqueue_many(process_post, [(post_id,) for post_id in post_ids], queue=QueueName.POSTS)
+    except RedisError as exc:
+        log.warning(
+            "Redis unreachable (%s): posts %s are stored and will be enqueued later", exc, list(post_ids)
+        )
+        db.session.execute(update(Post).where(Post.id.in_(post_ids)).values(queued_at=None))
+        db.session.commit()
+        return False
+    return True
+
+
+def _run_locally(func: Callable, args: tuple, delay: float) -> None:
+    global _local_executor
+    if _local_executor is None:
+        log.warning("MAILFLOW_REDIS_URL is not set: jobs run in-process (development only)")
+        _local_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailflow-job")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    _local_executor.submit(_in_app, app, func, args, delay)
+
+
+def _in_app(app: Flask, func: Callable, args: tuple, delay: float) -> None:
+    import time
+
+    if delay:
+        time.sleep(delay)
+    with app.app_context():
+        try:
+            func(*args)
+        except Exception:
+            log.exception("in-process job %s%r failed", func.__name__, args)
+
+
+def wait_for_local_jobs() -> None:
+    """Block until in-process jobs queued so far have run (tests and `mailflow dev` shutdown)."""
+    if _local_executor is not None:
+        _local_executor.submit(lambda: None).result()

@@ -1,0 +1,189 @@
+"""The database is the source of truth: re-enqueue what it says is pending but no queue holds."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from datetime import timedelta
+
+from flask import Flask, current_app
+from redis.exceptions import RedisError
+from sqlalchemy import exists, or_, select, update
+
+from app.extensions import db
+from app.models import Delivery, DeliveryStatus, Post, PostStatus
+from app.models.timestamps import utcnow
+
+log = logging.getLogger(__name__)
+SWEEP_LIMIT = 20000  # copies looked at per pass; the next pass takes the rest
+SCORE_RESET_SECONDS = 3600  # scores reset after days of quiet: an hourly sweep is soon enough
+
+
+def enqueue_unqueued_posts(limit: int = 1000) -> int:
+    """Enqueue received posts that never reached a queue (Redis was down at ingress)."""
+    from app.jobs.queues import enqueue_posts
+
+    ids = list(
+        db.session.scalars(
+            select(Post.id)
+            .where(Post.status == PostStatus.RECEIVED, Post.queued_at.is_(None))
+            .order_by(Post.id)
+            .limit(limit)
+        )
+    )
+    if ids and enqueue_posts(ids):
+        log.info("reconciler enqueued %d stored posts", len(ids))
+        return len(ids)
+    return 0
+
+
+def release_expired_leases() -> int:
+    """Return copies whose sending lease ran out (a worker died) to pending, and enqueue them."""
+    now = utcnow()
+    expired = db.session.execute(
+        select(Delivery.id, Delivery.post_id)
+        .where(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now)
+        .limit(SWEEP_LIMIT)
+    ).all()
+    if not expired:
+        return 0
+    released = db.session.scalars(
+        update(Delivery)
+        .where(
+            Delivery.id.in_([row.id for row in expired]),
+            Delivery.status == DeliveryStatus.SENDING,
+            Delivery.lease_until < now,
+        )
+        .values(status=DeliveryStatus.PENDING, lease_until=None, next_attempt_at=None)
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    db.session.commit()
+    chosen = set(released)
+    _enqueue_deliveries((row.post_id, row.id) for row in expired if row.id in chosen)
+    return len(chosen)
+
+
+def _queue_is_empty(name: str) -> bool:
+    from rq import Queue
+
+    from app.jobs.queues import redis_connection
+
+    conn = redis_connection()
+    try:
+        return conn is not None and Queue(name, connection=conn).count == 0
+    except RedisError:
+        return False  # Redis is down: nothing can be enqueued now; a later pass catches up
+
+
+def enqueue_orphaned_deliveries() -> int:
+    """Pending copies overdue while the delivery queue is empty lost their job: enqueue them."""
+    from app.jobs.queues import QueueName
+
+    if not _queue_is_empty(QueueName.DELIVERIES):
+        return 0  # jobs are waiting; copies they cover are not orphans
+    cutoff = utcnow() - timedelta(seconds=current_app.config["MAILFLOW"].RECONCILE_SECONDS)
+    rows = db.session.execute(
+        select(Delivery.post_id, Delivery.id)
+        .where(
+            Delivery.status == DeliveryStatus.PENDING,
+            or_(
+                Delivery.next_attempt_at < cutoff,
+                Delivery.next_attempt_at.is_(None) & (Delivery.created_at < cutoff),
+            ),
+        )
+        .order_by(Delivery.id)
+        .limit(SWEEP_LIMIT)
+    ).all()
+    _enqueue_deliveries((row.post_id, row.id) for row in rows)
+    return len(rows)
+
+
+def enqueue_orphaned_posts() -> int:
+    """Posts stuck between phases while the post queue is empty lost their job: process them again."""
+    from app.jobs.queues import QueueName, enqueue_posts
+
+    if not _queue_is_empty(QueueName.POSTS):
+        return 0
+    cutoff = utcnow() - timedelta(seconds=current_app.config["MAILFLOW"].RECONCILE_SECONDS)
+    no_copies = ~exists().where(Delivery.post_id == Post.id)
+    ids = list(
+        db.session.scalars(
+            select(Post.id)
+            .where(
+                or_(
+                    Post.status == PostStatus.RECEIVED,
+                    Post.status == PostStatus.ACCEPTED,
+                    (Post.status == PostStatus.DISTRIBUTING) & no_copies,
+                ),
+                Post.queued_at < cutoff,
+            )
+            .order_by(Post.id)
+            .limit(1000)
+        )
+    )
+    if ids:
+        enqueue_posts(ids)
+    return len(ids)
+
+
+def _enqueue_deliveries(rows: Iterable[tuple[int, int]]) -> None:
+    from app.jobs.queues import QueueName, enqueue
+    from app.jobs.tasks import deliver
+
+    size = current_app.config["MAILFLOW"].DELIVERY_BATCH_SIZE
+    by_post: dict[int, list[int]] = {}
+    for post_id, delivery_id in rows:
+        by_post.setdefault(post_id, []).append(delivery_id)
+    try:
+        for post_id, ids in by_post.items():
+            for start in range(0, len(ids), size):
+                enqueue(deliver, post_id, ids[start : start + size], queue=QueueName.DELIVERIES)
+    except RedisError as exc:
+        log.warning("Redis unreachable (%s): pending copies are enqueued by a later pass", exc)
+
+
+def reconcile_all() -> None:
+    """One reconciliation pass."""
+    from app.bounces.scoring import reset_quiet_scores
+    from app.moderation.expiry import expire_held
+
+    enqueue_unqueued_posts()
+    expire_held()
+    released = release_expired_leases()
+    if released:
+        log.warning("reconciler returned %d copies with expired leases to pending", released)
+    orphans = enqueue_orphaned_deliveries() + enqueue_orphaned_posts()
+    if orphans:
+        log.warning("reconciler re-enqueued %d posts/copies whose jobs were lost", orphans)
+    if _due("mailflow_score_reset", SCORE_RESET_SECONDS):
+        reset_quiet_scores()
+
+
+def _due(key: str, every: float) -> bool:
+    """True at most once per `every` seconds in this process (for passes too costly to run each time)."""
+    now = time.monotonic()
+    last = current_app.extensions.get(key)
+    if last is not None and now - last < every:
+        return False
+    current_app.extensions[key] = now
+    return True
+
+
+def start_reconciler(app: Flask, stop: threading.Event) -> threading.Thread:
+    """Run reconcile_all every MAILFLOW_RECONCILE_SECONDS until stop is set."""
+    interval = app.config["MAILFLOW"].RECONCILE_SECONDS
+
+    def loop() -> None:
+        while not stop.wait(interval):
+            try:
+                with app.app_context():
+                    reconcile_all()
+            except Exception:
+                log.exception("reconciler pass failed; trying again in %ss", interval)
+
+    thread = threading.Thread(target=loop, name="reconciler", daemon=True)
+    thread.start()
+    return thread

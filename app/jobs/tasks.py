@@ -1,0 +1,62 @@
+"""RQ entry points: ids in, a few lines each; the work lives in the pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, has_app_context
+
+_worker_app: Flask | None = None
+
+
+def bind_worker_app(app: Flask) -> None:
+    """Give jobs run by this worker process the app they run in."""
+    global _worker_app
+    _worker_app = app
+
+
+@contextmanager
+def _app_context() -> Iterator[None]:
+    if has_app_context():
+        yield
+        return
+    global _worker_app
+    if _worker_app is None:
+        from app import create_app
+
+        _worker_app = create_app()
+    with _worker_app.app_context():
+        yield
+
+
+def process_post(post_id: int) -> None:
+    """Decide what becomes of a post, prepare it and fan it out."""
+    from app.pipeline.runner import process
+
+    with _app_context():
+        process(post_id)
+
+
+def deliver(post_id: int, delivery_ids: list[int]) -> None:
+    """Send one batch of a post's copies."""
+    from app.pipeline.deliver import deliver_batch
+
+    with _app_context():
+        deliver_batch(post_id, delivery_ids)
+
+
+def reconcile() -> None:
+    """Re-enqueue whatever the database says is pending but no queue holds."""
+    from app.jobs.reconcile import reconcile_all
+
+    with _app_context():
+        reconcile_all()
+
+
+def import_members(import_id: int) -> None:
+    """Import an uploaded CSV file of members, keeping progress on its row."""
+    from app.membership.importer import run_import
+
+    with _app_context():
+        run_import(import_id)

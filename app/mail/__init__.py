@@ -1,0 +1,1 @@
+"""Mail-format tools that need no database: addresses, raw messages, MIME, header safety, templates, tokens."""

@@ -1,0 +1,75 @@
+"""LIST-owner@: forward the message, untouched, to the people who own the list."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.egress import Outgoing, make_sender
+from app.extensions import db
+from app.mail.list_addresses import candidates
+from app.mailcommands.replies import finish, retry_later
+from app.models import ListRole, MailingList, Post, PostStatus, Role, User
+
+log = logging.getLogger(__name__)
+
+
+def owner_addresses(mlist: MailingList) -> list[str]:
+    """Active users with the owner role on the list; the site admins when the list has no owner."""
+    owners = list(
+        db.session.scalars(
+            select(User.email)
+            .join(ListRole, ListRole.user_id == User.id)
+            .where(ListRole.list_id == mlist.id, ListRole.role == Role.OWNER, User.active.is_(True))
+            .order_by(User.email)
+        )
+    )
+    if owners:
+        return owners
+    return list(
+        db.session.scalars(
+            select(User.email).where(User.is_admin.is_(True), User.active.is_(True)).order_by(User.email)
+        )
+    )
+
+
+def _from_this_list(mlist: MailingList, address: str) -> bool:
+    return any(r.local_part == mlist.local_part and r.domain == mlist.domain for r in candidates(address))
+
+
+def forward_to_owners(post: Post) -> None:
+    """ROLE_PROCESSORS entry for LIST-owner@; envelope sender LIST-bounces@ so failures never hit the author."""
+    if post.status != PostStatus.RECEIVED:
+        return
+    mlist = post.mailing_list
+    if _from_this_list(mlist, post.mail_from):
+        finish(post, PostStatus.DISCARDED, "sent by this list itself: not forwarded (mail loop)")
+        return
+    owners = [a for a in owner_addresses(mlist) if not _from_this_list(mlist, a)]
+    if not owners:
+        log.warning(
+            "post %s to %s: the list has no owner and the site no admin; kept, not forwarded",
+            post.id,
+            mlist.role_address("owner"),
+        )
+        finish(post, PostStatus.DISCARDED, "no owner to forward to")
+        return
+    copies = [Outgoing(n, mlist.role_address("bounces"), owner, post.raw) for n, owner in enumerate(owners)]
+    sender = make_sender(current_app.config["MAILFLOW"])
+    try:
+        results = sender.send(copies)
+    finally:
+        sender.close()
+    temporary = [owners[r.delivery_id] for r in results if not r.ok and not r.permanent]
+    if temporary:
+        # Retrying resends to every owner: a rare duplicate beats a lost message to the owners.
+        post.error = f"{post.error}forward to {', '.join(temporary)} failed for now\n"
+        db.session.commit()
+        retry_later(post.id, 300)
+        return
+    refused = [f"{owners[r.delivery_id]}: {r.error}" for r in results if not r.ok]
+    if refused:
+        post.error = f"{post.error}refused: {'; '.join(refused)}\n"
+    finish(post, PostStatus.DISTRIBUTED, f"forwarded to {len(owners) - len(refused)} owner(s)")

@@ -1,0 +1,1 @@
+"""Membership: adding and importing members, subscriptions by policy, creating lists."""

@@ -1,0 +1,120 @@
+"""Subscribing and unsubscribing by the list's policy, shared by the web pages and the email commands."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import MailingList, Member, MemberStatus, PendingAction, SubscriptionPolicy
+from app.models.timestamps import utcnow
+
+TOKEN_LIFETIME = timedelta(days=7)
+
+
+class Result(enum.StrEnum):
+    SUBSCRIBED = "subscribed"
+    CONFIRMATION_SENT = "confirmation_sent"
+    AWAITING_APPROVAL = "awaiting_approval"
+    ALREADY_MEMBER = "already_member"
+    UNSUBSCRIBED = "unsubscribed"
+    NOT_MEMBER = "not_member"
+    INVALID_TOKEN = "invalid_token"
+
+
+def _member(mlist: MailingList, email: str) -> Member | None:
+    return db.session.scalar(select(Member).where(Member.list_id == mlist.id, Member.email == email))
+
+
+def _issue_token(member: Member, action: PendingAction) -> None:
+    member.pending = action
+    member.confirm_token = secrets.token_hex(12)
+    member.token_expires_at = utcnow() + TOKEN_LIFETIME
+
+
+def request_subscription(mlist: MailingList, email: str, name: str = "") -> tuple[Result, Member]:
+    """Start or finish a subscription per the list's policy; email must already be normalised.
+
+    The caller sends the confirmation mail when the result is CONFIRMATION_SENT (see confirmation_links).
+    """
+    member = _member(mlist, email)
+    if member is not None and member.status == MemberStatus.ACTIVE:
+        return Result.ALREADY_MEMBER, member
+    if member is None:
+        member = Member(list_id=mlist.id, email=email, name=name, status=MemberStatus.PENDING)
+        db.session.add(member)
+    else:
+        member.status, member.name = MemberStatus.PENDING, name or member.name
+    policy = mlist.subscription_policy
+    if policy in (SubscriptionPolicy.CONFIRM, SubscriptionPolicy.CONFIRM_THEN_MODERATE):
+        _issue_token(member, PendingAction.CONFIRM)
+        result = Result.CONFIRMATION_SENT
+    elif policy == SubscriptionPolicy.MODERATE:
+        member.pending = PendingAction.APPROVAL
+        result = Result.AWAITING_APPROVAL
+    else:
+        _activate(member)
+        result = Result.SUBSCRIBED
+    db.session.commit()
+    return result, member
+
+
+def request_unsubscription(mlist: MailingList, email: str, confirm: bool) -> tuple[Result, Member | None]:
+    """Unsubscribe at once, or (confirm=True) issue a token the member must confirm."""
+    member = _member(mlist, email)
+    if member is None or member.status not in (MemberStatus.ACTIVE, MemberStatus.DISABLED):
+        return Result.NOT_MEMBER, member
+    if confirm:
+        _issue_token(member, PendingAction.UNSUBSCRIBE)
+        db.session.commit()
+        return Result.CONFIRMATION_SENT, member
+    unsubscribe(member)
+    return Result.UNSUBSCRIBED, member
+
+
+def confirm(token: str) -> tuple[Result, Member | None]:
+    """Act on a confirmation token from a link or a LIST-confirm+TOKEN@ reply."""
+    member = db.session.scalar(select(Member).where(Member.confirm_token == token)) if token else None
+    if member is None or member.token_expires_at is None or member.token_expires_at < utcnow():
+        return Result.INVALID_TOKEN, member
+    action = member.pending
+    member.confirm_token, member.token_expires_at = None, None
+    if action == PendingAction.UNSUBSCRIBE:
+        unsubscribe(member)
+        return Result.UNSUBSCRIBED, member
+    if member.mailing_list.subscription_policy == SubscriptionPolicy.CONFIRM_THEN_MODERATE:
+        member.pending = PendingAction.APPROVAL
+        db.session.commit()
+        return Result.AWAITING_APPROVAL, member
+    _activate(member)
+    db.session.commit()
+    return Result.SUBSCRIBED, member
+
+
+def approve(member: Member) -> None:
+    """A list owner or moderator approves a pending subscription."""
+    _activate(member)
+    db.session.commit()
+
+
+def unsubscribe(member: Member) -> None:
+    """End a membership (the row stays, for the record and for re-subscription)."""
+    member.status, member.pending = MemberStatus.UNSUBSCRIBED, PendingAction.NONE
+    member.confirm_token, member.token_expires_at = None, None
+    db.session.commit()
+
+
+def _activate(member: Member) -> None:
+    member.status, member.pending = MemberStatus.ACTIVE, PendingAction.NONE
+    member.disabled_reason = ""
+
+
+def confirmation_links(mlist: MailingList, member: Member) -> tuple[str, str]:
+    """The reply address and web link that confirm a pending action."""
+    from app.mail.tokens import public_url
+
+    token = member.confirm_token or ""
+    return mlist.role_address(f"confirm+{token}"), public_url(f"/confirm/{token}")

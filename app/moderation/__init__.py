@@ -1,0 +1,1 @@
+"""Moderation: decisions on held posts, the actions a moderator takes, expiry of undecided posts."""

@@ -1,0 +1,125 @@
+"""The moderation queue: per list and across the user's lists; one post's page; single and bulk actions."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import MailingList, Post, PostStatus
+from app.moderation import actions as decide
+from app.panel.access import list_for, post_for, visible_list_ids
+from app.panel.list_forms import ConfirmForm
+from app.panel.preview import build_preview
+
+moderation = Blueprint("moderation", __name__)
+QUEUE_LIMIT = 200
+ACTIONS = ("approve", "approve_allow", "reject", "discard", "ban")
+
+
+def _queue(*where) -> list[Post]:
+    return list(
+        db.session.scalars(
+            select(Post)
+            .where(Post.status == PostStatus.HELD, *where)
+            .order_by(Post.received_at)
+            .limit(QUEUE_LIMIT)
+        )
+    )
+
+
+@moderation.route("/moderation")
+@login_required
+def all_queues():
+    posts = _queue(Post.list_id.in_(visible_list_ids()))
+    return render_template(
+        "moderation/queue.html", posts=posts, mlist=None, form=ConfirmForm(), reasons=decide.CANNED_REASONS
+    )
+
+
+@moderation.route("/lists/<int:list_id>/moderation")
+@login_required
+def list_queue(list_id: int):
+    mlist = list_for(list_id)
+    posts = _queue(Post.list_id == mlist.id)
+    return render_template(
+        "moderation/queue.html", posts=posts, mlist=mlist, form=ConfirmForm(), reasons=decide.CANNED_REASONS
+    )
+
+
+@moderation.route("/moderation/<int:post_id>")
+@login_required
+def held_post(post_id: int):
+    post = post_for(post_id)
+    return render_template(
+        "moderation/post.html",
+        post=post,
+        mlist=post.mailing_list,
+        form=ConfirmForm(),
+        preview=build_preview(post.raw),
+        reasons=decide.CANNED_REASONS,
+    )
+
+
+def apply(post: Post, action: str, reason: str) -> str:
+    """Carry out one action on one held post; returns what happened, for the flash message."""
+    who = post.sender or post.mail_from or "(unknown sender)"
+    if action in ("approve", "approve_allow"):
+        decide.approve(post, current_user, always_allow=action == "approve_allow")
+        return f"Approved the post from {who}."
+    if action == "reject":
+        sent = decide.reject(post, current_user, reason)
+        return f"Rejected the post from {who}" + (
+            "; the sender was told why." if sent else "; no notice sent."
+        )
+    if action == "discard":
+        decide.discard(post, current_user)
+        return f"Discarded the post from {who}."
+    decide.ban_sender(post, current_user)
+    return f"Banned {who} and discarded the post."
+
+
+def _reason() -> str:
+    custom = " ".join(request.form.get("custom_reason", "").split())[:1000]
+    return custom or request.form.get("reason", "")
+
+
+@moderation.route("/moderation/<int:post_id>", methods=["POST"])
+@login_required
+def act(post_id: int):
+    post = post_for(post_id)
+    action = request.form.get("action", "")
+    if not ConfirmForm().validate_on_submit() or action not in ACTIONS:
+        abort(400)
+    try:
+        flash(apply(post, action, _reason()))
+    except decide.NotHeld:
+        flash("Someone already decided about that post.")
+    return redirect(
+        request.form.get("back") == "post"
+        and url_for("moderation.held_post", post_id=post.id)
+        or url_for("moderation.list_queue", list_id=post.list_id)
+    )
+
+
+@moderation.route("/moderation/bulk", methods=["POST"])
+@login_required
+def bulk():
+    action = request.form.get("action", "")
+    if not ConfirmForm().validate_on_submit() or action not in ACTIONS:
+        abort(400)
+    ids = [int(i) for i in request.form.getlist("post_id") if i.isdigit()][:QUEUE_LIMIT]
+    chosen = [post_for(post_id) for post_id in ids]  # 404 before any change if one is not the user's
+    done = 0
+    for post in chosen:
+        try:
+            apply(post, action, _reason())
+            done += 1
+        except decide.NotHeld:
+            continue
+    flash(f"{action.replace('_', ' ')}: {done} of {len(ids)} posts.")
+    back = request.form.get("list_id", "")
+    if back.isdigit() and db.session.get(MailingList, int(back)) is not None:
+        return redirect(url_for("moderation.list_queue", list_id=int(back)))
+    return redirect(url_for("moderation.all_queues"))

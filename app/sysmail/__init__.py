@@ -1,0 +1,1 @@
+"""Mail the system itself writes: notices, confirmations, replies and forwards."""

@@ -1,0 +1,105 @@
+"""Mail the system itself writes (confirmations, notices): RFC 3834-marked and never sent to automata."""
+
+from __future__ import annotations
+
+import logging
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import formatdate, make_msgid
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.egress import Outgoing, make_sender
+from app.extensions import db
+from app.mail.rawmessage import RawMessage
+from app.models import MailingList, NoticeCount
+from app.models.timestamps import utcnow
+
+log = logging.getLogger(__name__)
+NULL_SENDERS = {"", "<>", "mailer-daemon", "postmaster"}
+BULK_PRECEDENCE = {"bulk", "list", "junk"}
+NOTICES_PER_DAY = 10  # per recipient address: automatic mail must never flood anyone
+
+
+def allow_notice(address: str, limit: int = NOTICES_PER_DAY) -> bool:
+    """Count one notice to address today; False (and nothing counted) once today's limit is reached."""
+    address, today = address.strip().lower(), utcnow().date()
+    for _ in range(2):  # a concurrent first insert for the same address and day: count again
+        count = db.session.scalar(
+            select(NoticeCount.count).where(NoticeCount.address == address, NoticeCount.day == today)
+        )
+        if count is not None and count >= limit:
+            return False
+        try:
+            if count is None:
+                db.session.add(NoticeCount(address=address, day=today, count=1))
+            else:
+                db.session.execute(
+                    update(NoticeCount)
+                    .where(
+                        NoticeCount.address == address, NoticeCount.day == today, NoticeCount.count < limit
+                    )
+                    .values(count=NoticeCount.count + 1)
+                )
+            db.session.commit()
+            return True
+        except IntegrityError:
+            db.session.rollback()
+    return False
+
+
+def may_auto_reply(mail_from: str, raw: bytes) -> bool:
+    """RFC 3834: no automatic reply to a null sender, to automatic mail, or to list/bulk mail."""
+    local = mail_from.strip().strip("<>").partition("@")[0].lower()
+    if mail_from.strip() in ("", "<>") or local in NULL_SENDERS or local.endswith("-bounces"):
+        return False
+    head = RawMessage.parse(raw)
+    auto = (head.get("Auto-Submitted") or "no").strip().lower()
+    precedence = (head.get("Precedence") or "").strip().lower()
+    if auto != "no" or precedence in BULK_PRECEDENCE:
+        return False
+    return not any(head.get(name) for name in ("List-Id", "X-Autoreply", "X-Autorespond"))
+
+
+def build_notice(
+    mlist: MailingList,
+    to: str,
+    subject: str,
+    body: str,
+    *,
+    auto: str = "auto-replied",
+    in_reply_to: str = "",
+    reply_to: str = "",
+) -> EmailMessage:
+    """A plain-text notice from the list's -owner address, marked Auto-Submitted."""
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = Address(display_name=" ".join(mlist.name.split()), addr_spec=mlist.role_address("owner"))
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain=mlist.domain)
+    msg["Auto-Submitted"] = auto
+    msg["Precedence"] = "bulk"
+    msg["List-Id"] = f"<{mlist.list_id}>"
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+    if reply_to:
+        msg["Reply-To"] = reply_to
+    msg.set_content(body)
+    return msg
+
+
+def send_notice(mlist: MailingList, msg: EmailMessage) -> bool:
+    """Send a notice through the configured egress, envelope sender LIST-bounces@; True when accepted."""
+    sender = make_sender(current_app.config["MAILFLOW"])
+    copy = Outgoing(0, mlist.role_address("bounces"), str(msg["To"]), msg.as_bytes(policy=SMTP))
+    try:
+        result = sender.send([copy])[0]
+    finally:
+        sender.close()
+    if not result.ok:
+        log.warning("notice to %s not sent: %s", msg["To"], result.error)
+    return result.ok
