@@ -24,6 +24,7 @@ from app.models import (
     User,
 )
 from app.models.timestamps import utcnow
+from app.sysmail.notices import build_notice, send_notice
 
 log = logging.getLogger(__name__)
 POINTS = {BounceKind.HARD: 1.0, BounceKind.SOFT: 0.5}
@@ -123,8 +124,6 @@ def owner_addresses(mlist: MailingList) -> list[str]:
 
 def tell_owners_disabled(member: Member) -> int:
     """Send the list owners a notice that a member was disabled for bounces; returns notices sent."""
-    from app.sysmail.notices import build_notice, send_notice
-
     mlist = member.mailing_list
     body = (
         f"{member.email} reached a bounce score of {member.bounce_score:g} "

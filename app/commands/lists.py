@@ -6,6 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from app.extensions import db
+from app.membership.lists import create_list as add_list
 
 
 @click.group()
@@ -19,8 +20,6 @@ def lists() -> None:
 @with_appcontext
 def create_list(address: str, name: str) -> None:
     """Create a list at ADDRESS (local@domain)."""
-    from app.membership.lists import create_list as add_list
-
     try:
         mlist = add_list(address, name)
     except ValueError as exc:

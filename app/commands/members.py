@@ -12,6 +12,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.mail.addresses import InvalidAddress, normalise_address
+from app.membership.importer import import_csv
+from app.membership.lines import count_rows
 from app.membership.members import add_members, find_list
 from app.models import Member
 
@@ -50,9 +52,6 @@ def add(list_address: str, emails: tuple[str, ...]) -> None:
 @with_appcontext
 def import_file(list_address: str, csv_file: Path) -> None:
     """Import members from a CSV file (email[,name], or a header row naming `email` and `name`)."""
-    from app.membership.importer import import_csv
-    from app.membership.lines import count_rows
-
     mlist = find_list(list_address)
     if mlist is None:
         raise click.UsageError(f"no list {list_address}")

@@ -5,6 +5,9 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from app.moderation.expiry import expire_held
+from app.pipeline.retry import RetryRefused, retry_post
+
 
 @click.group()
 def posts() -> None:
@@ -16,8 +19,6 @@ def posts() -> None:
 @with_appcontext
 def retry(post_id: int) -> None:
     """Put the shunted post POST_ID back in the pipeline."""
-    from app.pipeline.retry import RetryRefused, retry_post
-
     try:
         status, queued = retry_post(post_id)
     except RetryRefused as exc:
@@ -32,6 +33,4 @@ def retry(post_id: int) -> None:
 @with_appcontext
 def expire() -> None:
     """Discard held posts older than their list's hold_days."""
-    from app.moderation.expiry import expire_held
-
     click.echo(f"discarded {expire_held()} expired held posts")

@@ -11,16 +11,21 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.commands.webserver import serve_web
+from app.config import ConfigError
+from app.ingress.imap import PollerBusy
+from app.ingress.imap import serve as serve_imap
+from app.ingress.smtp_server import ReceiverBusy
+from app.ingress.smtp_server import serve as serve_smtp
+from app.jobs.worker import run_worker
+
 
 @click.command()
 @with_appcontext
 def smtpd() -> None:
     """Run the SMTP receiver on MAILFLOW_SMTPD_HOST:MAILFLOW_SMTPD_PORT."""
-    from app.config import ConfigError
-    from app.ingress.smtp_server import ReceiverBusy, serve
-
     try:
-        serve(current_app._get_current_object())  # type: ignore[attr-defined]
+        serve_smtp(current_app._get_current_object())  # type: ignore[attr-defined]
     except ReceiverBusy as exc:
         click.echo(f"mailflow smtpd: {exc.strerror}", err=True)
         sys.exit(1)
@@ -35,14 +40,11 @@ def imap() -> None:
     """Poll the mailbox MAILFLOW_IMAP_* names and feed its mail to the lists (one poller per mailbox)."""
     import threading
 
-    from app.config import ConfigError
-    from app.ingress.imap import PollerBusy, serve
-
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        serve(current_app._get_current_object(), stop)  # type: ignore[attr-defined]
+        serve_imap(current_app._get_current_object(), stop)  # type: ignore[attr-defined]
     except PollerBusy as exc:
         click.echo(f"mailflow imap: {exc}", err=True)
         sys.exit(1)
@@ -56,8 +58,6 @@ def imap() -> None:
 @with_appcontext
 def worker(burst: bool) -> None:
     """Run an RQ worker on MAILFLOW_REDIS_URL."""
-    from app.jobs.worker import run_worker
-
     run_worker(current_app._get_current_object(), burst=burst)  # type: ignore[attr-defined]
 
 
@@ -66,8 +66,6 @@ def worker(burst: bool) -> None:
 @with_appcontext
 def web(workers: int) -> None:
     """Serve the panel with gunicorn on MAILFLOW_WEB_HOST:MAILFLOW_WEB_PORT."""
-    from app.commands.webserver import serve_web
-
     serve_web(current_app._get_current_object(), workers=workers)  # type: ignore[attr-defined]
 
 

@@ -12,8 +12,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.ingress.accept import Envelope, accept, accept_batch
+from app.ingress.headers import summary
 from app.ingress.imap_mailbox import CONNECTION_ERRORS, Mailbox, MailboxConfig, connect
 from app.ingress.imap_match import list_recipients, return_path
+from app.ingress.locks import LockKeeper, make_lock
 from app.models import ImapCursor, PostSource
 
 log = logging.getLogger(__name__)
@@ -206,8 +208,6 @@ class Poller:
 
 
 def _describe(raw: bytes) -> str:
-    from app.ingress.headers import summary
-
     head = summary(raw)
     return f"Message-ID {head['message_id'] or '-'}, from {head['sender'] or '-'}"
 
@@ -223,8 +223,6 @@ class PollerBusy(RuntimeError):
 
 def serve(app: Flask, stop: threading.Event, lock_ttl: float = 60.0) -> None:
     """Run the poller under the mailbox lock until stop is set; raises PollerBusy when the lock is taken."""
-    from app.ingress.locks import LockKeeper, make_lock
-
     config = MailboxConfig.from_settings(app.config["MAILFLOW"])
     lock = make_lock(app, lock_name(config), lock_ttl)
     if not lock.acquire():

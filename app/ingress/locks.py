@@ -15,6 +15,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from app.extensions import db
+from app.jobs.queues import redis_connection
 from app.models import IngressLock
 from app.models.timestamps import utcnow
 
@@ -105,8 +106,6 @@ class DatabaseLock:
 
 def make_lock(app: Flask, name: str, ttl: float) -> Lock:
     """The lock kind this instance uses."""
-    from app.jobs.queues import redis_connection
-
     conn = redis_connection(app)
     return RedisLock(conn, name, ttl) if conn is not None else DatabaseLock(app, name, ttl)
 

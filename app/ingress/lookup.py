@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.extensions import db
+from app.mail import list_addresses
 from app.mail.list_addresses import AddressRole, ListAddress, candidates
 from app.models import MailingList
 
@@ -23,7 +24,5 @@ def resolve(address: str) -> tuple[MailingList, ListAddress] | None:
 
 
 def role_is_handled(role: AddressRole) -> bool:
-    """Posts always; another role only once the pipeline has a processor for it (else the mail would shunt)."""
-    from app.pipeline.roles import ROLE_PROCESSORS
-
-    return role is AddressRole.POST or role.value in ROLE_PROCESSORS
+    """Whether mail to this role is processed (else it would only be shunted: refuse it at the door)."""
+    return role in list_addresses.HANDLED_ROLES

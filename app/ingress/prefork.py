@@ -9,14 +9,19 @@ import os
 import signal
 import socket
 import time
+from collections.abc import Callable
 
 from flask import Flask
 
+from app.extensions import db
+
 log = logging.getLogger(__name__)
 RESTART_PAUSE = 1.0  # seconds between restarts of a process that keeps dying
+# What a child runs: serve one listening socket until told to stop; the bool says "also run the reconciler".
+ServeOne = Callable[[Flask, socket.socket, bool], None]
 
 
-def serve_forked(app: Flask, sockets: list[socket.socket]) -> None:
+def serve_forked(app: Flask, sockets: list[socket.socket], serve_one: ServeOne) -> None:
     """Fork one receiver per listening socket; return once all have stopped after SIGTERM or SIGINT."""
     stopping = False
     children: dict[int, int] = {}  # pid -> slot; slot 0 also runs the reconciler
@@ -30,7 +35,7 @@ def serve_forked(app: Flask, sockets: list[socket.socket]) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, stop)
     for slot in range(len(sockets)):
-        children[_spawn(app, sockets, slot)] = slot
+        children[_spawn(app, sockets, slot, serve_one)] = slot
     while children:
         pid, status = os.wait()
         slot = children.pop(pid, None)
@@ -39,12 +44,12 @@ def serve_forked(app: Flask, sockets: list[socket.socket]) -> None:
         log.error("receiver process %s (slot %s) ended with status %s; starting another", pid, slot, status)
         time.sleep(RESTART_PAUSE)
         if not stopping:
-            children[_spawn(app, sockets, slot)] = slot
+            children[_spawn(app, sockets, slot, serve_one)] = slot
     for sock in sockets:
         sock.close()
 
 
-def _spawn(app: Flask, sockets: list[socket.socket], slot: int) -> int:
+def _spawn(app: Flask, sockets: list[socket.socket], slot: int, serve_one: ServeOne) -> int:
     """Fork the receiver for sockets[slot]; in the child this never returns."""
     pid = os.fork()
     if pid:
@@ -56,9 +61,7 @@ def _spawn(app: Flask, sockets: list[socket.socket], slot: int) -> int:
         _forget_inherited_connections(app)
         for other in sockets[:slot] + sockets[slot + 1 :]:
             other.close()
-        from app.ingress.smtp_server import serve_one
-
-        serve_one(app, sockets[slot], reconcile=slot == 0)
+        serve_one(app, sockets[slot], slot == 0)
         code = 0
     except BaseException:
         log.exception("receiver process %s failed", os.getpid())
@@ -68,8 +71,6 @@ def _spawn(app: Flask, sockets: list[socket.socket], slot: int) -> int:
 
 def _forget_inherited_connections(app: Flask) -> None:
     """Pooled database and Redis connections belong to the parent: the child opens its own."""
-    from app.extensions import db
-
     with app.app_context():
         db.engine.dispose(close=False)
     app.extensions.pop("mailflow_redis", None)

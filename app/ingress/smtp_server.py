@@ -16,7 +16,9 @@ from flask import Flask
 
 from app.config import ConfigError, Settings
 from app.ingress.data_reader import DataError, read_data
+from app.ingress.prefork import serve_forked
 from app.ingress.smtp import ListHandler, Reply
+from app.jobs.reconcile import start_reconciler
 
 log = logging.getLogger(__name__)
 DRAIN_TICK = 0.05
@@ -203,8 +205,6 @@ def make_controller(
 
 def serve(app: Flask) -> None:
     """Serve until SIGTERM or SIGINT, then drain; with SMTPD_PROCESSES > 1, in that many forked processes."""
-    from app.ingress.prefork import serve_forked
-
     settings = app.config["MAILFLOW"]
     host, port, processes = settings.SMTPD_HOST, settings.SMTPD_PORT, receiver_processes(settings)
     tls_context(settings)  # a bad certificate stops start-up here, once, not in every process
@@ -220,7 +220,8 @@ def serve(app: Flask) -> None:
         return
     claim = claim_address(host, port)
     try:
-        serve_forked(app, [bind_listener(host, port, reuse_port=True) for _ in range(processes)])
+        sockets = [bind_listener(host, port, reuse_port=True) for _ in range(processes)]
+        serve_forked(app, sockets, serve_one)
     finally:
         claim.close()
 
@@ -250,8 +251,6 @@ def claim_address(host: str, port: int) -> socket.socket:
 
 def serve_one(app: Flask, sock: socket.socket, reconcile: bool) -> None:
     """One receiver process: nothing that got a 250 is lost, nothing half-read is kept."""
-    from app.jobs.reconcile import start_reconciler
-
     settings = app.config["MAILFLOW"]
     controller = make_controller(app, sock=sock)
     stop = threading.Event()

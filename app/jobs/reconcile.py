@@ -10,11 +10,15 @@ from datetime import timedelta
 
 from flask import Flask, current_app
 from redis.exceptions import RedisError
+from rq import Queue
 from sqlalchemy import exists, or_, select, update
 
+from app.bounces.scoring import reset_quiet_scores
 from app.extensions import db
+from app.jobs.queues import Job, QueueName, enqueue, enqueue_posts, redis_connection
 from app.models import Delivery, DeliveryStatus, Post, PostStatus
 from app.models.timestamps import utcnow
+from app.moderation.expiry import expire_held
 
 log = logging.getLogger(__name__)
 SWEEP_LIMIT = 20000  # copies looked at per pass; the next pass takes the rest
@@ -23,8 +27,6 @@ SCORE_RESET_SECONDS = 3600  # scores reset after days of quiet: an hourly sweep 
 
 def enqueue_unqueued_posts(limit: int = 1000) -> int:
     """Enqueue received posts that never reached a queue (Redis was down at ingress)."""
-    from app.jobs.queues import enqueue_posts
-
     ids = list(
         db.session.scalars(
             select(Post.id)
@@ -67,10 +69,6 @@ def release_expired_leases() -> int:
 
 
 def _queue_is_empty(name: str) -> bool:
-    from rq import Queue
-
-    from app.jobs.queues import redis_connection
-
     conn = redis_connection()
     try:
         return conn is not None and Queue(name, connection=conn).count == 0
@@ -80,8 +78,6 @@ def _queue_is_empty(name: str) -> bool:
 
 def enqueue_orphaned_deliveries() -> int:
     """Pending copies overdue while the delivery queue is empty lost their job: enqueue them."""
-    from app.jobs.queues import QueueName
-
     if not _queue_is_empty(QueueName.DELIVERIES):
         return 0  # jobs are waiting; copies they cover are not orphans
     cutoff = utcnow() - timedelta(seconds=current_app.config["MAILFLOW"].RECONCILE_SECONDS)
@@ -103,8 +99,6 @@ def enqueue_orphaned_deliveries() -> int:
 
 def enqueue_orphaned_posts() -> int:
     """Posts stuck between phases while the post queue is empty lost their job: process them again."""
-    from app.jobs.queues import QueueName, enqueue_posts
-
     if not _queue_is_empty(QueueName.POSTS):
         return 0
     cutoff = utcnow() - timedelta(seconds=current_app.config["MAILFLOW"].RECONCILE_SECONDS)
@@ -130,9 +124,6 @@ def enqueue_orphaned_posts() -> int:
 
 
 def _enqueue_deliveries(rows: Iterable[tuple[int, int]]) -> None:
-    from app.jobs.queues import QueueName, enqueue
-    from app.jobs.tasks import deliver
-
     size = current_app.config["MAILFLOW"].DELIVERY_BATCH_SIZE
     by_post: dict[int, list[int]] = {}
     for post_id, delivery_id in rows:
@@ -140,16 +131,13 @@ def _enqueue_deliveries(rows: Iterable[tuple[int, int]]) -> None:
     try:
         for post_id, ids in by_post.items():
             for start in range(0, len(ids), size):
-                enqueue(deliver, post_id, ids[start : start + size], queue=QueueName.DELIVERIES)
+                enqueue(Job.DELIVER, post_id, ids[start : start + size])
     except RedisError as exc:
         log.warning("Redis unreachable (%s): pending copies are enqueued by a later pass", exc)
 
 
 def reconcile_all() -> None:
     """One reconciliation pass."""
-    from app.bounces.scoring import reset_quiet_scores
-    from app.moderation.expiry import expire_held
-
     enqueue_unqueued_posts()
     expire_held()
     released = release_expired_leases()

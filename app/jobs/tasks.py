@@ -7,6 +7,11 @@ from contextlib import contextmanager
 
 from flask import Flask, has_app_context
 
+from app import create_app
+from app.membership.importer import run_import
+from app.pipeline.deliver import deliver_batch
+from app.pipeline.runner import process
+
 _worker_app: Flask | None = None
 
 
@@ -23,8 +28,6 @@ def _app_context() -> Iterator[None]:
         return
     global _worker_app
     if _worker_app is None:
-        from app import create_app
-
         _worker_app = create_app()
     with _worker_app.app_context():
         yield
@@ -32,31 +35,17 @@ def _app_context() -> Iterator[None]:
 
 def process_post(post_id: int) -> None:
     """Decide what becomes of a post, prepare it and fan it out."""
-    from app.pipeline.runner import process
-
     with _app_context():
         process(post_id)
 
 
 def deliver(post_id: int, delivery_ids: list[int]) -> None:
     """Send one batch of a post's copies."""
-    from app.pipeline.deliver import deliver_batch
-
     with _app_context():
         deliver_batch(post_id, delivery_ids)
 
 
-def reconcile() -> None:
-    """Re-enqueue whatever the database says is pending but no queue holds."""
-    from app.jobs.reconcile import reconcile_all
-
-    with _app_context():
-        reconcile_all()
-
-
 def import_members(import_id: int) -> None:
     """Import an uploaded CSV file of members, keeping progress on its row."""
-    from app.membership.importer import run_import
-
     with _app_context():
         run_import(import_id)

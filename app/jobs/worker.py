@@ -6,8 +6,11 @@ import logging
 
 from flask import Flask
 from rq import Queue, SimpleWorker
+from rq.exceptions import StopRequested
 
 from app.jobs.queues import ALL_QUEUES, redis_connection
+from app.jobs.reconcile import reconcile_all
+from app.jobs.tasks import bind_worker_app
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +27,6 @@ class MailFlowWorker(SimpleWorker):
 
 def reconcile_safely(app: Flask) -> None:
     """One reconciliation pass that never takes the worker down."""
-    from rq.exceptions import StopRequested
-
-    from app.jobs.reconcile import reconcile_all
-
     try:
         with app.app_context():
             reconcile_all()
@@ -39,8 +38,6 @@ def reconcile_safely(app: Flask) -> None:
 
 def run_worker(app: Flask, burst: bool = False, name: str | None = None) -> bool:
     """Work the MailFlow queues until stopped (or until empty with burst)."""
-    from app.jobs.tasks import bind_worker_app
-
     conn = redis_connection(app)
     if conn is None:
         raise SystemExit("mailflow worker needs MAILFLOW_REDIS_URL (without it jobs run in-process)")

@@ -15,6 +15,7 @@ from flask import current_app
 
 from app.egress import Outgoing, make_sender
 from app.extensions import db
+from app.jobs.queues import Job, enqueue
 from app.mail.addresses import InvalidAddress, normalise_address
 from app.mail.rawmessage import RawMessage
 from app.models import MailingList, Post, PostStatus
@@ -106,8 +107,5 @@ def send_stored(post: Post) -> None:
 
 def retry_later(post_id: int, delay: float) -> None:
     """Process the post again after delay seconds (RQ's scheduler; in-process without Redis)."""
-    from app.jobs.queues import QueueName, enqueue
-    from app.jobs.tasks import process_post
-
     log.warning("post %s: reply not sent, trying again in %ss", post_id, delay)
-    enqueue(process_post, post_id, queue=QueueName.POSTS, delay=delay)
+    enqueue(Job.PROCESS_POST, post_id, delay=delay)

@@ -2,22 +2,22 @@
 
 from flask import Flask
 
+from app.panel.access import held_count_for_nav, roles_on
+from app.panel.audit import audit
+from app.panel.auth import auth
+from app.panel.dashboard import dashboard
+from app.panel.held import moderation
+from app.panel.lists import lists
+from app.panel.members import members
+from app.panel.posts import posts
+from app.panel.rules import rules
+from app.panel.security import add_security_headers
+from app.panel.throttle import init_limiter
+from app.panel.users import users
+
 
 def register_panel(app: Flask) -> None:
     """Register every panel blueprint, the rate limiter, the security headers and the navigation count."""
-    from app.panel.access import held_count_for_nav, roles_on
-    from app.panel.audit import audit
-    from app.panel.auth import auth
-    from app.panel.dashboard import dashboard
-    from app.panel.held import moderation
-    from app.panel.lists import lists
-    from app.panel.members import members
-    from app.panel.posts import posts
-    from app.panel.rules import rules
-    from app.panel.security import add_security_headers
-    from app.panel.throttle import init_limiter
-    from app.panel.users import users
-
     init_limiter(app)
     for blueprint in (auth, dashboard, lists, rules, members, moderation, posts, users, audit):
         app.register_blueprint(blueprint)

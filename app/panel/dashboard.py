@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Member, MemberStatus, Post, PostStatus
-from app.panel.access import visible_lists_query
+from app.panel.access import list_for, visible_lists_query
 from app.panel.chart import SERIES, daily_figures, svg_chart
 
 dashboard = Blueprint("dashboard", __name__)
@@ -44,8 +44,6 @@ def index():
 @dashboard.route("/lists/<int:list_id>/figures")
 @login_required
 def list_figures(list_id: int):
-    from app.panel.access import list_for
-
     mlist = list_for(list_id)
     figures = daily_figures([mlist.id])
     return render_template(

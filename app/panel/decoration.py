@@ -5,6 +5,7 @@ from __future__ import annotations
 from jinja2 import TemplateError
 
 from app.mail.templates import compiled, template_error
+from app.mail.tokens import public_url
 from app.models import MailingList
 
 SAMPLE_MEMBER = {"email": "sam.sample@example.net", "name": "Sam Sample"}
@@ -12,8 +13,6 @@ SAMPLE_MEMBER = {"email": "sam.sample@example.net", "name": "Sam Sample"}
 
 def sample_context(mlist: MailingList) -> dict[str, str]:
     """The variables a template may use, filled for a sample member."""
-    from app.mail.tokens import public_url
-
     return {
         "list_name": mlist.name,
         "list_address": mlist.address,

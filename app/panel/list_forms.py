@@ -8,6 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.models import MailingList, NonmemberAction, PostingPolicy, SubscriptionPolicy
+from app.pipeline.rules.shape import suspicious_rules
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -38,8 +39,6 @@ DMARC_AUTHOR_FIELDS = choices([("reply-to", "Author goes to Reply-To"), ("cc", "
 
 def _suspicious_lines(form, field) -> None:
     from wtforms.validators import ValidationError
-
-    from app.pipeline.rules.shape import suspicious_rules
 
     try:
         suspicious_rules(field.data or "")

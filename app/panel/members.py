@@ -24,9 +24,11 @@ from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAre
 from wtforms.validators import DataRequired, Length
 
 from app.extensions import db
+from app.jobs.queues import Job, enqueue
 from app.mail.addresses import InvalidAddress
 from app.membership.importer import add_entries
 from app.membership.lines import parse_line, parse_lines
+from app.membership.subscriptions import approve
 from app.models import Ban, Member, MemberImport, MemberStatus, ModerationAction, Role
 from app.models.audit import record
 from app.panel.access import list_for
@@ -128,9 +130,6 @@ def paste(list_id: int):
 @members.route("/<int:list_id>/members/import", methods=["GET", "POST"])
 @login_required
 def upload(list_id: int):
-    from app.jobs.queues import QueueName, enqueue
-    from app.jobs.tasks import import_members
-
     mlist = list_for(list_id, Role.OWNER)
     form = ImportForm()
     if form.validate_on_submit():
@@ -150,7 +149,7 @@ def upload(list_id: int):
             db.session.flush()
             _audit("member.import", mlist, import_id=job.id, filename=job.filename)
             db.session.commit()
-            enqueue(import_members, job.id, queue=QueueName.DEFAULT)
+            enqueue(Job.IMPORT_MEMBERS, job.id)
             return redirect(url_for("members.import_status", list_id=mlist.id, import_id=job.id))
     recent = db.session.scalars(
         select(MemberImport)
@@ -276,8 +275,6 @@ def edit(list_id: int, member_id: int):
 @members.route("/<int:list_id>/members/<int:member_id>/<any(remove, ban, approve):action>", methods=["POST"])
 @login_required
 def act(list_id: int, member_id: int, action: str):
-    from app.membership.subscriptions import approve
-
     mlist = list_for(list_id, Role.OWNER)
     member = _member(mlist.id, member_id)
     if not ConfirmForm().validate_on_submit():

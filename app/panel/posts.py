@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.jobs.queues import Job, enqueue
 from app.models import Bounce, Delivery, Post, PostStatus
 from app.models.audit import record
 from app.panel.access import list_for, post_for
@@ -74,9 +75,6 @@ def detail(post_id: int):
 @posts.route("/posts/<int:post_id>/retry", methods=["POST"])
 @login_required
 def retry(post_id: int):
-    from app.jobs.queues import QueueName, enqueue
-    from app.jobs.tasks import process_post
-
     post = post_for(post_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -87,6 +85,6 @@ def retry(post_id: int):
         post.status, post.error = PostStatus.RECEIVED, ""
         record("post.retry", current_user.email, "post", post.id, post.list_id, current_user.id)
         db.session.commit()
-        enqueue(process_post, post.id, queue=QueueName.POSTS)
+        enqueue(Job.PROCESS_POST, post.id)
         flash("The post is queued again.")
     return redirect(url_for("posts.detail", post_id=post.id))

@@ -18,6 +18,7 @@ from app.bounces.verp import verp_address
 from app.egress import Outgoing, Sender, SendResult, make_sender
 from app.egress.wire import MAX_LINE, is_clean, longest_line, to_wire
 from app.extensions import db
+from app.jobs.queues import Job, enqueue, redis_connection
 from app.models import BounceKind, Delivery, DeliveryStatus, MailingList, Member, Post
 from app.models.timestamps import utcnow
 from app.pipeline.personalise import render_pieces
@@ -115,8 +116,6 @@ def _keep_loaded() -> Iterator[None]:
 
 
 def _send_all(post: Post, copies: list[Delivery], owner: str) -> None:
-    from app.jobs.queues import redis_connection
-
     sender = make_sender(current_app.config["MAILFLOW"], redis_connection())
     retries: list[Delivery] = []
     chunks = [copies[start : start + COMMIT_EVERY] for start in range(0, len(copies), COMMIT_EVERY)]
@@ -218,12 +217,10 @@ def retry_later(post_id: int, copies: Sequence[Delivery]) -> None:
     """Enqueue temporary failures again, each group at its own backoff."""
     if not copies:
         return
-    from app.jobs.queues import QueueName, enqueue
-    from app.jobs.tasks import deliver
 
     by_delay: dict[int, list[int]] = {}
     for copy in copies:
         by_delay.setdefault(backoff(copy.attempts), []).append(copy.id)
     for delay, ids in sorted(by_delay.items()):
         log.warning("post %s: %d copies failed for now, retrying in %ss", post_id, len(ids), delay)
-        enqueue(deliver, post_id, ids, queue=QueueName.DELIVERIES, delay=delay)
+        enqueue(Job.DELIVER, post_id, ids, delay=delay)

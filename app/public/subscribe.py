@@ -22,6 +22,7 @@ from app.membership.subscriptions import (
 )
 from app.models import Member, MemberStatus
 from app.panel.throttle import SUBSCRIBE_LIMIT, limiter
+from app.sysmail.notices import build_notice, send_notice
 
 selfservice = Blueprint("selfservice", __name__)
 
@@ -45,8 +46,6 @@ class ManageForm(FlaskForm):
 
 def send_confirmation(mlist, member: Member) -> None:
     """Mail the double opt-in request with its reply address and web link."""
-    from app.sysmail.notices import build_notice, send_notice
-
     reply_address, link = confirmation_links(mlist, member)
     body = (
         f"Someone (hopefully you) asked to subscribe {member.email} to {mlist.name} <{mlist.address}>.\n\n"
