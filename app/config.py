@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import enum
 import os
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
 PREFIX = "MAILFLOW_"
-EGRESS_CHOICES = ("stdout", "smtp", "ses")
+
+
+class Egress(enum.StrEnum):
+    """MAILFLOW_EGRESS: the one sender backend in use."""
+
+    STDOUT = "stdout"
+    SMTP = "smtp"
+    SES = "ses"
+
+
+EGRESS_CHOICES = tuple(Egress)
 SECURITY_CHOICES = ("none", "starttls", "tls")
 IMAP_PROCESSED_CHOICES = ("move", "seen")
 DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
@@ -92,7 +104,7 @@ class Settings:
     REDIS_URL: str = ""
     SECRET_KEY: str = ""
     PUBLIC_URL: str = "http://127.0.0.1:8000"
-    EGRESS: str = "stdout"
+    EGRESS: Egress = Egress.STDOUT
     SMTP_HOST: str = "127.0.0.1"
     SMTP_PORT: int = 25
     SMTP_USERNAME: str = ""
@@ -150,7 +162,7 @@ PARSERS: dict[str, Callable[[str, str], object]] = {
     "DATABASE_URL": _database_url,
     "REDIS_URL": _url(("redis", "rediss", "unix")),
     "PUBLIC_URL": _url(("http", "https")),
-    "EGRESS": _choice(EGRESS_CHOICES),
+    "EGRESS": lambda name, value: Egress(_choice(EGRESS_CHOICES)(name, value)),
     "SMTP_PORT": _port,
     "SMTP_SECURITY": _choice(SECURITY_CHOICES),
     "SMTP_TIMEOUT": _positive_int,
@@ -194,7 +206,7 @@ def read_environment(environ: Mapping[str, str] | None = None, dotenv: str | os.
 def load_settings(raw: Mapping[str, object]) -> Settings:
     """Validate raw values (strings from the environment, or typed overrides) into Settings."""
     known = {f.name for f in fields(Settings)}
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     for name, value in raw.items():
         if name not in known:
             continue

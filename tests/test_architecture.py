@@ -270,3 +270,30 @@ def test_senders_never_import_the_pipeline_or_the_models(imports: list[Import]) 
 
 def test_the_pipeline_never_imports_the_panel(imports: list[Import]) -> None:
     assert not _violations(imports, "app.pipeline", ("app.panel",))
+
+
+def _blueprint_templates(path: Path) -> tuple[str | None, list[str]]:
+    """The blueprint a module defines and the template names it renders."""
+    name, templates = None, []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name) or not node.args:
+            continue
+        first = node.args[0]
+        if not isinstance(first, ast.Constant) or not isinstance(first.value, str):
+            continue
+        if node.func.id == "Blueprint":
+            name = first.value
+        elif node.func.id == "render_template":
+            templates.append(first.value)
+    return name, templates
+
+
+def test_each_panel_blueprint_renders_templates_from_its_own_folder() -> None:
+    strays = []
+    for path in sorted((APP / "panel").glob("*.py")):
+        name, templates = _blueprint_templates(path)
+        if name is None:
+            continue
+        strays += [f"{path.name} ({name}) renders {t}" for t in templates if not t.startswith(f"{name}/")]
+    assert not strays
+    assert not (APP / "templates" / "panel").exists(), "templates/panel/ belongs to no blueprint"

@@ -6,9 +6,10 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from app.extensions import db
 from app.models import (
@@ -107,7 +108,7 @@ def reset_quiet_scores(now: datetime | None = None) -> int:
         update(Member).where(Member.bounce_score > 0, Member.last_bounce_at < cutoff).values(bounce_score=0.0)
     )
     db.session.commit()
-    return result.rowcount or 0
+    return cast(CursorResult, result).rowcount or 0
 
 
 def owner_addresses(mlist: MailingList) -> list[str]:

@@ -2,15 +2,22 @@
 
 import click
 
-from app.commands.aws import aws
-from app.commands.lists import lists
-from app.commands.members import members
-from app.commands.posts import posts
-from app.commands.services import dev, imap, smtpd, web, worker
-from app.commands.users import users
+# Modules, not their groups: `from app.commands.lists import lists` would hide the module app.commands.lists.
+from app.commands import aws, lists, members, posts, services, users
 
 
 def register(cli: click.Group) -> None:
     """Attach every sub-command group to the CLI."""
-    for command in (users, lists, members, posts, smtpd, imap, worker, web, dev, aws):
+    for command in (
+        users.users,
+        lists.lists,
+        members.members,
+        posts.posts,
+        services.smtpd,
+        services.imap,
+        services.worker,
+        services.web,
+        services.dev,
+        aws.aws,
+    ):
         cli.add_command(command)

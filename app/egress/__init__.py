@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from redis import Redis
 
-from app.config import Settings
+from app.config import Egress, Settings
 from app.egress.base import Outgoing, Sender, SendResult
 from app.egress.ratelimit import SharedRateLimiter
 from app.egress.smtp import SMTPSender
@@ -24,13 +24,13 @@ def make_sender(settings: Settings, redis: Redis | None = None) -> Sender:
 
 
 def _backend(settings: Settings, redis: Redis | None) -> Sender:
-    if settings.EGRESS == "smtp":
+    if settings.EGRESS == Egress.SMTP:
         return SMTPSender(settings)
-    if settings.EGRESS == "ses":
+    if settings.EGRESS == Egress.SES:
         from app.egress.ses import SESSender  # boto3 costs ~0.3 s to import: only when SES is the egress
 
         return SESSender(settings, SharedRateLimiter(redis, "ses", settings.SES_MAX_SEND_RATE))
-    if settings.EGRESS == "stdout":
+    if settings.EGRESS == Egress.STDOUT:
         return StdoutSender()
     raise ValueError(f"unknown egress {settings.EGRESS!r}")
 

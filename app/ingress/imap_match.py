@@ -8,6 +8,7 @@ from email.parser import BytesHeaderParser
 
 from app.ingress.headers import wire_text
 from app.ingress.lookup import resolve, role_is_handled
+from app.mail.headersafety import MALFORMED_INPUT
 
 # Headers an MDA writes with the envelope recipient, in the order we trust them.
 ENVELOPE_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To")
@@ -29,7 +30,7 @@ def _visible(headers, name: str) -> list[str]:
     for value in headers.get_all(name) or []:
         try:
             addresses += [a.addr_spec for a in getattr(value, "addresses", ())]
-        except Exception:  # a malformed header is ignored, not fatal
+        except MALFORMED_INPUT:  # a malformed header is ignored, not fatal
             continue
     return addresses
 
@@ -42,7 +43,7 @@ def list_recipients(raw: bytes) -> list[str]:
     """
     try:
         headers = BytesHeaderParser(policy=email.policy.default).parsebytes(raw)
-    except Exception:
+    except MALFORMED_INPUT:
         return []
     for name in ENVELOPE_HEADERS:
         for value in headers.get_all(name) or []:
@@ -57,6 +58,6 @@ def return_path(raw: bytes) -> str:
     try:
         headers = BytesHeaderParser(policy=email.policy.default).parsebytes(raw)
         match = ADDRESS.search(str(headers.get("Return-Path") or ""))
-    except Exception:
+    except MALFORMED_INPUT:
         return ""
     return wire_text(match.group(0)) if match else ""

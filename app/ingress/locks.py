@@ -6,12 +6,12 @@ import logging
 import threading
 import uuid
 from datetime import timedelta
-from typing import Protocol
+from typing import Protocol, cast
 
 from flask import Flask
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import delete, update
+from sqlalchemy import CursorResult, delete, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from app.extensions import db
@@ -74,7 +74,7 @@ class DatabaseLock:
             .values(owner=self.token, expires_at=now + timedelta(seconds=self.ttl))
         )
         db.session.commit()
-        return bool(result.rowcount)
+        return bool(cast(CursorResult, result).rowcount)
 
     def acquire(self) -> bool:
         with self.app.app_context():

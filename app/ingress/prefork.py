@@ -38,13 +38,13 @@ def serve_forked(app: Flask, sockets: list[socket.socket], serve_one: ServeOne) 
         children[_spawn(app, sockets, slot, serve_one)] = slot
     while children:
         pid, status = os.wait()
-        slot = children.pop(pid, None)
-        if slot is None or stopping:
+        ended = children.pop(pid, None)
+        if ended is None or stopping:
             continue
-        log.error("receiver process %s (slot %s) ended with status %s; starting another", pid, slot, status)
+        log.error("receiver process %s (slot %s) ended with status %s; starting another", pid, ended, status)
         time.sleep(RESTART_PAUSE)
         if not stopping:
-            children[_spawn(app, sockets, slot, serve_one)] = slot
+            children[_spawn(app, sockets, ended, serve_one)] = ended
     for sock in sockets:
         sock.close()
 

@@ -9,6 +9,7 @@ import signal
 import socket
 import ssl
 import threading
+from typing import cast
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import MISSING, SMTP
@@ -62,7 +63,7 @@ class ListSMTP(SMTP):
         """aiosmtpd's DATA with the message read in chunks (data_reader) rather than a line at a time."""
         if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
             return
-        if not self.envelope.rcpt_tos:
+        if self.envelope is None or not self.envelope.rcpt_tos:
             await self.push("503 Error: need RCPT command")
             return
         if arg:
@@ -98,7 +99,7 @@ class ListSMTP(SMTP):
 
     def goodbye(self, reply: str) -> None:
         """Send a final reply and close; the transport flushes the reply before it closes."""
-        transport = self.transport
+        transport = cast("asyncio.WriteTransport | None", self.transport)
         if transport is not None and not transport.is_closing():
             transport.write(f"{reply}\r\n".encode())
             transport.close()

@@ -35,6 +35,7 @@ class Job(enum.StrEnum):
     PROCESS_POST = "app.jobs.tasks.process_post"
     DELIVER = "app.jobs.tasks.deliver"
     IMPORT_MEMBERS = "app.jobs.tasks.import_members"
+    SEND_SYSTEM_MAIL = "app.jobs.tasks.send_system_mail"
 
     @property
     def queue(self) -> QueueName:

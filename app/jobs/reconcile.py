@@ -19,6 +19,7 @@ from app.jobs.queues import Job, QueueName, enqueue, enqueue_posts, redis_connec
 from app.models import Delivery, DeliveryStatus, Post, PostStatus
 from app.models.timestamps import utcnow
 from app.moderation.expiry import expire_held
+from app.sysmail.outbox import enqueue_overdue
 
 log = logging.getLogger(__name__)
 SWEEP_LIMIT = 20000  # copies looked at per pass; the next pass takes the rest
@@ -143,9 +144,9 @@ def reconcile_all() -> None:
     released = release_expired_leases()
     if released:
         log.warning("reconciler returned %d copies with expired leases to pending", released)
-    orphans = enqueue_orphaned_deliveries() + enqueue_orphaned_posts()
+    orphans = enqueue_orphaned_deliveries() + enqueue_orphaned_posts() + enqueue_overdue()
     if orphans:
-        log.warning("reconciler re-enqueued %d posts/copies whose jobs were lost", orphans)
+        log.warning("reconciler re-enqueued %d posts, copies or system mails whose jobs were lost", orphans)
     if _due("mailflow_score_reset", SCORE_RESET_SECONDS):
         reset_quiet_scores()
 

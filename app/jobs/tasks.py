@@ -11,6 +11,7 @@ from app import create_app
 from app.membership.importer import run_import
 from app.pipeline.deliver import deliver_batch
 from app.pipeline.runner import process
+from app.sysmail.outbox import send_stored
 
 _worker_app: Flask | None = None
 
@@ -49,3 +50,9 @@ def import_members(import_id: int) -> None:
     """Import an uploaded CSV file of members, keeping progress on its row."""
     with _app_context():
         run_import(import_id)
+
+
+def send_system_mail(mail_id: int) -> None:
+    """Try a stored notice, confirmation, command reply or owner forward again."""
+    with _app_context():
+        send_stored(mail_id)

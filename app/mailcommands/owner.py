@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app
 from sqlalchemy import select
 
-from app.egress import Outgoing, make_sender
 from app.extensions import db
 from app.mail.list_addresses import candidates
-from app.mailcommands.replies import finish, retry_later
-from app.models import ListRole, MailingList, Post, PostStatus, Role, User
+from app.mailcommands.replies import finish
+from app.models import ListRole, MailingList, Post, PostStatus, Role, SystemMailKind, User
+from app.sysmail.outbox import send_stored_rows, store
 
 log = logging.getLogger(__name__)
 
@@ -56,20 +55,8 @@ def forward_to_owners(post: Post) -> None:
         )
         finish(post, PostStatus.DISCARDED, "no owner to forward to")
         return
-    copies = [Outgoing(n, mlist.role_address("bounces"), owner, post.raw) for n, owner in enumerate(owners)]
-    sender = make_sender(current_app.config["MAILFLOW"])
-    try:
-        results = sender.send(copies)
-    finally:
-        sender.close()
-    temporary = [owners[r.delivery_id] for r in results if not r.ok and not r.permanent]
-    if temporary:
-        # Retrying resends to every owner: a rare duplicate beats a lost message to the owners.
-        post.error = f"{post.error}forward to {', '.join(temporary)} failed for now\n"
-        db.session.commit()
-        retry_later(post.id, 300)
-        return
-    refused = [f"{owners[r.delivery_id]}: {r.error}" for r in results if not r.ok]
-    if refused:
-        post.error = f"{post.error}refused: {'; '.join(refused)}\n"
-    finish(post, PostStatus.DISTRIBUTED, f"forwarded to {len(owners) - len(refused)} owner(s)")
+    # One outbox message per owner, stored with the decision: each is sent and retried on its own.
+    bounces = mlist.role_address("bounces")
+    copies = [store(SystemMailKind.FORWARD, bounces, owner, post.raw, mlist.id) for owner in owners]
+    finish(post, PostStatus.DISTRIBUTED, f"forwarded to {len(owners)} owner(s)")
+    send_stored_rows(copies)

@@ -10,6 +10,7 @@ from app.models.members import Member, MemberStatus, ModerationAction, PendingAc
 from app.models.notices import NoticeCount
 from app.models.posts import Post, PostSource, PostStatus
 from app.models.rules import AllowedSender, Ban, FilterAction, FilterCondition, FilterRule
+from app.models.sysmail import SystemMail, SystemMailKind, SystemMailStatus
 from app.models.users import User
 
 __all__ = [
@@ -41,5 +42,8 @@ __all__ = [
     "PostingPolicy",
     "Role",
     "SubscriptionPolicy",
+    "SystemMail",
+    "SystemMailKind",
+    "SystemMailStatus",
     "User",
 ]

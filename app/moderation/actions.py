@@ -4,7 +4,7 @@ the pipeline's own decisions (app/moderation/decisions.py), which the `approved`
 from __future__ import annotations
 
 from app.extensions import db
-from app.models import AllowedSender, Ban, Post, User
+from app.models import AllowedSender, Ban, Post, PostStatus, User
 from app.models.audit import record
 from app.moderation import decisions
 from app.moderation.decisions import NotHeld
@@ -22,7 +22,7 @@ CANNED_REASONS: dict[str, str] = {
 def approve(post: Post, user: User, always_allow: bool = False) -> None:
     """Approve a held post (it goes back through the pipeline); optionally always allow its sender."""
     sender = (post.sender or post.mail_from).lower()
-    if always_allow and sender and post.status == "held":
+    if always_allow and sender and post.status == PostStatus.HELD:
         db.session.add(AllowedSender(list_id=post.list_id, pattern=sender))
         record("sender.allow", user.email, "list", post.list_id, post.list_id, user.id, sender=sender)
     decisions.approve(post, user.id, user.email)
@@ -42,7 +42,7 @@ def discard(post: Post, user: User) -> None:
 def ban_sender(post: Post, user: User) -> str:
     """Ban the post's sender from the list and discard the post; returns the banned address."""
     address = (post.sender or post.mail_from).lower()
-    if address and post.status == "held":
+    if address and post.status == PostStatus.HELD:
         db.session.add(Ban(list_id=post.list_id, pattern=address))
         record("sender.ban", user.email, "list", post.list_id, post.list_id, user.id, sender=address)
     discard(post, user)

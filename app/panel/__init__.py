@@ -2,24 +2,29 @@
 
 from flask import Flask
 
+# Modules, not their blueprints: `from app.panel.lists import lists` here would hide the module app.panel.lists.
+from app.panel import audit, auth, dashboard, held, lists, members, posts, rules, users
 from app.panel.access import held_count_for_nav, roles_on
-from app.panel.audit import audit
-from app.panel.auth import auth
-from app.panel.dashboard import dashboard
-from app.panel.held import moderation
-from app.panel.lists import lists
-from app.panel.members import members
-from app.panel.posts import posts
-from app.panel.rules import rules
 from app.panel.security import add_security_headers
 from app.panel.throttle import init_limiter
-from app.panel.users import users
+
+BLUEPRINTS = (
+    auth.auth,
+    dashboard.dashboard,
+    lists.lists,
+    rules.rules,
+    members.members,
+    held.moderation,
+    posts.posts,
+    users.users,
+    audit.audit,
+)
 
 
 def register_panel(app: Flask) -> None:
     """Register every panel blueprint, the rate limiter, the security headers and the navigation count."""
     init_limiter(app)
-    for blueprint in (auth, dashboard, lists, rules, members, moderation, posts, users, audit):
+    for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.after_request(add_security_headers)
     app.context_processor(lambda: {"nav_held": held_count_for_nav()})

@@ -31,7 +31,7 @@ def index():
     rows = [(m, members.get(m.id, 0), held.get(m.id, 0), posts.get(m.id, 0)) for m in mlists]
     figures = daily_figures(ids)
     return render_template(
-        "panel/dashboard.html",
+        "dashboard/index.html",
         rows=rows,
         total_held=sum(held.values()),
         total_members=sum(members.values()),
@@ -47,5 +47,9 @@ def list_figures(list_id: int):
     mlist = list_for(list_id)
     figures = daily_figures([mlist.id])
     return render_template(
-        "panel/figures.html", mlist=mlist, chart=svg_chart(figures), totals=figures.totals(), series=SERIES
+        "dashboard/figures.html",
+        mlist=mlist,
+        chart=svg_chart(figures),
+        totals=figures.totals(),
+        series=SERIES,
     )

@@ -32,5 +32,6 @@ def render(text: str, context: dict[str, str]) -> str:
     try:
         return compiled(text).template.render(context)
     except TemplateError as exc:
-        where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
+        lineno = getattr(exc, "lineno", None)
+        where = f" (line {lineno})" if lineno else ""
         raise ValueError(f"{exc.message or type(exc).__name__}{where}") from None

@@ -19,21 +19,20 @@ from app.egress import Outgoing, Sender, SendResult, make_sender
 from app.egress.wire import MAX_LINE, is_clean, longest_line, to_wire
 from app.extensions import db
 from app.jobs.queues import Job, enqueue, redis_connection
+from app.jobs.retry_policy import backoff, may_retry
 from app.models import BounceKind, Delivery, DeliveryStatus, MailingList, Member, Post
 from app.models.timestamps import utcnow
 from app.pipeline.personalise import render_pieces
 from app.pipeline.recipients import finish_if_done
 
 log = logging.getLogger(__name__)
-MAX_BACKOFF_SECONDS = 3600
-FIRST_BACKOFF_SECONDS = 30
 # Outcomes are committed after every COMMIT_EVERY copies: a worker killed between the provider's
 # acceptance and that commit sends at most this many copies twice (see docs/scaling.md).
 COMMIT_EVERY = 50
 
 
-def new_owner() -> str:
-    """A lease owner naming this worker process and this claim."""
+def new_lease_id() -> str:
+    """A lease id naming this worker process and this claim (stored in Delivery.lease_owner)."""
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
@@ -41,7 +40,7 @@ def _lease_end(now: datetime) -> datetime:
     return now + timedelta(seconds=current_app.config["MAILFLOW"].DELIVERY_LEASE_SECONDS)
 
 
-def claim(delivery_ids: Sequence[int], owner: str) -> list[Delivery]:
+def claim(delivery_ids: Sequence[int], lease_id: str) -> list[Delivery]:
     """Move due pending rows to sending under a lease; rows another worker holds are skipped."""
     now = utcnow()
     due = (
@@ -59,7 +58,7 @@ def claim(delivery_ids: Sequence[int], owner: str) -> list[Delivery]:
         .values(
             status=DeliveryStatus.SENDING,
             lease_until=_lease_end(now),
-            lease_owner=owner,
+            lease_owner=lease_id,
             attempts=Delivery.attempts + 1,
         )
         .returning(Delivery.id)
@@ -71,15 +70,16 @@ def claim(delivery_ids: Sequence[int], owner: str) -> list[Delivery]:
     return list(db.session.scalars(select(Delivery).where(Delivery.id.in_(claimed)).order_by(Delivery.id)))
 
 
-def still_held(copies: Sequence[Delivery], owner: str, commit: bool = True) -> list[Delivery]:
-    """Renew the lease on copies this claim still holds; a copy the reconciler took back is not sent."""
+def renew_lease(copies: Sequence[Delivery], lease_id: str, commit: bool = True) -> list[Delivery]:
+    """Renew the lease on the copies this claim still holds and return those; a copy the reconciler took
+    back (its lease ran out) is left out, so it is not sent twice."""
     ids = set(
         db.session.scalars(
             update(Delivery)
             .where(
                 Delivery.id.in_([c.id for c in copies]),
                 Delivery.status == DeliveryStatus.SENDING,
-                Delivery.lease_owner == owner,
+                Delivery.lease_owner == lease_id,
             )
             .values(lease_until=_lease_end(utcnow()))
             .returning(Delivery.id)
@@ -93,13 +93,13 @@ def still_held(copies: Sequence[Delivery], owner: str, commit: bool = True) -> l
 
 def deliver_batch(post_id: int, delivery_ids: Sequence[int]) -> None:
     """Send the claimable copies among delivery_ids and record what happened to each."""
-    owner = new_owner()
-    copies = claim(delivery_ids, owner)
+    lease_id = new_lease_id()
+    copies = claim(delivery_ids, lease_id)
     if copies:
         post = db.session.get(Post, post_id)
         if post is None or post.prepared is None:
             raise RuntimeError(f"post {post_id} has deliveries but no prepared message")
-        _send_all(post, copies, owner)
+        _send_all(post, copies, lease_id)
     finish_if_done(post_id)
 
 
@@ -115,21 +115,21 @@ def _keep_loaded() -> Iterator[None]:
         session.expire_on_commit = before
 
 
-def _send_all(post: Post, copies: list[Delivery], owner: str) -> None:
+def _send_all(post: Post, copies: list[Delivery], lease_id: str) -> None:
     sender = make_sender(current_app.config["MAILFLOW"], redis_connection())
     retries: list[Delivery] = []
     chunks = [copies[start : start + COMMIT_EVERY] for start in range(0, len(copies), COMMIT_EVERY)]
     longest = prepared_longest_line(post)
     with _keep_loaded():
         try:
-            held = still_held(chunks[0], owner)
+            leased = renew_lease(chunks[0], lease_id)
             for index in range(len(chunks)):
-                results = _send(sender, post, held, longest) if held else []
-                done, disabled = _apply(results, {c.id: c for c in held})
+                results = _send(sender, post, leased, longest) if leased else []
+                to_retry, disabled = _apply(results, {c.id: c for c in leased})
                 following = chunks[index + 1] if index + 1 < len(chunks) else []
-                held = still_held(following, owner, commit=False) if following else []
+                leased = renew_lease(following, lease_id, commit=False) if following else []
                 db.session.commit()  # this chunk's outcomes and the next chunk's lease, in one transaction
-                retries += done
+                retries += to_retry
                 _tell_owners(disabled)
         finally:
             sender.close()
@@ -176,7 +176,7 @@ def _tell_owners(disabled: Sequence[Member]) -> None:
 def _apply(results: Sequence[SendResult], copies: dict[int, Delivery]) -> tuple[list[Delivery], list[Member]]:
     """Set each copy's outcome in the session; returns the copies to retry and members now disabled."""
     now = utcnow()
-    window = timedelta(days=current_app.config["MAILFLOW"].SMTP_RETRY_DAYS)
+    retry_days = current_app.config["MAILFLOW"].SMTP_RETRY_DAYS
     retries: list[Delivery] = []
     disabled: list[Member] = []
     for result in results:
@@ -185,7 +185,7 @@ def _apply(results: Sequence[SendResult], copies: dict[int, Delivery]) -> tuple[
         if result.ok:
             copy.status, copy.provider_message_id, copy.sent_at = DeliveryStatus.SENT, result.provider_id, now
             copy.next_attempt_at = None
-        elif not result.permanent and now - copy.created_at <= window:
+        elif not result.permanent and may_retry(copy.created_at, now, retry_days):
             copy.status, copy.last_error = DeliveryStatus.PENDING, result.error[:2000]
             copy.next_attempt_at = now + timedelta(seconds=backoff(copy.attempts))
             retries.append(copy)
@@ -206,11 +206,6 @@ def _bounced(copy: Delivery, reason: str, status: DeliveryStatus) -> list[Member
     _, disabled = record_bounce(member.list_id if member else None, member, copy, report)
     copy.status, copy.last_error = status, reason[:2000]
     return [member] if disabled and member is not None else []
-
-
-def backoff(attempts: int) -> int:
-    """Seconds before the next try: 30 s doubling per attempt, at most an hour."""
-    return min(FIRST_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
 
 
 def retry_later(post_id: int, copies: Sequence[Delivery]) -> None:

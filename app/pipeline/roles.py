@@ -10,7 +10,7 @@ from app.models import Post
 
 # role -> "module:function" taking the Post, for every role in list_addresses.HANDLED_ROLES but POST
 # (tests/pipeline/test_roles.py holds the two together). A role missing here is not built yet and raises.
-ROLE_PROCESSORS: dict[AddressRole, str] = {
+ROLE_PROCESSORS: dict[str, str] = {  # keys: AddressRole
     AddressRole.BOUNCES: "app.bounces.dsn:process_bounce_post",
     AddressRole.REQUEST: "app.mailcommands.commands:process_request",
     AddressRole.JOIN: "app.mailcommands.commands:process_join",

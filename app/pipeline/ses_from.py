@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
+from app.config import Egress
 from app.mail.authors import parse_mailbox, phrase
 from app.mail.rawmessage import RawMessage
 from app.models import MailingList
@@ -17,7 +18,7 @@ def verified_domains(mlist: MailingList) -> set[str]:
 
 def ses_from(mlist: MailingList, msg: RawMessage) -> None:
     """SES only: From "Author via List" <list@domain>, Reply-To the author, unless the author is verified."""
-    if current_app.config["MAILFLOW"].EGRESS != "ses":
+    if current_app.config["MAILFLOW"].EGRESS != Egress.SES:
         return
     who = parse_mailbox(msg.get("From"))
     if who is not None and who.domain in verified_domains(mlist):

@@ -20,7 +20,7 @@ from app.membership.subscriptions import (
     request_subscription,
     unsubscribe,
 )
-from app.models import Member, MemberStatus
+from app.models import Member, MemberStatus, SystemMailKind
 from app.panel.throttle import SUBSCRIBE_LIMIT, limiter
 from app.sysmail.notices import build_notice, send_notice
 
@@ -55,7 +55,7 @@ def send_confirmation(mlist, member: Member) -> None:
     notice = build_notice(
         mlist, member.email, f"Confirm your subscription to {mlist.name}", body, reply_to=reply_address
     )
-    send_notice(mlist, notice)
+    send_notice(mlist, notice, SystemMailKind.CONFIRMATION)
 
 
 @selfservice.route("/subscribe/<list_address>", methods=["GET", "POST"])

@@ -1,4 +1,6 @@
-"""Mail the system itself writes (confirmations, notices): RFC 3834-marked and never sent to automata."""
+"""Mail the system itself writes (confirmations, notices): RFC 3834-marked and never sent to automata.
+
+It leaves through app/sysmail/outbox.py, the one path for system mail (shared rate limit, retries)."""
 
 from __future__ import annotations
 
@@ -8,15 +10,14 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, make_msgid
 
-from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.egress import Outgoing, make_sender
 from app.extensions import db
 from app.mail.rawmessage import RawMessage
-from app.models import MailingList, NoticeCount
+from app.models import MailingList, NoticeCount, SystemMailKind
 from app.models.timestamps import utcnow
+from app.sysmail.outbox import send_now
 
 log = logging.getLogger(__name__)
 NULL_SENDERS = {"", "<>", "mailer-daemon", "postmaster"}
@@ -92,14 +93,7 @@ def build_notice(
     return msg
 
 
-def send_notice(mlist: MailingList, msg: EmailMessage) -> bool:
-    """Send a notice through the configured egress, envelope sender LIST-bounces@; True when accepted."""
-    sender = make_sender(current_app.config["MAILFLOW"])
-    copy = Outgoing(0, mlist.role_address("bounces"), str(msg["To"]), msg.as_bytes(policy=SMTP))
-    try:
-        result = sender.send([copy])[0]
-    finally:
-        sender.close()
-    if not result.ok:
-        log.warning("notice to %s not sent: %s", msg["To"], result.error)
-    return result.ok
+def send_notice(mlist: MailingList, msg: EmailMessage, kind: SystemMailKind = SystemMailKind.NOTICE) -> bool:
+    """Store and send a notice, envelope sender LIST-bounces@; True when accepted now (else it is retried)."""
+    data = msg.as_bytes(policy=SMTP)
+    return send_now(kind, mlist.role_address("bounces"), str(msg["To"]), data, mlist.id)

@@ -37,3 +37,4 @@ def test_jobs_run_from_their_own_queues():
     assert Job.PROCESS_POST.queue is QueueName.POSTS
     assert Job.DELIVER.queue is QueueName.DELIVERIES
     assert Job.IMPORT_MEMBERS.queue is QueueName.DEFAULT
+    assert Job.SEND_SYSTEM_MAIL.queue is QueueName.DEFAULT

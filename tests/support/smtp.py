@@ -24,15 +24,18 @@ class Received:
 
 @dataclass
 class SinkHandler:
-    """Accepts everything, or answers chosen codes for chosen recipients."""
+    """Accepts everything, or answers chosen codes for chosen recipients (refuse_once: the first time only)."""
 
     messages: list[Received] = field(default_factory=list)
     refuse: dict[str, str] = field(default_factory=dict)
+    refuse_once: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
             return self.refuse[address]
+        if address in self.refuse_once:
+            return self.refuse_once.pop(address)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
