@@ -7,12 +7,12 @@ import sys
 import click
 from flask.cli import FlaskGroup
 
+from app import create_app
+from app.commands import register
 from app.config import ConfigError
 
 
 def _create_app():
-    from app import create_app
-
     try:
         return create_app()
     except ConfigError as exc:
@@ -29,8 +29,6 @@ def cli() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    from app.commands import register
-
     register(cli)
     cli.main(args=argv, prog_name="mailflow")
 
