@@ -6,7 +6,6 @@ is in the outbox, which sends it and retries a temporary failure). Running a ste
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.policy import SMTP
@@ -19,7 +18,6 @@ from app.models.timestamps import utcnow
 from app.sysmail.notices import build_notice, may_auto_reply
 from app.sysmail.outbox import send_stored_rows, store
 
-log = logging.getLogger(__name__)
 NOT_FOR_AUTOMATA = "automatic mail or a null sender: no command run, no reply (RFC 3834)"
 
 
