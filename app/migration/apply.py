@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -11,9 +12,22 @@ from sqlalchemy import select, update
 from app.extensions import db
 from app.membership.insert import insert_new_members
 from app.membership.lists import create_list
-from app.migration.plan import ListPlan, MemberPlan, RulePlan
-from app.models import AllowedSender, Ban, FilterRule, ListRole, MailingList, Member, Role, User
+from app.migration.plan import HeldPlan, ListPlan, MemberPlan, RulePlan
+from app.models import (
+    AllowedSender,
+    Ban,
+    FilterRule,
+    ListRole,
+    MailingList,
+    Member,
+    Post,
+    PostSource,
+    PostStatus,
+    Role,
+    User,
+)
 from app.models.audit import record
+from app.models.timestamps import utcnow
 from app.models.users import NO_PASSWORD
 
 CHUNK = 5000
@@ -36,10 +50,18 @@ class ImportResult:
     bans_added: int = 0
     allowed_added: int = 0
     rules_added: int = 0
+    held_added: int = 0
 
     def changed(self) -> bool:
         """True when the import wrote anything."""
-        counts = (self.members_added, self.roles_added, self.bans_added, self.allowed_added, self.rules_added)
+        counts = (
+            self.members_added,
+            self.roles_added,
+            self.bans_added,
+            self.allowed_added,
+            self.rules_added,
+            self.held_added,
+        )
         return self.created_list or bool(self.settings_changed or self.users_created or any(counts))
 
     def summary(self) -> str:
@@ -48,7 +70,8 @@ class ImportResult:
             f"{'created the list, ' if self.created_list else ''}{self.members_added} members added "
             f"({self.members_present} already there), {len(self.settings_changed)} settings changed, "
             f"{self.roles_added} owner/moderator roles, {len(self.users_created)} new inactive users, "
-            f"{self.bans_added} bans, {self.allowed_added} allowed senders, {self.rules_added} filter rules"
+            f"{self.bans_added} bans, {self.allowed_added} allowed senders, {self.rules_added} filter rules, "
+            f"{self.held_added} held posts"
         )
 
 
@@ -62,6 +85,7 @@ def apply_plan(plan: ListPlan, dry_run: bool = False) -> ImportResult:
         _members(mlist, plan.members, result)
         _staff(mlist, plan, result)
         _sender_lists(mlist, plan, result)
+        _held(mlist, plan.held, result)
         if result.changed():
             record(
                 "list.imported",
@@ -145,6 +169,7 @@ def _option_groups(members: list[MemberPlan]) -> dict[tuple, list[str]]:
             ("status", m.status),
             ("disabled_reason", m.disabled_reason),
             ("delivery_enabled", m.delivery_enabled),
+            ("pending", m.pending),
         )
         if any(getattr(default, k) != v for k, v in options):
             groups[options].append(m.email)
@@ -210,3 +235,31 @@ def _rules(mlist: MailingList, rules: list[RulePlan], result: ImportResult) -> N
         )
         seen.add((rule.condition, rule.header, rule.pattern, rule.action))
         result.rules_added += 1
+
+
+def _held(mlist: MailingList, held: list[HeldPlan], result: ImportResult) -> None:
+    """Held posts join the moderation queue (once: the same bytes make the same post)."""
+    present = set(db.session.scalars(select(Post.sha256).where(Post.list_id == mlist.id)))
+    for item in held:
+        digest = hashlib.sha256(item.raw).hexdigest()
+        if digest in present:
+            continue
+        present.add(digest)
+        db.session.add(
+            Post(
+                list_id=mlist.id,
+                source=PostSource.IMPORT,
+                raw=item.raw,
+                size=len(item.raw),
+                sha256=digest,
+                message_id=item.message_id[:998],
+                sender=item.sender,
+                subject=item.subject,
+                status=PostStatus.HELD,
+                hold_reasons=list(item.reasons),
+                decision="hold",
+                decision_reason=" ".join(item.reasons),
+                decided_at=utcnow(),
+            )
+        )
+        result.held_added += 1

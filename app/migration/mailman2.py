@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from app.mail.addresses import InvalidAddress, normalise_address
-from app.mail.patterns import pattern_error
 from app.migration.mm2_values import Decoder, template_problem, translate_template
-from app.migration.plan import ListPlan, MemberPlan, RulePlan
+from app.migration.plan import ListPlan, MemberPlan
+from app.migration.senders import header_rule, nonmember_rule, normalised, sender_patterns
 
 SUBSCRIBE_POLICY = {0: "open", 1: "confirm", 2: "moderate", 3: "confirm_then_moderate"}
 NONMEMBER_ACTION = {0: "accept", 1: "hold", 2: "reject", 3: "discard"}
@@ -139,7 +138,7 @@ def _members(config: dict, plan: ListPlan, text) -> None:
     unmapped: dict[int, int] = {}
     for key in list(regular) + [k for k in digest if k not in regular]:
         shown = (regular.get(key) or digest.get(key)) or key  # Mailman kept the original case here
-        email = _normalised(text(shown), plan) or _normalised(text(key), plan)
+        email = normalised(text(shown), plan) or normalised(text(key), plan)
         if email is None:
             continue
         flags = int(options.get(key) or 0)
@@ -176,7 +175,7 @@ def _staff(config: dict, plan: ListPlan, text) -> None:
     """Owners and moderators (they become panel users)."""
     for key, target in (("owner", plan.owners), ("moderator", plan.moderators)):
         for value in config.get(key) or []:
-            email = _normalised(text(value), plan)
+            email = normalised(text(value), plan)
             if email and email not in target:
                 target.append(email)
     if config.get("mod_password"):
@@ -185,34 +184,14 @@ def _staff(config: dict, plan: ListPlan, text) -> None:
 
 def _sender_lists(config: dict, plan: ListPlan, text) -> None:
     """Ban list and the *_these_nonmembers lists: exact addresses or ^patterns, validated."""
-    plan.bans.extend(_patterns(config.get("ban_list"), "ban_list", plan, text))
-    plan.allowed_senders.extend(_patterns(config.get("accept_these_nonmembers"), "accept_these", plan, text))
+    plan.bans.extend(sender_patterns(config.get("ban_list"), "ban_list", plan, text))
+    accepted = sender_patterns(config.get("accept_these_nonmembers"), "accept_these", plan, text)
+    plan.allowed_senders.extend(accepted)
     for action in ("hold", "reject", "discard"):
-        for pattern in _patterns(config.get(f"{action}_these_nonmembers"), f"{action}_these", plan, text):
-            regex = pattern if pattern.startswith("^") else f"^{re.escape(pattern)}$"
-            reason = f"Imported from Mailman 2.1 {action}_these_nonmembers."
-            plan.rules.append(RulePlan("sender", regex, action, reason=reason))
-
-
-def _patterns(values: Any, label: str, plan: ListPlan, text) -> list[str]:
-    """Valid exact addresses (normalised) and ^regexes; the rest reported."""
-    found = []
-    for raw in values or []:
-        value = text(raw).strip()
-        if value.startswith("@"):
-            plan.note(f"{label}: {value} refers to another list's members, which is not supported here")
-            continue
-        if not value.startswith("^"):
-            value = _normalised(value, plan, label) or ""
-        if not value:
-            continue  # _normalised reported it
-        problem = pattern_error(value)
-        if problem:
-            plan.note(f"{label}: {text(raw)!r} dropped: {problem}")
-            continue
-        if value not in found:
-            found.append(value)
-    return found
+        for pattern in sender_patterns(
+            config.get(f"{action}_these_nonmembers"), f"{action}_these", plan, text
+        ):
+            plan.rules.append(nonmember_rule(pattern, action, "Mailman 2.1"))
 
 
 def _header_rules(config: dict, plan: ListPlan, text) -> None:
@@ -224,19 +203,12 @@ def _header_rules(config: dict, plan: ListPlan, text) -> None:
             continue
         for line in filter(str.strip, lines.splitlines()):
             header, sep, pattern = line.partition(":")
-            header = header.strip().lstrip("^").replace("\\", "")
-            if not sep or not re.fullmatch(r"[!-9;-~]+", header):
+            if not sep:
                 plan.note(f"header_filter_rules: {line!r} names no header; left out")
                 continue
-            try:
-                re.compile(pattern.strip() or ".*")
-            except re.error:
-                plan.note(f"header_filter_rules: {line!r} is not a valid regular expression; left out")
-                continue
-            reason = "Imported from Mailman 2.1 header_filter_rules."
-            plan.rules.append(
-                RulePlan("header", pattern.strip() or ".*", action, header=header, reason=reason)
-            )
+            rule = header_rule(header, pattern.strip(), action, plan, "Mailman 2.1 header_filter_rules")
+            if rule is not None:
+                plan.rules.append(rule)
 
 
 def _not_carried(config: dict, plan: ListPlan, text) -> None:
@@ -274,15 +246,6 @@ def _lookup(table: dict[int, str], config: dict, key: str, default: int, plan: L
         plan.note(f"{key} = {number} is unknown; used {table[default]}")
         number = default
     return table[number]
-
-
-def _normalised(value: str, plan: ListPlan, label: str = "address") -> str | None:
-    """The address normalised, or None with a report line."""
-    try:
-        return normalise_address(value)
-    except InvalidAddress as exc:
-        plan.note(f"{label}: {value!r} skipped: {exc}")
-        return None
 
 
 def _valid(value: str) -> bool:

@@ -16,6 +16,7 @@ class MemberPlan:
     status: str = "active"
     disabled_reason: str = ""
     delivery_enabled: bool = True
+    pending: str = ""  # "approval": a subscription request waiting for a moderator
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,17 @@ class RulePlan:
     action: str
     header: str = ""
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class HeldPlan:
+    """A post held for moderation in the old list manager, to join our moderation queue."""
+
+    raw: bytes
+    sender: str
+    subject: str
+    message_id: str
+    reasons: tuple[str, ...]
 
 
 @dataclass
@@ -42,6 +54,7 @@ class ListPlan:
     bans: list[str] = field(default_factory=list)
     allowed_senders: list[str] = field(default_factory=list)
     rules: list[RulePlan] = field(default_factory=list)
+    held: list[HeldPlan] = field(default_factory=list)
     report: list[str] = field(default_factory=list)
 
     def note(self, line: str) -> None:
