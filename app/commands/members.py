@@ -10,9 +10,11 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app.commands.arguments import list_or_exit
 from app.extensions import db
-from app.mail.addresses import InvalidAddress, normalise_address
-from app.membership.members import add_members, find_list
+from app.mail.addresses import InvalidAddress
+from app.membership.lines import Entry, parse_line
+from app.membership.members import add_members
 from app.models import Member
 
 
@@ -27,16 +29,16 @@ def members() -> None:
 @with_appcontext
 def add(list_address: str, emails: tuple[str, ...]) -> None:
     """Add active members to LIST; invalid addresses are reported and skipped (exit status 1)."""
-    mlist = find_list(list_address)
-    if mlist is None:
-        raise click.UsageError(f"no list {list_address}")
-    valid, invalid = [], []
+    mlist = list_or_exit(list_address)
+    valid: list[Entry] = []
+    invalid = []
     for text in emails:
         try:
-            valid.append(normalise_address(text))
+            valid.append(parse_line(text))
         except InvalidAddress as exc:
             invalid.append(str(exc))
-    added, existing = add_members(mlist, valid)
+    added, existing = add_members(mlist.id, valid)
+    db.session.commit()
     click.echo(f"{mlist.address}: {added} added, {existing} already members, {len(invalid)} invalid")
     for problem in invalid:
         click.echo(f"invalid address {problem}", err=True)
@@ -53,9 +55,7 @@ def import_file(list_address: str, csv_file: Path) -> None:
     from app.membership.importer import import_csv
     from app.membership.lines import count_rows
 
-    mlist = find_list(list_address)
-    if mlist is None:
-        raise click.UsageError(f"no list {list_address}")
+    mlist = list_or_exit(list_address)
     data = csv_file.read_bytes()
     with click.progressbar(
         length=count_rows(data), label=f"importing into {mlist.address}", file=sys.stderr
@@ -84,9 +84,7 @@ EXPORT_COLUMNS = ("email", "name", "status", "reason", "bounce_score")
 @with_appcontext
 def export(list_address: str) -> None:
     """Write LIST's members as CSV to standard output: email, name, status, reason, bounce score."""
-    mlist = find_list(list_address)
-    if mlist is None:
-        raise click.UsageError(f"no list {list_address}")
+    mlist = list_or_exit(list_address)
     out = csv.writer(sys.stdout, lineterminator="\n")
     out.writerow(EXPORT_COLUMNS)
     rows = db.session.scalars(select(Member).where(Member.list_id == mlist.id).order_by(Member.email))

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from werkzeug.security import generate_password_hash
-
 from app.extensions import db
-from app.models import MailingList, Post, PostStatus
+from app.models import Post, PostStatus
 from app.models.audit import record
 from app.models.timestamps import utcnow
 from app.pipeline.dispositions import notify_sender
@@ -14,11 +12,6 @@ from app.pipeline.rules.approval import ModeratorDecision
 
 class NotHeld(ValueError):
     """Only a held post can be decided on; the message says what it is instead."""
-
-
-def set_moderator_password(mlist: MailingList, password: str) -> None:
-    """Store the hash of the password an `Approved:` header must carry (empty password: none)."""
-    mlist.moderator_password_hash = generate_password_hash(password) if password else ""
 
 
 def _decide(post: Post, decision: ModeratorDecision, user_id: int | None, actor: str) -> None:

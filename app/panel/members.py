@@ -25,8 +25,8 @@ from wtforms.validators import DataRequired, Length
 
 from app.extensions import db
 from app.mail.addresses import InvalidAddress
-from app.membership.importer import add_entries
 from app.membership.lines import parse_line, parse_lines
+from app.membership.members import add_members
 from app.models import Ban, Member, MemberImport, MemberStatus, ModerationAction, Role
 from app.models.audit import record
 from app.panel.access import list_for
@@ -100,7 +100,7 @@ def add(list_id: int):
         except InvalidAddress as exc:
             flash(f"Not added: {exc}")
         else:
-            added, _ = add_entries(mlist.id, [entry])
+            added, _ = add_members(mlist.id, [entry])
             _audit("member.add", mlist, email=entry.email)
             db.session.commit()
             flash(f"Added {entry.email}." if added else f"{entry.email} is already on the list.")
@@ -117,7 +117,7 @@ def paste(list_id: int):
     result = None
     if form.validate_on_submit():
         good, bad = parse_lines((form.lines.data or "").splitlines())
-        added, existing = add_entries(mlist.id, good)
+        added, existing = add_members(mlist.id, good)
         _audit("member.paste", mlist, added=added, existing=existing, invalid=len(bad))
         db.session.commit()
         result = {"added": added, "existing": existing, "bad": bad}

@@ -55,7 +55,10 @@ def test_settings_save_every_group_and_report_bad_values(world, browser_for):
     response = browser.submit(f"/lists/{a.id}/settings", bad)
     assert response.status_code == 400
     body = response.data.decode()
-    assert "Not a valid integer value" in body and "Not a valid choice" in body
+    assert "A whole number from 1 to 365, not &#39;zero&#39;." in body
+    assert "One of open|members|moderated|announce, not &#39;anyone&#39;." in body
+    assert "An address, since reply_to_mode is explicit." in body
+    assert db.session.get(MailingList, a.id).hold_days == 7  # nothing of the bad form was saved
     audit = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "list.settings"))
     assert "emergency" in audit.details["changed"]
 
