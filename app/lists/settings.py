@@ -8,24 +8,15 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 
 from app.extensions import db
 from app.lists import parsers as p
+from app.lists.registry import Kind, Registry, Setting, SettingsError
 from app.models import MailingList, NonmemberAction, PostingPolicy, SubscriptionPolicy
 from app.models.audit import Actor, record_by
 
-
-class Kind(enum.StrEnum):
-    """How a setting is entered: the panel picks its form field by this."""
-
-    TEXT = "text"
-    LINES = "lines"
-    CHOICE = "choice"
-    FLAG = "flag"
-    NUMBER = "number"
-    SECRET = "secret"  # write-only: shown as whether it is set, never its value
+__all__ = ["SETTINGS", "Group", "Kind", "Setting", "SettingsError", "list_settings", "update_list_settings"]
 
 
 class Group(enum.StrEnum):
@@ -33,28 +24,6 @@ class Group(enum.StrEnum):
     POLICIES = "Policies"
     OUTGOING = "Outgoing mail"
     TEMPLATES = "Templates"  # edited on the panel's templates page, with a preview
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One setting: key (as `lists set` takes it), panel group and label, parser, and the column it fills."""
-
-    key: str
-    group: Group
-    label: str
-    parse: Callable[[str], object]
-    kind: Kind = Kind.TEXT
-    choices: tuple[tuple[str, str], ...] = ()
-    column: str = ""  # the model attribute; the key when empty
-
-    @property
-    def attribute(self) -> str:
-        return self.column or self.key
-
-    def shown(self, mlist: MailingList) -> object:
-        """The JSON value `lists show` prints (for a secret: whether one is set)."""
-        value = getattr(mlist, self.attribute)
-        return bool(value) if self.kind is Kind.SECRET else value
 
 
 def _choice(key: str, group: Group, label: str, pairs: list[tuple[str, str]]) -> Setting:
@@ -148,7 +117,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("header_template", Group.TEMPLATES, "Header (above every post)", p.template, Kind.LINES),
     Setting("footer_template", Group.TEMPLATES, "Footer (below every post)", p.template, Kind.LINES),
 )
-BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
 
 
 def _reply_to_needs_address(values: Mapping[str, object]) -> tuple[str, str] | None:
@@ -157,52 +125,12 @@ def _reply_to_needs_address(values: Mapping[str, object]) -> tuple[str, str] | N
     return None
 
 
-# Checks across settings, on the values as they would be after the change: (key, problem) or None.
-CROSS_CHECKS: tuple[Callable[[Mapping[str, object]], tuple[str, str] | None], ...] = (
-    _reply_to_needs_address,
-)
-
-
-class SettingsError(ValueError):
-    """Settings that cannot be saved: problems maps each bad key to what it accepts."""
-
-    def __init__(self, problems: dict[str, str]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(f"{key}: {problem}" for key, problem in problems.items()))
-
-    @property
-    def first(self) -> str:
-        """One line naming the first bad key."""
-        key, problem = next(iter(self.problems.items()))
-        return f"{key}: {problem}"
+LIST_SETTINGS = Registry(SETTINGS, cross_checks=(_reply_to_needs_address,))
 
 
 def list_settings(mlist: MailingList) -> dict[str, object]:
     """Every setting of the list by key, JSON-able (a secret shows only whether it is set)."""
-    return {s.key: s.shown(mlist) for s in SETTINGS}
-
-
-def parse_settings(mlist: MailingList, raw: Mapping[str, str]) -> dict[str, object]:
-    """The stored values for raw {key: text}, checked all together; raises SettingsError, changes nothing."""
-    problems: dict[str, str] = {}
-    parsed: dict[str, object] = {}
-    for key, text in raw.items():
-        setting = BY_KEY.get(key)
-        if setting is None:
-            problems[key] = f"unknown setting (known: {', '.join(BY_KEY)})"
-            continue
-        try:
-            parsed[key] = setting.parse(text)
-        except ValueError as exc:
-            problems[key] = str(exc)
-    after = {s.key: parsed.get(s.key, getattr(mlist, s.attribute)) for s in SETTINGS}
-    for check in CROSS_CHECKS:
-        found = check(after)
-        if found:
-            problems.setdefault(*found)
-    if problems:
-        raise SettingsError(problems)
-    return parsed
+    return LIST_SETTINGS.show(mlist)
 
 
 def update_list_settings(mlist: MailingList, raw: Mapping[str, str], actor: Actor) -> list[str]:
@@ -210,12 +138,7 @@ def update_list_settings(mlist: MailingList, raw: Mapping[str, str], actor: Acto
 
     Raises SettingsError (nothing changed) when any key or value is bad.
     """
-    changed = []
-    for key, value in parse_settings(mlist, raw).items():
-        attribute = BY_KEY[key].attribute
-        if getattr(mlist, attribute) != value:
-            setattr(mlist, attribute, value)
-            changed.append(key)
+    changed = LIST_SETTINGS.apply(mlist, raw)
     if changed:
         record_by(actor, "list.settings", "list", mlist.id, mlist.id, changed=changed)
     db.session.commit()

@@ -15,7 +15,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from app.lists.settings import SETTINGS, Group, Kind, Setting, SettingsError
+from app.lists.registry import Kind, Registry, Setting, SettingsError
+from app.lists.settings import SETTINGS, Group
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -45,11 +46,18 @@ def settings_form_class(*groups: Group) -> type[FlaskForm]:
     return type("ListSettingsForm", (FlaskForm,), attrs)
 
 
-def raw_values(form: FlaskForm, *groups: Group) -> dict[str, str]:
-    """The form's settings as the text the registry parses; an empty secret field keeps the secret."""
+def registry_form_class(registry: Registry, submit: str) -> type[FlaskForm]:
+    """A form class with one field per setting of a registry (the member form)."""
+    attrs: dict[str, object] = {s.key: _field(s) for s in registry.settings}
+    attrs["submit"] = SubmitField(submit)
+    return type("RegistryForm", (FlaskForm,), attrs)
+
+
+def raw_values(form: FlaskForm, *groups: str, settings: tuple[Setting, ...] = SETTINGS) -> dict[str, str]:
+    """The form's settings (of groups, if given) as the text the registry parses; an empty secret keeps it."""
     raw: dict[str, str] = {}
-    for setting in SETTINGS:
-        if setting.group not in groups:
+    for setting in settings:
+        if groups and setting.group not in groups:
             continue
         data = form[setting.key].data
         if setting.kind is Kind.FLAG:

@@ -55,7 +55,7 @@ def test_show_prints_every_setting_as_one_json_object_and_set_takes_those_keys(c
 @pytest.mark.parametrize(
     ("assignment", "says"),
     [
-        ("colour=blue", "colour: unknown setting"),
+        ("colour=blue", "colour: unknown key"),
         ("hold_days=0", "hold_days: a whole number from 1 to 365, not '0'"),
         ("emergency=maybe", "emergency: true or false"),
         ("posting_policy=anyone", "posting_policy: one of open|members|moderated|announce"),

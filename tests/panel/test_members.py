@@ -153,7 +153,7 @@ def test_member_options_remove_and_ban(world, browser_for):
     page = f"/lists/{a.id}/members/{ann.id}"
     browser.submit(
         page,
-        {"name": "Ann A.", "status": "disabled", "disabled_reason": "bounces", "moderation_action": "hold"},
+        {"name": "Ann A.", "status": "disabled", "disabled_reason": "bounces", "moderation": "hold"},
     )
     db.session.expire_all()
     ann = db.session.get(Member, ann.id)
