@@ -104,15 +104,19 @@ def test_filter_rules_are_ordered_and_validated(world, browser_for):
         {"condition": "header", "header": "X-Spam-Flag", "pattern": "^YES", "action": "discard"},
         {"condition": "size", "pattern": "100000", "action": "hold", "reason": "Too big"},
         {"condition": "mime_type", "pattern": "application/zip", "action": "reject"},
+        {"condition": "spam", "pattern": "", "action": "hold"},  # the pattern is optional for spam
     ):
         assert browser.submit(page, rule).status_code == 302
     for bad in (
         {"condition": "sender", "pattern": "([", "action": "hold"},
         {"condition": "header", "header": "", "pattern": "x", "action": "hold"},
         {"condition": "size", "pattern": "big", "action": "hold"},
+        {"condition": "header", "header": "X" * 256, "pattern": "x", "action": "hold"},
+        {"condition": "header", "header": "X-Ok", "pattern": "x", "action": "explode"},
     ):
         assert browser.submit(page, bad).status_code == 400
     ids = db.session.scalars(select(FilterRule.id).order_by(FilterRule.position)).all()
+    browser.submit(page, {}, action=f"/lists/{a.id}/rules/{ids[3]}/delete")
     browser.submit(page, {}, action=f"/lists/{a.id}/rules/{ids[2]}/up")
     browser.submit(page, {}, action=f"/lists/{a.id}/rules/{ids[0]}/delete")
     db.session.expire_all()
