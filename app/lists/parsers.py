@@ -13,13 +13,13 @@ from app.mail.addresses import InvalidAddress, normalise_address
 from app.mail.templates import template_error
 from app.pipeline.rules.shape import suspicious_rules
 
-Parser = Callable[[str], object]
+TextParser = Callable[[str], str]
 TRUE_WORDS = frozenset({"true", "yes", "on", "1", "y"})
 FALSE_WORDS = frozenset({"false", "no", "off", "0", "n", ""})
 MIN_PASSWORD = 8
 
 
-def one_line(max_length: int, required: bool = False) -> Parser:
+def one_line(max_length: int, required: bool = False) -> TextParser:
     """Text on one line: runs of whitespace (newlines included) become one space, so no header can break."""
 
     def parse(raw: str) -> str:
@@ -33,7 +33,7 @@ def one_line(max_length: int, required: bool = False) -> Parser:
     return parse
 
 
-def lines(max_length: int, check: Callable[[str], None] | None = None) -> Parser:
+def lines(max_length: int, check: Callable[[str], None] | None = None) -> TextParser:
     """Multi-line text, stripped at both ends; check raises ValueError for a bad line."""
 
     def parse(raw: str) -> str:
@@ -47,7 +47,7 @@ def lines(max_length: int, check: Callable[[str], None] | None = None) -> Parser
     return parse
 
 
-def choice(values: Iterable[str]) -> Parser:
+def choice(values: Iterable[str]) -> TextParser:
     """One of a closed set of words."""
     allowed = tuple(values)
 
@@ -70,7 +70,7 @@ def flag(raw: str) -> bool:
     raise ValueError(f"true or false, not {raw.strip()[:40]!r}")
 
 
-def number(low: int, high: int) -> Parser:
+def number(low: int, high: int) -> Callable[[str], int]:
     """A whole number from low to high."""
 
     def parse(raw: str) -> int:

@@ -79,7 +79,7 @@ def groups(*wanted: Group) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for setting in SETTINGS:
         if setting.group in wanted:
-            out.setdefault(setting.group.value, []).append(setting.key)
+            out.setdefault(str(setting.group), []).append(setting.key)
     return out
 
 

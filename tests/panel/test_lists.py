@@ -40,7 +40,8 @@ def test_settings_save_every_group_and_report_bad_values(world, browser_for):
         "dmarc_mode": "always",
         "max_message_size": "500000",
     }
-    assert browser.submit(f"/lists/{a.id}/settings", good).status_code == 302
+    with_password = {**good, "moderator_password": "approved secret"}
+    assert browser.submit(f"/lists/{a.id}/settings", with_password).status_code == 302
     db.session.expire_all()
     a = db.session.get(MailingList, a.id)
     assert (a.subscription_policy, a.nonmember_action, a.emergency, a.hold_days, a.dmarc_mode) == (
@@ -59,6 +60,11 @@ def test_settings_save_every_group_and_report_bad_values(world, browser_for):
     assert "One of open|members|moderated|announce, not &#39;anyone&#39;." in body
     assert "An address, since reply_to_mode is explicit." in body
     assert db.session.get(MailingList, a.id).hold_days == 7  # nothing of the bad form was saved
+    stored = db.session.get(MailingList, a.id).moderator_password_hash
+    assert stored and "approved secret" not in body and stored not in body
+    assert browser.submit(f"/lists/{a.id}/settings", good).status_code == 302  # empty: the password stays
+    db.session.expire_all()
+    assert db.session.get(MailingList, a.id).moderator_password_hash == stored
     audit = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "list.settings"))
     assert "emergency" in audit.details["changed"]
 
