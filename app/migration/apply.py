@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, update
 
 from app.extensions import db
+from app.lists.lifecycle import create_list
+from app.lists.registry import SettingsError
+from app.lists.settings import LIST_SETTINGS
 from app.membership.insert import insert_new_members
-from app.membership.lists import create_list
 from app.migration.plan import HeldPlan, ListPlan, MemberPlan, RulePlan
 from app.models import (
     AllowedSender,
@@ -135,11 +137,25 @@ def _check_roster(mlist: MailingList, plan: ListPlan) -> None:
 
 
 def _settings(mlist: MailingList, plan: ListPlan, result: ImportResult) -> None:
-    """Each setting that differs is set."""
-    for key, value in plan.settings.items():
-        if getattr(mlist, key) != value:
-            setattr(mlist, key, value)
-            result.settings_changed.append(key)
+    """The settings through the list-settings registry (the panel's and `lists set`'s validation).
+
+    A value the registry refuses is reported and left at our default; the others still apply.
+    """
+    raw = {key: _as_text(value) for key, value in plan.settings.items()}
+    try:
+        result.settings_changed = LIST_SETTINGS.apply(mlist, raw)
+    except SettingsError as exc:
+        for key, problem in exc.problems.items():
+            plan.note(f"setting {key} was not imported: {problem}")
+            raw.pop(key, None)
+        result.settings_changed = LIST_SETTINGS.apply(mlist, raw)
+
+
+def _as_text(value: object) -> str:
+    """A planned value as the text the registry parses (as typed in the panel or after `lists set`)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _members(mlist: MailingList, members: list[MemberPlan], result: ImportResult) -> None:
