@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 from redis.exceptions import RedisError
@@ -19,6 +19,8 @@ from app.models.timestamps import utcnow
 log = logging.getLogger(__name__)
 SWEEP_LIMIT = 20000  # copies looked at per pass; the next pass takes the rest
 SCORE_RESET_SECONDS = 3600  # scores reset after days of quiet: an hourly sweep is soon enough
+# Set by the reconciler, never expires: when it is missing, Redis was flushed or restarted without its data.
+REDIS_MARKER = "mailflow:reconciler:redis-marker"
 
 
 def enqueue_unqueued_posts(limit: int = 1000) -> int:
@@ -78,13 +80,20 @@ def _queue_is_empty(name: str) -> bool:
         return False  # Redis is down: nothing can be enqueued now; a later pass catches up
 
 
-def enqueue_orphaned_deliveries() -> int:
-    """Pending copies overdue while the delivery queue is empty lost their job: enqueue them."""
+def _orphan_cutoff(force: bool) -> datetime:
+    """Work older than this has lost its job; after Redis was emptied, everything due has."""
+    if force:
+        return utcnow()
+    return utcnow() - timedelta(seconds=current_app.config["MAILFLOW"].RECONCILE_SECONDS)
+
+
+def enqueue_orphaned_deliveries(force: bool = False) -> int:
+    """Pending copies overdue while the delivery queue is empty (or Redis was emptied) lost their job."""
     from app.jobs.queues import QueueName
 
-    if not _queue_is_empty(QueueName.DELIVERIES):
+    if not force and not _queue_is_empty(QueueName.DELIVERIES):
         return 0  # jobs are waiting; copies they cover are not orphans
-    cutoff = utcnow() - timedelta(seconds=current_app.config["MAILFLOW"].RECONCILE_SECONDS)
+    cutoff = _orphan_cutoff(force)
     rows = db.session.execute(
         select(Delivery.post_id, Delivery.id)
         .where(
@@ -101,13 +110,13 @@ def enqueue_orphaned_deliveries() -> int:
     return len(rows)
 
 
-def enqueue_orphaned_posts() -> int:
-    """Posts stuck between phases while the post queue is empty lost their job: process them again."""
+def enqueue_orphaned_posts(force: bool = False) -> int:
+    """Posts stuck between phases while the post queue is empty (or Redis was emptied) lost their job."""
     from app.jobs.queues import QueueName, enqueue_posts
 
-    if not _queue_is_empty(QueueName.POSTS):
+    if not force and not _queue_is_empty(QueueName.POSTS):
         return 0
-    cutoff = utcnow() - timedelta(seconds=current_app.config["MAILFLOW"].RECONCILE_SECONDS)
+    cutoff = _orphan_cutoff(force)
     no_copies = ~exists().where(Delivery.post_id == Post.id)
     ids = list(
         db.session.scalars(
@@ -127,6 +136,29 @@ def enqueue_orphaned_posts() -> int:
     if ids:
         enqueue_posts(ids)
     return len(ids)
+
+
+def redis_was_emptied() -> bool:
+    """True when Redis no longer holds the marker this installation leaves there (flushed, restarted empty)."""
+    from app.jobs.queues import redis_connection
+
+    conn = redis_connection()
+    try:
+        return conn is not None and not conn.exists(REDIS_MARKER)
+    except RedisError:
+        return False  # unreachable: nothing can be enqueued now; the pass after it returns does it
+
+
+def mark_redis_filled() -> None:
+    """Leave the marker whose absence tells a later pass that Redis lost everything."""
+    from app.jobs.queues import redis_connection
+
+    conn = redis_connection()
+    try:
+        if conn is not None:
+            conn.set(REDIS_MARKER, "1")
+    except RedisError as exc:
+        log.warning("could not set %s in Redis (%s)", REDIS_MARKER, exc)
 
 
 def _enqueue_deliveries(rows: Iterable[tuple[int, int]]) -> None:
@@ -150,11 +182,9 @@ def reconcile_all() -> None:
     from app.bounces.scoring import reset_quiet_scores
     from app.moderation.expiry import expire_held
 
+    release_leases_now()
     enqueue_unqueued_posts()
     expire_held()
-    released = release_expired_leases()
-    if released:
-        log.warning("reconciler returned %d copies with expired leases to pending", released)
     orphans = enqueue_orphaned_deliveries() + enqueue_orphaned_posts()
     if orphans:
         log.warning("reconciler re-enqueued %d posts/copies whose jobs were lost", orphans)
@@ -172,17 +202,38 @@ def _due(key: str, every: float) -> bool:
     return True
 
 
+def sweep_seconds(app: Flask) -> float:
+    """How often expired leases are looked for: a few times per lease, so a dead worker's copies move soon."""
+    settings = app.config["MAILFLOW"]
+    return max(min(settings.RECONCILE_SECONDS, settings.DELIVERY_LEASE_SECONDS / 3), 0.5)
+
+
+def release_leases_now() -> None:
+    """The frequent part of reconciliation: refill an emptied Redis, hand a dead worker's copies back."""
+    if redis_was_emptied():  # first: what it re-enqueues is then not enqueued twice by the passes below
+        orphans = enqueue_orphaned_deliveries(force=True) + enqueue_orphaned_posts(force=True)
+        log.warning("Redis lost its queues; re-enqueued %d posts/copies from the database", orphans)
+        mark_redis_filled()
+    released = release_expired_leases()
+    if released:
+        log.warning("reconciler returned %d copies with expired leases to pending", released)
+
+
 def start_reconciler(app: Flask, stop: threading.Event) -> threading.Thread:
-    """Run reconcile_all every MAILFLOW_RECONCILE_SECONDS until stop is set."""
-    interval = app.config["MAILFLOW"].RECONCILE_SECONDS
+    """Sweep leases every sweep_seconds and reconcile fully every MAILFLOW_RECONCILE_SECONDS until stop."""
+    interval, sweep = app.config["MAILFLOW"].RECONCILE_SECONDS, sweep_seconds(app)
 
     def loop() -> None:
-        while not stop.wait(interval):
+        last_full = time.monotonic()
+        while not stop.wait(sweep):
+            full = time.monotonic() - last_full >= interval
             try:
                 with app.app_context():
-                    reconcile_all()
+                    reconcile_all() if full else release_leases_now()
             except Exception:
-                log.exception("reconciler pass failed; trying again in %ss", interval)
+                log.exception("reconciler pass failed; trying again in %ss", sweep)
+            if full:
+                last_full = time.monotonic()
 
     thread = threading.Thread(target=loop, name="reconciler", daemon=True)
     thread.start()

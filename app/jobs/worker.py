@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from flask import Flask
 from rq import Queue, SimpleWorker
 
 from app.jobs.queues import ALL_QUEUES, redis_connection
+from app.jobs.reconcile import start_reconciler
 
 log = logging.getLogger(__name__)
 
 
 class MailFlowWorker(SimpleWorker):
-    """Runs jobs in its own process (no ~9 ms fork each) and reconciles on each maintenance pass."""
+    """Runs jobs in its own process (no ~9 ms fork each); a reconciler thread runs beside the jobs."""
 
     flask_app: Flask
-
-    def run_maintenance_tasks(self) -> None:
-        super().run_maintenance_tasks()
-        reconcile_safely(self.flask_app)
 
 
 def reconcile_safely(app: Flask) -> None:
@@ -53,4 +51,12 @@ def run_worker(app: Flask, burst: bool = False, name: str | None = None) -> bool
     )
     worker.flask_app = app
     reconcile_safely(app)
-    return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    # A thread, not RQ's maintenance pass: that runs only between jobs, and a job to a slow relay can take
+    # minutes, while a dead worker's copies must move within seconds of its lease running out.
+    stop = threading.Event()
+    if not burst:
+        start_reconciler(app, stop)
+    try:
+        return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    finally:
+        stop.set()

@@ -20,6 +20,7 @@ from app.egress.wire import MAX_LINE, is_clean, longest_line, to_wire
 from app.extensions import db
 from app.models import BounceKind, Delivery, DeliveryStatus, MailingList, Member, Post
 from app.models.timestamps import utcnow
+from app.pipeline.lease import kept_alive
 from app.pipeline.personalise import render_pieces
 from app.pipeline.recipients import finish_if_done
 
@@ -71,7 +72,7 @@ def claim(delivery_ids: Sequence[int], owner: str) -> list[Delivery]:
 
 
 def still_held(copies: Sequence[Delivery], owner: str, commit: bool = True) -> list[Delivery]:
-    """Renew the lease on copies this claim still holds; a copy the reconciler took back is not sent."""
+    """Fence before each chunk: the copies this claim still holds (lease renewed); taken-back ones are not sent."""
     ids = set(
         db.session.scalars(
             update(Delivery)
@@ -98,7 +99,8 @@ def deliver_batch(post_id: int, delivery_ids: Sequence[int]) -> None:
         post = db.session.get(Post, post_id)
         if post is None or post.prepared is None:
             raise RuntimeError(f"post {post_id} has deliveries but no prepared message")
-        _send_all(post, copies, owner)
+        with kept_alive([c.id for c in copies], owner):
+            _send_all(post, copies, owner)
     finish_if_done(post_id)
 
 
