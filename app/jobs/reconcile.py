@@ -13,6 +13,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import exists, or_, select, update
 
 from app.extensions import db
+from app.liveness import provably_dead
 from app.models import Delivery, DeliveryStatus, Post, PostStatus
 from app.models.timestamps import utcnow
 
@@ -21,6 +22,7 @@ SWEEP_LIMIT = 20000  # copies looked at per pass; the next pass takes the rest
 SCORE_RESET_SECONDS = 3600  # scores reset after days of quiet: an hourly sweep is soon enough
 # Set by the reconciler, never expires: when it is missing, Redis was flushed or restarted without its data.
 REDIS_MARKER = "mailflow:reconciler:redis-marker"
+RELEASED_JOB_SIZE = 50  # copies per job when a dead worker's claim is handed back
 
 
 def enqueue_unqueued_posts(limit: int = 1000) -> int:
@@ -42,30 +44,43 @@ def enqueue_unqueued_posts(limit: int = 1000) -> int:
 
 
 def release_expired_leases() -> int:
-    """Return copies whose sending lease ran out (a worker died) to pending, and enqueue them."""
+    """Return copies whose worker died to pending, and enqueue them.
+
+    A lease that ran out names a dead (or hung) worker anywhere; a lease held by a process of this host that
+    no longer exists names a dead one for certain, and is handed back at once, before it runs out.
+    """
     now = utcnow()
+    dead = _dead_local_owners()
+    lost = (
+        (Delivery.lease_until < now) | Delivery.lease_owner.in_(dead) if dead else Delivery.lease_until < now
+    )
     expired = db.session.execute(
         select(Delivery.id, Delivery.post_id)
-        .where(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now)
+        .where(Delivery.status == DeliveryStatus.SENDING, lost)
         .limit(SWEEP_LIMIT)
     ).all()
     if not expired:
         return 0
     released = db.session.scalars(
         update(Delivery)
-        .where(
-            Delivery.id.in_([row.id for row in expired]),
-            Delivery.status == DeliveryStatus.SENDING,
-            Delivery.lease_until < now,
-        )
+        .where(Delivery.id.in_([row.id for row in expired]), Delivery.status == DeliveryStatus.SENDING, lost)
         .values(status=DeliveryStatus.PENDING, lease_until=None, next_attempt_at=None)
         .returning(Delivery.id)
         .execution_options(synchronize_session=False)
     ).all()
     db.session.commit()
     chosen = set(released)
-    _enqueue_deliveries((row.post_id, row.id) for row in expired if row.id in chosen)
+    # Small jobs: a dead worker's batch is shared by every idle worker, not resent by one at relay speed.
+    _enqueue_deliveries(((row.post_id, row.id) for row in expired if row.id in chosen), RELEASED_JOB_SIZE)
     return len(chosen)
+
+
+def _dead_local_owners() -> list[str]:
+    """Lease owners among copies being sent that were processes of this host and are gone."""
+    owners = db.session.scalars(
+        select(Delivery.lease_owner).where(Delivery.status == DeliveryStatus.SENDING).distinct()
+    )
+    return [owner for owner in owners if provably_dead(owner)]
 
 
 def _queue_is_empty(name: str) -> bool:
@@ -161,11 +176,11 @@ def mark_redis_filled() -> None:
         log.warning("could not set %s in Redis (%s)", REDIS_MARKER, exc)
 
 
-def _enqueue_deliveries(rows: Iterable[tuple[int, int]]) -> None:
+def _enqueue_deliveries(rows: Iterable[tuple[int, int]], size: int = 0) -> None:
     from app.jobs.queues import QueueName, enqueue
     from app.jobs.tasks import deliver
 
-    size = current_app.config["MAILFLOW"].DELIVERY_BATCH_SIZE
+    size = size or current_app.config["MAILFLOW"].DELIVERY_BATCH_SIZE
     by_post: dict[int, list[int]] = {}
     for post_id, delivery_id in rows:
         by_post.setdefault(post_id, []).append(delivery_id)

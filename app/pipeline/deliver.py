@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -18,6 +15,7 @@ from app.bounces.verp import verp_address
 from app.egress import Outgoing, Sender, SendResult, make_sender
 from app.egress.wire import MAX_LINE, is_clean, longest_line, to_wire
 from app.extensions import db
+from app.liveness import holder_token
 from app.models import BounceKind, Delivery, DeliveryStatus, MailingList, Member, Post
 from app.models.timestamps import utcnow
 from app.pipeline.lease import kept_alive
@@ -34,7 +32,7 @@ COMMIT_EVERY = 50
 
 def new_owner() -> str:
     """A lease owner naming this worker process and this claim."""
-    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return holder_token(random_chars=8)
 
 
 def _lease_end(now: datetime) -> datetime:
