@@ -220,18 +220,18 @@ def _due(key: str, every: float) -> bool:
 def sweep_seconds(app: Flask) -> float:
     """How often expired leases are looked for: a few times per lease, so a dead worker's copies move soon."""
     settings = app.config["MAILFLOW"]
-    return max(min(settings.RECONCILE_SECONDS, settings.DELIVERY_LEASE_SECONDS / 3), 0.5)
+    return max(min(settings.RECONCILE_SECONDS, settings.DELIVERY_LEASE_SECONDS / 6), 0.5)
 
 
 def release_leases_now() -> None:
-    """The frequent part of reconciliation: refill an emptied Redis, hand a dead worker's copies back."""
-    if redis_was_emptied():  # first: what it re-enqueues is then not enqueued twice by the passes below
+    """The frequent part of reconciliation: hand a dead worker's copies back, refill an emptied Redis."""
+    released = release_expired_leases()  # first: the copies a crash delayed go to the front of the queue
+    if released:
+        log.warning("reconciler returned %d copies with expired leases to pending", released)
+    if redis_was_emptied():  # the copies just released are queued again here: claims make that harmless
         orphans = enqueue_orphaned_deliveries(force=True) + enqueue_orphaned_posts(force=True)
         log.warning("Redis lost its queues; re-enqueued %d posts/copies from the database", orphans)
         mark_redis_filled()
-    released = release_expired_leases()
-    if released:
-        log.warning("reconciler returned %d copies with expired leases to pending", released)
 
 
 def start_reconciler(app: Flask, stop: threading.Event) -> threading.Thread:
