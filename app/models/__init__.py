@@ -1,5 +1,6 @@
 """The data model: one module per table group."""
 
+from app.models.api_tokens import ApiToken
 from app.models.audit import AuditEntry
 from app.models.bounces import Bounce, BounceKind
 from app.models.deliveries import Delivery, DeliveryStatus
@@ -14,6 +15,7 @@ from app.models.users import User
 
 __all__ = [
     "AllowedSender",
+    "ApiToken",
     "AuditEntry",
     "Ban",
     "Bounce",

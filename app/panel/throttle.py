@@ -26,6 +26,9 @@ def init_limiter(app: Flask) -> None:
     app.config["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"
     app.config["RATELIMIT_KEY_PREFIX"] = KEY_PREFIX
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    # The IETF draft's names (RateLimit-Limit, -Remaining, -Reset), which API clients look for.
+    for part in ("LIMIT", "REMAINING", "RESET"):
+        app.config[f"RATELIMIT_HEADER_{part}"] = f"RateLimit-{part.title()}"
     # Redis down must not take logins down with it: count in memory until it is back.
     app.config["RATELIMIT_SWALLOW_ERRORS"] = True
     app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
