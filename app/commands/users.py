@@ -8,6 +8,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app.accounts.invitations import INVITATION_DAYS, invitation_url
 from app.accounts.tokens import create_token, revoke_token, tokens_of
 from app.commands.arguments import list_or_exit, usage_error
 from app.extensions import db
@@ -133,3 +134,16 @@ def revoke_api_token(email: str, token_id: int) -> None:
         usage_error(f"{email} has no API token {token_id}")
     done = revoke_token(token, CLI)
     click.echo(f"token {token_id} {'revoked' if done else 'was already revoked'}")
+
+
+@users.command("invite")
+@click.argument("email")
+@with_appcontext
+def invite(email: str) -> None:
+    """Print a fresh invitation link with which EMAIL (made without a password) chooses one; it works once."""
+    try:
+        link = invitation_url(_user_or_exit(email))
+    except ValueError as exc:
+        usage_error(str(exc))
+    click.echo(f"invitation for {email} (valid {INVITATION_DAYS} days, works once):")
+    click.echo(link)
