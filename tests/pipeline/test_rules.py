@@ -46,13 +46,13 @@ def test_emergency_holds(app):
     assert run("emergency", ctx(mlist, message(subject="x")))[0] == Verdict.CONTINUE
 
 
-def test_loop_discards_our_own_marker_and_list_id_only(app):
+def test_loop_holds_our_own_marker_and_list_id_only(app):
     mlist = make_list()
     ours = message().replace(b"Subject:", b"X-MailFlow-List: team.example.org\r\nSubject:")
     our_id = message(subject="b").replace(b"Subject:", b"List-Id: Team <team.example.org>\r\nSubject:")
     other = message(subject="c").replace(b"Subject:", b"X-MailFlow-List: other.example.org\r\nSubject:")
-    assert run("loop", ctx(mlist, ours))[0] == Verdict.DISCARD
-    assert run("loop", ctx(mlist, our_id))[0] == Verdict.DISCARD
+    assert run("loop", ctx(mlist, ours))[0] == Verdict.HOLD
+    assert run("loop", ctx(mlist, our_id))[0] == Verdict.HOLD
     assert run("loop", ctx(mlist, other))[0] == Verdict.CONTINUE
 
 

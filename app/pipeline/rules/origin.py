@@ -7,17 +7,26 @@ from sqlalchemy import or_, select
 from app.extensions import db
 from app.mail import patterns
 from app.models import Ban
-from app.pipeline.context import CONTINUE, Outcome, PostContext, discard
+from app.pipeline.context import CONTINUE, Outcome, PostContext, discard, hold
 from app.pipeline.loopmarker import LOOP_MARKER
+
+LOOPED = (
+    "Mail loop: this post has already been sent by {address} ({evidence}); it came back, probably through "
+    "a list or a forward subscribed to this one. It is not sent again unless a moderator approves it."
+)
 
 
 def loop(ctx: PostContext) -> Outcome:
-    """Our own List-Id or loop marker on an incoming post means it came round again: discard."""
+    """A post that already went through this list (our loop marker or List-Id) is never sent again: hold.
+
+    Markers accumulate hop by hop (app/pipeline/handlers.py keeps those of other lists), so two lists
+    subscribed to each other stop at the second pass instead of ping-ponging until the relays' hop limit.
+    """
     ours = ctx.mlist.list_id.lower()
     if any(v.strip().lower() == ours for v in ctx.msg.get_all(LOOP_MARKER)):
-        return discard("The post carries this list's loop marker: it has been through the list already.")
+        return hold(LOOPED.format(address=ctx.mlist.address, evidence=f"{LOOP_MARKER}: {ours}"))
     if any(f"<{ours}>" in v.lower() for v in ctx.msg.get_all("List-Id")):
-        return discard("The post carries this list's List-Id: it has been through the list already.")
+        return hold(LOOPED.format(address=ctx.mlist.address, evidence=f"List-Id <{ours}>"))
     return CONTINUE
 
 
