@@ -3,10 +3,10 @@ the pipeline's own decisions (app/moderation/decisions.py), which the `approved`
 
 from __future__ import annotations
 
-from app.extensions import db
-from app.models import AllowedSender, Ban, Post, User
+from app.models import Post, User
 from app.models.audit import record
 from app.moderation import decisions
+from app.moderation.bans import allow_address, ban_address
 from app.moderation.decisions import NotHeld
 
 __all__ = ["CANNED_REASONS", "NotHeld", "approve", "ban_sender", "discard", "reject"]
@@ -23,7 +23,7 @@ def approve(post: Post, user: User, always_allow: bool = False) -> None:
     """Approve a held post (it goes back through the pipeline); optionally always allow its sender."""
     sender = (post.sender or post.mail_from).lower()
     if always_allow and sender and post.status == "held":
-        db.session.add(AllowedSender(list_id=post.list_id, pattern=sender))
+        allow_address(post.list_id, sender)  # the exact address, never a pattern (issue 12 item 2)
         record("sender.allow", user.email, "list", post.list_id, post.list_id, user.id, sender=sender)
     decisions.approve(post, user.id, user.email)
 
@@ -43,7 +43,7 @@ def ban_sender(post: Post, user: User) -> str:
     """Ban the post's sender from the list and discard the post; returns the banned address."""
     address = (post.sender or post.mail_from).lower()
     if address and post.status == "held":
-        db.session.add(Ban(list_id=post.list_id, pattern=address))
+        ban_address(post.list_id, address)  # the exact address, never a pattern (issue 12 item 2)
         record("sender.ban", user.email, "list", post.list_id, post.list_id, user.id, sender=address)
     discard(post, user)
     return address

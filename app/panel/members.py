@@ -27,8 +27,9 @@ from app.extensions import db
 from app.mail.addresses import InvalidAddress
 from app.membership.importer import add_entries
 from app.membership.lines import parse_line, parse_lines
-from app.models import Ban, Member, MemberImport, MemberStatus, ModerationAction, Role
+from app.models import Member, MemberImport, MemberStatus, ModerationAction, Role
 from app.models.audit import record
+from app.moderation.bans import ban_address
 from app.panel.access import list_for
 from app.panel.list_forms import ConfirmForm, choices
 from app.panel.roster import roster_page
@@ -288,7 +289,7 @@ def act(list_id: int, member_id: int, action: str):
         flash(f"Approved {member.email}.")
         return redirect(url_for("members.edit", list_id=mlist.id, member_id=member.id))
     if action == "ban":
-        db.session.add(Ban(list_id=mlist.id, pattern=member.email))
+        ban_address(mlist.id, member.email)  # the exact address, never a pattern (issue 12 item 2)
     db.session.delete(member)
     db.session.commit()
     flash(f"{'Banned and removed' if action == 'ban' else 'Removed'} {member.email}.")

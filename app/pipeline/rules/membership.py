@@ -7,7 +7,6 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.mail import patterns
 from app.models import (
-    AllowedSender,
     ListRole,
     MemberStatus,
     ModerationAction,
@@ -15,6 +14,7 @@ from app.models import (
     PostingPolicy,
     User,
 )
+from app.moderation.bans import allowed_entries
 from app.pipeline.context import CONTINUE, Outcome, PostContext, accept, hold
 from app.pipeline.rules.base import outcome_for
 
@@ -34,10 +34,7 @@ def privileged(ctx: PostContext) -> bool:
     )
     if staff:
         return True
-    allowed = db.session.scalars(
-        select(AllowedSender.pattern).where(AllowedSender.list_id == ctx.mlist.id)
-    ).all()
-    return patterns.any_match(allowed, (ctx.sender,)) is not None
+    return patterns.any_match(allowed_entries(ctx.mlist.id), (ctx.sender,)) is not None
 
 
 def _is_active_member(ctx: PostContext) -> bool:

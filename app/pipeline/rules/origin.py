@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
-
-from app.extensions import db
-from app.mail import patterns
-from app.models import Ban
+from app.moderation.bans import banned_by
 from app.pipeline.context import CONTINUE, Outcome, PostContext, discard, hold
 from app.pipeline.loopmarker import LOOP_MARKER
 
@@ -31,9 +27,6 @@ def loop(ctx: PostContext) -> Outcome:
 
 
 def banned_address(ctx: PostContext) -> Outcome:
-    """The author or envelope sender matches a ban of this list or of the whole site: discard."""
-    bans = db.session.scalars(
-        select(Ban.pattern).where(or_(Ban.list_id == ctx.mlist.id, Ban.list_id.is_(None)))
-    ).all()
-    hit = patterns.any_match(bans, (ctx.sender, ctx.post.mail_from))
+    """The author or envelope sender falls under a ban of this list or of the whole site: discard."""
+    hit = banned_by(ctx.mlist.id, ctx.sender, ctx.post.mail_from)
     return discard(f"The sender is banned (pattern {hit}).") if hit else CONTINUE
