@@ -36,6 +36,7 @@ OUTCOMES: dict[Result, str] = {
     Result.UNSUBSCRIBED: "You are no longer subscribed to {address}.",
     Result.NOT_MEMBER: "{sender} is not subscribed to {address}; nothing changed.",
     Result.INVALID_TOKEN: "This confirmation is unknown or expired; nothing changed. Send 'help' to {request}.",
+    Result.BANNED: "{sender} may not subscribe to {address}; nothing changed.",
 }
 
 

@@ -29,7 +29,7 @@ from app.membership.importer import add_entries
 from app.membership.lines import parse_line, parse_lines
 from app.models import Member, MemberImport, MemberStatus, ModerationAction, Role
 from app.models.audit import record
-from app.moderation.bans import ban_address
+from app.moderation.bans import ban_address, banned_by
 from app.panel.access import list_for
 from app.panel.list_forms import ConfirmForm, choices
 from app.panel.roster import roster_page
@@ -105,6 +105,9 @@ def add(list_id: int):
             _audit("member.add", mlist, email=entry.email)
             db.session.commit()
             flash(f"Added {entry.email}." if added else f"{entry.email} is already on the list.")
+            ban = banned_by(mlist.id, entry.email)
+            if added and ban:  # the owner's word stands, but they should know
+                flash(f"Note: {entry.email} is banned from this list ({ban}); it may not post.")
     else:
         flash("Give an address to add.")
     return redirect(url_for("members.roster", list_id=mlist.id))

@@ -77,7 +77,7 @@ def subscribe(list_address: str):
             result, member = request_subscription(mlist, entry.email, entry.name)
             if result == Result.CONFIRMATION_SENT:
                 send_confirmation(mlist, member)
-            if result == Result.ALREADY_MEMBER:  # say the same as for a new address: no membership probing
+            if result in (Result.ALREADY_MEMBER, Result.BANNED):  # the same answer: no probing of the roster
                 result = Result.CONFIRMATION_SENT
             return render_template("public/subscribe_done.html", mlist=mlist, result=result)
     return render_template("public/subscribe.html", mlist=mlist, form=form), (400 if form.errors else 200)
