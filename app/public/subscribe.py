@@ -21,7 +21,7 @@ from app.membership.subscriptions import (
     unsubscribe,
 )
 from app.models import Member, MemberStatus
-from app.panel.throttle import SUBSCRIBE_LIMIT, limiter
+from app.panel.throttle import SUBSCRIBE_LIMIT, SUBSCRIBE_TARGET_LIMIT, limiter, subscribe_target_key
 
 selfservice = Blueprint("selfservice", __name__)
 
@@ -61,6 +61,7 @@ def send_confirmation(mlist, member: Member) -> None:
 
 @selfservice.route("/subscribe/<list_address>", methods=["GET", "POST"])
 @limiter.limit(SUBSCRIBE_LIMIT, methods=["POST"])
+@limiter.limit(SUBSCRIBE_TARGET_LIMIT, methods=["POST"], key_func=subscribe_target_key)
 def subscribe(list_address: str):
     mlist = find_list(list_address)
     if mlist is None:

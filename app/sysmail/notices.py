@@ -93,7 +93,14 @@ def build_notice(
 
 
 def send_notice(mlist: MailingList, msg: EmailMessage) -> bool:
-    """Send a notice through the configured egress, envelope sender LIST-bounces@; True when accepted."""
+    """Send a notice through the configured egress, envelope sender LIST-bounces@; True when accepted.
+
+    Every automatic mail goes through here and counts against its recipient's daily cap (allow_notice):
+    confirmations, notices and replies alike, so no way in can be used to flood one address.
+    """
+    if not allow_notice(str(msg["To"])):
+        log.info("notice to %s not sent: the daily limit of automatic mail to it is reached", msg["To"])
+        return False
     sender = make_sender(current_app.config["MAILFLOW"])
     copy = Outgoing(0, mlist.role_address("bounces"), str(msg["To"]), msg.as_bytes(policy=SMTP))
     try:
