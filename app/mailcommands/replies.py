@@ -16,6 +16,7 @@ from flask import current_app
 from app.egress import Outgoing, make_sender
 from app.extensions import db
 from app.mail.addresses import InvalidAddress, normalise_address
+from app.mail.authresults import failed, trusted_ids
 from app.mail.rawmessage import RawMessage
 from app.models import MailingList, Post, PostStatus
 from app.models.timestamps import utcnow
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 RETRY_DELAYS = (60, 300, 900, 3600, 4 * 3600)  # seconds before each new attempt to send a reply
 ATTEMPT_MARK = "reply not sent:"
 NOT_FOR_AUTOMATA = "automatic mail or a null sender: no command run, no reply (RFC 3834)"
+FORGED = "our mail server says SPF or DMARC failed: the sender may be forged, so no command run, no reply"
 CAPPED = "the daily limit of automatic mail to the sender is reached: no command run, no reply"
 
 
@@ -58,10 +60,20 @@ def finish(post: Post, status: PostStatus, reason: str) -> None:
     db.session.commit()
 
 
+def sender_forged(raw: bytes) -> bool:
+    """A trusted Authentication-Results says SPF or DMARC failed: a reply would be backscatter."""
+    trusted = trusted_ids(current_app.config["MAILFLOW"].AUTHSERV_IDS)
+    results = RawMessage.parse(raw).get_all("Authentication-Results")
+    return failed("spf", results, trusted) or failed("dmarc", results, trusted)
+
+
 def decide(post: Post, work: Work) -> None:
     """Run the command for the envelope sender and keep the reply, unless the mail is automatic."""
     if not may_auto_reply(post.mail_from, post.raw):
         finish(post, PostStatus.DISCARDED, NOT_FOR_AUTOMATA)
+        return
+    if sender_forged(post.raw):
+        finish(post, PostStatus.DISCARDED, FORGED)
         return
     try:
         sender = normalise_address(post.mail_from)

@@ -23,6 +23,7 @@ def test_chain_is_data_in_the_documented_order():
         "emergency",
         "loop",
         "banned-address",
+        "own-domain-spoof",
         "member-moderation",
         "filter-rules",
         "nonmember-moderation",
