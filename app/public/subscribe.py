@@ -76,7 +76,7 @@ def subscribe(list_address: str):
             form.email.errors.append("That does not look like an email address.")
         else:
             result, member = request_subscription(mlist, entry.email, entry.name)
-            if result == Result.CONFIRMATION_SENT:
+            if result == Result.CONFIRMATION_SENT and member is not None:
                 send_confirmation(mlist, member)
             if result in (Result.ALREADY_MEMBER, Result.BANNED):  # the same answer: no probing of the roster
                 result = Result.CONFIRMATION_SENT
