@@ -113,3 +113,17 @@ def add_typed_ban(mlist: MailingList | None, pattern: str) -> Ban:
     db.session.add(ban)
     db.session.commit()
     return ban
+
+
+def list_bans(list_id: int) -> list[Ban]:
+    """The list's own bans, oldest first (site-wide ones are the admin's)."""
+    return list(db.session.scalars(select(Ban).where(Ban.list_id == list_id).order_by(Ban.id)))
+
+
+def remove_ban(list_id: int, ban_id: int) -> Ban | None:
+    """Lift one of the list's bans (caller commits); None when the list has no such ban."""
+    ban = db.session.get(Ban, ban_id)
+    if ban is None or ban.list_id != list_id:
+        return None
+    db.session.delete(ban)
+    return ban
