@@ -16,11 +16,10 @@ from flask import current_app
 from app.egress import Outgoing, make_sender
 from app.extensions import db
 from app.mail.addresses import InvalidAddress, normalise_address
-from app.mail.authresults import failed, trusted_ids
 from app.mail.rawmessage import RawMessage
 from app.models import MailingList, Post, PostStatus
 from app.models.timestamps import utcnow
-from app.sysmail.notices import allow_notice, build_notice, may_auto_reply
+from app.sysmail.notices import allow_notice, build_notice, may_auto_reply, sender_forged
 
 log = logging.getLogger(__name__)
 RETRY_DELAYS = (60, 300, 900, 3600, 4 * 3600)  # seconds before each new attempt to send a reply
@@ -58,13 +57,6 @@ def finish(post: Post, status: PostStatus, reason: str) -> None:
     if status == PostStatus.DISTRIBUTED:
         post.distributed_at = utcnow()
     db.session.commit()
-
-
-def sender_forged(raw: bytes) -> bool:
-    """A trusted Authentication-Results says SPF or DMARC failed: a reply would be backscatter."""
-    trusted = trusted_ids(current_app.config["MAILFLOW"].AUTHSERV_IDS)
-    results = RawMessage.parse(raw).get_all("Authentication-Results")
-    return failed("spf", results, trusted) or failed("dmarc", results, trusted)
 
 
 def decide(post: Post, work: Work) -> None:

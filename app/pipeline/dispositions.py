@@ -75,9 +75,9 @@ def notify_moderators(post: Post) -> int:
 
 def notify_sender(post: Post) -> bool:
     """Tell the envelope sender why the post was rejected, unless that would answer an automaton."""
-    from app.sysmail.notices import build_notice, may_auto_reply, send_notice
+    from app.sysmail.notices import build_notice, may_auto_reply, send_notice, sender_forged
 
-    if not may_auto_reply(post.mail_from, post.raw):
+    if not may_auto_reply(post.mail_from, post.raw) or sender_forged(post.raw):
         return False
     try:
         address = normalise_address(post.mail_from.strip().strip("<>"))

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.egress import Outgoing, make_sender
 from app.extensions import db
+from app.mail.authresults import failed, trusted_ids
 from app.mail.rawmessage import RawMessage
 from app.models import MailingList, NoticeCount
 from app.models.timestamps import utcnow
@@ -62,6 +63,13 @@ def may_auto_reply(mail_from: str, raw: bytes) -> bool:
     if auto != "no" or precedence in BULK_PRECEDENCE:
         return False
     return not any(head.get(name) for name in ("List-Id", "X-Autoreply", "X-Autorespond"))
+
+
+def sender_forged(raw: bytes) -> bool:
+    """A trusted Authentication-Results says SPF or DMARC failed: a reply would be backscatter."""
+    trusted = trusted_ids(current_app.config["MAILFLOW"].AUTHSERV_IDS)
+    results = RawMessage.parse(raw).get_all("Authentication-Results")
+    return failed("spf", results, trusted) or failed("dmarc", results, trusted)
 
 
 def build_notice(

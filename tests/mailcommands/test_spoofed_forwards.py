@@ -104,3 +104,18 @@ def test_no_reply_to_a_request_whose_sender_failed_spf(stack, sink, smtpd_port):
     assert sink[1].messages == []
     post = db.session.scalar(select(Post))
     assert post.status == PostStatus.DISCARDED and "SPF or DMARC failed" in post.decision_reason
+
+
+def test_no_rejection_notice_to_a_sender_that_failed_spf(stack, sink, smtpd_port):
+    make_list(
+        "team@example.org", "Team", posting_policy="members", nonmember_action="reject", dmarc_mode="off"
+    )
+    forged = with_results(
+        message(sender="victim@example.net"), f"{OUR_MTA}; spf=fail smtp.mailfrom=victim@example.net"
+    )
+    honest = message(sender="stranger@example.net", subject="Hi again")
+    send(smtpd_port, "victim@example.net", ["team@example.org"], forged)
+    send(smtpd_port, "stranger@example.net", ["team@example.org"], honest)
+    drain(stack)
+    assert db.session.scalars(select(Post.status)).all() == [PostStatus.REJECTED] * 2
+    assert [m.rcpt_tos for m in sink[1].messages] == [["stranger@example.net"]]
