@@ -91,7 +91,9 @@ def process_bounce_post(post: Post) -> None:
     """Record the bounces a message to the bounce address reports, then close the post."""
     notification_id = f"post:{post.id}"
     if db.session.scalar(select(Bounce.id).where(Bounce.notification_id == notification_id).limit(1)):
-        return _close(post, "bounce already recorded")
+        if post.status != PostStatus.DISCARDED:  # a second run keeps what the first recorded as the reason
+            _close(post, "bounce already recorded")
+        return
     msg = email.message_from_bytes(post.raw, policy=email.policy.compat32)
     delivery = verp_delivery(post, msg)
     reports = reports_for(msg, delivery)

@@ -6,9 +6,9 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app.commands.arguments import list_or_exit, usage_error
 from app.extensions import db
-from app.membership.members import find_list
-from app.models import Ban, MailingList
+from app.models import Ban
 from app.moderation.bans import InvalidPattern, add_typed_ban, preview
 
 SITE_WIDE = "\t(site-wide)"
@@ -19,19 +19,12 @@ def bans() -> None:
     """Ban addresses (or ^regular expressions) from posting to and joining a list."""
 
 
-def _list(address: str) -> MailingList:
-    mlist = find_list(address)
-    if mlist is None:
-        raise click.UsageError(f"no list {address}")
-    return mlist
-
-
 @bans.command("list")
 @click.argument("list_address")
 @with_appcontext
 def list_bans(list_address: str) -> None:
     """One ban a line: its kind (address or regex), then the pattern; site-wide bans are marked."""
-    mlist = _list(list_address)
+    mlist = list_or_exit(list_address)
     rows = db.session.scalars(
         select(Ban).where((Ban.list_id == mlist.id) | Ban.list_id.is_(None)).order_by(Ban.id)
     )
@@ -47,12 +40,11 @@ def list_bans(list_address: str) -> None:
 @with_appcontext
 def add(list_address: str, pattern: str, dry_run: bool) -> None:
     """Ban PATTERN from LIST: an address, or a regular expression starting with ^ (previewed first)."""
-    mlist = _list(list_address)
+    mlist = list_or_exit(list_address)
     try:
         found = preview(mlist, pattern)
     except InvalidPattern as exc:
-        click.echo(f"pattern: {exc}", err=True)
-        raise SystemExit(2) from None
+        usage_error(f"pattern {pattern!r}: {exc}")
     click.echo(f"{pattern.strip()} {found.summary()}")
     if dry_run:
         return
