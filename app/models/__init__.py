@@ -10,7 +10,7 @@ from app.models.lists import ListRole, MailingList, NonmemberAction, PostingPoli
 from app.models.members import Member, MemberStatus, ModerationAction, PendingAction
 from app.models.notices import NoticeCount
 from app.models.posts import Post, PostSource, PostStatus
-from app.models.rules import AllowedSender, Ban, FilterAction, FilterCondition, FilterRule
+from app.models.rules import AllowedSender, Ban, FilterAction, FilterCondition, FilterRule, PatternKind
 from app.models.users import User
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "ModerationAction",
     "NonmemberAction",
     "NoticeCount",
+    "PatternKind",
     "PendingAction",
     "Post",
     "PostSource",

@@ -9,6 +9,8 @@ from flask_limiter.util import get_remote_address
 # Fixed windows: a burst of wrong passwords waits a minute, a long campaign an hour; nobody is locked out for good.
 LOGIN_LIMIT = "5 per minute;30 per hour"
 SUBSCRIBE_LIMIT = "5 per minute;20 per hour"
+# Per address asked for, from any number of clients: 40 IPs must not send one victim 45 confirmations.
+SUBSCRIBE_TARGET_LIMIT = "3 per hour;5 per day"
 KEY_PREFIX = "mailflow-limits"
 
 limiter = Limiter(key_func=get_remote_address)
@@ -17,6 +19,12 @@ limiter = Limiter(key_func=get_remote_address)
 def login_key() -> str:
     """Throttle per client address and account, so one attacker cannot lock a user out from elsewhere."""
     return f"{get_remote_address()}|{request.form.get('email', '').strip().lower()[:320]}"
+
+
+def subscribe_target_key() -> str:
+    """Throttle subscription requests per list and address asked for, whoever asks."""
+    email = request.form.get("email", "").strip().lower()[:320]
+    return f"subscribe-target|{request.view_args and request.view_args.get('list_address', '')}|{email}"
 
 
 def init_limiter(app: Flask) -> None:
