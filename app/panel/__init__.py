@@ -9,6 +9,7 @@ def register_panel(app: Flask) -> None:
     from app.panel.audit import audit
     from app.panel.auth import auth
     from app.panel.dashboard import dashboard
+    from app.panel.display import register_display
     from app.panel.held import moderation
     from app.panel.lists import lists
     from app.panel.members import members
@@ -24,6 +25,7 @@ def register_panel(app: Flask) -> None:
     app.after_request(add_security_headers)
     app.context_processor(lambda: {"nav_held": held_count_for_nav()})
     app.jinja_env.globals["list_roles"] = roles_on
+    register_display(app)
     hosts = app.config["MAILFLOW"].TRUSTED_HOSTS
     if hosts:
         app.config["TRUSTED_HOSTS"] = [h.strip() for h in hosts.split(",") if h.strip()]

@@ -11,10 +11,11 @@ from app.models import Bounce, Delivery, Post, PostStatus
 from app.models.audit import record
 from app.panel.access import list_for, post_for
 from app.panel.list_forms import ConfirmForm
+from app.panel.paging import Page
 
 posts = Blueprint("posts", __name__)
 PAGE_SIZE = 50
-DELIVERY_ROWS = 500
+DELIVERY_ROWS = 50
 
 
 @posts.route("/lists/<int:list_id>/posts")
@@ -50,8 +51,15 @@ def detail(post_id: int):
             select(Delivery.status, func.count()).where(Delivery.post_id == post.id).group_by(Delivery.status)
         ).all()
     )
+    shown = request.args.get("outcome", "")
+    shown = shown if shown in by_status else ""
+    total = by_status[shown] if shown else sum(by_status.values())
+    page = Page.of(request.args.get("page", ""), total, DELIVERY_ROWS)
+    query = select(Delivery).where(Delivery.post_id == post.id)
+    if shown:
+        query = query.where(Delivery.status == shown)
     deliveries = db.session.scalars(
-        select(Delivery).where(Delivery.post_id == post.id).order_by(Delivery.id).limit(DELIVERY_ROWS)
+        query.order_by(Delivery.id).offset(page.offset).limit(DELIVERY_ROWS)
     ).all()
     bounces = db.session.scalars(
         select(Bounce)
@@ -64,10 +72,11 @@ def detail(post_id: int):
         post=post,
         mlist=post.mailing_list,
         by_status=by_status,
+        outcome=shown,
         deliveries=deliveries,
+        page=page,
         bounces=bounces,
         form=ConfirmForm(),
-        limit=DELIVERY_ROWS,
     )
 
 
