@@ -86,3 +86,126 @@ def test_enter_in_the_bulk_reason_rejects_the_selected_posts_only(team, browser)
         page.press("#custom-bulk", "Enter")
     assert [status(p) for p in (first, second, third)] == ["held", "rejected", "held"]
     assert page.locator(".flash-ok").inner_text().endswith("Rejected 1 post; the senders were told why.")
+
+
+def test_select_all_and_a_row_of_its_own(team, browser):
+    base, mlist, (first, second, third) = team
+    page = log_in(browser, base, "mod@example.org")
+    page.goto(f"{base}/lists/{mlist.id}/moderation")
+    row = page.locator(f"#post-{first}")
+    assert "Sam Stranger" in row.inner_text() and "this is offer 1 of three" in row.inner_text()
+    assert row.locator(".reasons li").count() == 1  # the repeated reason is one line, counted
+    assert "(×2)" in row.locator(".reasons").inner_text()
+    box = page.get_by_role("checkbox", name="Offer number 2")  # each checkbox is named by its post's subject
+    assert box.get_attribute("value") == str(second)
+    with page.expect_navigation():
+        row.get_by_role("button", name="Discard").click()
+    assert [status(p) for p in (first, second, third)] == ["discarded", "held", "held"]
+    assert page.url.endswith(f"/lists/{mlist.id}/moderation")
+    page.check("#select-all")
+    assert page.locator("input[name=post_id]:checked").count() == 2
+    with page.expect_navigation():
+        page.click(".bulk button[value=approve]")
+    assert [status(p) for p in (second, third)] != ["held", "held"]
+    assert "Approved 2 posts." in page.locator(".flash-ok").inner_text()
+
+
+def test_the_queue_by_keyboard_alone(team, browser):
+    base, mlist, (first, second, third) = team
+    page = log_in(browser, base, "mod@example.org")
+    page.goto(f"{base}/lists/{mlist.id}/moderation")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")
+    for _ in range(60):  # tab until the first post's checkbox has focus
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.name") == "post_id":
+            break
+    assert page.evaluate("document.activeElement.value") == str(first)
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")  # the subject link
+    page.keyboard.press("Tab")  # the row's Approve
+    assert page.evaluate("document.activeElement.value") == "approve"
+    page.keyboard.press("Tab")  # the row's Reject
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert [status(p) for p in (first, second, third)] == ["rejected", "held", "held"]
+    assert page.evaluate("document.activeElement.classList.contains('flash')")  # focus on what happened
+
+
+# How many lines each matching element's text takes (distinct line tops of its text's boxes).
+LINES = """selector => [...document.querySelectorAll(selector)].map(element => {
+  const range = document.createRange();
+  range.selectNodeContents(element);
+  return new Set([...range.getClientRects()].map(rect => Math.round(rect.top))).size;
+})"""
+
+
+def test_tables_read_on_a_desktop_and_as_cards_on_a_phone(live, browser):
+    from app.models import Delivery, FilterRule, Member
+
+    app, base = live
+    mlist = make_list("team@example.org", "Team")
+    make_members(mlist, *[f"member{n:03}@example.net" for n in range(120)])
+    quick_user("owner@example.org", roles={mlist: "owner"})
+    post = held_post(mlist, subject="Minutes of the annual general meeting of the association")
+    post.status, post.decision, post.decision_reason = (
+        PostStatus.DISTRIBUTED,
+        "accept",
+        "No rule held the post.",
+    )
+    members = db.session.scalars(
+        db.select(Member).where(Member.list_id == mlist.id).order_by(Member.id)
+    ).all()
+    for n, member in enumerate(members):
+        db.session.add(
+            Delivery(
+                post_id=post.id,
+                member_id=member.id,
+                recipient=member.email,
+                status="sent" if n % 10 else "failed",
+            )
+        )
+    db.session.add(
+        FilterRule(
+            list_id=mlist.id,
+            condition="header",
+            header="Subject",
+            pattern="x" * 300,
+            action="hold",
+            reason="Subjects like this are usually spam from the same sender",
+        )
+    )
+    db.session.commit()
+    page = log_in(browser, base, "owner@example.org")
+    page.goto(f"{base}/posts/{post.id}")
+    assert "1–50 of 120" in page.content()
+    assert page.locator("#deliveries tbody tr").count() == 50
+    assert (
+        "sent 108" in page.locator(".outcomes").inner_text()
+        and "failed 12" in page.locator(".outcomes").inner_text()
+    )
+    page.click(".pages >> text=3")
+    assert "101–120 of 120" in page.content()
+    assert "Accepted. No rule held the post." in page.content()
+    page.goto(f"{base}/lists/{mlist.id}/posts")
+    assert (
+        page.evaluate(LINES, "td.nowrap, td .tag, td.id")
+        == [1] * page.locator("td.nowrap, td .tag, td.id").count()
+    )
+    page.goto(f"{base}/lists/{mlist.id}/rules")
+    reason = page.locator("td[data-label=Reason]").bounding_box()
+    assert reason["width"] > 150  # a long pattern no longer squeezes the Reason column
+    shot(page, "rules")
+
+    phone = log_in(browser, base, "owner@example.org", viewport=PHONE)
+    phone.goto(f"{base}/lists/{mlist.id}/posts")
+    card = phone.locator("tbody tr").first
+    for label in ("Received", "From", "Subject", "Status", "Decision"):
+        assert card.locator(f"td[data-label={label}]").is_visible(), label
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], width  # nothing wider than the phone
+    phone.goto(f"{base}/lists/{mlist.id}/rules")
+    assert phone.locator("td[data-label=Change] button").first.is_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(phone, "rules-phone")
