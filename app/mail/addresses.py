@@ -22,6 +22,18 @@ UNUSUAL_DOMAIN = re.compile(
 class InvalidAddress(ValueError):
     """Not a usable email address; the message says why."""
 
+    def __init__(self, message: str, candidate: str = "", reason: str = "") -> None:
+        super().__init__(message)
+        self.candidate = candidate
+        self.reason = reason or message
+
+    def in_words(self) -> str:
+        """The problem as a sentence for people, without Python's quoting."""
+        reason = re.sub(r"'([^']*)'", "“\\1”", self.reason)
+        if not self.candidate:
+            return reason[:1].upper() + reason[1:] + ("" if reason.endswith(".") else ".")
+        return f"{self.candidate} is not a usable address. {reason}"
+
 
 def normalise_address(text: str) -> str:
     """A member address in its canonical form (lower-case, ASCII domain); raises InvalidAddress."""
@@ -51,5 +63,5 @@ def validated_address(candidate: str) -> str:
             test_environment=False,
         )
     except EmailNotValidError as exc:
-        raise InvalidAddress(f"{candidate!r}: {exc}") from None
+        raise InvalidAddress(f"{candidate!r}: {exc}", candidate, str(exc)) from None
     return (result.ascii_email or result.normalized).lower()

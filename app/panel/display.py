@@ -42,7 +42,28 @@ def human_size(count: int | None) -> str:
     return f"{value:.1f} {unit}" if value < 10 else f"{round(value)} {unit}"
 
 
+def plain(value: object) -> str:
+    """A stored detail in words, without Python's quoting: lists joined, yes/no for booleans."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple | set):
+        return ", ".join(plain(item) for item in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{words(key)}: {plain(item)}" for key, item in value.items())
+    return str(value)
+
+
+def words(name: str) -> str:
+    """A column or key name as words: "reply_to_mode" -> "reply to mode"."""
+    return str(name).replace("_", " ")
+
+
 def register_display(app: Flask) -> None:
-    """Make when and human_size available to every template as filters."""
+    """Make the display helpers available to every template."""
+    from app.panel.setting_hints import setting_hint
+
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["human_size"] = human_size
+    app.jinja_env.filters["plain"] = plain
+    app.jinja_env.filters["words"] = words
+    app.jinja_env.globals["setting_hint"] = setting_hint

@@ -98,14 +98,14 @@ def add(list_id: int):
         try:
             entry = parse_line(form.address.data)
         except InvalidAddress as exc:
-            flash(f"Not added: {exc}")
+            flash(f"Nothing was added: {exc.in_words()}", "error")
         else:
             added, _ = add_entries(mlist.id, [entry])
             _audit("member.add", mlist, email=entry.email)
             db.session.commit()
             flash(f"Added {entry.email}." if added else f"{entry.email} is already on the list.")
     else:
-        flash("Give an address to add.")
+        flash("Type an address to add, e.g. Ann Example <ann@example.net>.", "error")
     return redirect(url_for("members.roster", list_id=mlist.id))
 
 
@@ -215,7 +215,8 @@ def export(list_id: int):
                         _csv_safe(row.name),
                         row.status,
                         "on" if row.delivery_enabled else "off",
-                        row.moderation_action,
+                        # One vocabulary: the CLI, the API and this file say "default" where the panel says "list default".
+                        "default" if row.moderation_action == "defer" else row.moderation_action,
                         row.bounce_score,
                     ]
                 )

@@ -29,7 +29,9 @@ class RuleForm(FlaskForm):
     pattern = StringField(
         "Pattern (regex; bytes for size; type/subtype for MIME)", [DataRequired(), Length(max=2000)]
     )
-    action = SelectField("Then", choices=choices((a.value, a.value) for a in FilterAction))
+    action = SelectField(
+        "Then", choices=choices((a.value, a.value) for a in FilterAction), default=FilterAction.HOLD.value
+    )
     reason = StringField("Reason shown to moderators and in reject notices", [Length(max=500)])
     submit = SubmitField("Add rule")
 
