@@ -10,6 +10,7 @@ def register_panel(app: Flask) -> None:
     from app.panel.auth import auth
     from app.panel.dashboard import dashboard
     from app.panel.display import register_display
+    from app.panel.errors import register_error_pages
     from app.panel.held import moderation
     from app.panel.lists import lists
     from app.panel.members import members
@@ -26,6 +27,7 @@ def register_panel(app: Flask) -> None:
     app.context_processor(lambda: {"nav_held": held_count_for_nav()})
     app.jinja_env.globals["list_roles"] = roles_on
     register_display(app)
+    register_error_pages(app)
     hosts = app.config["MAILFLOW"].TRUSTED_HOSTS
     if hosts:
         app.config["TRUSTED_HOSTS"] = [h.strip() for h in hosts.split(",") if h.strip()]
