@@ -30,6 +30,15 @@ def when(moment: datetime | None, seconds: bool = False) -> str:
     return local.strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z")
 
 
+def day(moment: datetime | None) -> str:
+    """The date of a stored UTC time in the reader's zone: "2026-11-29"."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(reader_zone()).strftime("%Y-%m-%d")
+
+
 def human_size(count: int | None) -> str:
     """A byte count as people say it: "512 bytes", "34 KB", "1.2 MB"."""
     value = float(count or 0)
@@ -63,6 +72,7 @@ def register_display(app: Flask) -> None:
     from app.panel.setting_hints import setting_hint
 
     app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["day"] = day
     app.jinja_env.filters["human_size"] = human_size
     app.jinja_env.filters["plain"] = plain
     app.jinja_env.filters["words"] = words

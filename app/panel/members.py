@@ -31,7 +31,7 @@ from app.models import Ban, Member, MemberImport, MemberStatus, ModerationAction
 from app.models.audit import record
 from app.panel.access import list_for
 from app.panel.list_forms import ConfirmForm, choices
-from app.panel.roster import roster_page
+from app.panel.roster import PAGE_SIZE, numbered_page
 
 members = Blueprint("members", __name__, url_prefix="/lists")
 EXPORT_BATCH = 2000
@@ -77,16 +77,41 @@ def _audit(action: str, mlist, **details) -> None:
 def roster(list_id: int):
     mlist = list_for(list_id, Role.OWNER)
     query, status = request.args.get("q", "")[:320], request.args.get("status", "")
-    page = roster_page(mlist.id, query, status, request.args.get("after", "")[:320])
+    sort = request.args.get("sort", "email")
+    rows, page = numbered_page(mlist.id, query, status, request.args.get("page", ""), sort)
     return render_template(
         "members/roster.html",
         mlist=mlist,
+        rows=rows,
         page=page,
+        sort=sort,
         q=query,
         status=status,
         add_form=AddForm(),
+        action_form=ConfirmForm(),
         statuses=[s.value for s in MemberStatus],
     )
+
+
+@members.route("/<int:list_id>/members/remove", methods=["POST"])
+@login_required
+def remove_selected(list_id: int):
+    mlist = list_for(list_id, Role.OWNER)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    ids = [int(i) for i in request.form.getlist("member_id") if i.isdigit()][:PAGE_SIZE]
+    chosen = db.session.scalars(select(Member).where(Member.list_id == mlist.id, Member.id.in_(ids))).all()
+    if not chosen:
+        flash("Select members first: tick the box in front of each one.", "error")
+        return redirect(request.referrer or url_for("members.roster", list_id=mlist.id))
+    for member in chosen:
+        _audit("member.remove", mlist, email=member.email)
+        db.session.delete(member)
+    db.session.commit()
+    flash(
+        f"Removed {len(chosen)} member{'' if len(chosen) == 1 else 's'}: {', '.join(m.email for m in chosen)}."
+    )
+    return redirect(url_for("members.roster", list_id=mlist.id))
 
 
 @members.route("/<int:list_id>/members/add", methods=["POST"])

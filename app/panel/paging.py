@@ -14,6 +14,7 @@ class Page:
     number: int
     size: int
     total: int
+    more: bool = False  # counting stopped at total: there are more rows than that
 
     @classmethod
     def of(cls, requested: str, total: int, size: int) -> Page:
@@ -35,7 +36,8 @@ class Page:
         """Which rows this page shows: "51–100 of 291"."""
         if self.total == 0:
             return "0 of 0"
-        return f"{self.offset + 1}–{min(self.offset + self.size, self.total)} of {self.total}"
+        last_row = min(self.offset + self.size, self.total)
+        return f"{self.offset + 1:,}–{last_row:,} of {self.total:,}{'+' if self.more else ''}"
 
     def links(self) -> list[int | None]:
         """Page numbers to link to: first, last and those near the current one; None marks a gap."""

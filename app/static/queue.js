@@ -1,13 +1,14 @@
-// "Select all" for the moderation queue: shown only when scripts run, since it needs them.
+// "Select all" for a list with checkboxes (the moderation queue, the roster): shown only when scripts run.
 document.addEventListener("DOMContentLoaded", () => {
   const all = document.getElementById("select-all");
-  if (!all) return;
-  const boxes = () => document.querySelectorAll("#queue-form input[name=post_id]");
+  const form = document.getElementById("queue-form");
+  if (!all || !form) return;
+  const boxes = () => [...form.querySelectorAll("tbody input[type=checkbox]")];
   all.closest("label").hidden = false;
   all.addEventListener("change", () => boxes().forEach((box) => { box.checked = all.checked; }));
-  document.getElementById("queue-form").addEventListener("change", (event) => {
-    if (event.target.name !== "post_id") return;
-    const list = [...boxes()];
+  form.addEventListener("change", (event) => {
+    if (event.target === all) return;
+    const list = boxes();
     all.checked = list.every((box) => box.checked);
     all.indeterminate = !all.checked && list.some((box) => box.checked);
   });
