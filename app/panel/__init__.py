@@ -6,6 +6,7 @@ from flask import Flask
 def register_panel(app: Flask) -> None:
     """Register every panel blueprint, the rate limiter, the security headers and the navigation count."""
     from app.panel.access import held_count_for_nav, roles_on
+    from app.panel.account import account
     from app.panel.audit import audit
     from app.panel.auth import auth
     from app.panel.dashboard import dashboard
@@ -21,7 +22,7 @@ def register_panel(app: Flask) -> None:
     from app.panel.users import users
 
     init_limiter(app)
-    for blueprint in (auth, dashboard, lists, rules, members, moderation, posts, users, audit):
+    for blueprint in (auth, account, dashboard, lists, rules, members, moderation, posts, users, audit):
         app.register_blueprint(blueprint)
     app.after_request(add_security_headers)
     app.context_processor(lambda: {"nav_held": held_count_for_nav()})

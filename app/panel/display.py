@@ -69,6 +69,7 @@ def words(name: str) -> str:
 
 def register_display(app: Flask) -> None:
     """Make the display helpers available to every template."""
+    from app.panel.list_people import people_of
     from app.panel.setting_hints import setting_hint
 
     app.jinja_env.filters["when"] = when
@@ -77,3 +78,4 @@ def register_display(app: Flask) -> None:
     app.jinja_env.filters["plain"] = plain
     app.jinja_env.filters["words"] = words
     app.jinja_env.globals["setting_hint"] = setting_hint
+    app.jinja_env.globals["people_of"] = people_of
