@@ -71,5 +71,8 @@ def test_list_overview_names_who_runs_it_and_links_its_counts(world, browser_for
     assert re.search(r"<dt>Owners</dt><dd>owner@example.org</dd>", body)
     assert re.search(r"<dt>Moderators</dt><dd>mod@example.org</dd>", body)
     assert f'href="/lists/{world["a"].id}/members?status=active"' in body
-    member_page = browser_for("owner@example.org").get(f"/lists/{world['a'].id}/members/1").data.decode()
+    from app.models import Member
+
+    ann = db.session.scalar(db.select(Member.id).where(Member.email == "ann@example.net"))
+    member_page = browser_for("owner@example.org").get(f"/lists/{world['a'].id}/members/{ann}").data.decode()
     assert "← All members" in member_page
