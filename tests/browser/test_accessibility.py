@@ -10,7 +10,7 @@ import pytest
 from app.extensions import db
 from app.models import AuditEntry, Delivery, FilterRule, Member, PostStatus
 from app.pipeline.personalise import unsubscribe_url
-from tests.browser.test_panel_use import DESKTOP, PHONE
+from tests.browser.test_panel_use import DESKTOP, PHONE, shot
 from tests.panel.conftest import PASSWORD, held_post, quick_user
 from tests.support.factories import make_list, make_members
 
@@ -131,3 +131,35 @@ def test_no_serious_accessibility_violation_on_any_page(site, browser, viewport)
     for path in ("/", f"/lists/{site['list']}/moderation", f"/lists/{site['list']}/settings"):
         problems += violations(moderator, base + path)
     assert problems == [], "\n".join(problems)
+
+
+PHONE_SHOTS = {
+    "/": "dashboard",
+    "/lists/{list}/moderation": "moderation-queue",
+    "/moderation/{held}": "held-post",
+    "/posts/{sent}": "post-log",
+    "/lists/{list}/members": "members",
+    "/lists/{list}/settings": "list-settings",
+    "/lists/{list}": "list-overview",
+}
+
+
+def test_every_page_fits_a_phone_and_a_desktop(site, browser):
+    """Nothing is wider than the screen (no sideways scrolling) on any panel page, at 390 px and at 1280 px."""
+    base = site["base"]
+    too_wide = []
+    for viewport in (PHONE, DESKTOP):
+        admin = _page(browser, viewport)
+        _log_in(admin, base, "admin@example.org")
+        for path in panel_pages(site):
+            admin.goto(base + path)
+            width = admin.evaluate("document.documentElement.scrollWidth")
+            if width > viewport["width"]:
+                too_wide.append(f"{path} at {viewport['width']}: {width}px")
+    for path, name in PHONE_SHOTS.items():
+        admin = _page(browser, PHONE) if path == "/" else admin
+        if path == "/":
+            _log_in(admin, base, "admin@example.org")
+        admin.goto(base + path.format(**site))
+        shot(admin, f"{name}-phone")
+    assert too_wide == []
