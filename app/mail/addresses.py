@@ -27,12 +27,16 @@ class InvalidAddress(ValueError):
         self.candidate = candidate
         self.reason = reason or message
 
-    def in_words(self) -> str:
-        """The problem as a sentence for people, without Python's quoting."""
+    def reason_in_words(self) -> str:
+        """Why the address is unusable, as a sentence without Python's quoting (for a report beside it)."""
         reason = re.sub(r"'([^']*)'", "“\\1”", self.reason)
+        return reason[:1].upper() + reason[1:] + ("" if reason.endswith(".") else ".")
+
+    def in_words(self) -> str:
+        """The problem as a sentence for people, naming the address."""
         if not self.candidate:
-            return reason[:1].upper() + reason[1:] + ("" if reason.endswith(".") else ".")
-        return f"{self.candidate} is not a usable address. {reason}"
+            return self.reason_in_words()
+        return f"{self.candidate} is not a usable address. {self.reason_in_words()}"
 
 
 def normalise_address(text: str) -> str:

@@ -138,3 +138,11 @@ def test_decisions_and_bulk_results_in_words(world, browser_for):
     [(kind, text)] = flashes(response.data.decode())
     assert kind == "error" and text.startswith("Problem: Select posts first")
     assert db.session.get(Post, others[0].id).status == "discarded"
+
+
+def test_paste_report_says_why_without_python_quoting(world, browser_for):
+    browser = browser_for("owner@example.org")
+    page = f"/lists/{world['a'].id}/members/paste"
+    body = browser.submit(page, {"lines": "bogus@@example\nok@example.net\n"}).data.decode()
+    problem = re.search(r'<td data-label="Problem" class="text">(.*?)</td>', body, re.S).group(1)
+    assert problem.startswith("The part after the @-sign") and "'" not in problem and "“@”" in problem
