@@ -27,7 +27,7 @@ from app.extensions import db
 from app.mail.addresses import InvalidAddress
 from app.membership.importer import add_entries
 from app.membership.lines import parse_line, parse_lines
-from app.models import Ban, Member, MemberImport, MemberStatus, ModerationAction, Role
+from app.models import Ban, Member, MemberImport, MemberStatus, ModerationAction, PendingAction, Role
 from app.models.audit import record
 from app.panel.access import list_for
 from app.panel.list_forms import ConfirmForm, choices
@@ -106,11 +106,9 @@ def remove_selected(list_id: int):
         return redirect(request.referrer or url_for("members.roster", list_id=mlist.id))
     for member in chosen:
         _audit("member.remove", mlist, email=member.email)
-        db.session.delete(member)
+        unsubscribe_by_owner(member)
     db.session.commit()
-    flash(
-        f"Removed {len(chosen)} member{'' if len(chosen) == 1 else 's'}: {', '.join(m.email for m in chosen)}."
-    )
+    flash(f"Unsubscribed {len(chosen)} (by the owner): {', '.join(m.email for m in chosen)}.")
     return redirect(url_for("members.roster", list_id=mlist.id))
 
 
@@ -126,12 +124,25 @@ def add(list_id: int):
             flash(f"Nothing was added: {exc.in_words()}", "error")
         else:
             added, _ = add_entries(mlist.id, [entry])
+            again = not added and _resubscribe(mlist.id, entry.email)
             _audit("member.add", mlist, email=entry.email)
             db.session.commit()
-            flash(f"Added {entry.email}." if added else f"{entry.email} is already on the list.")
+            if added or again:
+                flash(f"Added {entry.email}." if added else f"Subscribed {entry.email} again.")
+            else:
+                flash(f"{entry.email} is already on the list.", "info")
     else:
         flash("Type an address to add, e.g. Ann Example <ann@example.net>.", "error")
     return redirect(url_for("members.roster", list_id=mlist.id))
+
+
+def _resubscribe(list_id: int, email: str) -> bool:
+    """Make an unsubscribed member active again (the owner added them back); False when not unsubscribed."""
+    member = db.session.scalar(select(Member).where(Member.list_id == list_id, Member.email == email))
+    if member is None or member.status != MemberStatus.UNSUBSCRIBED:
+        return False
+    member.status, member.disabled_reason = MemberStatus.ACTIVE, ""
+    return True
 
 
 @members.route("/<int:list_id>/members/paste", methods=["GET", "POST"])
@@ -315,7 +326,18 @@ def act(list_id: int, member_id: int, action: str):
         return redirect(url_for("members.edit", list_id=mlist.id, member_id=member.id))
     if action == "ban":
         db.session.add(Ban(list_id=mlist.id, pattern=member.email))
-    db.session.delete(member)
+    unsubscribe_by_owner(member, banned=action == "ban")
     db.session.commit()
-    flash(f"{'Banned and removed' if action == 'ban' else 'Removed'} {member.email}.")
+    flash(
+        f"{member.email} is banned and unsubscribed."
+        if action == "ban"
+        else f"{member.email} is unsubscribed (by the owner); adding the address again subscribes it again."
+    )
     return redirect(url_for("members.roster", list_id=mlist.id))
+
+
+def unsubscribe_by_owner(member: Member, banned: bool = False) -> None:
+    """Take a member off the list but keep the row: the roster shows who removed them, and history stays."""
+    member.status = MemberStatus.UNSUBSCRIBED
+    member.disabled_reason = "banned by the owner" if banned else "by the owner"
+    member.pending, member.confirm_token, member.token_expires_at = PendingAction.NONE, None, None
