@@ -63,11 +63,13 @@ def test_every_settings_error_at_once_with_the_values_kept(world, browser_for):
     page = f"/lists/{world['a'].id}/settings"
     body = browser.get(page).data.decode()
     assert "confirm: the person answers a mail first" in body  # each setting explained in one line
-    response = browser.submit(page, {**GOOD_SETTINGS, "display_name": "", "hold_days": "999"})
+    bad = {**GOOD_SETTINGS, "display_name": "", "hold_days": "999", "reply_to_mode": "explicit"}
+    response = browser.submit(page, bad)
     body = response.data.decode()
     assert response.status_code == 400
     summary = re.search(r'<div class="error-summary".*?</div>', body, re.S).group(0)
     assert 'href="#display_name"' in summary and 'href="#hold_days"' in summary
+    assert 'href="#reply_to_address"' in summary  # the registry's check too, not only after the rest passes
     hold_days = re.search(r"<input[^>]*id=\"hold_days\"[^>]*>", body).group(0)
     assert 'value="999"' in hold_days and 'aria-invalid="true"' in hold_days
     assert 'aria-describedby="hold_days-hint hold_days-error"' in hold_days
