@@ -218,3 +218,19 @@ def test_tables_read_on_a_desktop_and_as_cards_on_a_phone(live, browser):
     assert phone.locator("td[data-label=Change] button").first.is_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     shot(phone, "rules-phone")
+
+
+def test_focus_goes_to_the_errors_after_a_refused_form(live, browser):
+    _, base = live
+    mlist = make_list("team@example.org", "Team")
+    quick_user("owner@example.org", roles={mlist: "owner"})
+    page = log_in(browser, base, "owner@example.org")
+    page.goto(f"{base}/lists/{mlist.id}/settings")
+    page.fill("#hold_days", "999")
+    page.fill("#display_name", "")
+    with page.expect_navigation():
+        page.click("input[type=submit][value='Save settings']")
+    assert page.evaluate("document.activeElement.className") == "error-summary"
+    assert page.input_value("#hold_days") == "999"  # the refused value is still there to correct
+    page.click(".error-summary a[href='#hold_days']")
+    assert page.evaluate("document.activeElement.id") == "hold_days"
