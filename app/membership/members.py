@@ -39,7 +39,7 @@ def _readd_removed(list_id: int, emails: list[str]) -> int:
         )
         .values(status=MemberStatus.ACTIVE, disabled_reason="")
     )
-    return result.rowcount or 0
+    return getattr(result, "rowcount", 0) or 0  # an UPDATE's CursorResult
 
 
 def find_member(mlist: MailingList, address: str) -> Member | None:

@@ -46,7 +46,9 @@ def roles_on(mlist: MailingList) -> set[str]:
 def list_for(list_id: int, *allowed: Role) -> MailingList:
     """The list, or 404 when it does not exist or the user holds none of the allowed roles on it."""
     mlist = db.session.get(MailingList, list_id)
-    held = roles_on(mlist) if mlist is not None else set()
+    if mlist is None:
+        abort(404)
+    held = roles_on(mlist)
     if not held:
         abort(404)
     if not held & set(allowed or ANY_ROLE):

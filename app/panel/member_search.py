@@ -53,9 +53,10 @@ def _folded_name_contains(query: str) -> ColumnElement[bool]:
         folded = func.translate(func.lower(Member.name), ACCENTED, PLAIN)
     else:
         sqlite = db.session.connection().connection.driver_connection
+        assert sqlite is not None  # a live connection of this session
         sqlite.create_function(
             "mailflow_fold", 1, fold, deterministic=True
-        )  # per connection; cheap to repeat
+        )  # per connection: cheap to repeat
         folded = func.mailflow_fold(Member.name)
     return folded.like(pattern, escape=LIKE_ESCAPE)
 
