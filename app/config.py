@@ -122,7 +122,7 @@ class Settings:
     DKIM_SELECTOR: str = ""
     DKIM_PRIVATE_KEY_FILE: str = ""
     SMTP_RETRY_DAYS: int = 5
-    DELIVERY_LEASE_SECONDS: int = 600
+    DELIVERY_LEASE_SECONDS: int = 30  # renewed every 5 s by a heartbeat (app/pipeline/lease.py)
     BOUNCE_THRESHOLD: int = 5
     BOUNCE_RESET_DAYS: int = 7
     SMTPD_HOST: str = "127.0.0.1"
@@ -156,6 +156,7 @@ class Settings:
     INSTANCE_PATH: str = ""
     DNS_SERVER: str = ""  # IP[:PORT] for DMARC lookups; empty = the system resolver
     DNS_TIMEOUT: int = 5
+    AUTHSERV_IDS: str = ""  # comma-separated authserv-ids whose Authentication-Results we trust (our MTA's)
 
 
 PARSERS: dict[str, Callable[[str, str], object]] = {

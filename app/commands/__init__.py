@@ -3,21 +3,25 @@
 import click
 
 # Modules, not their groups: `from app.commands.lists import lists` would hide the module app.commands.lists.
-from app.commands import aws, lists, members, posts, services, users
+from app.commands import aws, bans, imports, lists, members, posts, services, users
+
+COMMANDS = (
+    users.users,
+    lists.lists,
+    members.members,
+    posts.posts,
+    bans.bans,
+    services.smtpd,
+    services.imap,
+    services.worker,
+    services.web,
+    services.dev,
+    aws.aws,
+    imports.import_group,
+)
 
 
 def register(cli: click.Group) -> None:
     """Attach every sub-command group to the CLI."""
-    for command in (
-        users.users,
-        lists.lists,
-        members.members,
-        posts.posts,
-        services.smtpd,
-        services.imap,
-        services.worker,
-        services.web,
-        services.dev,
-        aws.aws,
-    ):
+    for command in COMMANDS:
         cli.add_command(command)

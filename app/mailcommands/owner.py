@@ -1,37 +1,22 @@
-"""LIST-owner@: forward the message, untouched, to the people who own the list."""
+"""LIST-owner@: forward the message to the people who own the list, From: the list's owner address."""
 
 from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
-
-from app.extensions import db
+from app.lists.staff import active_admins, active_staff
 from app.mail.list_addresses import candidates
+from app.mailcommands.forward import owner_copy
 from app.mailcommands.replies import finish
-from app.models import ListRole, MailingList, Post, PostStatus, Role, SystemMailKind, User
+from app.models import MailingList, Post, PostStatus, Role, SystemMailKind
 from app.sysmail.outbox import send_stored_rows, store
 
 log = logging.getLogger(__name__)
 
 
 def owner_addresses(mlist: MailingList) -> list[str]:
-    """Active users with the owner role on the list; the site admins when the list has no owner."""
-    owners = list(
-        db.session.scalars(
-            select(User.email)
-            .join(ListRole, ListRole.user_id == User.id)
-            .where(ListRole.list_id == mlist.id, ListRole.role == Role.OWNER, User.active.is_(True))
-            .order_by(User.email)
-        )
-    )
-    if owners:
-        return owners
-    return list(
-        db.session.scalars(
-            select(User.email).where(User.is_admin.is_(True), User.active.is_(True)).order_by(User.email)
-        )
-    )
+    """Active users with the owner role on the list; the active site admins when the list has none."""
+    return active_staff(mlist.id, (Role.OWNER,)) or active_admins()
 
 
 def _from_this_list(mlist: MailingList, address: str) -> bool:
@@ -57,6 +42,7 @@ def forward_to_owners(post: Post) -> None:
         return
     # One outbox message per owner, stored with the decision: each is sent and retried on its own.
     bounces = mlist.role_address("bounces")
-    copies = [store(SystemMailKind.FORWARD, bounces, owner, post.raw, mlist.id) for owner in owners]
+    data = owner_copy(mlist, post.raw)
+    copies = [store(SystemMailKind.FORWARD, bounces, owner, data, mlist.id) for owner in owners]
     finish(post, PostStatus.DISTRIBUTED, f"forwarded to {len(owners)} owner(s)")
     send_stored_rows(copies)

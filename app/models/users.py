@@ -13,6 +13,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.extensions import db
 from app.models.timestamps import UTCDateTime, utcnow
 
+NO_PASSWORD = "!"  # prefix of the hash of an account made without a password (e.g. imported list staff)
+
 
 class User(UserMixin, db.Model):
     """A person who logs in to the panel."""
@@ -29,6 +31,8 @@ class User(UserMixin, db.Model):
         String(64), default=lambda: secrets.token_hex(16), nullable=False
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # An IANA zone name ("Europe/Berlin") the panel shows times in; empty means UTC.
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False, default="", server_default="")
 
     roles = relationship("ListRole", back_populates="user", cascade="all, delete-orphan")
 
@@ -44,6 +48,11 @@ class User(UserMixin, db.Model):
         """Hash and store a new password and end every other session."""
         self.password_hash = generate_password_hash(password)
         self.session_token = secrets.token_hex(16)
+
+    @property
+    def awaiting_first_password(self) -> bool:
+        """True for an account created without a password (it stays inactive until one is set)."""
+        return bool(self.password_hash) and self.password_hash.startswith(NO_PASSWORD)
 
     def check_password(self, password: str) -> bool:
         """True when the password matches (constant-time compare inside werkzeug)."""

@@ -36,6 +36,7 @@ def index():
         total_held=sum(held.values()),
         total_members=sum(members.values()),
         chart=svg_chart(figures),
+        figures=figures,
         totals=figures.totals(),
         series=SERIES,
     )
@@ -50,6 +51,7 @@ def list_figures(list_id: int):
         "dashboard/figures.html",
         mlist=mlist,
         chart=svg_chart(figures),
+        figures=figures,
         totals=figures.totals(),
         series=SERIES,
     )

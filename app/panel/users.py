@@ -7,16 +7,17 @@ import secrets
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from app.extensions import db
+from app.lists.staff import grant_role, revoke_role
 from app.mail.addresses import InvalidAddress, normalise_address
 from app.models import ListRole, MailingList, Role, User
-from app.models.audit import record
+from app.models.audit import Actor, record
 from app.panel.access import require_admin
-from app.panel.auth import MIN_PASSWORD
+from app.panel.auth import MIN_PASSWORD, PASSWORD_LENGTH
 from app.panel.list_forms import ConfirmForm, choices
 
 users = Blueprint("users", __name__, url_prefix="/users")
@@ -26,7 +27,7 @@ class NewUserForm(FlaskForm):
     email = EmailField("Email", [DataRequired(), Length(max=320)])
     password = PasswordField(
         "Initial password (tell the user; they change it)",
-        [DataRequired(), Length(min=MIN_PASSWORD, max=1024)],
+        [DataRequired(), Length(min=MIN_PASSWORD, max=1024, message=PASSWORD_LENGTH)],
     )
     is_admin = BooleanField("Site administrator")
     submit = SubmitField("Create user")
@@ -34,7 +35,9 @@ class NewUserForm(FlaskForm):
 
 class RoleForm(FlaskForm):
     list_id = SelectField("List", coerce=int)
-    role = SelectField("Role", choices=choices((r.value, r.value) for r in Role))
+    role = SelectField(
+        "Role", choices=choices((r.value, r.value) for r in Role), default=Role.MODERATOR.value
+    )
     submit = SubmitField("Give role")
 
 
@@ -88,18 +91,13 @@ def edit(user_id: int):
         for m in db.session.scalars(select(MailingList).order_by(MailingList.local_part, MailingList.domain))
     )
     if form.validate_on_submit():
-        exists = db.session.scalar(
-            select(ListRole).where(
-                ListRole.user_id == user.id,
-                ListRole.list_id == form.list_id.data,
-                ListRole.role == form.role.data,
-            )
-        )
-        if exists is None:
-            db.session.add(ListRole(user_id=user.id, list_id=form.list_id.data, role=form.role.data))
-            _audit("user.role.add", user, list_id=form.list_id.data, role=form.role.data)
-            db.session.commit()
-        flash("Role given.")
+        mlist = db.session.get(MailingList, form.list_id.data)
+        if mlist is None:
+            flash("That list no longer exists; nothing changed.", "error")
+        elif grant_role(user, mlist, Role(form.role.data), Actor.of(current_user)):
+            flash(f"{user.email} is now {form.role.data} of {mlist.address}.", "success")
+        else:
+            flash(f"Nothing changed: {user.email} already is {form.role.data} of {mlist.address}.", "info")
         return redirect(url_for("users.edit", user_id=user.id))
     roles = db.session.execute(
         select(ListRole, MailingList)
@@ -116,27 +114,36 @@ def act(user_id: int, action: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if user.id == current_user.id and action in ("toggle_active", "toggle_admin"):
-        flash("You cannot remove your own access; ask another admin.")
+        flash("You cannot remove your own access; ask another admin.", "error")
         return redirect(url_for("users.edit", user_id=user.id))
     if action == "reset":
         password = request.form.get("password", "")
         if not MIN_PASSWORD <= len(password) <= 1024:
-            flash(f"A password needs at least {MIN_PASSWORD} characters.")
+            flash(f"A password needs at least {MIN_PASSWORD} characters; nothing was changed.", "error")
             return redirect(url_for("users.edit", user_id=user.id))
         user.set_password(password)  # ends every session of that user
         flash(f"The password of {user.email} is reset; their sessions are ended.")
     elif action == "toggle_active":
         user.active = not user.active
         user.session_token = secrets.token_hex(16)
+        flash(
+            f"{user.email} is active again and can log in."
+            if user.active
+            else f"{user.email} is deactivated: they cannot log in, and their sessions are ended."
+        )
     elif action == "toggle_admin":
         user.is_admin = not user.is_admin
+        flash(
+            f"{user.email} is now a site administrator."
+            if user.is_admin
+            else f"{user.email} is no longer a site administrator; their list roles stay."
+        )
     else:
         role_id = request.form.get("role_id", "")
-        db.session.execute(
-            delete(ListRole).where(
-                ListRole.user_id == user.id, ListRole.id == (int(role_id) if role_id.isdigit() else -1)
-            )
-        )
+        held = db.session.get(ListRole, int(role_id)) if role_id.isdigit() else None
+        if held is not None and held.user_id == user.id:
+            revoke_role(user, held.mailing_list, Role(held.role), Actor.of(current_user))
+        return redirect(url_for("users.edit", user_id=user.id))
     _audit(f"user.{action}", user)
     db.session.commit()
     return redirect(url_for("users.edit", user_id=user.id))

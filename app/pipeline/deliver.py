@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -20,8 +17,10 @@ from app.egress.wire import MAX_LINE, is_clean, longest_line, to_wire
 from app.extensions import db
 from app.jobs.queues import Job, enqueue, redis_connection
 from app.jobs.retry_policy import backoff, may_retry
+from app.liveness import holder_token
 from app.models import BounceKind, Delivery, DeliveryStatus, MailingList, Member, Post
 from app.models.timestamps import utcnow
+from app.pipeline.lease import kept_alive
 from app.pipeline.personalise import render_pieces
 from app.pipeline.recipients import finish_if_done
 
@@ -33,7 +32,7 @@ COMMIT_EVERY = 50
 
 def new_lease_id() -> str:
     """A lease id naming this worker process and this claim (stored in Delivery.lease_owner)."""
-    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return holder_token(random_chars=8)
 
 
 def _lease_end(now: datetime) -> datetime:
@@ -71,8 +70,7 @@ def claim(delivery_ids: Sequence[int], lease_id: str) -> list[Delivery]:
 
 
 def renew_lease(copies: Sequence[Delivery], lease_id: str, commit: bool = True) -> list[Delivery]:
-    """Renew the lease on the copies this claim still holds and return those; a copy the reconciler took
-    back (its lease ran out) is left out, so it is not sent twice."""
+    """Fence before each chunk: the copies this lease still holds (renewed); taken-back ones are not sent."""
     ids = set(
         db.session.scalars(
             update(Delivery)
@@ -99,7 +97,8 @@ def deliver_batch(post_id: int, delivery_ids: Sequence[int]) -> None:
         post = db.session.get(Post, post_id)
         if post is None or post.prepared is None:
             raise RuntimeError(f"post {post_id} has deliveries but no prepared message")
-        _send_all(post, copies, lease_id)
+        with kept_alive([c.id for c in copies], lease_id):
+            _send_all(post, copies, lease_id)
     finish_if_done(post_id)
 
 

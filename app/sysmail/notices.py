@@ -10,10 +10,12 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, make_msgid
 
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.mail.authresults import failed, trusted_ids
 from app.mail.rawmessage import RawMessage
 from app.models import MailingList, NoticeCount, SystemMailKind
 from app.models.timestamps import utcnow
@@ -65,6 +67,13 @@ def may_auto_reply(mail_from: str, raw: bytes) -> bool:
     return not any(head.get(name) for name in ("List-Id", "X-Autoreply", "X-Autorespond"))
 
 
+def sender_forged(raw: bytes) -> bool:
+    """A trusted Authentication-Results says SPF or DMARC failed: a reply would be backscatter."""
+    trusted = trusted_ids(current_app.config["MAILFLOW"].AUTHSERV_IDS)
+    results = RawMessage.parse(raw).get_all("Authentication-Results")
+    return failed("spf", results, trusted) or failed("dmarc", results, trusted)
+
+
 def build_notice(
     mlist: MailingList,
     to: str,
@@ -94,6 +103,13 @@ def build_notice(
 
 
 def send_notice(mlist: MailingList, msg: EmailMessage, kind: SystemMailKind = SystemMailKind.NOTICE) -> bool:
-    """Store and send a notice, envelope sender LIST-bounces@; True when accepted now (else it is retried)."""
-    data = msg.as_bytes(policy=SMTP)
-    return send_now(kind, mlist.role_address("bounces"), str(msg["To"]), data, mlist.id)
+    """Store and send a notice (app/sysmail/outbox.py), envelope sender LIST-bounces@; True when accepted now
+    (a temporary failure is retried).
+
+    Every automatic mail goes through here and counts against its recipient's daily cap (allow_notice):
+    confirmations, notices and replies alike, so no way in can be used to flood one address.
+    """
+    if not allow_notice(str(msg["To"])):
+        log.info("notice to %s not sent: the daily limit of automatic mail to it is reached", msg["To"])
+        return False
+    return send_now(kind, mlist.role_address("bounces"), str(msg["To"]), msg.as_bytes(policy=SMTP), mlist.id)

@@ -1,14 +1,14 @@
 """system_mail: notices, confirmations, command replies and owner forwards kept until sent (retried)
 
 Revision ID: c11_system_mail
-Revises: i7_member_search
+Revises: p19_user_timezone
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "c11_system_mail"
-down_revision = "i7_member_search"
+down_revision = "p19_user_timezone"
 branch_labels = None
 depends_on = None
 

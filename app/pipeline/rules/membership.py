@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
-from app.extensions import db
+from app.lists.staff import is_active_staff
 from app.mail import patterns
-from app.models import (
-    AllowedSender,
-    ListRole,
-    MemberStatus,
-    ModerationAction,
-    NonmemberAction,
-    PostingPolicy,
-    User,
-)
+from app.models import MemberStatus, ModerationAction, NonmemberAction, PostingPolicy
+from app.moderation.bans import allowed_entries
 from app.pipeline.context import CONTINUE, Outcome, PostContext, accept, hold
 from app.pipeline.rules.base import outcome_for
 
@@ -26,18 +17,9 @@ def privileged(ctx: PostContext) -> bool:
     """The author is an owner or moderator of the list, or on its allow-list of senders."""
     if not ctx.sender:
         return False
-    staff = db.session.scalar(
-        select(func.count())
-        .select_from(ListRole)
-        .join(User, User.id == ListRole.user_id)
-        .where(ListRole.list_id == ctx.mlist.id, func.lower(User.email) == ctx.sender.lower())
-    )
-    if staff:
+    if is_active_staff(ctx.mlist.id, ctx.sender):
         return True
-    allowed = db.session.scalars(
-        select(AllowedSender.pattern).where(AllowedSender.list_id == ctx.mlist.id)
-    ).all()
-    return patterns.any_match(allowed, (ctx.sender,)) is not None
+    return patterns.any_match(allowed_entries(ctx.mlist.id), (ctx.sender,)) is not None
 
 
 def _is_active_member(ctx: PostContext) -> bool:
