@@ -1,5 +1,6 @@
 """The data model: one module per table group."""
 
+from app.models.archive import ArchivedMessage, ArchivePolicy
 from app.models.audit import AuditEntry
 from app.models.bounces import Bounce, BounceKind
 from app.models.deliveries import Delivery, DeliveryStatus
@@ -14,6 +15,8 @@ from app.models.users import User
 
 __all__ = [
     "AllowedSender",
+    "ArchivedMessage",
+    "ArchivePolicy",
     "AuditEntry",
     "Ban",
     "Bounce",

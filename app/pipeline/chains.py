@@ -24,6 +24,7 @@ PREPARE: tuple[str, ...] = (
     "reply-to",
     "dmarc",
     "list-headers",
+    "archive-headers",
     "ses-from",
     "validate-headers",
 )
