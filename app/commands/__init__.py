@@ -5,6 +5,7 @@ import click
 
 def register(cli: click.Group) -> None:
     """Attach every sub-command group to the CLI."""
+    from app.commands.archive import archive
     from app.commands.aws import aws
     from app.commands.lists import lists
     from app.commands.members import members
@@ -12,5 +13,5 @@ def register(cli: click.Group) -> None:
     from app.commands.services import dev, imap, smtpd, web, worker
     from app.commands.users import users
 
-    for command in (users, lists, members, posts, smtpd, imap, worker, web, dev, aws):
+    for command in (users, lists, members, posts, smtpd, imap, worker, web, dev, aws, archive):
         cli.add_command(command)
