@@ -7,7 +7,7 @@ from wtforms import BooleanField, IntegerField, SelectField, StringField, Submit
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.models import MailingList, NonmemberAction, PostingPolicy, SubscriptionPolicy
+from app.models import ArchivePolicy, MailingList, NonmemberAction, PostingPolicy, SubscriptionPolicy
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -31,6 +31,14 @@ DMARC_MODES = choices(
         ("auto", "Rewrite From only for p=quarantine/reject authors"),
         ("always", "Always rewrite From to the list"),
         ("off", "Never rewrite From"),
+    ]
+)
+ARCHIVE_POLICIES = choices(
+    [
+        (ArchivePolicy.NONE.value, "No archive"),
+        (ArchivePolicy.PRIVATE.value, "Private: owners and moderators"),
+        (ArchivePolicy.MEMBERS.value, "Members: also the list's members, by a mailed link"),
+        (ArchivePolicy.PUBLIC.value, "Public: anyone"),
     ]
 )
 DMARC_AUTHOR_FIELDS = choices([("reply-to", "Author goes to Reply-To"), ("cc", "Author goes to Cc")])
@@ -117,6 +125,8 @@ SETTINGS: list[tuple[str, str, object]] = [
         "max_message_size",
         IntegerField("Largest post in bytes (0 = the instance limit)", [NumberRange(0, 2**31 - 1)]),
     ),
+    ("Archive", "archive_policy", SelectField("Who may read the archive", choices=ARCHIVE_POLICIES)),
+    ("Archive", "archive_obfuscate", BooleanField("Shorten addresses on public archive pages")),
 ]
 
 
