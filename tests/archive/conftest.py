@@ -37,3 +37,25 @@ def archived(list_id: int | None = None) -> list[ArchivedMessage]:
 def newest_post() -> Post:
     db.session.expire_all()
     return db.session.scalars(select(Post).order_by(Post.id.desc())).first()
+
+
+@pytest.fixture
+def mail_app(settings, sink):
+    """An app whose egress is SMTP to the sink; jobs run in-process (no Redis)."""
+    controller, _ = sink
+    settings.update(EGRESS="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=str(controller.port))
+    app = create_app(settings)
+    with app.app_context():
+        truncate_all()
+        yield app
+        db.session.remove()
+        truncate_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def mail_client(mail_app):
+    from tests.conftest import FreshContextClient
+
+    mail_app.test_client_class = FreshContextClient
+    return mail_app.test_client()
