@@ -19,10 +19,11 @@ def mail(
     reply_to: str | None = None,
     attachment: tuple[str, bytes] | None = None,
     html: str | None = None,
+    to: str = "team@example.org",
 ) -> bytes:
     msg = EmailMessage()
     msg["From"] = sender
-    msg["To"] = "team@example.org"
+    msg["To"] = to
     msg["Subject"] = subject
     msg["Date"] = date
     msg["Message-ID"] = f"<{message_id}>"
