@@ -6,7 +6,6 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import BinaryIO
 
 FROM_QUOTED = re.compile(rb"^(>*From )", re.MULTILINE)
 UNQUOTE = re.compile(rb"^>(>*From )", re.MULTILINE)
@@ -44,7 +43,7 @@ def _finish(lines: list[bytes]) -> bytes:
     return body.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
-def read_entries(stream: BinaryIO) -> Iterator[Entry]:
+def read_entries(stream: Iterable[bytes]) -> Iterator[Entry]:
     """The messages of an mbox, one at a time (memory holds one message); text before the first separator is skipped."""
     separator: bytes | None = None
     lines: list[bytes] = []
