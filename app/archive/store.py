@@ -63,17 +63,24 @@ def add_message(
     fallback_date: datetime | None = None,
     thread: bool = True,
     summary: Summary | None = None,
+    taken: set[str] | None = None,
 ) -> ArchivedMessage:
-    """Store raw in the list's archive (flushed, not committed); threads it unless told not to (import)."""
+    """Store raw in the list's archive (flushed and threaded, not committed).
+
+    An import passes thread=False and the keys it knows are taken: rows are then only added to the session
+    (inserted together at the next flush) and threaded all at once at the end.
+    """
     summary = summary or summarise(raw)
     key = key or key_for(summary.message_id)
-    if key_taken(mlist.id, key):
+    if (key in taken) if taken is not None else key_taken(mlist.id, key):
         key = duplicate_key(key, hashlib.sha256(raw).hexdigest())
     row = ArchivedMessage(list_id=mlist.id, post_id=post_id, key=key, raw=raw)
     apply_summary(row, summary, fallback_date)
     db.session.add(row)
-    db.session.flush()
+    if taken is not None:
+        taken.add(key)
     if thread:
+        db.session.flush()
         threads.attach(row)
     return row
 

@@ -129,3 +129,27 @@ def test_rebuild_recomputes_what_was_lost(mailflow, app):
         and fixed.body_text.startswith("words")
         and fixed.thread_id == fixed.id
     )
+
+
+def test_a_message_the_database_refuses_is_reported_and_its_batch_kept(app, tmp_path, monkeypatch):
+    import app.archive.store as store
+    from app.archive.importer import import_mbox
+
+    mlist = make_list("team@example.org", "Team")
+    data = b"".join(
+        entry("a@example.org", __import__("datetime").datetime(2026, 1, n + 1, tzinfo=__import__("datetime").UTC),
+              mail(f"n{n}", "x\n", f"b{n}@example.org"))
+        for n in range(5)
+    )  # fmt: skip
+    original = store.apply_summary
+
+    def poisoned(row, summary, fallback_date):  # the third message gets a value no column takes
+        original(row, summary, fallback_date)
+        if summary.message_id == "b2@example.org":
+            row.month = None
+
+    monkeypatch.setattr(store, "apply_summary", poisoned)
+    report = import_mbox(mlist, io.BytesIO(data))
+    assert report.imported == 4 and [number for number, _ in report.bad] == [3]
+    assert sorted(r.message_id for r in _rows(mlist.id)) == [f"b{n}@example.org" for n in (0, 1, 3, 4)]
+    assert sorted(r.key for r in _rows(mlist.id)) == [f"b{n}@example.org" for n in (0, 1, 3, 4)]
