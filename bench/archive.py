@@ -145,6 +145,36 @@ def run_one(kind: str, count: int, requests: int, table: Table) -> None:
         export_rate(table, kind, base, web.pid)
 
 
+def prepare_overhead(kind: str, posts: int, table: Table) -> None:
+    """What archiving adds to a post's prepare phase (the only place it runs): archive off and on, alternating."""
+    import hashlib
+    import statistics
+
+    from app.extensions import db
+    from app.models import Post, PostStatus
+    from app.pipeline.runner import prepare
+    from tests.support.factories import make_list
+
+    with Stack(kind) as stack, stack.app().app_context():
+        mlist = make_list("overhead@example.org", "Overhead", footer_template="-- \n{{ list_name }}")
+        times: dict[str, list[float]] = {"none": [], "private": []}
+        start = datetime.now(UTC)
+        for n in range(posts):
+            policy = "none" if n % 2 else "private"
+            mlist.archive_policy = policy
+            raw = message(n, start)[2]
+            post = Post(list_id=mlist.id, raw=raw, size=len(raw), sha256=hashlib.sha256(raw).hexdigest(),
+                        status=PostStatus.ACCEPTED, message_id=f"<m{n}@bench.example>")  # fmt: skip
+            db.session.add(post)
+            db.session.commit()
+            began = time.perf_counter()
+            prepare(post)
+            times[policy].append((time.perf_counter() - began) * 1000)
+        for policy, values in times.items():
+            table.add(database=kind, case=f"prepare one 2 kB post, archive {policy}", requests=len(values),
+                      **{"p50 ms": statistics.median(values), "p95 ms": percentile(values, 95)})  # fmt: skip
+
+
 def _public(stack: Stack) -> None:
     from app.extensions import db
     from app.membership.members import find_list
@@ -167,13 +197,19 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--db", default="sqlite,postgresql")
+    parser.add_argument(
+        "--overhead", type=int, default=0, help="only time prepare() with the archive off/on, N posts"
+    )
     args = parser.parse_args()
     columns = ["database", "case", "requests", "p50 ms", "p95 ms", "healthz p95 ms", "seconds", "msg/s", "MB/s",
                "peak RSS MB before", "peak RSS MB after", "note"]  # fmt: skip
     table = Table("archive", columns)
     table.meta = {"messages": args.messages, "requests": args.requests}
     for kind in args.db.split(","):
-        run_one(kind.strip(), args.messages, args.requests, table)
+        if args.overhead:
+            prepare_overhead(kind.strip(), args.overhead, table)
+        else:
+            run_one(kind.strip(), args.messages, args.requests, table)
     table.notes.append(
         "Whole HTTP round trips on loopback to `mailflow web` (gunicorn, 2 workers); /healthz is the floor."
     )
