@@ -177,7 +177,7 @@ def prepare_overhead(kind: str, posts: int, table: Table) -> None:
 
 def _public(stack: Stack) -> None:
     from app.extensions import db
-    from app.membership.members import find_list
+    from app.lists.lookup import find_list
 
     app = stack.app()
     with app.app_context():

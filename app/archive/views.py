@@ -27,7 +27,7 @@ from app.archive.removal import remove_message
 from app.archive.render import show
 from app.archive.search import parse_query, search
 from app.archive.text import obfuscate
-from app.membership.members import find_list
+from app.lists.lookup import find_list
 from app.models import ArchivedMessage, ArchivePolicy, MailingList
 from app.panel.throttle import SUBSCRIBE_LIMIT, limiter
 

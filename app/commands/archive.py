@@ -15,7 +15,7 @@ def archive() -> None:
 
 
 def _list(address: str):
-    from app.membership.members import find_list
+    from app.lists.lookup import find_list
 
     mlist = find_list(address)
     if mlist is None:

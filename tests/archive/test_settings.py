@@ -22,5 +22,34 @@ def test_owner_sets_the_archive_policy_and_a_bad_one_is_a_form_error(client):
     saved = db.session.get(MailingList, mlist.id)
     assert saved.archive_policy == "public" and saved.archive_obfuscate is False  # an unticked box
     response = browser.submit(page, {**form, "archive_policy": "everyone"})
-    assert response.status_code == 400 and "Not a valid choice" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "One of none|private|members|public" in response.get_data(
+        as_text=True
+    )
     assert 'href="/archive/team@example.org/"' in browser.get(f"/lists/{mlist.id}").get_data(as_text=True)
+
+
+def test_lists_set_and_show_take_the_archive_keys(app):
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+
+    from app.cli import cli
+    from app.commands import register
+
+    register(cli)
+    make_list("team@example.org", "Team")
+
+    def mailflow(*args: str):
+        return CliRunner().invoke(cli, list(args), obj=ScriptInfo(create_app=lambda: app))
+
+    assert (
+        mailflow(
+            "lists", "set", "team@example.org", "archive_policy=members", "archive_obfuscate=false"
+        ).exit_code
+        == 0
+    )
+    shown = mailflow("lists", "show", "team@example.org")
+    assert '"archive_policy": "members"' in shown.output and '"archive_obfuscate": false' in shown.output
+    bad = mailflow("lists", "set", "team@example.org", "archive_policy=everyone")
+    assert bad.exit_code == 2 and "archive_policy" in bad.output
+    db.session.expire_all()
+    assert db.session.scalar(db.select(MailingList.archive_policy)) == "members"
