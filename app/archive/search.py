@@ -82,34 +82,45 @@ def parse_query(args) -> tuple[SearchQuery, list[str]]:
     return query, problems
 
 
-def _filters(query: SearchQuery, params: dict) -> str:
+def _filters(query: SearchQuery, params: dict, alias: str) -> str:
     sql = ""
     if query.author:
         escaped = query.author.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         params["author"] = f"%{escaped}%"
-        sql += " AND lower(m.author) LIKE :author ESCAPE '\\'"
+        sql += f" AND lower({alias}.author) LIKE :author ESCAPE '\\'"
     if query.since:
         params["since"] = datetime.combine(query.since, time.min, UTC)
-        sql += " AND m.date >= :since"
+        sql += f" AND {alias}.date >= :since"
     if query.until:
         params["until"] = datetime.combine(query.until + timedelta(days=1), time.min, UTC)
-        sql += " AND m.date < :until"
+        sql += f" AND {alias}.date < :until"
     return sql
 
 
+# A word in most messages would have every one of them ranked: rank the newest RANKED matches instead.
+RANKED = 2000
+SQLITE_FLOOR = (  # the rowid of the RANKED-th newest match: FTS5 then ranks only the rows above it
+    "SELECT x.id FROM archive_fts JOIN archived_messages x ON x.id = archive_fts.rowid "
+    "WHERE archive_fts MATCH :match AND x.list_id = :list_id AND x.removed_at IS NULL{filters} "
+    "ORDER BY archive_fts.rowid DESC LIMIT 1 OFFSET :ranked"
+)
 SQLITE = (
-    "SELECT m.key, m.subject, m.author, m.date, "
+    "SELECT x.key, x.subject, x.author, x.date, "
     "snippet(archive_fts, -1, :start, :stop, ' … ', 24) AS snippet "
-    "FROM archive_fts JOIN archived_messages m ON m.id = archive_fts.rowid "
-    "WHERE archive_fts MATCH :match AND m.list_id = :list_id AND m.removed_at IS NULL{filters} "
-    "ORDER BY bm25(archive_fts, 8.0, 4.0, 1.0), m.date DESC LIMIT :limit OFFSET :offset"
+    "FROM archive_fts JOIN archived_messages x ON x.id = archive_fts.rowid "
+    "WHERE archive_fts MATCH :match AND archive_fts.rowid > :floor AND x.list_id = :list_id "
+    "AND x.removed_at IS NULL{filters} "
+    "ORDER BY bm25(archive_fts, 8.0, 4.0, 1.0), x.date DESC LIMIT :limit OFFSET :offset"
 )
 POSTGRESQL = (
+    "WITH q AS (SELECT websearch_to_tsquery('english', :terms) AS q), "
+    "hits AS (SELECT x.id FROM archived_messages x, q WHERE x.search_vector @@ q.q AND x.list_id = :list_id"
+    " AND x.removed_at IS NULL{filters} ORDER BY x.date DESC LIMIT :ranked), "
+    "ranked AS (SELECT m.id, m.date, ts_rank_cd(m.search_vector, q.q) AS rank FROM archived_messages m"
+    " JOIN hits ON hits.id = m.id, q ORDER BY rank DESC, m.date DESC LIMIT :limit OFFSET :offset) "
     "SELECT m.key, m.subject, m.author, m.date, "
-    "ts_headline('english', left(m.body_text, 20000), q, :options) AS snippet "
-    "FROM archived_messages m, websearch_to_tsquery('english', :terms) q "
-    "WHERE m.search_vector @@ q AND m.list_id = :list_id AND m.removed_at IS NULL{filters} "
-    "ORDER BY ts_rank_cd(m.search_vector, q) DESC, m.date DESC LIMIT :limit OFFSET :offset"
+    "ts_headline('english', left(m.body_text, 20000), q.q, :options) AS snippet "
+    "FROM ranked JOIN archived_messages m ON m.id = ranked.id, q ORDER BY ranked.rank DESC, ranked.date DESC"
 )
 HEADLINE = (
     f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=' … '"
@@ -126,13 +137,19 @@ def search(list_id: int, query: SearchQuery, hide_addresses: bool = False) -> tu
     """One page of hits, best first, and whether there is a next page."""
     if query.empty:
         return [], False
-    params: dict = {"list_id": list_id, "limit": PER_PAGE + 1, "offset": (query.page - 1) * PER_PAGE}
-    filters = _filters(query, params)
+    params: dict = {
+        "list_id": list_id,
+        "limit": PER_PAGE + 1,
+        "offset": (query.page - 1) * PER_PAGE,
+        "ranked": RANKED,
+    }
+    filters = _filters(query, params, "x")
     if db.session.get_bind().dialect.name == "postgresql":
         params.update(terms=query.terms, options=HEADLINE)  # websearch_to_tsquery accepts any text
         sql = POSTGRESQL.format(filters=filters)
     else:
         params.update(match=fts5_expression(query.terms), start=START, stop=STOP)
+        params["floor"] = db.session.execute(text(SQLITE_FLOOR.format(filters=filters)), params).scalar() or 0
         sql = SQLITE.format(filters=filters)
     rows = db.session.execute(text(sql), params).all()
     hits = [

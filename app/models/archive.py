@@ -32,7 +32,8 @@ class ArchivedMessage(db.Model):
     __table_args__ = (
         UniqueConstraint("list_id", "key", name="uq_archived_list_key"),
         UniqueConstraint("post_id", name="uq_archived_post"),
-        Index("ix_archived_list_month_date", "list_id", "month", "date"),
+        # Covers the month index and a month's threads (no table rows read: they hold the raw bytes).
+        Index("ix_archived_list_month", "list_id", "month", "removed_at", "thread_id", "date"),
         Index("ix_archived_list_date", "list_id", "date"),
         Index("ix_archived_list_message_id", "list_id", "message_id"),
         Index("ix_archived_list_subject", "list_id", "subject_norm"),

@@ -55,7 +55,6 @@ def upgrade():
         sa.Column("post_id", sa.Integer(), sa.ForeignKey("posts.id", ondelete="SET NULL"), nullable=True),
         sa.Column("key", sa.String(length=255), nullable=False),
         sa.Column("message_id", sa.String(length=998), nullable=False, server_default=""),
-        sa.Column("raw", sa.LargeBinary(), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("sha256", sa.String(length=64), nullable=False, server_default=""),
         sa.Column("subject", sa.Text(), nullable=False, server_default=""),
@@ -63,7 +62,6 @@ def upgrade():
         sa.Column("author", sa.Text(), nullable=False, server_default=""),
         sa.Column("author_name", sa.String(length=255), nullable=False, server_default=""),
         sa.Column("author_address", sa.String(length=320), nullable=False, server_default=""),
-        sa.Column("body_text", sa.Text(), nullable=False, server_default=""),
         sa.Column("date", sa.DateTime(timezone=True), nullable=False),
         sa.Column("month", sa.String(length=7), nullable=False),
         sa.Column("in_reply_to", sa.String(length=998), nullable=False, server_default=""),
@@ -75,11 +73,16 @@ def upgrade():
         sa.Column("removed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("removed_by", sa.String(length=320), nullable=False, server_default=""),
         sa.Column("removal_reason", sa.Text(), nullable=False, server_default=""),
+        # The big columns last: SQLite walks a row's overflow pages to reach any column stored after them.
+        sa.Column("body_text", sa.Text(), nullable=False, server_default=""),
+        sa.Column("raw", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("list_id", "key", name="uq_archived_list_key"),
         sa.UniqueConstraint("post_id", name="uq_archived_post"),
     )
-    op.create_index("ix_archived_list_month_date", "archived_messages", ["list_id", "month", "date"])
+    op.create_index(
+        "ix_archived_list_month", "archived_messages", ["list_id", "month", "removed_at", "thread_id", "date"]
+    )
     op.create_index("ix_archived_list_date", "archived_messages", ["list_id", "date"])
     op.create_index("ix_archived_list_message_id", "archived_messages", ["list_id", "message_id"])
     op.create_index("ix_archived_list_subject", "archived_messages", ["list_id", "subject_norm"])
