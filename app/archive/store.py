@@ -22,13 +22,12 @@ from app.models.timestamps import utcnow
 log = logging.getLogger(__name__)
 
 
-def apply_summary(row: ArchivedMessage, summary: Summary, fallback_date: datetime | None) -> None:
-    """Set every column derived from the raw bytes (the key and the thread links excepted)."""
-    date = summary.date or fallback_date or row.date or utcnow()
-    values = {
+def derived(raw: bytes, summary: Summary, date: datetime) -> dict[str, object]:
+    """Every column derived from the raw bytes (the key and the thread links excepted)."""
+    return {
         "message_id": summary.message_id,
-        "size": len(row.raw),
-        "sha256": hashlib.sha256(row.raw).hexdigest(),
+        "size": len(raw),
+        "sha256": hashlib.sha256(raw).hexdigest(),
         "subject": summary.subject,
         "subject_norm": summary.subject_norm,
         "author": summary.author,
@@ -41,6 +40,11 @@ def apply_summary(row: ArchivedMessage, summary: Summary, fallback_date: datetim
         "refs": " ".join(summary.refs),
         "attachments": summary.attachments,
     }
+
+
+def apply_summary(row: ArchivedMessage, summary: Summary, fallback_date: datetime | None) -> None:
+    """Set the derived columns that differ (a rebuild that finds nothing to change writes nothing)."""
+    values = derived(row.raw, summary, summary.date or fallback_date or row.date or utcnow())
     for name, value in values.items():
         if getattr(row, name) != value:
             setattr(row, name, value)
@@ -74,8 +78,8 @@ def add_message(
     key = key or key_for(summary.message_id)
     if (key in taken) if taken is not None else key_taken(mlist.id, key):
         key = duplicate_key(key, hashlib.sha256(raw).hexdigest())
-    row = ArchivedMessage(list_id=mlist.id, post_id=post_id, key=key, raw=raw)
-    apply_summary(row, summary, fallback_date)
+    values = derived(raw, summary, summary.date or fallback_date or utcnow())
+    row = ArchivedMessage(list_id=mlist.id, post_id=post_id, key=key, raw=raw, **values)
     db.session.add(row)
     if taken is not None:
         taken.add(key)

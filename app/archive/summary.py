@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import re
 from dataclasses import dataclass
@@ -113,6 +114,25 @@ def body_text(parsed) -> tuple[str, int]:
     return clean_text("\n".join(plain), MAX_BODY_TEXT), attachments
 
 
+CHARSET = re.compile(r"charset\s*=\s*\"?([A-Za-z0-9._:+-]{1,40})", re.I)
+
+
+def simple_text(head: RawMessage) -> str | None:
+    """The body of a single-part text/plain message without the MIME parser (most list mail); else None."""
+    ctype = " ".join((head.get("Content-Type") or "text/plain").split()).lower()
+    cte = (head.get("Content-Transfer-Encoding") or "7bit").strip().lower()
+    if not ctype.startswith("text/plain") or cte not in ("7bit", "8bit", "binary", "quoted-printable"):
+        return None
+    data = binascii.a2b_qp(head.body) if cte == "quoted-printable" else head.body
+    found = CHARSET.search(ctype)
+    for codec in ([found.group(1)] if found else []) + ["utf-8"]:
+        try:
+            return data.decode(codec)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("cp1252", "replace")
+
+
 def synthetic_message_id(raw: bytes) -> str:
     """A Message-ID for a message without one, derived from its bytes (the same on every import)."""
     return f"{hashlib.sha256(raw).hexdigest()[:32]}@{SYNTHETIC_DOMAIN}"
@@ -125,7 +145,10 @@ def summarise(raw: bytes) -> Summary:
     author = parse_mailbox(" ".join(header_text(head, "From").split()) or None)
     name = author.name if author else header_text(head, "From")
     try:
-        text, attachments = body_text(mime.parse(raw))
+        simple = simple_text(head)
+        text, attachments = (
+            (clean_text(simple, MAX_BODY_TEXT), 0) if simple is not None else body_text(mime.parse(raw))
+        )
     except Exception:  # the parser gave up on this structure: index the undecoded body instead
         text, attachments = clean_text(head.body.decode("utf-8", "replace"), MAX_BODY_TEXT), 0
     return Summary(

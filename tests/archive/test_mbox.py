@@ -141,14 +141,15 @@ def test_a_message_the_database_refuses_is_reported_and_its_batch_kept(app, tmp_
               mail(f"n{n}", "x\n", f"b{n}@example.org"))
         for n in range(5)
     )  # fmt: skip
-    original = store.apply_summary
+    original = store.derived
 
-    def poisoned(row, summary, fallback_date):  # the third message gets a value no column takes
-        original(row, summary, fallback_date)
+    def poisoned(raw, summary, date):  # the third message gets a value no column takes
+        values = original(raw, summary, date)
         if summary.message_id == "b2@example.org":
-            row.month = None
+            values["month"] = None
+        return values
 
-    monkeypatch.setattr(store, "apply_summary", poisoned)
+    monkeypatch.setattr(store, "derived", poisoned)
     report = import_mbox(mlist, io.BytesIO(data))
     assert report.imported == 4 and [number for number, _ in report.bad] == [3]
     assert sorted(r.message_id for r in _rows(mlist.id)) == [f"b{n}@example.org" for n in (0, 1, 3, 4)]
