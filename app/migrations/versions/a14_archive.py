@@ -1,7 +1,7 @@
 """the list archive: archived_messages, its search index, archive settings on lists
 
 Revision ID: a14_archive
-Revises: i7_member_search
+Revises: p19_user_timezone
 
 Search: on SQLite an external-content FTS5 table kept in step by triggers (so a DELETE, an UPDATE on
 removal and a rebuild need no extra code); on PostgreSQL a generated tsvector column with a GIN index.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "a14_archive"
-down_revision = "i7_member_search"
+down_revision = "p19_user_timezone"
 branch_labels = None
 depends_on = None
 
