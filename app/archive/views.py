@@ -35,7 +35,7 @@ archive = Blueprint("archive", __name__, url_prefix="/archive")
 archive.add_app_template_filter(obfuscate, "obfuscate")
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
 
