@@ -46,6 +46,8 @@ def create_user(email: str, admin: bool, password_stdin: bool) -> None:
     if user is None:
         user = User(email=address)
         db.session.add(user)
+    if user.awaiting_first_password:
+        user.active = True  # an imported owner or moderator starts working once a password is set
     user.set_password(password)
     user.is_admin = user.is_admin or admin
     db.session.commit()
