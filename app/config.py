@@ -112,6 +112,7 @@ class Settings:
     SMTP_RETRY_DAYS: int = 5
     DELIVERY_LEASE_SECONDS: int = 30  # renewed every 5 s by a heartbeat (app/pipeline/lease.py)
     BOUNCE_THRESHOLD: int = 5
+    BOUNCE_WARNING_THRESHOLD: int = 3  # one notice to the member with a re-enable link; 0: none
     BOUNCE_RESET_DAYS: int = 7
     SMTPD_HOST: str = "127.0.0.1"
     SMTPD_PORT: int = 8025
@@ -159,6 +160,7 @@ PARSERS: dict[str, Callable[[str, str], object]] = {
     "SMTP_RETRY_DAYS": _positive_int,
     "DELIVERY_LEASE_SECONDS": _positive_int,
     "BOUNCE_THRESHOLD": _positive_int,
+    "BOUNCE_WARNING_THRESHOLD": _non_negative_int,
     "BOUNCE_RESET_DAYS": _positive_int,
     "SMTPD_PORT": _port,
     "WEB_PORT": _port,

@@ -97,3 +97,30 @@ def export(list_address: str) -> None:
 def _cell(text: str) -> str:
     """A spreadsheet must not run a member's name as a formula (CSV injection)."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@members.command("enable")
+@click.argument("list_address")
+@click.argument("emails", nargs=-1, required=True)
+@with_appcontext
+def enable(list_address: str, emails: tuple[str, ...]) -> None:
+    """Re-enable disabled members of LIST (bounce score back to 0); exit status 1 if one could not be."""
+    from app.bounces.reenable import CannotReenable, reenable
+
+    mlist = find_list(list_address)
+    if mlist is None:
+        raise click.ClickException(f"no list {list_address}")
+    failed = False
+    for email in emails:
+        member = db.session.scalar(
+            select(Member).where(Member.list_id == mlist.id, Member.email == email.strip().lower())
+        )
+        try:
+            if member is None:
+                raise CannotReenable(f"{email} is not a member of {mlist.address}.")
+            reenable(member, by_owner=True)
+            click.echo(f"re-enabled {member.email}")
+        except CannotReenable as exc:
+            click.echo(str(exc), err=True)
+            failed = True
+    sys.exit(1 if failed else 0)

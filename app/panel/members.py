@@ -27,7 +27,7 @@ from app.extensions import db
 from app.mail.addresses import InvalidAddress
 from app.membership.importer import add_entries
 from app.membership.lines import parse_line, parse_lines
-from app.models import Ban, Member, MemberImport, MemberStatus, ModerationAction, Role
+from app.models import Ban, Bounce, Member, MemberImport, MemberStatus, ModerationAction, Role
 from app.models.audit import record
 from app.panel.access import list_for
 from app.panel.list_forms import ConfirmForm, choices
@@ -269,11 +269,38 @@ def edit(list_id: int, member_id: int):
         flash(f"Saved {member.email}.")
         return redirect(url_for("members.edit", list_id=mlist.id, member_id=member.id))
     return render_template(
-        "members/edit.html", mlist=mlist, member=member, form=form, action_form=ConfirmForm()
+        "members/edit.html",
+        mlist=mlist,
+        member=member,
+        form=form,
+        action_form=ConfirmForm(),
+        bounces=recent_bounces(member),
     )
 
 
-@members.route("/<int:list_id>/members/<int:member_id>/<any(remove, ban, approve):action>", methods=["POST"])
+def _reenable(mlist, member: Member):
+    from app.bounces.reenable import CannotReenable, reenable
+
+    try:
+        reenable(member, by_owner=True)
+        flash(f"Re-enabled {member.email}: bounce score back to 0.")
+    except CannotReenable as exc:
+        flash(str(exc))
+    return redirect(url_for("members.edit", list_id=mlist.id, member_id=member.id))
+
+
+def recent_bounces(member: Member, limit: int = 20) -> list[Bounce]:
+    """The member's latest bounces, counted or not (delays and automatic replies among them)."""
+    return list(
+        db.session.scalars(
+            select(Bounce).where(Bounce.member_id == member.id).order_by(Bounce.id.desc()).limit(limit)
+        )
+    )
+
+
+@members.route(
+    "/<int:list_id>/members/<int:member_id>/<any(remove, ban, approve, reenable):action>", methods=["POST"]
+)
 @login_required
 def act(list_id: int, member_id: int, action: str):
     from app.membership.subscriptions import approve
@@ -287,6 +314,8 @@ def act(list_id: int, member_id: int, action: str):
         approve(member)
         flash(f"Approved {member.email}.")
         return redirect(url_for("members.edit", list_id=mlist.id, member_id=member.id))
+    if action == "reenable":
+        return _reenable(mlist, member)
     if action == "ban":
         db.session.add(Ban(list_id=mlist.id, pattern=member.email))
     db.session.delete(member)
