@@ -84,6 +84,16 @@ def _text(name: str, value: str) -> str:
     return value
 
 
+def _domain_suffixes(name: str, value: str) -> str:
+    """Comma-separated domain suffixes (local, home.arpa, corp.internal), stored lower-case without dots."""
+    from app.mail.addresses import domain_suffixes
+
+    try:
+        return ",".join(domain_suffixes(value))
+    except ValueError as exc:
+        raise ConfigError(f"{PREFIX}{name}: {exc}") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Validated instance settings; field names are the variable names without the prefix."""
@@ -145,6 +155,7 @@ class Settings:
     INSTANCE_PATH: str = ""
     DNS_SERVER: str = ""  # IP[:PORT] for DMARC lookups; empty = the system resolver
     DNS_TIMEOUT: int = 5
+    ALLOWED_SPECIAL_DOMAINS: str = ""  # special-use suffixes addresses may use (local, home.arpa, ...)
 
 
 PARSERS: dict[str, Callable[[str, str], object]] = {
@@ -180,6 +191,7 @@ PARSERS: dict[str, Callable[[str, str], object]] = {
     "PROXY_HOPS": _non_negative_int,
     "DNS_SERVER": _dns_server,
     "DNS_TIMEOUT": _positive_int,
+    "ALLOWED_SPECIAL_DOMAINS": _domain_suffixes,
 }
 
 
