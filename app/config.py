@@ -156,6 +156,7 @@ class Settings:
     DNS_SERVER: str = ""  # IP[:PORT] for DMARC lookups; empty = the system resolver
     DNS_TIMEOUT: int = 5
     ALLOWED_SPECIAL_DOMAINS: str = ""  # special-use suffixes addresses may use (local, home.arpa, ...)
+    AUTHSERV_IDS: str = ""  # comma-separated authserv-ids whose Authentication-Results we trust (our MTA's)
 
 
 PARSERS: dict[str, Callable[[str, str], object]] = {

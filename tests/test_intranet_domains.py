@@ -68,7 +68,9 @@ def test_a_list_on_corp_local_takes_posts_from_its_members(intranet_app, sink, s
     _, handler = sink
     mlist = create_list("team@corp.local", "Team")
     db.session.commit()
-    add_members(mlist.id, [parse_line("Ann@Corp.Local"), parse_line("bob@corp.local")])  # as a CSV import would
+    add_members(
+        mlist.id, [parse_line("Ann@Corp.Local"), parse_line("bob@corp.local")]
+    )  # as a CSV import would
     db.session.commit()
     raw = message(sender="Ann <ann@corp.local>", to="team@corp.local")
     with receiver(intranet_app, smtpd_port):

@@ -8,6 +8,7 @@ def register_panel(app: Flask) -> None:
     from app.panel.access import held_count_for_nav, roles_on
     from app.panel.audit import audit
     from app.panel.auth import auth
+    from app.panel.bans import bans
     from app.panel.dashboard import dashboard
     from app.panel.held import moderation
     from app.panel.lists import lists
@@ -19,7 +20,7 @@ def register_panel(app: Flask) -> None:
     from app.panel.users import users
 
     init_limiter(app)
-    for blueprint in (auth, dashboard, lists, rules, members, moderation, posts, users, audit):
+    for blueprint in (auth, dashboard, lists, rules, bans, members, moderation, posts, users, audit):
         app.register_blueprint(blueprint)
     app.after_request(add_security_headers)
     app.context_processor(lambda: {"nav_held": held_count_for_nav()})
