@@ -20,11 +20,28 @@ UNUSUAL_DOMAIN = re.compile(
 
 
 SETTING = "MAILFLOW_ALLOWED_SPECIAL_DOMAINS"
+BAD_DOMAIN = "the part after the @-sign is not a valid domain name"
 _SUFFIX = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
 
 
 class InvalidAddress(ValueError):
     """Not a usable email address; the message says why."""
+
+    def __init__(self, message: str, candidate: str = "", reason: str = "") -> None:
+        super().__init__(message)
+        self.candidate = candidate
+        self.reason = reason or message
+
+    def reason_in_words(self) -> str:
+        """Why the address is unusable, as a sentence without Python's quoting (for a report beside it)."""
+        reason = re.sub(r"'([^']*)'", "“\\1”", self.reason)
+        return reason[:1].upper() + reason[1:] + ("" if reason.endswith(".") else ".")
+
+    def in_words(self) -> str:
+        """The problem as a sentence for people, naming the address."""
+        if not self.candidate:
+            return self.reason_in_words()
+        return f"{self.candidate} is not a usable address. {self.reason_in_words()}"
 
 
 def domain_suffixes(text: str) -> tuple[str, ...]:
@@ -82,7 +99,8 @@ def validated_address(candidate: str) -> str:
             test_environment=False,
         )
     except EmailNotValidError as exc:
-        raise InvalidAddress(f"{candidate!r}: {exc}{_setting_hint(domain)}") from None
+        hint = _setting_hint(domain)
+        raise InvalidAddress(f"{candidate!r}: {exc}{hint}", candidate, f"{exc}{hint}") from None
     return (result.ascii_email or result.normalized).lower()
 
 
@@ -102,11 +120,11 @@ def _intranet_address(candidate: str, local: str, domain: str) -> str:
     try:
         checked = validate_email(f"{local}@example.com", check_deliverability=False, allow_smtputf8=True)
     except EmailNotValidError as exc:
-        raise InvalidAddress(f"{candidate!r}: {exc}") from None
+        raise InvalidAddress(f"{candidate!r}: {exc}", candidate, str(exc)) from None
     try:
         ascii_domain = domain.encode("idna").decode("ascii")
     except UnicodeError:
-        raise InvalidAddress(f"{candidate!r}: the part after the @-sign is not a valid domain name") from None
+        raise InvalidAddress(f"{candidate!r}: {BAD_DOMAIN}", candidate, BAD_DOMAIN) from None
     if not _SUFFIX.fullmatch(ascii_domain) or len(ascii_domain) > 253:
-        raise InvalidAddress(f"{candidate!r}: the part after the @-sign is not a valid domain name")
+        raise InvalidAddress(f"{candidate!r}: {BAD_DOMAIN}", candidate, BAD_DOMAIN)
     return f"{checked.local_part}@{ascii_domain}".lower()

@@ -33,8 +33,17 @@ def _member(mlist: MailingList, email: str) -> Member | None:
 
 
 def _issue_token(member: Member, action: PendingAction) -> None:
+    """A confirmation token; a repeated request for the same action reuses the live one, so the link in
+    every mail sent so far keeps working until one of them is used (and each request extends its life)."""
+    live = (
+        member.pending == action
+        and member.confirm_token
+        and member.token_expires_at is not None
+        and member.token_expires_at > utcnow()
+    )
     member.pending = action
-    member.confirm_token = secrets.token_hex(12)
+    if not live:
+        member.confirm_token = secrets.token_hex(12)
     member.token_expires_at = utcnow() + TOKEN_LIFETIME
 
 

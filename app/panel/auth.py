@@ -21,6 +21,7 @@ from app.panel.throttle import LOGIN_LIMIT, limiter, login_key
 
 auth = Blueprint("auth", __name__)
 MIN_PASSWORD = 10
+PASSWORD_LENGTH = f"Use at least {MIN_PASSWORD} characters (and at most 1024)."
 
 
 class LoginForm(FlaskForm):
@@ -31,7 +32,10 @@ class LoginForm(FlaskForm):
 
 class PasswordForm(FlaskForm):
     current = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
-    new = PasswordField("New password", validators=[DataRequired(), Length(min=MIN_PASSWORD, max=1024)])
+    new = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD, max=1024, message=PASSWORD_LENGTH)],
+    )
     repeat = PasswordField("New password again", validators=[EqualTo("new", "The two passwords differ.")])
     submit = SubmitField("Change password")
 
@@ -84,10 +88,16 @@ def logout():
 @login_required
 def change_password():
     form = PasswordForm()
-    if form.validate_on_submit():
-        if not current_user.check_password(form.current.data):
-            form.current.errors.append("That is not your current password.")
-        else:
+    if form.is_submitted():
+        valid = form.validate()  # every field's error at once, the current password's too
+        if (
+            "csrf_token" not in form.errors
+            and form.current.data
+            and not current_user.check_password(form.current.data)
+        ):
+            form.current.errors = [*form.current.errors, "That is not your current password."]
+            valid = False
+        if valid:
             current_user.set_password(form.new.data)  # rotates the session token: other sessions end
             record("user.password", current_user.email, "user", current_user.id, user_id=current_user.id)
             db.session.commit()

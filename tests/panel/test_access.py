@@ -15,6 +15,7 @@ from tests.panel.conftest import Browser, held_post
 ROUTES = [
     ("GET", "/", "user"),
     ("GET", "/account/password", "user"),
+    ("GET", "/account/timezone", "user"),
     ("GET", "/moderation", "user"),
     ("GET", "/lists/new", "admin"),
     ("GET", "/users/", "admin"),
@@ -39,6 +40,7 @@ ROUTES = [
     ("POST", "/lists/{l}/bans/{b}/delete", "owner"),
     ("GET", "/lists/{l}/members", "owner"),
     ("POST", "/lists/{l}/members/add", "owner"),
+    ("POST", "/lists/{l}/members/remove", "owner"),
     ("GET", "/lists/{l}/members/paste", "owner"),
     ("GET", "/lists/{l}/members/import", "owner"),
     ("GET", "/lists/{l}/members/import/{i}", "owner"),

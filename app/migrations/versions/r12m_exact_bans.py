@@ -1,7 +1,7 @@
 """bans and allowed senders say whether they are an exact address or a regular expression
 
 Revision ID: r12m_exact_bans
-Revises: i7_member_search
+Revises: a18_api_tokens
 
 Before, an entry was a regex whenever its text started with "^", so "Ban sender" on a post From: ^.*@* banned
 everyone. Existing entries keep their meaning (a leading ^ is a regex); new ones made from a message or a
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "r12m_exact_bans"
-down_revision = "i7_member_search"
+down_revision = "a18_api_tokens"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """bounce thresholds per list; when a member was warned about bounces
 
 Revision ID: r13_bounce_rules
-Revises: i7_member_search
+Revises: p19_user_timezone
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "r13_bounce_rules"
-down_revision = "i7_member_search"
+down_revision = "p19_user_timezone"
 branch_labels = None
 depends_on = None
 
