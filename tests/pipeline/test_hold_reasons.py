@@ -18,6 +18,12 @@ SENTENCE = re.compile(r"[A-Z][^\n]*[a-z0-9)'\"]\.")  # a capital first, one full
 SLIPS = re.compile(r"\b(\w+) \1\b|\bNone\b|\{|\}|\bThe sender an\b|\.\.|\s[,.;:]", re.IGNORECASE)
 
 
+@pytest.fixture(autouse=True)
+def _trust_our_mta(settings):
+    """Our MTA's Authentication-Results are trusted, so the own-domain-spoof rule can hold."""
+    settings["AUTHSERV_IDS"] = "mx.example.org"
+
+
 def _reasons(app) -> dict[str, list[str]]:
     """Each rule's non-CONTINUE reasons, under the settings that trigger it."""
     mlist = make_list(
@@ -82,6 +88,8 @@ def _reasons(app) -> dict[str, list[str]]:
     note("max-recipients", fresh(to="team@example.org, a@example.net, b@example.net"))
     note("max-size", fresh(body="x" * 2000))
     note("no-subject", fixture("no_subject.eml"))
+    spoof = b"Authentication-Results: mx.example.org; dmarc=fail header.from=example.org\r\nSubject:"
+    note("own-domain-spoof", fresh(sender="boss@example.org").replace(b"Subject:", spoof), "boss@example.org")
     note("suspicious-header", fresh().replace(b"Subject:", b"X-Mailer: massmailer 2.0\r\nSubject:"))
     mlist.moderator_password_hash = ""
     db.session.commit()
