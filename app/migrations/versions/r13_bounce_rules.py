@@ -1,14 +1,14 @@
 """bounce thresholds per list; when a member was warned about bounces
 
 Revision ID: r13_bounce_rules
-Revises: p19_user_timezone
+Revises: a14_archive
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "r13_bounce_rules"
-down_revision = "p19_user_timezone"
+down_revision = "a14_archive"
 branch_labels = None
 depends_on = None
 
