@@ -11,8 +11,9 @@ from app.mail.addresses import InvalidAddress, normalise_address
 from app.membership.insert import insert_new_members
 from app.membership.lines import Entry
 from app.membership.member_settings import MEMBER_SETTINGS
-from app.models import Ban, MailingList, Member, MemberStatus, PendingAction
+from app.models import MailingList, Member, MemberStatus, PendingAction
 from app.models.audit import Actor, record_by
+from app.moderation.bans import ban_address
 
 LIST_BATCH = 2000  # rows fetched at a time when listing a big roster
 REMOVED_BY_OWNER = {False: "by the owner", True: "banned by the owner"}  # the reason a removal leaves
@@ -100,7 +101,7 @@ def remove_members(mlist: MailingList, members: Iterable[Member], actor: Actor, 
             actor, "member.ban" if ban else "member.remove", "list", mlist.id, mlist.id, email=member.email
         )
         if ban:
-            db.session.add(Ban(list_id=mlist.id, pattern=member.email))
+            ban_address(mlist.id, member.email)  # the exact address, never a pattern (issue 12 item 2)
     if ids:
         db.session.execute(
             update(Member)

@@ -9,6 +9,7 @@ def register_panel(app: Flask) -> None:
     from app.panel.account import account
     from app.panel.audit import audit
     from app.panel.auth import auth
+    from app.panel.bans import bans
     from app.panel.dashboard import dashboard
     from app.panel.display import register_display
     from app.panel.errors import register_error_pages
@@ -22,7 +23,7 @@ def register_panel(app: Flask) -> None:
     from app.panel.users import users
 
     init_limiter(app)
-    for blueprint in (auth, account, dashboard, lists, rules, members, moderation, posts, users, audit):
+    for blueprint in (auth, account, dashboard, lists, rules, bans, members, moderation, posts, users, audit):
         app.register_blueprint(blueprint)
     app.after_request(add_security_headers)
     app.context_processor(lambda: {"nav_held": held_count_for_nav()})

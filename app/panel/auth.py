@@ -13,6 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from app.accounts.invitations import accept_invitation, invited_user
 from app.extensions import db
 from app.models import User
 from app.models.audit import record
@@ -105,3 +106,24 @@ def change_password():
             flash("Your password is changed; every other session is logged out.")
             return redirect(url_for("dashboard.index"))
     return render_template("panel/password.html", form=form), (200 if not form.errors else 400)
+
+
+class InvitationForm(FlaskForm):
+    new = PasswordField("Choose a password", validators=[DataRequired(), Length(min=MIN_PASSWORD, max=1024)])
+    repeat = PasswordField("The password again", validators=[EqualTo("new", "The two passwords differ.")])
+    submit = SubmitField("Set password and log in")
+
+
+@auth.route("/invite/<token>", methods=["GET", "POST"])
+def accept_invite(token: str):
+    """An invited owner or moderator sets their first password here (the link works once)."""
+    user = invited_user(token[:1000])
+    if user is None:
+        return render_template("auth/invite_used.html"), 404
+    form = InvitationForm()
+    if form.validate_on_submit():
+        accept_invitation(user, form.new.data)
+        login_user(user)
+        flash("Your password is set and you are logged in.")
+        return redirect(url_for("dashboard.index"))
+    return render_template("auth/invite.html", form=form, email=user.email), (200 if not form.errors else 400)

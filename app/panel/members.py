@@ -31,6 +31,7 @@ from app.membership.member_settings import MEMBER_SETTINGS
 from app.membership.members import add_members, member_settings, remove_members, update_member
 from app.models import Member, MemberImport, MemberStatus, Role
 from app.models.audit import Actor, record
+from app.moderation.bans import banned_by
 from app.panel.access import list_for
 from app.panel.list_forms import ConfirmForm, raw_values, registry_form_class, show_errors
 from app.panel.roster import PAGE_SIZE, numbered_page
@@ -118,6 +119,9 @@ def add(list_id: int):
                 flash(f"Added {entry.email}.")
             else:
                 flash(f"{entry.email} is already on the list.", "info")
+            ban = banned_by(mlist.id, entry.email)
+            if added and ban:  # the owner's word stands, but they should know
+                flash(f"Note: {entry.email} is banned from this list ({ban}); it may not post.")
     else:
         flash("Type an address to add, e.g. Ann Example <ann@example.net>.", "error")
     return redirect(url_for("members.roster", list_id=mlist.id))

@@ -1,14 +1,14 @@
 """users.timezone: each panel user reads times in their own zone (empty: UTC)
 
 Revision ID: p19_user_timezone
-Revises: i7_member_search
+Revises: r12m_exact_bans
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "p19_user_timezone"
-down_revision = "i7_member_search"
+down_revision = "r12m_exact_bans"
 branch_labels = None
 depends_on = None
 
