@@ -146,7 +146,8 @@ def test_members_add_page_change_and_remove(api_server, world):
     wrong = api_server.call("PATCH", f"{path}/bob@example.net", owner, {"moderation": "sometimes"})
     assert wrong.status == 422 and wrong.body["errors"][0]["field"] == "moderation"
     assert api_server.call("DELETE", f"{path}/bob@example.net", owner).status == 204
-    assert api_server.call("GET", f"{path}/bob@example.net", owner).status == 404
+    gone = api_server.call("GET", f"{path}/bob@example.net", owner)  # kept, marked, as the panel does
+    assert gone.status == 200 and gone.body["settings"]["status"] == "unsubscribed"
     assert api_server.call("GET", f"{path}?cursor=%%%", owner).status == 400
 
 
