@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.mail.addresses import InvalidAddress, normalise_address
@@ -88,13 +88,11 @@ def update_member(member: Member, raw: Mapping[str, str], actor: Actor) -> list[
     return changed
 
 
-def remove_members(
-    mlist: MailingList, members: Iterable[Member], actor: Actor, ban: bool = False, keep: bool = False
-) -> int:
-    """Remove members on the owner's word (optionally banning each address); returns how many. Commits.
+def remove_members(mlist: MailingList, members: Iterable[Member], actor: Actor, ban: bool = False) -> int:
+    """Unsubscribe members on the owner's word (optionally banning each address); returns how many. Commits.
 
-    keep=True (the panel) leaves the rows as "unsubscribed by the owner", so the roster shows who left and
-    why and adding them again brings them back; otherwise (the CLI, the API's DELETE) the rows go.
+    The rows stay, marked "by the owner" (or "banned by the owner"): the roster shows who left and why, and
+    their deliveries and bounces keep their member.
     """
     ids = []
     for member in members:
@@ -104,11 +102,10 @@ def remove_members(
         )
         if ban:
             ban_address(mlist.id, member.email)  # the exact address, never a pattern (issue 12 item 2)
-    chosen = Member.list_id == mlist.id, Member.id.in_(ids)
-    if ids and keep:
+    if ids:
         db.session.execute(
             update(Member)
-            .where(*chosen)
+            .where(Member.list_id == mlist.id, Member.id.in_(ids))
             .values(
                 status=MemberStatus.UNSUBSCRIBED,
                 disabled_reason=REMOVED_BY_OWNER[ban],
@@ -117,7 +114,5 @@ def remove_members(
                 token_expires_at=None,
             )
         )
-    elif ids:
-        db.session.execute(delete(Member).where(*chosen))
     db.session.commit()
     return len(ids)

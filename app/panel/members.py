@@ -96,7 +96,7 @@ def remove_selected(list_id: int):
         flash("Select members first: tick the box in front of each one.", "error")
         return redirect(request.referrer or url_for("members.roster", list_id=mlist.id))
     emails = [m.email for m in chosen]
-    remove_members(mlist, chosen, Actor.of(current_user), keep=True)
+    remove_members(mlist, chosen, Actor.of(current_user))
     flash(f"Unsubscribed {len(chosen)} (by the owner): {', '.join(emails)}.")
     return redirect(url_for("members.roster", list_id=mlist.id))
 
@@ -300,7 +300,7 @@ def act(list_id: int, member_id: int, action: str):
         flash(f"Approved {member.email}.")
         return redirect(url_for("members.edit", list_id=mlist.id, member_id=member.id))
     email = member.email
-    remove_members(mlist, [member], Actor.of(current_user), ban=action == "ban", keep=True)
+    remove_members(mlist, [member], Actor.of(current_user), ban=action == "ban")
     flash(
         f"{email} is banned and unsubscribed."
         if action == "ban"
