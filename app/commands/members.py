@@ -76,6 +76,24 @@ def import_file(list_address: str, csv_file: Path) -> None:
         raise SystemExit(1)
 
 
+@members.command("enable")
+@click.argument("list_address")
+@click.option("--reason", required=True, help="Re-enable the members disabled for this reason: bounces.")
+@with_appcontext
+def enable(list_address: str, reason: str) -> None:
+    """Re-enable LIST's members disabled for REASON (e.g. after a relay fault), bounce scores reset."""
+    from app.membership.reenable import EnableRefused, enable_members
+
+    mlist = find_list(list_address)
+    if mlist is None:
+        raise click.UsageError(f"no list {list_address}")
+    try:
+        count = enable_members(mlist, reason)
+    except EnableRefused as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"{mlist.address}: {count} members disabled for {reason} are active again")
+
+
 EXPORT_COLUMNS = ("email", "name", "status", "reason", "bounce_score")
 
 

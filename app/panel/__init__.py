@@ -6,6 +6,7 @@ from flask import Flask
 def register_panel(app: Flask) -> None:
     """Register every panel blueprint, the rate limiter, the security headers and the navigation count."""
     from app.panel.access import held_count_for_nav, roles_on
+    from app.panel.alerts import relay_faults_for_banner
     from app.panel.audit import audit
     from app.panel.auth import auth
     from app.panel.dashboard import dashboard
@@ -22,7 +23,9 @@ def register_panel(app: Flask) -> None:
     for blueprint in (auth, dashboard, lists, rules, members, moderation, posts, users, audit):
         app.register_blueprint(blueprint)
     app.after_request(add_security_headers)
-    app.context_processor(lambda: {"nav_held": held_count_for_nav()})
+    app.context_processor(
+        lambda: {"nav_held": held_count_for_nav(), "relay_faults": relay_faults_for_banner()}
+    )
     app.jinja_env.globals["list_roles"] = roles_on
     hosts = app.config["MAILFLOW"].TRUSTED_HOSTS
     if hosts:

@@ -23,10 +23,12 @@ from sqlalchemy import select
 from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from app.bounces.scoring import DISABLED_FOR_BOUNCES
 from app.extensions import db
 from app.mail.addresses import InvalidAddress
 from app.membership.importer import add_entries
 from app.membership.lines import parse_line, parse_lines
+from app.membership.reenable import disabled_for, enable_members
 from app.models import Ban, Member, MemberImport, MemberStatus, ModerationAction, Role
 from app.models.audit import record
 from app.panel.access import list_for
@@ -86,7 +88,22 @@ def roster(list_id: int):
         status=status,
         add_form=AddForm(),
         statuses=[s.value for s in MemberStatus],
+        bounce_disabled=disabled_for(mlist, DISABLED_FOR_BOUNCES),
+        enable_form=ConfirmForm(),
     )
+
+
+@members.route("/<int:list_id>/members/enable-bounced", methods=["POST"])
+@login_required
+def enable_bounced(list_id: int):
+    mlist = list_for(list_id, Role.OWNER)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    count = enable_members(mlist, DISABLED_FOR_BOUNCES)
+    _audit("member.enable", mlist, reason=DISABLED_FOR_BOUNCES, count=count)
+    db.session.commit()
+    flash(f"Re-enabled {count} member{'' if count == 1 else 's'} disabled for bounces.")
+    return redirect(url_for("members.roster", list_id=mlist.id))
 
 
 @members.route("/<int:list_id>/members/add", methods=["POST"])
