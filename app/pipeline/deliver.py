@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
 import uuid
@@ -95,12 +96,36 @@ def deliver_batch(post_id: int, delivery_ids: Sequence[int]) -> None:
     """Send the claimable copies among delivery_ids and record what happened to each."""
     owner = new_owner()
     copies = claim(delivery_ids, owner)
+    if len(copies) < len(delivery_ids):
+        reschedule_not_due(post_id, delivery_ids)
     if copies:
         post = db.session.get(Post, post_id)
         if post is None or post.prepared is None:
             raise RuntimeError(f"post {post_id} has deliveries but no prepared message")
         _send_all(post, copies, owner)
     finish_if_done(post_id)
+
+
+def reschedule_not_due(post_id: int, delivery_ids: Sequence[int]) -> None:
+    """Copies of this job not due yet (it ran early, or another job set a later retry) get a job at their time."""
+    now = utcnow()
+    rows = db.session.execute(
+        select(Delivery.id, Delivery.next_attempt_at).where(
+            Delivery.id.in_(delivery_ids),
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.next_attempt_at > now,
+        )
+    ).all()
+    if not rows:
+        return
+    from app.jobs.queues import QueueName, enqueue
+    from app.jobs.tasks import deliver
+
+    by_delay: dict[int, list[int]] = {}
+    for row in rows:
+        by_delay.setdefault(math.ceil((row.next_attempt_at - now).total_seconds()), []).append(row.id)
+    for delay, ids in sorted(by_delay.items()):
+        enqueue(deliver, post_id, ids, queue=QueueName.DELIVERIES, delay=delay)
 
 
 @contextmanager
