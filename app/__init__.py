@@ -8,15 +8,26 @@ from pathlib import Path
 
 from flask import Flask
 
-from app.config import Settings, instance_path, load_settings, read_environment, secret_key
+from app.config import (
+    Settings,
+    check_secret_key,
+    instance_path,
+    load_settings,
+    read_environment,
+    secret_key,
+    unknown_variables,
+)
+from app.logconfig import configure_logging
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
 
 
 def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     """Build the Flask app from MAILFLOW_* settings (overrides win); raises ConfigError on a bad value."""
-    raw = read_environment()
-    raw.update(overrides or {})
+    environment = read_environment()
+    check_secret_key(str(environment.get("SECRET_KEY", "")))  # overrides come from code: tests, benchmarks
+    raw = {**environment, **(overrides or {})}
     settings = load_settings(raw)
     folder = instance_path(settings)
     app = Flask(__name__, instance_path=str(folder), instance_relative_config=True)
@@ -41,8 +52,9 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     ):  # tests only: never from the environment
         app.config["SNS_CERTIFICATE_FETCHER"] = overrides["SNS_CERTIFICATE_FETCHER"]
     _proxy_fix(app, settings)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every connection at INFO
+    configure_logging(settings.LOG_LEVEL)
+    for line in unknown_variables(environment):
+        log.warning(line)
     return app
 
 

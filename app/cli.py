@@ -5,9 +5,11 @@ from __future__ import annotations
 import sys
 
 import click
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, ScriptInfo
 
 from app.config import ConfigError
+
+DISTRIBUTION = "mailflow-relay"  # the installed distribution; its packages are `app` and `smtpd`
 
 
 def _create_app():
@@ -23,8 +25,16 @@ def _create_app():
 @click.group(
     cls=FlaskGroup, create_app=_create_app, add_version_option=False, load_dotenv=False, set_debug_flag=False
 )
-def cli() -> None:
+@click.version_option(package_name=DISTRIBUTION, prog_name="mailflow", message="%(prog)s %(version)s")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """MailFlow Relay: a self-hosted mailing-list manager."""
+    from app.commands.preflight import NO_SCHEMA_NEEDED, require_ready
+
+    command = ctx.invoked_subcommand
+    if command is None or command in NO_SCHEMA_NEEDED or ctx.resilient_parsing or "--help" in ctx.args:
+        return
+    require_ready(ctx.ensure_object(ScriptInfo).load_app(), command)
 
 
 def main(argv: list[str] | None = None) -> None:
