@@ -10,7 +10,8 @@ def register(cli: click.Group) -> None:
     from app.commands.members import members
     from app.commands.posts import posts
     from app.commands.services import dev, imap, smtpd, web, worker
+    from app.commands.status import status
     from app.commands.users import users
 
-    for command in (users, lists, members, posts, smtpd, imap, worker, web, dev, aws):
+    for command in (users, lists, members, posts, smtpd, imap, worker, web, dev, aws, status):
         cli.add_command(command)
