@@ -269,7 +269,7 @@ def _apply(results: Sequence[SendResult], copies: dict[int, Delivery]) -> tuple[
         copy.lease_until = None
         if result.ok:
             copy.status, copy.provider_message_id, copy.sent_at = DeliveryStatus.SENT, result.provider_id, now
-            copy.next_attempt_at = None
+            copy.next_attempt_at, copy.last_error = None, ""  # an earlier try's error no longer applies
         elif not result.permanent and now - copy.created_at <= window:
             copy.status, copy.last_error = DeliveryStatus.PENDING, result.error[:2000]
             copy.next_attempt_at = now + timedelta(seconds=backoff(copy.attempts))

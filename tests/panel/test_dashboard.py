@@ -52,3 +52,31 @@ def test_moderator_of_one_list_cannot_see_another(app, client):
 def test_panel_requires_login(client):
     assert client.get("/").status_code == 302
     assert client.get("/lists/1").status_code == 302
+
+
+def test_dashboard_shows_copies_waiting_and_retrying(app, client):
+    from app.models import Delivery, DeliveryStatus, Member
+
+    team = make_list("team@example.org", "Team")
+    make_members(team, "a@example.net", "b@example.net", "c@example.net")
+    post = Post(
+        list_id=team.id, raw=b"x", sha256="1" * 64, status=PostStatus.DISTRIBUTING, sender="a@example.net"
+    )
+    db.session.add(post)
+    db.session.commit()
+    for n, member in enumerate(db.session.query(Member).order_by(Member.id)):
+        db.session.add(
+            Delivery(
+                post_id=post.id,
+                member_id=member.id,
+                recipient=member.email,
+                attempts=min(n, 1),
+                status=DeliveryStatus.PENDING,
+            )
+        )
+    db.session.commit()
+    make_user("admin@example.org", admin=True)
+    login(client, "admin@example.org", "correct horse battery")
+    html = client.get("/").get_data(as_text=True)
+    assert re.search(r'"value">1</span><span class="label">copies waiting to go out', html)
+    assert re.search(r'"value">2</span><span class="label">copies retrying', html)
