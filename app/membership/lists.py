@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.mail.addresses import InvalidAddress, normalise_address
 from app.mail.list_addresses import SUFFIXES
-from app.models import MailingList
+from app.models import ListRole, MailingList, Role, User
 
 
 def create_list(address: str, name: str = "") -> MailingList:
@@ -26,3 +26,23 @@ def create_list(address: str, name: str = "") -> MailingList:
     mlist = MailingList(local_part=local, domain=domain, display_name=name or local)
     db.session.add(mlist)
     return mlist
+
+
+def add_owner(mlist: MailingList, email: str) -> User:
+    """Make the panel user with this address an owner of the list (the caller commits); ValueError if none."""
+    try:
+        address = normalise_address(email)
+    except InvalidAddress as exc:
+        raise ValueError(str(exc)) from None
+    user = db.session.scalar(select(User).where(User.email == address))
+    if user is None:
+        raise ValueError(f"no panel user {address}: create one first with `mailflow users create {address}`")
+    db.session.flush()  # the new list needs its id
+    exists = db.session.scalar(
+        select(ListRole).where(
+            ListRole.user_id == user.id, ListRole.list_id == mlist.id, ListRole.role == Role.OWNER
+        )
+    )
+    if exists is None:
+        db.session.add(ListRole(user_id=user.id, list_id=mlist.id, role=Role.OWNER))
+    return user

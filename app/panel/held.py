@@ -12,6 +12,7 @@ from app.moderation import actions as decide
 from app.panel.access import list_for, post_for, visible_list_ids
 from app.panel.list_forms import ConfirmForm
 from app.panel.preview import build_preview
+from app.pipeline.dispositions import moderators
 
 moderation = Blueprint("moderation", __name__)
 QUEUE_LIMIT = 200
@@ -44,7 +45,12 @@ def list_queue(list_id: int):
     mlist = list_for(list_id)
     posts = _queue(Post.list_id == mlist.id)
     return render_template(
-        "moderation/queue.html", posts=posts, mlist=mlist, form=ConfirmForm(), reasons=decide.CANNED_REASONS
+        "moderation/queue.html",
+        posts=posts,
+        mlist=mlist,
+        form=ConfirmForm(),
+        reasons=decide.CANNED_REASONS,
+        nobody_told=bool(posts) and not moderators(mlist.id),
     )
 
 

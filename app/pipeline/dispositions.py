@@ -61,7 +61,16 @@ def notify_moderators(post: Post) -> int:
         f"Unless someone decides, it is discarded after {mlist.hold_days or 14} days.\n"
     )
     sent = 0
-    for address in moderators(mlist.id):
+    told = moderators(mlist.id)
+    if not told:
+        log.warning(
+            "post %s to %s is held and the list has no owner or moderator to tell: give it one in the panel "
+            "(Users), and decide the post at %s",
+            post.id,
+            mlist.address,
+            moderation_url(post.id),
+        )
+    for address in told:
         if not allow_notice(address):
             log.info("post %s: daily notice limit reached for %s", post.id, address)
             continue
