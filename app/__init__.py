@@ -18,6 +18,7 @@ from app.config import (
     unknown_variables,
 )
 from app.logconfig import configure_logging
+from app.panel.bodylimit import FORM_OVERHEAD
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.PUBLIC_URL.startswith("https://"),
         REMEMBER_COOKIE_SECURE=settings.PUBLIC_URL.startswith("https://"),
-        MAX_CONTENT_LENGTH=settings.MAX_MESSAGE_SIZE + 1024 * 1024,
+        MAX_CONTENT_LENGTH=settings.MAX_MESSAGE_SIZE + FORM_OVERHEAD,
     )
     for key in ("TESTING", "WTF_CSRF_ENABLED"):
         if key in raw:
@@ -68,9 +69,11 @@ def _init_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (imported for its side effect: every table registered on db)
     from app.extensions import csrf, db, login_manager, migrate
     from app.models.sqlite import enable_sqlite_pragmas
+    from app.panel.bodylimit import apply_body_limit
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    app.before_request(apply_body_limit)  # before CSRFProtect's hook, which reads the form
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

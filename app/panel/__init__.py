@@ -29,4 +29,7 @@ def register_panel(app: Flask) -> None:
     app.jinja_env.globals["list_roles"] = roles_on
     hosts = app.config["MAILFLOW"].TRUSTED_HOSTS
     if hosts:
+        from app.public.health import LoopbackHealthChecks
+
         app.config["TRUSTED_HOSTS"] = [h.strip() for h in hosts.split(",") if h.strip()]
+        app.wsgi_app = LoopbackHealthChecks(app.wsgi_app, app.config["TRUSTED_HOSTS"])  # type: ignore[method-assign]

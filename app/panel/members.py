@@ -32,12 +32,13 @@ from app.membership.reenable import disabled_for, enable_members
 from app.models import Ban, Member, MemberImport, MemberStatus, ModerationAction, Role
 from app.models.audit import record
 from app.panel.access import list_for
+from app.panel.bodylimit import IMPORT_MAX_BYTES
 from app.panel.list_forms import ConfirmForm, choices
 from app.panel.roster import roster_page
 
 members = Blueprint("members", __name__, url_prefix="/lists")
 EXPORT_BATCH = 2000
-MAX_UPLOAD = 50 * 1024 * 1024
+MAX_UPLOAD = IMPORT_MAX_BYTES
 
 
 class AddForm(FlaskForm):
