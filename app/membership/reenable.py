@@ -6,6 +6,7 @@ from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import MailingList, Member, MemberStatus
+from app.models.audit import Actor, record_by
 
 # Reasons the system itself disables members for; a reason an admin typed is theirs to undo one by one.
 ENABLE_REASONS = ("bounces",)
@@ -29,8 +30,8 @@ def disabled_for(mlist: MailingList, reason: str) -> int:
     )
 
 
-def enable_members(mlist: MailingList, reason: str) -> int:
-    """Re-enable every member disabled for reason, their bounce score back to zero; returns how many."""
+def enable_members(mlist: MailingList, reason: str, actor: Actor) -> int:
+    """Re-enable every member disabled for reason, their bounce score back to zero; returns how many. Commits."""
     if reason not in ENABLE_REASONS:
         raise EnableRefused(f"members can be re-enabled in bulk only for: {', '.join(ENABLE_REASONS)}")
     result = db.session.execute(
@@ -42,5 +43,7 @@ def enable_members(mlist: MailingList, reason: str) -> int:
         )
         .values(status=MemberStatus.ACTIVE, disabled_reason="", bounce_score=0.0, last_bounce_at=None)
     )
+    count = result.rowcount or 0
+    record_by(actor, "member.enable", "list", mlist.id, mlist.id, reason=reason, count=count)
     db.session.commit()
-    return result.rowcount or 0
+    return count

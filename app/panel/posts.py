@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Bounce, Delivery, Post, PostStatus
-from app.models.audit import record
+from app.models import Bounce, Delivery, PostStatus
+from app.models.audit import Actor
 from app.panel.access import list_for, post_for
 from app.panel.list_forms import ConfirmForm
+from app.pipeline.retry import RetryRefused, retry_post
+from app.posts.log import delivery_counts, find_posts
 
 posts = Blueprint("posts", __name__)
 PAGE_SIZE = 50
@@ -23,12 +25,12 @@ def log(list_id: int):
     mlist = list_for(list_id)
     status = request.args.get("status", "")
     before = request.args.get("before", "")
-    query = select(Post).where(Post.list_id == mlist.id)
-    if status in set(PostStatus):
-        query = query.where(Post.status == status)
-    if before.isdigit():
-        query = query.where(Post.id < int(before))
-    rows = db.session.scalars(query.order_by(Post.id.desc()).limit(PAGE_SIZE + 1)).all()
+    rows = find_posts(
+        mlist,
+        PostStatus(status) if status in set(PostStatus) else None,
+        int(before) if before.isdigit() else None,
+        PAGE_SIZE + 1,
+    )
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     return render_template(
@@ -45,11 +47,7 @@ def log(list_id: int):
 @login_required
 def detail(post_id: int):
     post = post_for(post_id)
-    by_status = dict(
-        db.session.execute(
-            select(Delivery.status, func.count()).where(Delivery.post_id == post.id).group_by(Delivery.status)
-        ).all()
-    )
+    by_status = {status: count for status, count in delivery_counts(post).items() if count}
     deliveries = db.session.scalars(
         select(Delivery).where(Delivery.post_id == post.id).order_by(Delivery.id).limit(DELIVERY_ROWS)
     ).all()
@@ -74,19 +72,13 @@ def detail(post_id: int):
 @posts.route("/posts/<int:post_id>/retry", methods=["POST"])
 @login_required
 def retry(post_id: int):
-    from app.jobs.queues import QueueName, enqueue
-    from app.jobs.tasks import process_post
-
     post = post_for(post_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if post.status != PostStatus.SHUNTED:
+    try:
+        retry_post(post.id, Actor.of(current_user))
+    except RetryRefused:
         flash("Only shunted posts can be retried.")
     else:
-        # Start again from the top: the raw bytes are untouched, and fan-out is idempotent per member.
-        post.status, post.error = PostStatus.RECEIVED, ""
-        record("post.retry", current_user.email, "post", post.id, post.list_id, current_user.id)
-        db.session.commit()
-        enqueue(process_post, post.id, queue=QueueName.POSTS)
         flash("The post is queued again.")
     return redirect(url_for("posts.detail", post_id=post.id))
