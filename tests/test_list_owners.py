@@ -30,7 +30,7 @@ def test_lists_create_with_owners(app):
         app, "lists", "create", "team@example.org", "--owner", "Ann@Example.org", "--owner", "bob@example.org"
     )
     assert result.exit_code == 0, result.output
-    assert "owned by Ann@Example.org, bob@example.org" in result.output
+    assert "owned by ann@example.org, bob@example.org" in result.output
     mlist = db.session.scalar(select(MailingList))
     owners = db.session.scalars(
         select(User.email).join(ListRole).where(ListRole.list_id == mlist.id, ListRole.role == Role.OWNER)
