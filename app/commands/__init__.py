@@ -10,9 +10,24 @@ def register(cli: click.Group) -> None:
     from app.commands.lists import lists
     from app.commands.members import members
     from app.commands.posts import posts
+    from app.commands.purge import purge
     from app.commands.services import dev, imap, smtpd, web, worker
     from app.commands.status import status
     from app.commands.users import users
 
-    for command in (users, lists, members, posts, smtpd, imap, worker, web, dev, aws, import_group, status):
+    for command in (
+        users,
+        lists,
+        members,
+        posts,
+        smtpd,
+        imap,
+        worker,
+        web,
+        dev,
+        aws,
+        import_group,
+        status,
+        purge,
+    ):
         cli.add_command(command)
