@@ -43,7 +43,7 @@ def enable_members(mlist: MailingList, reason: str, actor: Actor) -> int:
         )
         .values(status=MemberStatus.ACTIVE, disabled_reason="", bounce_score=0.0, last_bounce_at=None)
     )
-    count = result.rowcount or 0  # type: ignore[attr-defined]  (an UPDATE gives a CursorResult)
+    count = result.rowcount or 0  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
     record_by(actor, "member.enable", "list", mlist.id, mlist.id, reason=reason, count=count)
     db.session.commit()
     return count

@@ -96,7 +96,7 @@ def clear_faults() -> int:
     result = db.session.execute(
         update(RelayFault).where(RelayFault.cleared_at.is_(None)).values(cleared_at=utcnow())
     )
-    cleared = result.rowcount or 0  # type: ignore[attr-defined]  (an UPDATE gives a CursorResult)
+    cleared = result.rowcount or 0  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
     if cleared:
         log.warning("relay accepts copies again: %d relay fault(s) cleared", cleared)
     return cleared
