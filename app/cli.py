@@ -22,8 +22,21 @@ def _create_app():
         sys.exit(2)
 
 
+class MailFlowGroup(FlaskGroup):
+    """Flask's CLI group, noting whether the sub-command was only asked for its help (no start-up checks)."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name, command, rest = super().resolve_command(ctx, args)
+        ctx.meta["mailflow.help_only"] = any(arg in ("--help", "-h") for arg in rest)
+        return name, command, rest
+
+
 @click.group(
-    cls=FlaskGroup, create_app=_create_app, add_version_option=False, load_dotenv=False, set_debug_flag=False
+    cls=MailFlowGroup,
+    create_app=_create_app,
+    add_version_option=False,
+    load_dotenv=False,
+    set_debug_flag=False,
 )
 @click.version_option(package_name=DISTRIBUTION, prog_name="mailflow", message="%(prog)s %(version)s")
 @click.pass_context
@@ -32,7 +45,12 @@ def cli(ctx: click.Context) -> None:
     from app.commands.preflight import NO_SCHEMA_NEEDED, require_ready
 
     command = ctx.invoked_subcommand
-    if command is None or command in NO_SCHEMA_NEEDED or ctx.resilient_parsing or "--help" in ctx.args:
+    if (
+        command is None
+        or command in NO_SCHEMA_NEEDED
+        or ctx.resilient_parsing
+        or ctx.meta.get("mailflow.help_only")
+    ):
         return
     require_ready(ctx.ensure_object(ScriptInfo).load_app(), command)
 

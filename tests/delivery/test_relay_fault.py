@@ -122,3 +122,19 @@ def test_a_few_different_bounces_are_bounces_not_a_fault():
         "554 5.7.1 Relay access denied"
     )
     assert fault_in([_refused(1, "550 5.1.1 <a@x.net>: User unknown")], ["550 5.1.1 user unknown"])
+
+
+def test_site_admins_are_mailed_once_per_fault(smtp_app, sink):
+    _, handler = sink
+    # The relay refuses the members' domain only, so the admins' notice can get through.
+    handler.refuse = {m: RELAY_DENIED.format(m) for m in MEMBERS}
+    mlist = make_list("team@example.org", "Team")
+    make_members(mlist, "alice@example.org", *MEMBERS)
+    make_user("admin@example.org", admin=True)
+    for n in range(2):
+        post_id, ids = _post(mlist.id, n)
+        deliver_batch(post_id, ids)
+    notices = [m for m in handler.messages if m.rcpt_tos == ["admin@example.org"]]
+    assert len(notices) == 1  # the second post found the fault open: no second mail
+    assert b"the outgoing relay refuses every recipient" in notices[0].data
+    assert b"Auto-Submitted: auto-generated" in notices[0].data

@@ -37,6 +37,7 @@ ROUTES = [
     ("POST", "/lists/{l}/rules/{r}/up", "owner"),
     ("GET", "/lists/{l}/members", "owner"),
     ("POST", "/lists/{l}/members/add", "owner"),
+    ("POST", "/lists/{l}/members/enable-bounced", "owner"),
     ("GET", "/lists/{l}/members/paste", "owner"),
     ("GET", "/lists/{l}/members/import", "owner"),
     ("GET", "/lists/{l}/members/import/{i}", "owner"),
