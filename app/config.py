@@ -144,6 +144,7 @@ class Settings:
     INSTANCE_PATH: str = ""
     DNS_SERVER: str = ""  # IP[:PORT] for DMARC lookups; empty = the system resolver
     DNS_TIMEOUT: int = 5
+    AUTHSERV_IDS: str = ""  # comma-separated authserv-ids whose Authentication-Results we trust (our MTA's)
     LOG_LEVEL: str = "info"  # debug, info, warning, error
 
 

@@ -6,6 +6,7 @@ import click
 def register(cli: click.Group) -> None:
     """Attach every sub-command group to the CLI."""
     from app.commands.aws import aws
+    from app.commands.bans import bans
     from app.commands.imports import import_group
     from app.commands.lists import lists
     from app.commands.members import members
@@ -20,6 +21,7 @@ def register(cli: click.Group) -> None:
         lists,
         members,
         posts,
+        bans,
         smtpd,
         imap,
         worker,

@@ -33,10 +33,11 @@ from app.membership.members import add_members, member_settings, remove_members,
 from app.membership.reenable import disabled_for, enable_members
 from app.models import Member, MemberImport, MemberStatus, Role
 from app.models.audit import Actor, record
+from app.moderation.bans import banned_by
 from app.panel.access import list_for
 from app.panel.bodylimit import IMPORT_MAX_BYTES
 from app.panel.list_forms import ConfirmForm, raw_values, registry_form_class, show_errors
-from app.panel.roster import roster_page
+from app.panel.roster import PAGE_SIZE, numbered_page
 
 members = Blueprint("members", __name__, url_prefix="/lists")
 EXPORT_BATCH = 2000
@@ -70,14 +71,18 @@ def _audit(action: str, mlist, **details) -> None:
 def roster(list_id: int):
     mlist = list_for(list_id, Role.OWNER)
     query, status = request.args.get("q", "")[:320], request.args.get("status", "")
-    page = roster_page(mlist.id, query, status, request.args.get("after", "")[:320])
+    sort = request.args.get("sort", "email")
+    rows, page = numbered_page(mlist.id, query, status, request.args.get("page", ""), sort)
     return render_template(
         "members/roster.html",
         mlist=mlist,
+        rows=rows,
         page=page,
+        sort=sort,
         q=query,
         status=status,
         add_form=AddForm(),
+        action_form=ConfirmForm(),
         statuses=[s.value for s in MemberStatus],
         bounce_disabled=disabled_for(mlist, DISABLED_FOR_BOUNCES),
         enable_form=ConfirmForm(),
@@ -95,6 +100,23 @@ def enable_bounced(list_id: int):
     return redirect(url_for("members.roster", list_id=mlist.id))
 
 
+@members.route("/<int:list_id>/members/remove", methods=["POST"])
+@login_required
+def remove_selected(list_id: int):
+    mlist = list_for(list_id, Role.OWNER)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    ids = [int(i) for i in request.form.getlist("member_id") if i.isdigit()][:PAGE_SIZE]
+    chosen = db.session.scalars(select(Member).where(Member.list_id == mlist.id, Member.id.in_(ids))).all()
+    if not chosen:
+        flash("Select members first: tick the box in front of each one.", "error")
+        return redirect(request.referrer or url_for("members.roster", list_id=mlist.id))
+    emails = [m.email for m in chosen]
+    remove_members(mlist, chosen, Actor.of(current_user))
+    flash(f"Unsubscribed {len(chosen)} (by the owner): {', '.join(emails)}.")
+    return redirect(url_for("members.roster", list_id=mlist.id))
+
+
 @members.route("/<int:list_id>/members/add", methods=["POST"])
 @login_required
 def add(list_id: int):
@@ -104,14 +126,20 @@ def add(list_id: int):
         try:
             entry = parse_line(form.address.data)
         except InvalidAddress as exc:
-            flash(f"Not added: {exc}")
+            flash(f"Nothing was added: {exc.in_words()}", "error")
         else:
             added, _ = add_members(mlist.id, [entry])
             _audit("member.add", mlist, email=entry.email)
             db.session.commit()
-            flash(f"Added {entry.email}." if added else f"{entry.email} is already on the list.")
+            if added:
+                flash(f"Added {entry.email}.")
+            else:
+                flash(f"{entry.email} is already on the list.", "info")
+            ban = banned_by(mlist.id, entry.email)
+            if added and ban:  # the owner's word stands, but they should know
+                flash(f"Note: {entry.email} is banned from this list ({ban}); it may not post.")
     else:
-        flash("Give an address to add.")
+        flash("Type an address to add, e.g. Ann Example <ann@example.net>.", "error")
     return redirect(url_for("members.roster", list_id=mlist.id))
 
 
@@ -221,7 +249,8 @@ def export(list_id: int):
                         _csv_safe(row.name),
                         row.status,
                         "on" if row.delivery_enabled else "off",
-                        row.moderation_action,
+                        # One vocabulary: the CLI, the API and this file say "default" where the panel says "list default".
+                        "default" if row.moderation_action == "defer" else row.moderation_action,
                         row.bounce_score,
                     ]
                 )
@@ -288,5 +317,9 @@ def act(list_id: int, member_id: int, action: str):
         return redirect(url_for("members.edit", list_id=mlist.id, member_id=member.id))
     email = member.email
     remove_members(mlist, [member], Actor.of(current_user), ban=action == "ban")
-    flash(f"{'Banned and removed' if action == 'ban' else 'Removed'} {email}.")
+    flash(
+        f"{email} is banned and unsubscribed."
+        if action == "ban"
+        else f"{email} is unsubscribed (by the owner); adding the address again subscribes it again."
+    )
     return redirect(url_for("members.roster", list_id=mlist.id))

@@ -11,12 +11,13 @@ from app.models import Bounce, Delivery, PostStatus
 from app.models.audit import Actor
 from app.panel.access import list_for, post_for
 from app.panel.list_forms import ConfirmForm
+from app.panel.paging import Page
 from app.pipeline.retry import RetryRefused, retry_post
 from app.posts.log import delivery_counts, find_posts
 
 posts = Blueprint("posts", __name__)
 PAGE_SIZE = 50
-DELIVERY_ROWS = 500
+DELIVERY_ROWS = 50
 
 
 @posts.route("/lists/<int:list_id>/posts")
@@ -48,8 +49,15 @@ def log(list_id: int):
 def detail(post_id: int):
     post = post_for(post_id)
     by_status = {status: count for status, count in delivery_counts(post).items() if count}
+    shown = request.args.get("outcome", "")
+    shown = shown if shown in by_status else ""
+    total = by_status[shown] if shown else sum(by_status.values())
+    page = Page.of(request.args.get("page", ""), total, DELIVERY_ROWS)
+    query = select(Delivery).where(Delivery.post_id == post.id)
+    if shown:
+        query = query.where(Delivery.status == shown)
     deliveries = db.session.scalars(
-        select(Delivery).where(Delivery.post_id == post.id).order_by(Delivery.id).limit(DELIVERY_ROWS)
+        query.order_by(Delivery.id).offset(page.offset).limit(DELIVERY_ROWS)
     ).all()
     bounces = db.session.scalars(
         select(Bounce)
@@ -62,10 +70,11 @@ def detail(post_id: int):
         post=post,
         mlist=post.mailing_list,
         by_status=by_status,
+        outcome=shown,
         deliveries=deliveries,
+        page=page,
         bounces=bounces,
         form=ConfirmForm(),
-        limit=DELIVERY_ROWS,
     )
 
 

@@ -25,7 +25,10 @@ def _holder(conn: Redis) -> bytes | None:
 def _running_scheduler(conn: Redis) -> bool:
     """The lock is taken and its scheduler process has registered (its pid is known)."""
     holder = _holder(conn)
-    return holder is not None and conn.hget(SCHEDULER_KEY_TEMPLATE % holder.decode(), "pid") not in (None, b"0")
+    return holder is not None and conn.hget(SCHEDULER_KEY_TEMPLATE % holder.decode(), "pid") not in (
+        None,
+        b"0",
+    )
 
 
 def _fake_scheduler(conn: Redis, name: str, pid: int, host: str) -> None:
