@@ -1,7 +1,7 @@
 """relay faults: episodes of the outgoing relay refusing copies the same way
 
 Revision ID: o20_relay_faults
-Revises: p19_user_timezone
+Revises: a14_archive
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import app.models.timestamps
 
 revision = "o20_relay_faults"
-down_revision = "p19_user_timezone"
+down_revision = "a14_archive"
 branch_labels = None
 depends_on = None
 
