@@ -89,22 +89,6 @@ def import_file(list_address: str, csv_file: Path) -> None:
         raise SystemExit(1)
 
 
-@members.command("enable")
-@click.argument("list_address")
-@click.option("--reason", required=True, help="Re-enable the members disabled for this reason: bounces.")
-@with_appcontext
-def enable(list_address: str, reason: str) -> None:
-    """Re-enable LIST's members disabled for REASON (e.g. after a relay fault), bounce scores reset."""
-    from app.membership.reenable import EnableRefused, enable_members
-
-    mlist = list_or_exit(list_address)
-    try:
-        count = enable_members(mlist, reason, CLI)
-    except EnableRefused as exc:
-        usage_error(str(exc))
-    click.echo(f"{mlist.address}: {count} members disabled for {reason} are active again")
-
-
 EXPORT_COLUMNS = ("email", "name", "status", "reason", "bounce_score")
 
 
@@ -178,3 +162,45 @@ def remove(list_address: str, emails: tuple[str, ...]) -> None:
         click.echo(f"not a member: {email}", err=True)
     if missing:
         raise SystemExit(1)
+
+
+@members.command("enable")
+@click.argument("list_address")
+@click.argument("emails", nargs=-1)
+@click.option(
+    "--reason", default="", help="Instead of EMAILs: every member disabled for this reason (bounces)."
+)
+@with_appcontext
+def enable(list_address: str, emails: tuple[str, ...], reason: str) -> None:
+    """Re-enable disabled members of LIST (bounce score back to 0): the EMAILs named, or with --reason bounces
+    all of those disabled for bounces (to undo a wave, e.g. after a relay fault); exit 1 if one could not be."""
+    mlist = list_or_exit(list_address)
+    if bool(emails) == bool(reason):
+        usage_error("name the members to re-enable, or give --reason bounces (not both)")
+    if reason:
+        _enable_for_reason(mlist, reason)
+        return
+    from app.bounces.reenable import CannotReenable, reenable
+
+    failed = False
+    for email in emails:
+        member = find_member(mlist, email)
+        try:
+            if member is None:
+                raise CannotReenable(f"{email} is not a member of {mlist.address}.")
+            reenable(member, by_owner=True)
+            click.echo(f"re-enabled {member.email}")
+        except CannotReenable as exc:
+            click.echo(str(exc), err=True)
+            failed = True
+    sys.exit(1 if failed else 0)
+
+
+def _enable_for_reason(mlist, reason: str) -> None:
+    from app.membership.reenable import EnableRefused, enable_members
+
+    try:
+        count = enable_members(mlist, reason, CLI)
+    except EnableRefused as exc:
+        usage_error(str(exc))
+    click.echo(f"{mlist.address}: {count} members disabled for {reason} are active again")

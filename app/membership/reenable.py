@@ -41,7 +41,13 @@ def enable_members(mlist: MailingList, reason: str, actor: Actor) -> int:
             Member.status == MemberStatus.DISABLED,
             Member.disabled_reason == reason,
         )
-        .values(status=MemberStatus.ACTIVE, disabled_reason="", bounce_score=0.0, last_bounce_at=None)
+        .values(
+            status=MemberStatus.ACTIVE,
+            disabled_reason="",
+            bounce_score=0.0,
+            last_bounce_at=None,
+            bounce_warned_at=None,
+        )
     )
     count = result.rowcount or 0  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
     record_by(actor, "member.enable", "list", mlist.id, mlist.id, reason=reason, count=count)

@@ -1,7 +1,7 @@
 """relay faults: episodes of the outgoing relay refusing copies the same way
 
 Revision ID: o20_relay_faults
-Revises: a14_archive
+Revises: r13_bounce_rules
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import app.models.timestamps
 
 revision = "o20_relay_faults"
-down_revision = "a14_archive"
+down_revision = "r13_bounce_rules"
 branch_labels = None
 depends_on = None
 
