@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from app.mail.addresses import domain_suffixes
+
 PREFIX = "MAILFLOW_"
 
 
@@ -96,6 +98,14 @@ def _text(name: str, value: str) -> str:
     return value
 
 
+def _domain_suffixes(name: str, value: str) -> str:
+    """Comma-separated domain suffixes (local, home.arpa, corp.internal), stored lower-case without dots."""
+    try:
+        return ",".join(domain_suffixes(value))
+    except ValueError as exc:
+        raise ConfigError(f"{PREFIX}{name}: {exc}") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Validated instance settings; field names are the variable names without the prefix."""
@@ -124,6 +134,7 @@ class Settings:
     SMTP_RETRY_DAYS: int = 5
     DELIVERY_LEASE_SECONDS: int = 30  # renewed every 5 s by a heartbeat (app/pipeline/lease.py)
     BOUNCE_THRESHOLD: int = 5
+    BOUNCE_WARNING_THRESHOLD: int = 3  # one notice to the member with a re-enable link; 0: none
     BOUNCE_RESET_DAYS: int = 7
     SMTPD_HOST: str = "127.0.0.1"
     SMTPD_PORT: int = 8025
@@ -156,7 +167,9 @@ class Settings:
     INSTANCE_PATH: str = ""
     DNS_SERVER: str = ""  # IP[:PORT] for DMARC lookups; empty = the system resolver
     DNS_TIMEOUT: int = 5
+    ALLOWED_SPECIAL_DOMAINS: str = ""  # special-use suffixes addresses may use (local, home.arpa, ...)
     AUTHSERV_IDS: str = ""  # comma-separated authserv-ids whose Authentication-Results we trust (our MTA's)
+    LOG_LEVEL: str = "info"  # debug, info, warning, error
 
 
 PARSERS: dict[str, Callable[[str, str], object]] = {
@@ -172,6 +185,7 @@ PARSERS: dict[str, Callable[[str, str], object]] = {
     "SMTP_RETRY_DAYS": _positive_int,
     "DELIVERY_LEASE_SECONDS": _positive_int,
     "BOUNCE_THRESHOLD": _positive_int,
+    "BOUNCE_WARNING_THRESHOLD": _non_negative_int,
     "BOUNCE_RESET_DAYS": _positive_int,
     "SMTPD_PORT": _port,
     "WEB_PORT": _port,
@@ -191,6 +205,8 @@ PARSERS: dict[str, Callable[[str, str], object]] = {
     "PROXY_HOPS": _non_negative_int,
     "DNS_SERVER": _dns_server,
     "DNS_TIMEOUT": _positive_int,
+    "ALLOWED_SPECIAL_DOMAINS": _domain_suffixes,
+    "LOG_LEVEL": _choice(("debug", "info", "warning", "error")),
 }
 
 
@@ -233,6 +249,37 @@ def _check_dkim(settings: Settings) -> None:
     if missing and len(missing) < len(parts):
         raise ConfigError(
             f"{PREFIX}{missing[0]} must be set too (DKIM signing needs domain, selector and key file)"
+        )
+
+
+# MAILFLOW_* names that are not settings but are read elsewhere (the test suite and its tools).
+NOT_SETTINGS_PREFIXES = ("TEST", "SCREENSHOTS", "BENCH")
+# Keys that sign cookies, links in mail and VERP tokens: shorter ones can be guessed offline.
+MIN_SECRET_KEY_LENGTH = 32
+SECRET_KEY_COMMAND = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+
+
+def unknown_variables(raw: Mapping[str, object]) -> list[str]:
+    """One warning line per MAILFLOW_* variable that is no setting (a typo is otherwise silently ignored)."""
+    from difflib import get_close_matches
+
+    known = {f.name for f in fields(Settings)} | {"TESTING", "WTF_CSRF_ENABLED"}
+    lines = []
+    for name in sorted(set(raw) - known):
+        if name.startswith(NOT_SETTINGS_PREFIXES):
+            continue
+        guess = get_close_matches(name, sorted(known), n=1)
+        hint = f" (did you mean {PREFIX}{guess[0]}?)" if guess else ""
+        lines.append(f"{PREFIX}{name} is not a MailFlow setting and is ignored{hint}")
+    return lines
+
+
+def check_secret_key(value: str) -> None:
+    """Refuse a configured secret key that is too short to be secret (e.g. the README's literal `...`)."""
+    if value and len(value.strip()) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            f"{PREFIX}SECRET_KEY is {len(value.strip())} characters; use at least {MIN_SECRET_KEY_LENGTH} random "
+            f"ones, e.g. the output of: {SECRET_KEY_COMMAND}"
         )
 
 

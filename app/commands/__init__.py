@@ -3,7 +3,7 @@
 import click
 
 # Modules, not their groups: `from app.commands.lists import lists` would hide the module app.commands.lists.
-from app.commands import aws, bans, imports, lists, members, posts, services, users
+from app.commands import archive, aws, bans, imports, lists, members, posts, purge, services, status, users
 
 COMMANDS = (
     users.users,
@@ -18,6 +18,9 @@ COMMANDS = (
     services.dev,
     aws.aws,
     imports.import_group,
+    archive.archive,
+    status.status,
+    purge.purge,
 )
 
 

@@ -10,6 +10,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app.bounces.reenable import CannotReenable, reenable
 from app.commands.arguments import key_values, list_or_exit, usage_error
 from app.extensions import db
 from app.lists.registry import SettingsError
@@ -23,6 +24,7 @@ from app.membership.members import (
     remove_members,
     update_member,
 )
+from app.membership.reenable import EnableRefused, enable_members
 from app.models import Member, MemberStatus
 from app.models.audit import CLI
 from app.moderation.bans import banned_by
@@ -165,3 +167,42 @@ def remove(list_address: str, emails: tuple[str, ...]) -> None:
         click.echo(f"not a member: {email}", err=True)
     if missing:
         raise SystemExit(1)
+
+
+@members.command("enable")
+@click.argument("list_address")
+@click.argument("emails", nargs=-1)
+@click.option(
+    "--reason", default="", help="Instead of EMAILs: every member disabled for this reason (bounces)."
+)
+@with_appcontext
+def enable(list_address: str, emails: tuple[str, ...], reason: str) -> None:
+    """Re-enable disabled members of LIST (bounce score back to 0): the EMAILs named, or with --reason bounces
+    all of those disabled for bounces (to undo a wave, e.g. after a relay fault); exit 1 if one could not be."""
+    mlist = list_or_exit(list_address)
+    if bool(emails) == bool(reason):
+        usage_error("name the members to re-enable, or give --reason bounces (not both)")
+    if reason:
+        _enable_for_reason(mlist, reason)
+        return
+
+    failed = False
+    for email in emails:
+        member = find_member(mlist, email)
+        try:
+            if member is None:
+                raise CannotReenable(f"{email} is not a member of {mlist.address}.")
+            reenable(member, by_owner=True)
+            click.echo(f"re-enabled {member.email}")
+        except CannotReenable as exc:
+            click.echo(str(exc), err=True)
+            failed = True
+    sys.exit(1 if failed else 0)
+
+
+def _enable_for_reason(mlist, reason: str) -> None:
+    try:
+        count = enable_members(mlist, reason, CLI)
+    except EnableRefused as exc:
+        usage_error(str(exc))
+    click.echo(f"{mlist.address}: {count} members disabled for {reason} are active again")

@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 from redis import Redis
@@ -36,6 +36,7 @@ class Job(enum.StrEnum):
     DELIVER = "app.jobs.tasks.deliver"
     IMPORT_MEMBERS = "app.jobs.tasks.import_members"
     SEND_SYSTEM_MAIL = "app.jobs.tasks.send_system_mail"
+    WARN_ABOUT_BOUNCES = "app.jobs.tasks.warn_about_bounces"
 
     @property
     def queue(self) -> QueueName:
@@ -70,17 +71,27 @@ def close_redis(app: Flask) -> None:
         conn.close()
 
 
-def enqueue(job: Job, *args, delay: float = 0) -> None:
-    """Run job(*args) in a worker: RQ when Redis is configured, else a local thread. Raises RedisError."""
+def enqueue(job: Job, *args, delay: float = 0, at_front: bool = False) -> None:
+    """Run job(*args) in a worker: RQ when Redis is configured, else a local thread. Raises RedisError.
+
+    A delayed job never runs before `delay` has passed: RQ keeps scheduled times in whole seconds,
+    rounded down, so the time is rounded up here (a retry that ran early found its copies not yet due).
+    """
     conn = redis_connection()
     if conn is None:
         _run_locally(job, args, delay)
         return
     rq_queue = Queue(job.queue.value, connection=conn)
     if delay > 0:
-        rq_queue.enqueue_in(timedelta(seconds=delay), job.value, *args, job_timeout=JOB_TIMEOUT)
+        rq_queue.enqueue_at(not_before(delay), job.value, *args, job_timeout=JOB_TIMEOUT)
     else:
-        rq_queue.enqueue(job.value, *args, job_timeout=JOB_TIMEOUT)
+        rq_queue.enqueue(job.value, *args, job_timeout=JOB_TIMEOUT, at_front=at_front)
+
+
+def not_before(delay: float) -> datetime:
+    """The first whole second at least `delay` seconds from now (UTC)."""
+    at = utcnow() + timedelta(seconds=delay)
+    return at.replace(microsecond=0) + timedelta(seconds=1) if at.microsecond else at
 
 
 def enqueue_many(job: Job, arg_tuples: Sequence[tuple]) -> None:

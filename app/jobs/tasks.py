@@ -8,7 +8,10 @@ from contextlib import contextmanager
 from flask import Flask, has_app_context
 
 from app import create_app
+from app.bounces.reenable import tell_member_about_bounces
+from app.extensions import db
 from app.membership.importer import run_import
+from app.models import Member
 from app.pipeline.deliver import deliver_batch
 from app.pipeline.runner import process
 from app.sysmail.outbox import send_stored
@@ -56,3 +59,11 @@ def send_system_mail(mail_id: int) -> None:
     """Try a stored notice, confirmation, command reply or owner forward again."""
     with _app_context():
         send_stored(mail_id)
+
+
+def warn_about_bounces(member_id: int) -> None:
+    """Send a member past the bounce warning threshold its one notice, with the re-enable link."""
+    with _app_context():
+        member = db.session.get(Member, member_id)
+        if member is not None:
+            tell_member_about_bounces(member)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import cast
 
 from flask import Flask
 from redis import Redis
@@ -43,11 +42,11 @@ def clear_dead_scheduler_locks(conn: Redis, queue_names: list[str]) -> int:
     freed = 0
     for name in queue_names:
         key = RQScheduler.get_locking_key(name)
-        holder = cast(bytes | None, conn.get(key))
-        if holder is None:
+        holder = _text(conn.get(key))
+        if not holder:
             continue
-        info = cast(dict[bytes, bytes], conn.hgetall(SCHEDULER_KEY_TEMPLATE % holder.decode()))
-        host, pid = info.get(b"hostname", b"").decode(), info.get(b"pid", b"").decode()
+        info = {_text(k): _text(v) for k, v in conn.hgetall(SCHEDULER_KEY_TEMPLATE % holder).items()}
+        host, pid = info.get("hostname", ""), info.get("pid", "")
         if host and pid and provably_dead(f"{host[:HOST_CHARS]}:{pid}:rq"):
             freed += int(conn.eval(RELEASE, 1, key, holder))
             log.warning(
@@ -65,6 +64,10 @@ def reconcile_safely(app: Flask) -> None:
         raise  # SIGTERM arrived mid-pass: let RQ shut the worker down
     except Exception:
         log.exception("reconciliation failed; the next maintenance pass tries again")
+
+
+def _text(value: bytes | str | None) -> str:
+    return value.decode() if isinstance(value, bytes) else (value or "")
 
 
 def run_worker(app: Flask, burst: bool = False, name: str | None = None) -> bool:

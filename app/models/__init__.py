@@ -1,6 +1,7 @@
 """The data model: one module per table group."""
 
 from app.models.api_tokens import ApiToken
+from app.models.archive import ArchivedMessage, ArchivePolicy
 from app.models.audit import AuditEntry
 from app.models.bounces import Bounce, BounceKind
 from app.models.deliveries import Delivery, DeliveryStatus
@@ -10,6 +11,7 @@ from app.models.lists import ListRole, MailingList, NonmemberAction, PostingPoli
 from app.models.members import Member, MemberStatus, ModerationAction, PendingAction
 from app.models.notices import NoticeCount
 from app.models.posts import Post, PostSource, PostStatus
+from app.models.relay_faults import RelayFault
 from app.models.rules import AllowedSender, Ban, FilterAction, FilterCondition, FilterRule, PatternKind
 from app.models.sysmail import SystemMail, SystemMailKind, SystemMailStatus
 from app.models.users import User
@@ -17,6 +19,8 @@ from app.models.users import User
 __all__ = [
     "AllowedSender",
     "ApiToken",
+    "ArchivedMessage",
+    "ArchivePolicy",
     "AuditEntry",
     "Ban",
     "Bounce",
@@ -43,6 +47,7 @@ __all__ = [
     "PostSource",
     "PostStatus",
     "PostingPolicy",
+    "RelayFault",
     "Role",
     "SubscriptionPolicy",
     "SystemMail",

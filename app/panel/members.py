@@ -23,6 +23,8 @@ from sqlalchemy import select
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from app.bounces.reenable import CannotReenable, reenable
+from app.bounces.scoring import DISABLED_FOR_BOUNCES
 from app.extensions import db
 from app.jobs.queues import Job, enqueue
 from app.lists.registry import SettingsError
@@ -30,17 +32,19 @@ from app.mail.addresses import InvalidAddress
 from app.membership.lines import parse_line, parse_lines
 from app.membership.member_settings import MEMBER_SETTINGS
 from app.membership.members import add_members, member_settings, remove_members, update_member
+from app.membership.reenable import disabled_for, enable_members
 from app.membership.subscriptions import approve
-from app.models import Member, MemberImport, MemberStatus, Role
+from app.models import Bounce, Member, MemberImport, MemberStatus, Role
 from app.models.audit import Actor, record
 from app.moderation.bans import banned_by
 from app.panel.access import list_for
+from app.panel.bodylimit import IMPORT_MAX_BYTES
 from app.panel.list_forms import ConfirmForm, raw_values, registry_form_class, show_errors
 from app.panel.roster import PAGE_SIZE, numbered_page
 
 members = Blueprint("members", __name__, url_prefix="/lists")
 EXPORT_BATCH = 2000
-MAX_UPLOAD = 50 * 1024 * 1024
+MAX_UPLOAD = IMPORT_MAX_BYTES
 
 
 class AddForm(FlaskForm):
@@ -83,7 +87,20 @@ def roster(list_id: int):
         add_form=AddForm(),
         action_form=ConfirmForm(),
         statuses=[s.value for s in MemberStatus],
+        bounce_disabled=disabled_for(mlist, DISABLED_FOR_BOUNCES),
+        enable_form=ConfirmForm(),
     )
+
+
+@members.route("/<int:list_id>/members/enable-bounced", methods=["POST"])
+@login_required
+def enable_bounced(list_id: int):
+    mlist = list_for(list_id, Role.OWNER)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    count = enable_members(mlist, DISABLED_FOR_BOUNCES, Actor.of(current_user))
+    flash(f"Re-enabled {count} member{'' if count == 1 else 's'} disabled for bounces.")
+    return redirect(url_for("members.roster", list_id=mlist.id))
 
 
 @members.route("/<int:list_id>/members/remove", methods=["POST"])
@@ -280,11 +297,36 @@ def edit(list_id: int, member_id: int):
             flash(f"Saved {member.email}.")
             return redirect(url_for("members.edit", list_id=mlist.id, member_id=member.id))
     return render_template(
-        "members/edit.html", mlist=mlist, member=member, form=form, action_form=ConfirmForm()
+        "members/edit.html",
+        mlist=mlist,
+        member=member,
+        form=form,
+        action_form=ConfirmForm(),
+        bounces=recent_bounces(member),
     )
 
 
-@members.route("/<int:list_id>/members/<int:member_id>/<any(remove, ban, approve):action>", methods=["POST"])
+def _reenable(mlist, member: Member):
+    try:
+        reenable(member, by_owner=True)
+        flash(f"Re-enabled {member.email}: bounce score back to 0.")
+    except CannotReenable as exc:
+        flash(str(exc))
+    return redirect(url_for("members.edit", list_id=mlist.id, member_id=member.id))
+
+
+def recent_bounces(member: Member, limit: int = 20) -> list[Bounce]:
+    """The member's latest bounces, counted or not (delays and automatic replies among them)."""
+    return list(
+        db.session.scalars(
+            select(Bounce).where(Bounce.member_id == member.id).order_by(Bounce.id.desc()).limit(limit)
+        )
+    )
+
+
+@members.route(
+    "/<int:list_id>/members/<int:member_id>/<any(remove, ban, approve, reenable):action>", methods=["POST"]
+)
 @login_required
 def act(list_id: int, member_id: int, action: str):
     mlist = list_for(list_id, Role.OWNER)
@@ -296,6 +338,9 @@ def act(list_id: int, member_id: int, action: str):
         approve(member)
         flash(f"Approved {member.email}.")
         return redirect(url_for("members.edit", list_id=mlist.id, member_id=member.id))
+    if action == "reenable":
+        _audit("member.reenable", mlist, email=member.email)
+        return _reenable(mlist, member)
     email = member.email
     remove_members(mlist, [member], Actor.of(current_user), ban=action == "ban")
     flash(

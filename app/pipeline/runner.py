@@ -7,6 +7,7 @@ import traceback
 
 from sqlalchemy import select
 
+from app.archive.store import archive_post_safely
 from app.extensions import db
 from app.mail.addresses import InvalidAddress, normalise_address
 from app.mail.authors import parse_mailbox
@@ -131,7 +132,12 @@ def prepare_bytes(post: Post) -> tuple[bytes, list[dict] | None]:
 
 
 def prepare(post: Post) -> None:
-    """Transform the accepted post once, store the result, and mark it distributing."""
+    """Transform the accepted post once, store the result, archive it, and mark it distributing.
+
+    The archive row is committed with the status change, so no crash can leave a distributed post out of
+    the archive; if archiving itself fails, distribution goes on and the reconciler archives it later.
+    """
     post.prepared, post.prepared_layout = prepare_bytes(post)
     post.status = PostStatus.DISTRIBUTING
+    archive_post_safely(post)
     db.session.commit()

@@ -31,6 +31,9 @@ class SinkHandler:
     messages: list[Received] = field(default_factory=list)
     refuse: dict[str, str] = field(default_factory=dict)
     refuse_once: dict[str, str] = field(default_factory=dict)
+    """Accepts everything, or answers chosen codes for chosen recipients (or for every recipient)."""
+
+    refuse_all: str = ""  # e.g. "554 5.7.1 <{}>: Relay access denied" ({} is the recipient), as Postfix says
     lock: threading.Lock = field(default_factory=threading.Lock)
     data_delay: float = 0.0  # seconds before each DATA is answered: a slow relay
     arrived: list[float] = field(default_factory=list)  # time.monotonic() of each message
@@ -40,6 +43,8 @@ class SinkHandler:
             return self.refuse[address]
         if address in self.refuse_once:
             return self.refuse_once.pop(address)
+        if self.refuse_all:
+            return self.refuse_all.format(address)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -1,14 +1,14 @@
 """system_mail: notices, confirmations, command replies and owner forwards kept until sent (retried)
 
 Revision ID: c11_system_mail
-Revises: p19_user_timezone
+Revises: o20_relay_faults
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "c11_system_mail"
-down_revision = "p19_user_timezone"
+down_revision = "o20_relay_faults"
 branch_labels = None
 depends_on = None
 
