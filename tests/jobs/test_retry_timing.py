@@ -14,12 +14,12 @@ from sqlalchemy import select, update
 
 from app import create_app
 from app.extensions import db
+from app.jobs import retry_policy
 from app.jobs.queues import Job, QueueName, close_redis, enqueue
 from app.jobs.reconcile import enqueue_orphaned_deliveries
 from app.jobs.worker import run_worker
 from app.models import Delivery, DeliveryStatus, Post, PostStatus
 from app.models.timestamps import utcnow
-from app.pipeline import deliver as deliver_phase
 from app.pipeline.deliver import deliver_batch
 from app.pipeline.runner import process
 from tests.support.db import truncate_all
@@ -124,7 +124,7 @@ def test_a_busy_delivery_queue_does_not_hide_an_overdue_retry(smtp_app, deliveri
 
 def test_copies_go_out_on_the_first_retry_once_the_relay_is_back(smtp_app, redis_url, sink, monkeypatch):
     _, handler = sink
-    monkeypatch.setattr(deliver_phase, "FIRST_BACKOFF_SECONDS", 1)
+    monkeypatch.setattr(retry_policy, "FIRST_BACKOFF_SECONDS", 1)
     handler.refuse_all = "451 4.3.0 relay busy, try again later"
     post_id, ids = _post()
     run_worker(smtp_app, burst=True)  # the fan-out's job: every copy refused for now, a retry scheduled
