@@ -80,6 +80,12 @@ def _dns_server(name: str, value: str) -> str:
     return value
 
 
+def _boolean(name: str, value: str) -> bool:
+    if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigError(f"{PREFIX}{name}={value!r} is not true or false")
+    return value.lower() in ("true", "1", "yes")
+
+
 def _text(name: str, value: str) -> str:
     return value
 
@@ -145,6 +151,7 @@ class Settings:
     DNS_SERVER: str = ""  # IP[:PORT] for DMARC lookups; empty = the system resolver
     DNS_TIMEOUT: int = 5
     AUTHSERV_IDS: str = ""  # comma-separated authserv-ids whose Authentication-Results we trust (our MTA's)
+    WEBHOOKS_ALLOW_PRIVATE: bool = False  # let webhooks reach private and loopback addresses
 
 
 PARSERS: dict[str, Callable[[str, str], object]] = {
@@ -179,6 +186,7 @@ PARSERS: dict[str, Callable[[str, str], object]] = {
     "PROXY_HOPS": _non_negative_int,
     "DNS_SERVER": _dns_server,
     "DNS_TIMEOUT": _positive_int,
+    "WEBHOOKS_ALLOW_PRIVATE": _boolean,
 }
 
 

@@ -22,6 +22,7 @@ from app.models import (
     Role,
 )
 from app.models.timestamps import utcnow
+from app.webhooks.events import WebhookEvent, emit, member_data
 
 log = logging.getLogger(__name__)
 POINTS = {BounceKind.HARD: 1.0, BounceKind.SOFT: 0.5}
@@ -67,6 +68,7 @@ def record_bounce(
         notification_id=notification_id[:255],
     )
     db.session.add(bounce)
+    emit(WebhookEvent.BOUNCE_RECORDED, list_id, {"address": bounce.address, "kind": str(report.kind)})
     if delivery is not None and report.kind == BounceKind.HARD:
         delivery.status = DeliveryStatus.BOUNCED
         delivery.last_error = report.diagnostic[:2000]
@@ -92,6 +94,7 @@ def score(member: Member, kind: BounceKind, counted: bool, now: datetime | None 
     member.last_bounce_at = now
     if member.bounce_score >= settings.BOUNCE_THRESHOLD and member.status == MemberStatus.ACTIVE:
         member.status, member.disabled_reason = MemberStatus.DISABLED, DISABLED_FOR_BOUNCES
+        emit(WebhookEvent.MEMBER_DISABLED, member.list_id, member_data(member))
         return True
     return False
 

@@ -13,6 +13,21 @@ def register(cli: click.Group) -> None:
     from app.commands.posts import posts
     from app.commands.services import dev, imap, smtpd, web, worker
     from app.commands.users import users
+    from app.commands.webhooks import webhooks
 
-    for command in (users, lists, members, posts, bans, smtpd, imap, worker, web, dev, aws, import_group):
+    for command in (
+        users,
+        lists,
+        members,
+        posts,
+        bans,
+        smtpd,
+        imap,
+        worker,
+        web,
+        dev,
+        aws,
+        import_group,
+        webhooks,
+    ):
         cli.add_command(command)

@@ -196,6 +196,7 @@ def reconcile_all() -> None:
     """One reconciliation pass."""
     from app.bounces.scoring import reset_quiet_scores
     from app.moderation.expiry import expire_held
+    from app.webhooks.dispatch import enqueue_if_due
 
     release_leases_now()
     enqueue_unqueued_posts()
@@ -205,6 +206,7 @@ def reconcile_all() -> None:
         log.warning("reconciler re-enqueued %d posts/copies whose jobs were lost", orphans)
     if _due("mailflow_score_reset", SCORE_RESET_SECONDS):
         reset_quiet_scores()
+    enqueue_if_due()  # webhook retries come due here
 
 
 def _due(key: str, every: float) -> bool:

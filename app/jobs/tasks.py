@@ -60,3 +60,11 @@ def import_members(import_id: int) -> None:
 
     with _app_context():
         run_import(import_id)
+
+
+def send_webhooks() -> None:
+    """Send the webhook deliveries that are due."""
+    from app.webhooks.sender import send_due
+
+    with _app_context():
+        send_due()

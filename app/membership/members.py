@@ -14,6 +14,7 @@ from app.membership.member_settings import MEMBER_SETTINGS
 from app.models import MailingList, Member, MemberStatus, PendingAction
 from app.models.audit import Actor, record_by
 from app.moderation.bans import ban_address
+from app.webhooks.events import WebhookEvent, emit, list_address
 
 LIST_BATCH = 2000  # rows fetched at a time when listing a big roster
 REMOVED_BY_OWNER = {False: "by the owner", True: "banned by the owner"}  # the reason a removal leaves
@@ -25,6 +26,12 @@ def add_members(list_id: int, entries: Iterable[Entry]) -> tuple[int, int]:
     added = insert_new_members(list_id, list(wanted.items()))
     if added < len(wanted):
         added += _readd_removed(list_id, list(wanted))
+    if added == len(wanted) == 1:  # a single add is an event; bulk imports are not announced one by one
+        emit(
+            WebhookEvent.MEMBER_SUBSCRIBED,
+            list_id,
+            {"list": list_address(list_id), "email": next(iter(wanted))},
+        )
     return added, len(wanted) - added
 
 

@@ -12,6 +12,7 @@ from app.models.notices import NoticeCount
 from app.models.posts import Post, PostSource, PostStatus
 from app.models.rules import AllowedSender, Ban, FilterAction, FilterCondition, FilterRule, PatternKind
 from app.models.users import User
+from app.models.webhooks import Webhook, WebhookDelivery, WebhookDeliveryStatus
 
 __all__ = [
     "AllowedSender",
@@ -45,4 +46,7 @@ __all__ = [
     "Role",
     "SubscriptionPolicy",
     "User",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookDeliveryStatus",
 ]

@@ -10,6 +10,7 @@ from sqlalchemy import Executable, Select, literal, select
 from app.extensions import db
 from app.models import Delivery, DeliveryStatus, Member, MemberStatus, Post, PostStatus
 from app.models.timestamps import utcnow
+from app.webhooks.events import WebhookEvent, emit, post_data
 
 DELIVERY_COLUMNS = (
     "post_id",
@@ -96,4 +97,5 @@ def finish_if_done(post_id: int) -> None:
         if post is not None and post.status == PostStatus.DISTRIBUTING:
             post.status = PostStatus.DISTRIBUTED
             post.distributed_at = utcnow()
+            emit(WebhookEvent.POST_DISTRIBUTED, post.list_id, post_data(post))
             db.session.commit()
