@@ -5,6 +5,7 @@ import click
 
 def register(cli: click.Group) -> None:
     """Attach every sub-command group to the CLI."""
+    from app.commands.archive import archive
     from app.commands.aws import aws
     from app.commands.bans import bans
     from app.commands.imports import import_group
@@ -28,6 +29,7 @@ def register(cli: click.Group) -> None:
         dev,
         aws,
         import_group,
+        archive,
         webhooks,
     ):
         cli.add_command(command)

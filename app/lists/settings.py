@@ -13,10 +13,19 @@ from collections.abc import Mapping
 from app.extensions import db
 from app.lists import parsers as p
 from app.lists.registry import Kind, Registry, Setting, SettingsError
-from app.models import MailingList, NonmemberAction, PostingPolicy, SubscriptionPolicy
+from app.models import ArchivePolicy, MailingList, NonmemberAction, PostingPolicy, SubscriptionPolicy
 from app.models.audit import Actor, record_by
 
-__all__ = ["SETTINGS", "Group", "Kind", "Setting", "SettingsError", "list_settings", "update_list_settings"]
+__all__ = [
+    "LIST_SETTINGS",
+    "SETTINGS",
+    "Group",
+    "Kind",
+    "Setting",
+    "SettingsError",
+    "list_settings",
+    "update_list_settings",
+]
 
 
 class Group(enum.StrEnum):
@@ -24,6 +33,7 @@ class Group(enum.StrEnum):
     POLICIES = "Policies"
     OUTGOING = "Outgoing mail"
     TEMPLATES = "Templates"  # edited on the panel's templates page, with a preview
+    ARCHIVE = "Archive"
 
 
 def _choice(key: str, group: Group, label: str, pairs: list[tuple[str, str]]) -> Setting:
@@ -45,6 +55,12 @@ DMARC_MODES = [
     ("off", "Never rewrite From"),
 ]
 DMARC_AUTHOR_FIELDS = [("reply-to", "Author goes to Reply-To"), ("cc", "Author goes to Cc")]
+ARCHIVE_POLICIES = [
+    (ArchivePolicy.NONE.value, "No archive"),
+    (ArchivePolicy.PRIVATE.value, "Private: owners and moderators"),
+    (ArchivePolicy.MEMBERS.value, "Members: also the list's members, by a mailed link"),
+    (ArchivePolicy.PUBLIC.value, "Public: anyone"),
+]
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("display_name", Group.ABOUT, "Display name", p.one_line(255, required=True)),
@@ -113,6 +129,10 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest post in bytes (0 = the instance limit)",
         p.number(0, 2**31 - 1),
         Kind.NUMBER,
+    ),
+    _choice("archive_policy", Group.ARCHIVE, "Who may read the archive", ARCHIVE_POLICIES),
+    Setting(
+        "archive_obfuscate", Group.ARCHIVE, "Shorten addresses on public archive pages", p.flag, Kind.FLAG
     ),
     Setting("header_template", Group.TEMPLATES, "Header (above every post)", p.template, Kind.LINES),
     Setting("footer_template", Group.TEMPLATES, "Footer (below every post)", p.template, Kind.LINES),

@@ -72,6 +72,9 @@ class MailingList(db.Model):
         Text, nullable=False, default=""
     )  # one type or type/* a line
     drop_html_alternative: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # Archive (issue 14): none | private | members | public (app.models.archive.ArchivePolicy).
+    archive_policy: Mapped[str] = mapped_column(String(16), nullable=False, default="private")
+    archive_obfuscate: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     members = relationship(

@@ -1,14 +1,14 @@
 """webhooks and webhook_deliveries (issue 18): signed event notifications with retries
 
 Revision ID: w18_webhooks
-Revises: p19_user_timezone
+Revises: a14_archive
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "w18_webhooks"
-down_revision = "p19_user_timezone"
+down_revision = "a14_archive"
 branch_labels = None
 depends_on = None
 
