@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import http.client
 import logging
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,6 +16,7 @@ from app.models.audit import record
 from app.models.timestamps import utcnow
 from app.webhooks.signing import headers
 from app.webhooks.targets import TargetRefused, check_target
+from app.webhooks.transport import post_pinned
 
 log = logging.getLogger(__name__)
 # Waits after attempt 1, 2, ...: about 28 hours in all, then the delivery is failed.
@@ -89,24 +89,19 @@ def send_one(delivery_id: int, now: datetime) -> None:
 
 
 def post(hook: Webhook, delivery: WebhookDelivery, now: datetime) -> Attempt:
-    """POST the signed payload; the target's addresses are checked again as they resolve now."""
+    """POST the signed payload to an address the target resolves to now, checked again."""
     try:
-        check_target(hook.url, current_app.config["MAILFLOW"].WEBHOOKS_ALLOW_PRIVATE)
+        addresses = check_target(hook.url, current_app.config["MAILFLOW"].WEBHOOKS_ALLOW_PRIVATE)
     except TargetRefused as exc:
         return Attempt(False, error=str(exc))
     body = delivery.payload.encode()
-    request = urllib.request.Request(hook.url, data=body, method="POST")
-    request.add_header("Content-Type", "application/json")
-    request.add_header("User-Agent", "MailFlow-Webhooks")
-    for name, value in headers(hook.secret, delivery.msg_id, int(now.timestamp()), body).items():
-        request.add_header(name, value)
+    request_headers = {"Content-Type": "application/json", "User-Agent": "MailFlow-Webhooks"}
+    request_headers |= headers(hook.secret, delivery.msg_id, int(now.timestamp()), body)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 (checked)
-            return Attempt(200 <= response.status < 300, response.status)
-    except urllib.error.HTTPError as exc:
-        return Attempt(False, exc.code, f"HTTP {exc.code}")
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        return Attempt(False, error=str(getattr(exc, "reason", exc)))
+        code = post_pinned(hook.url, addresses, body, request_headers, TIMEOUT_SECONDS)
+    except (OSError, http.client.HTTPException) as exc:
+        return Attempt(False, error=f"{type(exc).__name__}: {exc}")
+    return Attempt(200 <= code < 300, code, "" if 200 <= code < 300 else f"HTTP {code}")
 
 
 def record_attempt(hook: Webhook, delivery: WebhookDelivery, attempt: Attempt, now: datetime) -> None:

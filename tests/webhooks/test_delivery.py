@@ -136,3 +136,30 @@ def test_a_target_refused_at_send_time_is_not_requested(app, receiver):
     [delivery] = _deliveries()
     assert delivery.status == "pending" and "MAILFLOW_WEBHOOKS_ALLOW_PRIVATE" in delivery.last_error
     assert receiver.requests == []
+
+
+def test_a_redirect_is_not_followed_and_counts_as_a_failed_attempt(app, receiver):
+    team = make_list("team@example.org")
+    add_webhook(receiver.url, ["post.held"], team.id, CLI)
+    receiver.codes = [302]
+    emit("post.held", team.id, {})
+    db.session.commit()
+    send_due(utcnow())
+    [delivery] = _deliveries()
+    assert (delivery.status, delivery.response_code, delivery.last_error) == ("pending", 302, "HTTP 302")
+    assert len(receiver.requests) == 1
+
+
+def test_a_host_name_is_resolved_checked_and_connected_to_by_address(app, receiver):
+    team = make_list("team@example.org")
+    url = receiver.url.replace(
+        "127.0.0.1", "localhost"
+    )  # may resolve to ::1 first: the next address is tried
+    hook = add_webhook(url, ["post.held"], team.id, CLI)
+    emit("post.held", team.id, {})
+    db.session.commit()
+    send_due(utcnow())
+    [delivery] = _deliveries()
+    assert delivery.status == "sent", delivery.last_error
+    assert receiver.requests[0].headers["host"].startswith("localhost:")
+    assert verify(hook.secret, receiver.requests[0])
