@@ -82,6 +82,7 @@ def score(member: Member, kind: BounceKind, counted: bool, now: datetime | None 
     if kind == BounceKind.COMPLAINT:
         if member.status in (MemberStatus.ACTIVE, MemberStatus.DISABLED, MemberStatus.PENDING):
             member.status, member.disabled_reason = MemberStatus.UNSUBSCRIBED, UNSUBSCRIBED_FOR_COMPLAINT
+            emit(WebhookEvent.MEMBER_UNSUBSCRIBED, member.list_id, member_data(member))
         return False
     if not counted:
         return False

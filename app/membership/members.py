@@ -107,6 +107,11 @@ def remove_members(mlist: MailingList, members: Iterable[Member], actor: Actor, 
         record_by(
             actor, "member.ban" if ban else "member.remove", "list", mlist.id, mlist.id, email=member.email
         )
+        emit(
+            WebhookEvent.MEMBER_UNSUBSCRIBED,
+            mlist.id,
+            {"list": mlist.address, "email": member.email, "status": "unsubscribed"},
+        )
         if ban:
             ban_address(mlist.id, member.email)  # the exact address, never a pattern (issue 12 item 2)
     if ids:

@@ -163,3 +163,14 @@ def test_a_host_name_is_resolved_checked_and_connected_to_by_address(app, receiv
     assert delivery.status == "sent", delivery.last_error
     assert receiver.requests[0].headers["host"].startswith("localhost:")
     assert verify(hook.secret, receiver.requests[0])
+
+
+def test_a_due_delivery_no_job_holds_is_sent_by_the_reconciler_pass(app, receiver):
+    team = make_list("team@example.org")
+    hook = add_webhook(receiver.url, ["post.held"], team.id, CLI)
+    body = json.dumps({"type": "post.held", "timestamp": "", "data": {}})
+    db.session.add(WebhookDelivery(webhook_id=hook.id, event="post.held", msg_id="msg_lost", payload=body))
+    db.session.commit()  # as if Redis had been down when the event committed: no job was enqueued
+    drain(app)  # the worker's reconciliation pass enqueues the sender, then the worker runs it
+    assert [r.headers["webhook-id"] for r in receiver.requests] == ["msg_lost"]
+    assert verify(hook.secret, receiver.requests[0])

@@ -71,3 +71,29 @@ def test_a_distributed_post_reaches_the_receiver_as_post_distributed(app, receiv
         "post_id": post.id,
         "subject": "Hello",
     }
+
+
+def test_one_click_unsubscribe_and_owner_removal_emit_member_unsubscribed_once(app, client):
+    from app.mail.tokens import TokenPurpose, sign
+    from app.membership.members import remove_members
+
+    team = make_list("team@example.org")
+    make_members(team, "ann@example.org", "bob@example.org")
+    ann, bob = db.session.scalars(select(Member).order_by(Member.email)).all()
+    add_webhook("http://127.0.0.1:9/", ["member.unsubscribed"], team.id, CLI)
+    link = "/unsubscribe/" + sign(TokenPurpose.UNSUBSCRIBE, ann.id)
+    for _ in range(2):  # RFC 8058 one-click, sent twice: one event
+        answer = client.post(link, data={"List-Unsubscribe": "One-Click"})
+        assert answer.status_code == 200
+    remove_members(team, [bob], CLI)
+    db.session.expire_all()
+    assert _events() == [
+        (
+            "member.unsubscribed",
+            {"list": "team@example.org", "email": "ann@example.org", "status": "unsubscribed"},
+        ),
+        (
+            "member.unsubscribed",
+            {"list": "team@example.org", "email": "bob@example.org", "status": "unsubscribed"},
+        ),
+    ]
