@@ -90,6 +90,16 @@ def _text(name: str, value: str) -> str:
     return value
 
 
+def _domain_suffixes(name: str, value: str) -> str:
+    """Comma-separated domain suffixes (local, home.arpa, corp.internal), stored lower-case without dots."""
+    from app.mail.addresses import domain_suffixes
+
+    try:
+        return ",".join(domain_suffixes(value))
+    except ValueError as exc:
+        raise ConfigError(f"{PREFIX}{name}: {exc}") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Validated instance settings; field names are the variable names without the prefix."""
@@ -118,6 +128,7 @@ class Settings:
     SMTP_RETRY_DAYS: int = 5
     DELIVERY_LEASE_SECONDS: int = 30  # renewed every 5 s by a heartbeat (app/pipeline/lease.py)
     BOUNCE_THRESHOLD: int = 5
+    BOUNCE_WARNING_THRESHOLD: int = 3  # one notice to the member with a re-enable link; 0: none
     BOUNCE_RESET_DAYS: int = 7
     SMTPD_HOST: str = "127.0.0.1"
     SMTPD_PORT: int = 8025
@@ -150,6 +161,7 @@ class Settings:
     INSTANCE_PATH: str = ""
     DNS_SERVER: str = ""  # IP[:PORT] for DMARC lookups; empty = the system resolver
     DNS_TIMEOUT: int = 5
+    ALLOWED_SPECIAL_DOMAINS: str = ""  # special-use suffixes addresses may use (local, home.arpa, ...)
     AUTHSERV_IDS: str = ""  # comma-separated authserv-ids whose Authentication-Results we trust (our MTA's)
     WEBHOOKS_ALLOW_PRIVATE: bool = False  # let webhooks reach private and loopback addresses
 
@@ -167,6 +179,7 @@ PARSERS: dict[str, Callable[[str, str], object]] = {
     "SMTP_RETRY_DAYS": _positive_int,
     "DELIVERY_LEASE_SECONDS": _positive_int,
     "BOUNCE_THRESHOLD": _positive_int,
+    "BOUNCE_WARNING_THRESHOLD": _non_negative_int,
     "BOUNCE_RESET_DAYS": _positive_int,
     "SMTPD_PORT": _port,
     "WEB_PORT": _port,
@@ -186,6 +199,7 @@ PARSERS: dict[str, Callable[[str, str], object]] = {
     "PROXY_HOPS": _non_negative_int,
     "DNS_SERVER": _dns_server,
     "DNS_TIMEOUT": _positive_int,
+    "ALLOWED_SPECIAL_DOMAINS": _domain_suffixes,
     "WEBHOOKS_ALLOW_PRIVATE": _boolean,
 }
 

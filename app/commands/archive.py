@@ -30,9 +30,13 @@ def _list(address: str):
 @with_appcontext
 def import_command(list_address: str, path: str) -> None:
     """Import FILE.mbox (mboxrd or mboxo, e.g. Mailman 2 pipermail) into LIST's archive."""
+    import_archive_file(_list(list_address), path)
+
+
+def import_archive_file(mlist, path: str) -> None:
+    """Import an mbox file into the list's archive with a progress bar; report skipped messages."""
     from app.archive.importer import import_mbox
 
-    mlist = _list(list_address)
     with (
         open(path, "rb") as stream,
         click.progressbar(length=os.path.getsize(path), label="importing", file=sys.stderr) as bar,

@@ -62,6 +62,18 @@ def import_members(import_id: int) -> None:
         run_import(import_id)
 
 
+def warn_about_bounces(member_id: int) -> None:
+    """Send a member past the bounce warning threshold its one notice, with the re-enable link."""
+    from app.bounces.reenable import tell_member_about_bounces
+    from app.extensions import db
+    from app.models import Member
+
+    with _app_context():
+        member = db.session.get(Member, member_id)
+        if member is not None:
+            tell_member_about_bounces(member)
+
+
 def send_webhooks() -> None:
     """Send the webhook deliveries that are due."""
     from app.webhooks.sender import send_due

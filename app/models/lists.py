@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -64,6 +64,9 @@ class MailingList(db.Model):
     # Pipeline settings (issue 4).
     moderator_password_hash: Mapped[str] = mapped_column(String(255), nullable=False, default="")
     max_recipients: Mapped[int] = mapped_column(Integer, nullable=False, default=10)  # 0 = no limit
+    # Bounce scores at which a member is warned (one notice) and disabled; None: MAILFLOW_BOUNCE_*.
+    bounce_threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+    bounce_warning_threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
     suspicious_headers: Mapped[str] = mapped_column(Text, nullable=False, default="")  # "Name: regex" lines
     require_explicit_destination: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     administrivia: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)

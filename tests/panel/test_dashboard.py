@@ -34,7 +34,8 @@ def test_dashboard_counts_members_and_held_posts(app, client):
     html = client.get("/").get_data(as_text=True)
     row = re.search(r"<code>team@example.org</code></td>(.*?)</tr>", html, re.S).group(1)
     cells = re.findall(r'<td data-label="\w+" class="num">(.*?)</td>', row, re.S)
-    assert cells[0] == "3"  # active members
+    assert re.fullmatch(r'<a href="/lists/\d+/members\?status=active">3</a>', cells[0])  # active members
+    assert re.fullmatch(r'<a href="/lists/\d+/posts">2</a>', cells[1])  # posts
     assert re.fullmatch(r'<a class="badge" href="/lists/\d+/moderation">2</a>', cells[2])  # held
 
 
@@ -52,3 +53,24 @@ def test_moderator_of_one_list_cannot_see_another(app, client):
 def test_panel_requires_login(client):
     assert client.get("/").status_code == 302
     assert client.get("/lists/1").status_code == 302
+
+
+def test_every_stat_card_links_to_what_it_counts(app, client):
+    make_list("team@example.org", "Team")
+    make_user("admin@example.org", admin=True)
+    login(client, "admin@example.org", "correct horse battery")
+    html = client.get("/").get_data(as_text=True)
+    stats = re.search(r'<section class="stats">(.*?)</section>', html, re.S).group(1)
+    cards = re.findall(r'<div class="stat">(.*?)</div>', stats, re.S)
+    assert cards and all(card.startswith("<a href=") for card in cards)
+    for target in re.findall(r'<a href="#([\w-]+)"', stats):
+        assert f'id="{target}"' in html
+
+
+def test_a_moderator_sees_member_counts_without_a_roster_link(app, client):
+    team = make_list("team@example.org", "Team")
+    make_members(team, "a@example.net")
+    make_user("mod@example.org", roles={team: "moderator"})
+    login(client, "mod@example.org", "correct horse battery")
+    html = client.get("/").get_data(as_text=True)
+    assert "/members?status=active" not in html and f"/lists/{team.id}/posts" in html

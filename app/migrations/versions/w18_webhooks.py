@@ -1,14 +1,14 @@
 """webhooks and webhook_deliveries (issue 18): signed event notifications with retries
 
 Revision ID: w18_webhooks
-Revises: a14_archive
+Revises: r13_bounce_rules
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "w18_webhooks"
-down_revision = "a14_archive"
+down_revision = "r13_bounce_rules"
 branch_labels = None
 depends_on = None
 
