@@ -12,7 +12,9 @@ def register(cli: click.Group) -> None:
     from app.commands.lists import lists
     from app.commands.members import members
     from app.commands.posts import posts
+    from app.commands.purge import purge
     from app.commands.services import dev, imap, smtpd, web, worker
+    from app.commands.status import status
     from app.commands.users import users
     from app.commands.webhooks import webhooks
 
@@ -30,6 +32,8 @@ def register(cli: click.Group) -> None:
         aws,
         import_group,
         archive,
+        status,
+        purge,
         webhooks,
     ):
         cli.add_command(command)

@@ -1,14 +1,14 @@
 """webhooks and webhook_deliveries (issue 18): signed event notifications with retries
 
 Revision ID: w18_webhooks
-Revises: r13_bounce_rules
+Revises: o20_relay_faults
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "w18_webhooks"
-down_revision = "r13_bounce_rules"
+down_revision = "o20_relay_faults"
 branch_labels = None
 depends_on = None
 
