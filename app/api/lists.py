@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from flask import Blueprint
 from pydantic import BaseModel
 
@@ -53,9 +51,9 @@ def one_list(address: str) -> dict:
     body=ListSettingsPatch,
     answer=ListDetail,
 )
-def change_list(address: str, body: ListSettingsPatch) -> dict:  # type: ignore[valid-type]
+def change_list(address: str, body: BaseModel) -> dict:
     mlist = list_for(address, Role.OWNER)
-    raw = {key: as_text(value) for key, value in cast(BaseModel, body).model_dump(exclude_unset=True).items()}
+    raw = {key: as_text(value) for key, value in body.model_dump(exclude_unset=True).items()}
     try:
         update_list_settings(mlist, raw, Actor.of(current_api_user()))
     except SettingsError as exc:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import cast
 
 from flask import Blueprint, request
 from pydantic import BaseModel
@@ -124,9 +123,9 @@ def one_member(address: str, email: str) -> dict:
     body=MemberPatch,
     answer=Member,
 )
-def change_member(address: str, email: str, body: MemberPatch) -> dict:  # type: ignore[valid-type]
+def change_member(address: str, email: str, body: BaseModel) -> dict:
     member = _member(list_for(address, Role.OWNER), email)
-    raw = {key: as_text(value) for key, value in cast(BaseModel, body).model_dump(exclude_unset=True).items()}
+    raw = {key: as_text(value) for key, value in body.model_dump(exclude_unset=True).items()}
     try:
         update_member(member, raw, Actor.of(current_api_user()))
     except SettingsError as exc:

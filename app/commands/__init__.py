@@ -3,7 +3,20 @@
 import click
 
 # Modules, not their groups: `from app.commands.lists import lists` would hide the module app.commands.lists.
-from app.commands import archive, aws, bans, imports, lists, members, posts, purge, services, status, users
+from app.commands import (
+    archive,
+    aws,
+    bans,
+    imports,
+    lists,
+    members,
+    posts,
+    purge,
+    services,
+    status,
+    users,
+    webhooks,
+)
 
 COMMANDS = (
     users.users,
@@ -21,6 +34,7 @@ COMMANDS = (
     archive.archive,
     status.status,
     purge.purge,
+    webhooks.webhooks,
 )
 
 

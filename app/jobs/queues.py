@@ -37,6 +37,7 @@ class Job(enum.StrEnum):
     IMPORT_MEMBERS = "app.jobs.tasks.import_members"
     SEND_SYSTEM_MAIL = "app.jobs.tasks.send_system_mail"
     WARN_ABOUT_BOUNCES = "app.jobs.tasks.warn_about_bounces"
+    SEND_WEBHOOKS = "app.jobs.tasks.send_webhooks"
 
     @property
     def queue(self) -> QueueName:

@@ -22,6 +22,7 @@ from app.models import Delivery, DeliveryStatus, Post, PostStatus
 from app.models.timestamps import utcnow
 from app.moderation.expiry import expire_held
 from app.sysmail.outbox import enqueue_overdue
+from app.webhooks.dispatch import enqueue_if_due
 
 log = logging.getLogger(__name__)
 SWEEP_LIMIT = 20000  # copies looked at per pass; the next pass takes the rest
@@ -209,6 +210,7 @@ def reconcile_all() -> None:
         log.warning("reconciler archived %d distributed posts missing from their archive", archived)
     if _due("mailflow_score_reset", SCORE_RESET_SECONDS):
         reset_quiet_scores()
+    enqueue_if_due()  # webhook retries come due here
 
 
 def _due(key: str, every: float) -> bool:

@@ -15,6 +15,7 @@ from app.models import Member
 from app.pipeline.deliver import deliver_batch
 from app.pipeline.runner import process
 from app.sysmail.outbox import send_stored
+from app.webhooks.sender import send_due
 
 _worker_app: Flask | None = None
 
@@ -67,3 +68,9 @@ def warn_about_bounces(member_id: int) -> None:
         member = db.session.get(Member, member_id)
         if member is not None:
             tell_member_about_bounces(member)
+
+
+def send_webhooks() -> None:
+    """Send the webhook deliveries that are due."""
+    with _app_context():
+        send_due()

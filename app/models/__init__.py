@@ -15,6 +15,7 @@ from app.models.relay_faults import RelayFault
 from app.models.rules import AllowedSender, Ban, FilterAction, FilterCondition, FilterRule, PatternKind
 from app.models.sysmail import SystemMail, SystemMailKind, SystemMailStatus
 from app.models.users import User
+from app.models.webhooks import Webhook, WebhookDelivery, WebhookDeliveryStatus
 
 __all__ = [
     "AllowedSender",
@@ -54,4 +55,7 @@ __all__ = [
     "SystemMailKind",
     "SystemMailStatus",
     "User",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookDeliveryStatus",
 ]

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.jobs.queues import Job, enqueue_many
 from app.models import Delivery, DeliveryStatus, Member, MemberStatus, Post, PostStatus
 from app.models.timestamps import utcnow
+from app.webhooks.events import WebhookEvent, emit, post_data
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,8 @@ def finish_if_done(post_id: int) -> None:
     sent = counts.get(DeliveryStatus.SENT, 0)
     post.status = PostStatus.DISTRIBUTED if sent or not counts else PostStatus.UNDELIVERED
     post.distributed_at = utcnow()
+    if post.status == PostStatus.DISTRIBUTED:
+        emit(WebhookEvent.POST_DISTRIBUTED, post.list_id, post_data(post))
     db.session.commit()
     log.info(
         "post %s to %s %s: %d copies sent, %d failed, %d bounced",

@@ -1,14 +1,14 @@
 """system_mail: notices, confirmations, command replies and owner forwards kept until sent (retried)
 
 Revision ID: c11_system_mail
-Revises: o20_relay_faults
+Revises: w18_webhooks
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "c11_system_mail"
-down_revision = "o20_relay_faults"
+down_revision = "w18_webhooks"
 branch_labels = None
 depends_on = None
 
