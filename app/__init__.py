@@ -8,7 +8,14 @@ from pathlib import Path
 
 from flask import Flask
 
-from app.config import Settings, instance_path, load_settings, read_environment, secret_key
+from app.config import (
+    Settings,
+    instance_path,
+    load_settings,
+    read_environment,
+    secret_key,
+    testing_flags,
+)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -18,12 +25,15 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     raw = read_environment()
     raw.update(overrides or {})
     settings = load_settings(raw)
+    flags = testing_flags(raw)
+    _configure_logging()
     folder = instance_path(settings)
+    database_uri = settings.DATABASE_URL or f"sqlite:///{folder / 'mailflow.db'}"
     app = Flask(__name__, instance_path=str(folder), instance_relative_config=True)
     app.config.update(
         MAILFLOW=settings,
         SECRET_KEY=secret_key(settings, folder),
-        SQLALCHEMY_DATABASE_URI=settings.DATABASE_URL or f"sqlite:///{folder / 'mailflow.db'}",
+        SQLALCHEMY_DATABASE_URI=database_uri,
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -31,9 +41,8 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
         REMEMBER_COOKIE_SECURE=settings.PUBLIC_URL.startswith("https://"),
         MAX_CONTENT_LENGTH=settings.MAX_MESSAGE_SIZE + 1024 * 1024,
     )
-    for key in ("TESTING", "WTF_CSRF_ENABLED"):
-        if key in raw:
-            app.config[key] = raw[key]
+    app.config.update(flags)
+    _private_instance_files(settings, folder, database_uri)
     _init_extensions(app)
     _register_blueprints(app)
     if overrides and callable(
@@ -41,9 +50,25 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     ):  # tests only: never from the environment
         app.config["SNS_CERTIFICATE_FETCHER"] = overrides["SNS_CERTIFICATE_FETCHER"]
     _proxy_fix(app, settings)
+    return app
+
+
+def _configure_logging() -> None:
+    from app.redaction import install_log_redaction
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every connection at INFO
-    return app
+    install_log_redaction()
+
+
+def _private_instance_files(settings: Settings, folder: Path, database_uri: str) -> None:
+    """Create the SQLite file 0600 before SQLite would (0644), and warn about anything readable by others."""
+    from app.instance_files import prepare_sqlite_file, sqlite_file, warn_if_wider
+
+    prepare_sqlite_file(database_uri)
+    paths = [folder] + ([] if settings.SECRET_KEY else [folder / "secret_key"])
+    database = sqlite_file(database_uri)
+    warn_if_wider(paths + ([database] if database is not None else []))
 
 
 def _engine_options(settings: Settings) -> dict:
