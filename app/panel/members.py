@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import (
     Blueprint,
     Response,
@@ -25,6 +22,7 @@ from wtforms.validators import DataRequired, Length
 
 from app.extensions import db
 from app.mail.addresses import InvalidAddress
+from app.membership.export import csv_chunks
 from app.membership.importer import add_entries
 from app.membership.lines import parse_line, parse_lines
 from app.models import Ban, Member, MemberImport, MemberStatus, ModerationAction, Role
@@ -189,54 +187,13 @@ def export(list_id: int):
     db.session.commit()
     list_key = mlist.id
 
-    def rows():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["email", "name", "status", "delivery", "moderation", "bounce_score"])
-        after = ""
-        while True:
-            batch = db.session.execute(
-                select(
-                    Member.email,
-                    Member.name,
-                    Member.status,
-                    Member.delivery_enabled,
-                    Member.moderation_action,
-                    Member.bounce_score,
-                )
-                .where(Member.list_id == list_key, Member.email > after)
-                .order_by(Member.email)
-                .limit(EXPORT_BATCH)
-            ).all()
-            for row in batch:
-                writer.writerow(
-                    [
-                        row.email,
-                        _csv_safe(row.name),
-                        row.status,
-                        "on" if row.delivery_enabled else "off",
-                        row.moderation_action,
-                        row.bounce_score,
-                    ]
-                )
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            if len(batch) < EXPORT_BATCH:
-                return
-            after = batch[-1].email
-
+    chunks = csv_chunks(list_key, batch=EXPORT_BATCH)
     filename = f"{mlist.local_part}-members.csv"
     return Response(
-        stream_with_context(rows()),
+        stream_with_context(chunks),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-
-
-def _csv_safe(value: str) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas; a leading quote keeps them text."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
 def _member(mlist_id: int, member_id: int) -> Member:

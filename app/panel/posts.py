@@ -7,9 +7,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Bounce, Delivery, Post, PostStatus
+from app.models import Bounce, Delivery, Post, PostStatus, Role
 from app.models.audit import record
-from app.panel.access import list_for, post_for
+from app.panel.access import list_for, post_for, roles_on
 from app.panel.list_forms import ConfirmForm
 
 posts = Blueprint("posts", __name__)
@@ -50,24 +50,37 @@ def detail(post_id: int):
             select(Delivery.status, func.count()).where(Delivery.post_id == post.id).group_by(Delivery.status)
         ).all()
     )
-    deliveries = db.session.scalars(
-        select(Delivery).where(Delivery.post_id == post.id).order_by(Delivery.id).limit(DELIVERY_ROWS)
-    ).all()
-    bounces = db.session.scalars(
-        select(Bounce)
-        .join(Delivery, Bounce.delivery_id == Delivery.id)
-        .where(Delivery.post_id == post.id)
-        .order_by(Bounce.id)
-    ).all()
+    # Recipients are member addresses: the roster is for owners (and admins), not moderators.
+    shows_recipients = Role.OWNER in roles_on(post.mailing_list)
     return render_template(
         "posts/detail.html",
         post=post,
         mlist=post.mailing_list,
         by_status=by_status,
-        deliveries=deliveries,
-        bounces=bounces,
+        shows_recipients=shows_recipients,
+        deliveries=_deliveries(post) if shows_recipients else [],
+        bounces=_bounces(post) if shows_recipients else [],
         form=ConfirmForm(),
         limit=DELIVERY_ROWS,
+    )
+
+
+def _deliveries(post: Post) -> list[Delivery]:
+    return list(
+        db.session.scalars(
+            select(Delivery).where(Delivery.post_id == post.id).order_by(Delivery.id).limit(DELIVERY_ROWS)
+        )
+    )
+
+
+def _bounces(post: Post) -> list[Bounce]:
+    return list(
+        db.session.scalars(
+            select(Bounce)
+            .join(Delivery, Bounce.delivery_id == Delivery.id)
+            .where(Delivery.post_id == post.id)
+            .order_by(Bounce.id)
+        )
     )
 
 

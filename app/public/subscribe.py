@@ -20,7 +20,7 @@ from app.membership.subscriptions import (
     request_subscription,
     unsubscribe,
 )
-from app.models import Member, MemberStatus
+from app.models import MailingList, Member, MemberStatus, SubscriptionPolicy
 from app.panel.throttle import SUBSCRIBE_LIMIT, limiter
 
 selfservice = Blueprint("selfservice", __name__)
@@ -59,6 +59,14 @@ def send_confirmation(mlist, member: Member) -> None:
     send_notice(mlist, notice)
 
 
+def policy_answer(mlist: MailingList) -> Result:
+    """The page's answer: it depends on the list's policy only, never on the address (no membership probing)."""
+    return {
+        SubscriptionPolicy.OPEN: Result.SUBSCRIBED,
+        SubscriptionPolicy.MODERATE: Result.AWAITING_APPROVAL,
+    }.get(SubscriptionPolicy(mlist.subscription_policy), Result.CONFIRMATION_SENT)
+
+
 @selfservice.route("/subscribe/<list_address>", methods=["GET", "POST"])
 @limiter.limit(SUBSCRIBE_LIMIT, methods=["POST"])
 def subscribe(list_address: str):
@@ -68,7 +76,7 @@ def subscribe(list_address: str):
     form = SubscribeForm()
     if form.validate_on_submit():
         if form.website.data:
-            return render_template("public/subscribe_done.html", mlist=mlist, result=Result.CONFIRMATION_SENT)
+            return render_template("public/subscribe_done.html", mlist=mlist, result=policy_answer(mlist))
         try:
             entry = parse_line(form.email.data, form.name.data or "")
         except InvalidAddress:
@@ -77,9 +85,7 @@ def subscribe(list_address: str):
             result, member = request_subscription(mlist, entry.email, entry.name)
             if result == Result.CONFIRMATION_SENT:
                 send_confirmation(mlist, member)
-            if result == Result.ALREADY_MEMBER:  # say the same as for a new address: no membership probing
-                result = Result.CONFIRMATION_SENT
-            return render_template("public/subscribe_done.html", mlist=mlist, result=result)
+            return render_template("public/subscribe_done.html", mlist=mlist, result=policy_answer(mlist))
     return render_template("public/subscribe.html", mlist=mlist, form=form), (400 if form.errors else 200)
 
 
