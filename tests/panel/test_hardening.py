@@ -97,3 +97,44 @@ def test_panel_and_cli_exports_defuse_formula_cells_alike(app, browser_for):
     cli_rows = list(csv.reader(io.StringIO(cli.output, newline="")))
     _assert_defused(panel_rows)
     assert panel_rows == cli_rows  # one export function behind both doors
+
+
+TEMPLATE_BOMBS = [
+    ("{{ 'x'*200000000 }}", "limit: output size"),  # folded at compile time before: 3.4 s and 820 MB
+    ("{% set a = 'x'*20000 %}{% set a = a ~ a %}{% set a = a ~ a %}{{ a }}", "limit: output size"),
+    ("{{ 9**99999999 }}", "limit: output size"),
+    ("{{ '{:>200000000}'.format(1) }}", "limit: allowed operations"),
+    ("{{ '%0200000000d' % 1 }}", "limit: allowed operations"),
+    (
+        "{% for a in range(1000) %}{% for b in range(1000) %}{% for c in range(1000) %}"
+        "{% endfor %}{% endfor %}{% endfor %}",
+        "limit: render time",
+    ),
+    (
+        "{% for a in range(1000) %}{% for b in range(1000) %}{{ b }}{% endfor %}{% endfor %}",
+        "limit: output size",
+    ),
+    ("x" * 10_001, "limit: source size"),
+]
+
+
+@pytest.mark.parametrize(("footer", "says"), TEMPLATE_BOMBS)
+def test_template_bombs_are_refused_on_the_form_naming_the_limit(world, browser_for, footer, says):
+    a = world["a"]
+    page = f"/lists/{a.id}/templates"
+    response = browser_for("owner@example.org").submit(
+        page, {"header_template": "", "footer_template": footer, "submit": "Save"}
+    )
+    assert response.status_code == 400
+    assert says in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(type(a), a.id).footer_template == ""
+
+
+def test_a_template_that_explodes_only_for_one_member_renders_as_nothing_at_delivery(app):
+    from app.mail.templates import render, template_error
+
+    sneaky = "Bye{% if member_name == 'Ann' %}{{ 'x'*200000000 }}{% endif %}"
+    assert template_error(sneaky) is None  # harmless for every other member, so it can be saved
+    assert render(sneaky, {"member_name": "Bob"}) == "Bye"
+    assert render(sneaky, {"member_name": "Ann"}) == ""  # the bound stops it; the copy goes out undecorated
