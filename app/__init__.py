@@ -96,14 +96,17 @@ def _init_extensions(app: Flask) -> None:
         from app.models import User
 
         ident, _, token = user_id.partition(":")
-        user = db.session.get(User, int(ident)) if ident.isdigit() else None
+        user = db.session.get(User, int(ident)) if ident.isdecimal() else None
         return user if user is not None and user.session_token == token else None
 
 
 def _register_blueprints(app: Flask) -> None:
     from app.bounces.webhook import webhooks
     from app.panel import register_panel
+    from app.panel.ids import IdConverter
     from app.public import public
+
+    app.url_map.converters["int"] = IdConverter  # before any rule is added: ids the database can hold
 
     app.register_blueprint(public)
     app.register_blueprint(webhooks)

@@ -34,19 +34,19 @@ class ConfigError(ValueError):
 
 
 def _port(name: str, value: str) -> int:
-    if not value.isdigit() or not 0 < int(value) < 65536:
+    if not value.isdecimal() or not 0 < int(value) < 65536:
         raise ConfigError(f"{PREFIX}{name}={value!r} is not a port number (1-65535)")
     return int(value)
 
 
 def _positive_int(name: str, value: str) -> int:
-    if not value.isdigit() or int(value) <= 0:
+    if not value.isdecimal() or int(value) <= 0:
         raise ConfigError(f"{PREFIX}{name}={value!r} is not a positive whole number")
     return int(value)
 
 
 def _non_negative_int(name: str, value: str) -> int:
-    if not value.isdigit():
+    if not value.isdecimal():
         raise ConfigError(f"{PREFIX}{name}={value!r} is not a whole number (0 or more)")
     return int(value)
 

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import MailingList, Post, PostStatus
 from app.moderation import actions as decide
 from app.panel.access import list_for, post_for, visible_list_ids
+from app.panel.ids import parse_id
 from app.panel.list_forms import ConfirmForm
 from app.panel.preview import build_preview
 
@@ -109,7 +110,7 @@ def bulk():
     action = request.form.get("action", "")
     if not ConfirmForm().validate_on_submit() or action not in ACTIONS:
         abort(400)
-    ids = [int(i) for i in request.form.getlist("post_id") if i.isdigit()][:QUEUE_LIMIT]
+    ids = [i for i in map(parse_id, request.form.getlist("post_id")) if i is not None][:QUEUE_LIMIT]
     chosen = [post_for(post_id) for post_id in ids]  # 404 before any change if one is not the user's
     done = 0
     for post in chosen:
@@ -120,6 +121,6 @@ def bulk():
             continue
     flash(f"{action.replace('_', ' ')}: {done} of {len(ids)} posts.")
     back = request.form.get("list_id", "")
-    if back.isdigit() and db.session.get(MailingList, int(back)) is not None:
+    if parse_id(back) is not None and db.session.get(MailingList, parse_id(back)) is not None:
         return redirect(url_for("moderation.list_queue", list_id=int(back)))
     return redirect(url_for("moderation.all_queues"))

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import Bounce, Delivery, Post, PostStatus, Role
 from app.models.audit import record
 from app.panel.access import list_for, post_for, roles_on
+from app.panel.ids import parse_id
 from app.panel.list_forms import ConfirmForm
 
 posts = Blueprint("posts", __name__)
@@ -26,8 +27,8 @@ def log(list_id: int):
     query = select(Post).where(Post.list_id == mlist.id)
     if status in set(PostStatus):
         query = query.where(Post.status == status)
-    if before.isdigit():
-        query = query.where(Post.id < int(before))
+    if parse_id(before) is not None:
+        query = query.where(Post.id < int(before.strip()))
     rows = db.session.scalars(query.order_by(Post.id.desc()).limit(PAGE_SIZE + 1)).all()
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]

@@ -39,7 +39,7 @@ def pattern_problem(condition: str, header: str, pattern: str) -> str:
     if condition == FilterCondition.HEADER and not HEADER_NAME.match(header or ""):
         return "A header rule needs a header name (e.g. X-Spam-Flag)."
     if condition == FilterCondition.SIZE:
-        return "" if pattern.strip().isdigit() else "A size rule needs a number of bytes."
+        return "" if pattern.strip().isdecimal() else "A size rule needs a number of bytes."
     if condition == FilterCondition.MIME_TYPE:
         return (
             ""

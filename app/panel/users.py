@@ -17,6 +17,7 @@ from app.models import ListRole, MailingList, Role, User
 from app.models.audit import record
 from app.panel.access import require_admin
 from app.panel.auth import MIN_PASSWORD
+from app.panel.ids import parse_id
 from app.panel.list_forms import ConfirmForm, choices
 
 users = Blueprint("users", __name__, url_prefix="/users")
@@ -133,9 +134,7 @@ def act(user_id: int, action: str):
     else:
         role_id = request.form.get("role_id", "")
         db.session.execute(
-            delete(ListRole).where(
-                ListRole.user_id == user.id, ListRole.id == (int(role_id) if role_id.isdigit() else -1)
-            )
+            delete(ListRole).where(ListRole.user_id == user.id, ListRole.id == (parse_id(role_id) or -1))
         )
     _audit(f"user.{action}", user)
     db.session.commit()

@@ -152,3 +152,11 @@ def test_start_up_warns_when_they_are_wider(tmp_path):
     warnings = [line for line in result.stderr.splitlines() if "others on this machine can read it" in line]
     assert len(warnings) == 3, result.stderr
     assert any("chmod 700" in line for line in warnings) and any("chmod 600" in line for line in warnings)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("SMTPD_PORT", "²"), ("MAX_MESSAGE_SIZE", "²²"), ("SMTP_TIMEOUT", "¹")]
+)
+def test_non_ascii_digits_in_numbers_are_a_configuration_error(settings, name, value):
+    with pytest.raises(ConfigError, match=f"MAILFLOW_{name}"):
+        create_app({**settings, name: value})

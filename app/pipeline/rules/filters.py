@@ -90,7 +90,7 @@ def filter_rule_errors(condition: str, header: str, pattern: str, action: str) -
         errors.append(f"Unknown action {action!r}.")
     if condition == FilterCondition.HEADER and not re.fullmatch(r"[!-9;-~]+", header or ""):
         errors.append("A header condition needs a header name.")
-    if condition == FilterCondition.SIZE and not pattern.strip().isdigit():
+    if condition == FilterCondition.SIZE and not pattern.strip().isdecimal():
         errors.append("A size condition needs a whole number of bytes.")
     if condition == FilterCondition.MIME_TYPE and not re.fullmatch(r"[\w.+-]+/[\w.+*-]+", pattern.strip()):
         errors.append("A MIME type condition needs type/subtype or type/*.")
