@@ -139,7 +139,7 @@ class Settings:
     DKIM_SELECTOR: str = ""
     DKIM_PRIVATE_KEY_FILE: str = ""
     SMTP_RETRY_DAYS: int = 5
-    DELIVERY_LEASE_SECONDS: int = 600
+    DELIVERY_LEASE_SECONDS: int = 30  # renewed every 5 s by a heartbeat (app/pipeline/lease.py)
     BOUNCE_THRESHOLD: int = 5
     BOUNCE_RESET_DAYS: int = 7
     SMTPD_HOST: str = "127.0.0.1"

@@ -12,7 +12,7 @@ import time
 from bench.machine import describe
 
 log = logging.getLogger("bench")
-PARTS = ("ingress", "fanout", "latency", "panel", "cpu")
+PARTS = ("ingress", "fanout", "latency", "panel", "cpu", "migration", "crash")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

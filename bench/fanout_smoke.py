@@ -57,6 +57,7 @@ def prepare(settings: dict, members: int) -> int:
 
     from app import create_app
     from app.extensions import db
+    from app.membership.lines import Entry
     from app.membership.members import add_members
     from app.models import MailingList, Post
     from app.pipeline.runner import process
@@ -70,7 +71,8 @@ def prepare(settings: dict, members: int) -> int:
         )
         db.session.add(mlist)
         db.session.commit()
-        add_members(mlist, (f"member{i:05d}@example.net" for i in range(members)))
+        add_members(mlist.id, (Entry(f"member{i:05d}@example.net", "") for i in range(members)))
+        db.session.commit()
         raw = (
             b"From: Alice <alice@example.org>\r\nTo: big@example.org\r\nSubject: Smoke\r\n"
             b"Message-ID: <smoke@example.org>\r\n\r\n" + b"A line of the post body.\r\n" * 40

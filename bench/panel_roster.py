@@ -69,8 +69,8 @@ def timed_requests(client, urls: list[str]) -> list[float]:
 
 def run(url: str, members: int, requests: int) -> None:
     from app.extensions import db
+    from app.lists.lifecycle import create_list
     from app.membership.importer import import_csv
-    from app.membership.lists import create_list
     from app.models import User
 
     with tempfile.TemporaryDirectory() as folder:

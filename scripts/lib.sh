@@ -49,3 +49,16 @@ ensure_venv() {
     tail -n 30 "$log" >&2; echo "pip install failed (see $log)" >&2; return 1
   fi
 }
+
+ensure_mailman3() {
+  # A real Mailman 3 core for the migration tests, in a virtual environment of its own (pinned: with
+  # SQLAlchemy 2.1, Mailman 3.3.10 answers 500 on paged REST collections).
+  if [ ! -x .venv-mailman3/bin/mailman ]; then
+    echo "installing Mailman 3 into .venv-mailman3 (migration tests)"
+    python3 -m venv .venv-mailman3
+    if ! .venv-mailman3/bin/python -m pip install --disable-pip-version-check -q "mailman==3.3.10" "sqlalchemy<2.1" \
+        >.venv-mailman3/pip-install.log 2>&1; then
+      tail -n 30 .venv-mailman3/pip-install.log >&2; echo "Mailman 3 install failed" >&2; return 1
+    fi
+  fi
+}

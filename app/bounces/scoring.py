@@ -8,20 +8,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from app.extensions import db
+from app.lists.staff import active_staff
 from app.models import (
     Bounce,
     BounceKind,
     Delivery,
     DeliveryStatus,
-    ListRole,
-    MailingList,
     Member,
     MemberStatus,
     Role,
-    User,
 )
 from app.models.timestamps import utcnow
 
@@ -109,18 +107,6 @@ def reset_quiet_scores(now: datetime | None = None) -> int:
     return result.rowcount or 0
 
 
-def owner_addresses(mlist: MailingList) -> list[str]:
-    """The e-mail addresses of the list's owners (panel users with the owner role)."""
-    return list(
-        db.session.scalars(
-            select(User.email)
-            .join(ListRole, ListRole.user_id == User.id)
-            .where(ListRole.list_id == mlist.id, ListRole.role == Role.OWNER)
-            .order_by(User.email)
-        )
-    )
-
-
 def tell_owners_disabled(member: Member) -> int:
     """Send the list owners a notice that a member was disabled for bounces; returns notices sent."""
     from app.sysmail.notices import build_notice, send_notice
@@ -132,7 +118,7 @@ def tell_owners_disabled(member: Member) -> int:
         f"from {mlist.address}.\nRe-enable the member in the panel once the address works again.\n"
     )
     sent = 0
-    for owner in owner_addresses(mlist):
+    for owner in active_staff(mlist.id, (Role.OWNER,)):
         notice = build_notice(
             mlist, owner, f"{mlist.name}: {member.email} disabled for bounces", body, auto="auto-generated"
         )

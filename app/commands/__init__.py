@@ -6,11 +6,12 @@ import click
 def register(cli: click.Group) -> None:
     """Attach every sub-command group to the CLI."""
     from app.commands.aws import aws
+    from app.commands.imports import import_group
     from app.commands.lists import lists
     from app.commands.members import members
     from app.commands.posts import posts
     from app.commands.services import dev, imap, smtpd, web, worker
     from app.commands.users import users
 
-    for command in (users, lists, members, posts, smtpd, imap, worker, web, dev, aws):
+    for command in (users, lists, members, posts, smtpd, imap, worker, web, dev, aws, import_group):
         cli.add_command(command)

@@ -8,9 +8,15 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from app.mail.addresses import InvalidAddress, normalise_address
+from app.commands.arguments import key_values, list_or_exit, usage_error
+from app.extensions import db
+from app.lists.registry import SettingsError
+from app.mail.addresses import InvalidAddress
 from app.membership.export import csv_chunks
-from app.membership.members import add_members, find_list
+from app.membership.lines import Entry, parse_line
+from app.membership.members import add_members, find_member, list_members, remove_members, update_member
+from app.models import Member, MemberStatus
+from app.models.audit import CLI
 
 
 @click.group()
@@ -24,16 +30,16 @@ def members() -> None:
 @with_appcontext
 def add(list_address: str, emails: tuple[str, ...]) -> None:
     """Add active members to LIST; invalid addresses are reported and skipped (exit status 1)."""
-    mlist = find_list(list_address)
-    if mlist is None:
-        raise click.UsageError(f"no list {list_address}")
-    valid, invalid = [], []
+    mlist = list_or_exit(list_address)
+    valid: list[Entry] = []
+    invalid = []
     for text in emails:
         try:
-            valid.append(normalise_address(text))
+            valid.append(parse_line(text))
         except InvalidAddress as exc:
             invalid.append(str(exc))
-    added, existing = add_members(mlist, valid)
+    added, existing = add_members(mlist.id, valid)
+    db.session.commit()
     click.echo(f"{mlist.address}: {added} added, {existing} already members, {len(invalid)} invalid")
     for problem in invalid:
         click.echo(f"invalid address {problem}", err=True)
@@ -50,9 +56,7 @@ def import_file(list_address: str, csv_file: Path) -> None:
     from app.membership.importer import import_csv
     from app.membership.lines import count_rows
 
-    mlist = find_list(list_address)
-    if mlist is None:
-        raise click.UsageError(f"no list {list_address}")
+    mlist = list_or_exit(list_address)
     data = csv_file.read_bytes()
     with click.progressbar(
         length=count_rows(data), label=f"importing into {mlist.address}", file=sys.stderr
@@ -78,8 +82,60 @@ def import_file(list_address: str, csv_file: Path) -> None:
 @with_appcontext
 def export(list_address: str) -> None:
     """Write LIST's members as CSV to standard output (formula-leading cells quoted for spreadsheets)."""
-    mlist = find_list(list_address)
-    if mlist is None:
-        raise click.UsageError(f"no list {list_address}")
+    mlist = list_or_exit(list_address)
     for chunk in csv_chunks(mlist.id):
         sys.stdout.write(chunk)
+
+
+@members.command("list")
+@click.argument("list_address")
+@click.option(
+    "--status", type=click.Choice([s.value for s in MemberStatus]), help="Only members with this status."
+)
+@with_appcontext
+def list_roster(list_address: str, status: str | None) -> None:
+    """Print LIST's members, one a line: address, status, name."""
+    mlist = list_or_exit(list_address)
+    for member in list_members(mlist, MemberStatus(status) if status else None):
+        click.echo(f"{member.email} {member.status} {member.name}".rstrip())
+
+
+@members.command("set")
+@click.argument("list_address")
+@click.argument("email")
+@click.argument("assignments", nargs=-1, required=True, metavar="KEY=VALUE...")
+@with_appcontext
+def set_options(list_address: str, email: str, assignments: tuple[str, ...]) -> None:
+    """Change a member's name, status, moderation (default|accept|hold|reject|discard), ...; exit 2 on a bad one."""
+    mlist = list_or_exit(list_address)
+    member = find_member(mlist, email)
+    if member is None:
+        usage_error(f"{email} is not a member of {mlist.address}")
+    try:
+        changed = update_member(member, key_values(assignments), CLI)
+    except SettingsError as exc:
+        usage_error(exc.first)
+    click.echo(f"{member.email}: changed {', '.join(changed)}" if changed else f"{member.email}: no change")
+
+
+@members.command("remove")
+@click.argument("list_address")
+@click.argument("emails", nargs=-1, required=True)
+@with_appcontext
+def remove(list_address: str, emails: tuple[str, ...]) -> None:
+    """Remove members from LIST; addresses that are not members are reported (exit status 1)."""
+    mlist = list_or_exit(list_address)
+    found: list[Member] = []
+    missing: list[str] = []
+    for email in emails:
+        member = find_member(mlist, email)
+        if member is None:
+            missing.append(email)
+        else:
+            found.append(member)
+    removed = remove_members(mlist, found, CLI)
+    click.echo(f"{mlist.address}: {removed} removed, {len(missing)} not members")
+    for email in missing:
+        click.echo(f"not a member: {email}", err=True)
+    if missing:
+        raise SystemExit(1)

@@ -8,9 +8,14 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app.commands.arguments import list_or_exit, usage_error
 from app.extensions import db
+from app.lists.staff import all_users, find_user, grant_role, revoke_role, roles_of
 from app.mail.addresses import InvalidAddress, normalise_address
-from app.models import User
+from app.models import Role, User
+from app.models.audit import CLI
+
+ROLE = click.Choice([r.value for r in Role])
 
 
 @click.group()
@@ -41,9 +46,52 @@ def create_user(email: str, admin: bool, password_stdin: bool) -> None:
     if user is None:
         user = User(email=address)
         db.session.add(user)
+    if user.awaiting_first_password:
+        user.active = True  # an imported owner or moderator starts working once a password is set
     user.set_password(password)
     user.is_admin = user.is_admin or admin
     db.session.commit()
     click.echo(
         f"{'created' if created else 'updated'} user {address}{' (site admin)' if user.is_admin else ''}"
     )
+
+
+@users.command("list")
+@with_appcontext
+def list_users() -> None:
+    """Print every panel account, one a line: address, flags (active/inactive, admin), role:list ..."""
+    for user in all_users():
+        flags = ("active" if user.active else "inactive") + (",admin" if user.is_admin else "")
+        roles = " ".join(f"{role}:{address}" for address, role in roles_of(user))
+        click.echo(f"{user.email} {flags} {roles}".rstrip())
+
+
+def _user_or_exit(email: str) -> User:
+    user = find_user(email)
+    if user is None:
+        usage_error(f"no user {email} (create one with `mailflow users create`)")
+    return user
+
+
+@users.command("grant")
+@click.argument("email")
+@click.argument("list_address")
+@click.argument("role", type=ROLE)
+@with_appcontext
+def grant(email: str, list_address: str, role: str) -> None:
+    """Give the user EMAIL the ROLE (owner or moderator) on LIST."""
+    user, mlist = _user_or_exit(email), list_or_exit(list_address)
+    given = grant_role(user, mlist, Role(role), CLI)
+    click.echo(f"{user.email} {'is now' if given else 'already was'} {role} of {mlist.address}")
+
+
+@users.command("revoke")
+@click.argument("email")
+@click.argument("list_address")
+@click.argument("role", type=ROLE)
+@with_appcontext
+def revoke(email: str, list_address: str, role: str) -> None:
+    """Take the ROLE on LIST from the user EMAIL."""
+    user, mlist = _user_or_exit(email), list_or_exit(list_address)
+    taken = revoke_role(user, mlist, Role(role), CLI)
+    click.echo(f"{user.email} {'is no longer' if taken else 'was not'} {role} of {mlist.address}")

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.ingress.headers import summary
-from app.ingress.lookup import resolve
+from app.lists.lookup import resolve
 from app.models import Post, PostSource
 from app.models.timestamps import utcnow
 

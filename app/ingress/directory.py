@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from app.ingress.lookup import resolve
+from app.lists.lookup import resolve
 from app.mail.list_addresses import ListAddress, candidates
 
 TTL_SECONDS = 5.0  # a list created or deleted in the panel is seen by RCPT within this long

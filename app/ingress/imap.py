@@ -271,17 +271,20 @@ def lock_name(config: MailboxConfig) -> str:
 
 
 class PollerBusy(RuntimeError):
-    """Another poller holds this mailbox's lock (or took it over): this one must not run."""
+    """This poller lost the mailbox lock to another poller: it must not run on."""
 
 
-def serve(app: Flask, stop: threading.Event, lock_ttl: float = 60.0) -> None:
-    """Run the poller under the mailbox lock until stop is set; raises PollerBusy when the lock is taken."""
-    from app.ingress.locks import LockKeeper, make_lock
+LOCK_TTL_SECONDS = 30.0  # a poller on another host takes over at most this long after this one died
+
+
+def serve(app: Flask, stop: threading.Event, lock_ttl: float = LOCK_TTL_SECONDS) -> None:
+    """Run the poller under the mailbox lock until stop is set, waiting for the lock while another holds it."""
+    from app.ingress.locks import LockKeeper, acquire_waiting, make_lock
 
     config = MailboxConfig.from_settings(app.config["MAILFLOW"])
     lock = make_lock(app, lock_name(config), lock_ttl)
-    if not lock.acquire():
-        raise PollerBusy(f"another IMAP poller is already running for {config.mailbox}/{config.folder}")
+    if not acquire_waiting(lock, stop, f"IMAP poller for {config.mailbox}/{config.folder}"):
+        return  # asked to stop while waiting
     keeper = LockKeeper(lock, stop)
     keeper.start()
     try:

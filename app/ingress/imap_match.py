@@ -7,7 +7,8 @@ import re
 from email.parser import BytesHeaderParser
 
 from app.ingress.headers import wire_text
-from app.ingress.lookup import resolve, role_is_handled
+from app.ingress.lookup import role_is_handled
+from app.lists.lookup import resolve
 
 # Headers an MDA writes with the envelope recipient, in the order we trust them.
 ENVELOPE_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To")

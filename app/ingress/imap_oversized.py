@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from app.ingress.imap_match import list_recipients
-from app.ingress.lookup import resolve
+from app.lists.lookup import resolve
 from app.mailcommands.owner import owner_addresses
 from app.sysmail.notices import allow_notice, build_notice, send_notice
 

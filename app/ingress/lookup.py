@@ -1,25 +1,8 @@
-"""Find the list an address belongs to, in the database."""
+"""Which list address roles the receiver accepts (finding the list is app.lists.lookup.resolve)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from app.extensions import db
-from app.mail.list_addresses import AddressRole, ListAddress, candidates
-from app.models import MailingList
-
-
-def resolve(address: str) -> tuple[MailingList, ListAddress] | None:
-    """The list and role for a recipient address, or None when it is no list's address."""
-    for reading in candidates(address):
-        mlist = db.session.scalar(
-            select(MailingList).where(
-                MailingList.local_part == reading.local_part, MailingList.domain == reading.domain
-            )
-        )
-        if mlist is not None:
-            return mlist, reading
-    return None
+from app.mail.list_addresses import AddressRole
 
 
 def role_is_handled(role: AddressRole) -> bool:

@@ -144,3 +144,11 @@ def wait_for_local_jobs() -> None:
     """Block until in-process jobs queued so far have run (tests and `mailflow dev` shutdown)."""
     if _local_executor is not None:
         _local_executor.submit(lambda: None).result()
+
+
+def drain_local_jobs() -> None:
+    """Block until no in-process job is left, including jobs those jobs queued (a CLI command's exit)."""
+    while _local_executor is not None:
+        wait_for_local_jobs()
+        if _local_executor._work_queue.empty():  # nothing queued behind the marker we waited for
+            return

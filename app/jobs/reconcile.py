@@ -6,19 +6,23 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 from redis.exceptions import RedisError
 from sqlalchemy import exists, or_, select, update
 
 from app.extensions import db
+from app.liveness import provably_dead
 from app.models import Delivery, DeliveryStatus, Post, PostStatus
 from app.models.timestamps import utcnow
 
 log = logging.getLogger(__name__)
 SWEEP_LIMIT = 20000  # copies looked at per pass; the next pass takes the rest
 SCORE_RESET_SECONDS = 3600  # scores reset after days of quiet: an hourly sweep is soon enough
+# Set by the reconciler, never expires: when it is missing, Redis was flushed or restarted without its data.
+REDIS_MARKER = "mailflow:reconciler:redis-marker"
+RELEASED_JOB_SIZE = 50  # copies per job when a dead worker's claim is handed back
 
 
 def enqueue_unqueued_posts(limit: int = 1000) -> int:
@@ -40,30 +44,43 @@ def enqueue_unqueued_posts(limit: int = 1000) -> int:
 
 
 def release_expired_leases() -> int:
-    """Return copies whose sending lease ran out (a worker died) to pending, and enqueue them."""
+    """Return copies whose worker died to pending, and enqueue them.
+
+    A lease that ran out names a dead (or hung) worker anywhere; a lease held by a process of this host that
+    no longer exists names a dead one for certain, and is handed back at once, before it runs out.
+    """
     now = utcnow()
+    dead = _dead_local_owners()
+    lost = (
+        (Delivery.lease_until < now) | Delivery.lease_owner.in_(dead) if dead else Delivery.lease_until < now
+    )
     expired = db.session.execute(
         select(Delivery.id, Delivery.post_id)
-        .where(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now)
+        .where(Delivery.status == DeliveryStatus.SENDING, lost)
         .limit(SWEEP_LIMIT)
     ).all()
     if not expired:
         return 0
     released = db.session.scalars(
         update(Delivery)
-        .where(
-            Delivery.id.in_([row.id for row in expired]),
-            Delivery.status == DeliveryStatus.SENDING,
-            Delivery.lease_until < now,
-        )
+        .where(Delivery.id.in_([row.id for row in expired]), Delivery.status == DeliveryStatus.SENDING, lost)
         .values(status=DeliveryStatus.PENDING, lease_until=None, next_attempt_at=None)
         .returning(Delivery.id)
         .execution_options(synchronize_session=False)
     ).all()
     db.session.commit()
     chosen = set(released)
-    _enqueue_deliveries((row.post_id, row.id) for row in expired if row.id in chosen)
+    # Small jobs: a dead worker's batch is shared by every idle worker, not resent by one at relay speed.
+    _enqueue_deliveries(((row.post_id, row.id) for row in expired if row.id in chosen), RELEASED_JOB_SIZE)
     return len(chosen)
+
+
+def _dead_local_owners() -> list[str]:
+    """Lease owners among copies being sent that were processes of this host and are gone."""
+    owners = db.session.scalars(
+        select(Delivery.lease_owner).where(Delivery.status == DeliveryStatus.SENDING).distinct()
+    )
+    return [owner for owner in owners if provably_dead(owner)]
 
 
 def _queue_is_empty(name: str) -> bool:
@@ -78,13 +95,20 @@ def _queue_is_empty(name: str) -> bool:
         return False  # Redis is down: nothing can be enqueued now; a later pass catches up
 
 
-def enqueue_orphaned_deliveries() -> int:
-    """Pending copies overdue while the delivery queue is empty lost their job: enqueue them."""
+def _orphan_cutoff(force: bool) -> datetime:
+    """Work older than this has lost its job; after Redis was emptied, everything due has."""
+    if force:
+        return utcnow()
+    return utcnow() - timedelta(seconds=current_app.config["MAILFLOW"].RECONCILE_SECONDS)
+
+
+def enqueue_orphaned_deliveries(force: bool = False) -> int:
+    """Pending copies overdue while the delivery queue is empty (or Redis was emptied) lost their job."""
     from app.jobs.queues import QueueName
 
-    if not _queue_is_empty(QueueName.DELIVERIES):
+    if not force and not _queue_is_empty(QueueName.DELIVERIES):
         return 0  # jobs are waiting; copies they cover are not orphans
-    cutoff = utcnow() - timedelta(seconds=current_app.config["MAILFLOW"].RECONCILE_SECONDS)
+    cutoff = _orphan_cutoff(force)
     rows = db.session.execute(
         select(Delivery.post_id, Delivery.id)
         .where(
@@ -101,13 +125,13 @@ def enqueue_orphaned_deliveries() -> int:
     return len(rows)
 
 
-def enqueue_orphaned_posts() -> int:
-    """Posts stuck between phases while the post queue is empty lost their job: process them again."""
+def enqueue_orphaned_posts(force: bool = False) -> int:
+    """Posts stuck between phases while the post queue is empty (or Redis was emptied) lost their job."""
     from app.jobs.queues import QueueName, enqueue_posts
 
-    if not _queue_is_empty(QueueName.POSTS):
+    if not force and not _queue_is_empty(QueueName.POSTS):
         return 0
-    cutoff = utcnow() - timedelta(seconds=current_app.config["MAILFLOW"].RECONCILE_SECONDS)
+    cutoff = _orphan_cutoff(force)
     no_copies = ~exists().where(Delivery.post_id == Post.id)
     ids = list(
         db.session.scalars(
@@ -129,11 +153,34 @@ def enqueue_orphaned_posts() -> int:
     return len(ids)
 
 
-def _enqueue_deliveries(rows: Iterable[tuple[int, int]]) -> None:
+def redis_was_emptied() -> bool:
+    """True when Redis no longer holds the marker this installation leaves there (flushed, restarted empty)."""
+    from app.jobs.queues import redis_connection
+
+    conn = redis_connection()
+    try:
+        return conn is not None and not conn.exists(REDIS_MARKER)
+    except RedisError:
+        return False  # unreachable: nothing can be enqueued now; the pass after it returns does it
+
+
+def mark_redis_filled() -> None:
+    """Leave the marker whose absence tells a later pass that Redis lost everything."""
+    from app.jobs.queues import redis_connection
+
+    conn = redis_connection()
+    try:
+        if conn is not None:
+            conn.set(REDIS_MARKER, "1")
+    except RedisError as exc:
+        log.warning("could not set %s in Redis (%s)", REDIS_MARKER, exc)
+
+
+def _enqueue_deliveries(rows: Iterable[tuple[int, int]], size: int = 0) -> None:
     from app.jobs.queues import QueueName, enqueue
     from app.jobs.tasks import deliver
 
-    size = current_app.config["MAILFLOW"].DELIVERY_BATCH_SIZE
+    size = size or current_app.config["MAILFLOW"].DELIVERY_BATCH_SIZE
     by_post: dict[int, list[int]] = {}
     for post_id, delivery_id in rows:
         by_post.setdefault(post_id, []).append(delivery_id)
@@ -150,11 +197,9 @@ def reconcile_all() -> None:
     from app.bounces.scoring import reset_quiet_scores
     from app.moderation.expiry import expire_held
 
+    release_leases_now()
     enqueue_unqueued_posts()
     expire_held()
-    released = release_expired_leases()
-    if released:
-        log.warning("reconciler returned %d copies with expired leases to pending", released)
     orphans = enqueue_orphaned_deliveries() + enqueue_orphaned_posts()
     if orphans:
         log.warning("reconciler re-enqueued %d posts/copies whose jobs were lost", orphans)
@@ -172,17 +217,38 @@ def _due(key: str, every: float) -> bool:
     return True
 
 
+def sweep_seconds(app: Flask) -> float:
+    """How often expired leases are looked for: a few times per lease, so a dead worker's copies move soon."""
+    settings = app.config["MAILFLOW"]
+    return max(min(settings.RECONCILE_SECONDS, settings.DELIVERY_LEASE_SECONDS / 6), 0.5)
+
+
+def release_leases_now() -> None:
+    """The frequent part of reconciliation: hand a dead worker's copies back, refill an emptied Redis."""
+    released = release_expired_leases()  # first: the copies a crash delayed go to the front of the queue
+    if released:
+        log.warning("reconciler returned %d copies with expired leases to pending", released)
+    if redis_was_emptied():  # the copies just released are queued again here: claims make that harmless
+        orphans = enqueue_orphaned_deliveries(force=True) + enqueue_orphaned_posts(force=True)
+        log.warning("Redis lost its queues; re-enqueued %d posts/copies from the database", orphans)
+        mark_redis_filled()
+
+
 def start_reconciler(app: Flask, stop: threading.Event) -> threading.Thread:
-    """Run reconcile_all every MAILFLOW_RECONCILE_SECONDS until stop is set."""
-    interval = app.config["MAILFLOW"].RECONCILE_SECONDS
+    """Sweep leases every sweep_seconds and reconcile fully every MAILFLOW_RECONCILE_SECONDS until stop."""
+    interval, sweep = app.config["MAILFLOW"].RECONCILE_SECONDS, sweep_seconds(app)
 
     def loop() -> None:
-        while not stop.wait(interval):
+        last_full = time.monotonic()
+        while not stop.wait(sweep):
+            full = time.monotonic() - last_full >= interval
             try:
                 with app.app_context():
-                    reconcile_all()
+                    reconcile_all() if full else release_leases_now()
             except Exception:
-                log.exception("reconciler pass failed; trying again in %ss", interval)
+                log.exception("reconciler pass failed; trying again in %ss", sweep)
+            if full:
+                last_full = time.monotonic()
 
     thread = threading.Thread(target=loop, name="reconciler", daemon=True)
     thread.start()

@@ -3,23 +3,54 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from flask import Flask
+from redis import Redis
 from rq import Queue, SimpleWorker
 
 from app.jobs.queues import ALL_QUEUES, redis_connection
+from app.jobs.reconcile import start_reconciler
+from app.liveness import HOST_CHARS, provably_dead
 
 log = logging.getLogger(__name__)
+# Delete the lock only if the dead holder still has it (a live scheduler may have taken it meanwhile).
+RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 
 
 class MailFlowWorker(SimpleWorker):
-    """Runs jobs in its own process (no ~9 ms fork each) and reconciles on each maintenance pass."""
+    """Runs jobs in its own process (no ~9 ms fork each); a reconciler thread runs beside the jobs."""
 
     flask_app: Flask
 
     def run_maintenance_tasks(self) -> None:
+        # RQ starts its scheduler here when it can take the lock: free a dead scheduler's lock first.
+        clear_dead_scheduler_locks(self.connection, [q.name for q in self.queues])
         super().run_maintenance_tasks()
-        reconcile_safely(self.flask_app)
+
+
+def clear_dead_scheduler_locks(conn: Redis, queue_names: list[str]) -> int:
+    """Delete RQ scheduler locks whose holder was a process of this host that is gone; returns how many.
+
+    A scheduler killed with its worker (kill -9) keeps its lock for a minute; the worker restarted in its
+    place would otherwise schedule nothing until then. A holder on another host is waited for.
+    """
+    from rq.scheduler import SCHEDULER_KEY_TEMPLATE, RQScheduler
+
+    freed = 0
+    for name in queue_names:
+        key = RQScheduler.get_locking_key(name)
+        holder = conn.get(key)
+        if holder is None:
+            continue
+        info = conn.hgetall(SCHEDULER_KEY_TEMPLATE % holder.decode())
+        host, pid = info.get(b"hostname", b"").decode(), info.get(b"pid", b"").decode()
+        if host and pid and provably_dead(f"{host[:HOST_CHARS]}:{pid}:rq"):
+            freed += int(conn.eval(RELEASE, 1, key, holder))
+            log.warning(
+                "freed the RQ scheduler lock of %s held by a dead process (%s pid %s)", name, host, pid
+            )
+    return freed
 
 
 def reconcile_safely(app: Flask) -> None:
@@ -52,5 +83,14 @@ def run_worker(app: Flask, burst: bool = False, name: str | None = None) -> bool
         queues, connection=conn, name=name, maintenance_interval=interval, worker_ttl=interval + 15
     )
     worker.flask_app = app
+    clear_dead_scheduler_locks(conn, [q.name for q in queues])
     reconcile_safely(app)
-    return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    # A thread, not RQ's maintenance pass: that runs only between jobs, and a job to a slow relay can take
+    # minutes, while a dead worker's copies must move within seconds of its lease running out.
+    stop = threading.Event()
+    if not burst:
+        start_reconciler(app, stop)
+    try:
+        return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    finally:
+        stop.set()

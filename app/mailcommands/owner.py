@@ -5,34 +5,20 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
-from sqlalchemy import select
 
 from app.egress import Outgoing, make_sender
 from app.extensions import db
+from app.lists.staff import active_admins, active_staff
 from app.mail.list_addresses import candidates
 from app.mailcommands.replies import finish, retry_later
-from app.models import ListRole, MailingList, Post, PostStatus, Role, User
+from app.models import MailingList, Post, PostStatus, Role
 
 log = logging.getLogger(__name__)
 
 
 def owner_addresses(mlist: MailingList) -> list[str]:
-    """Active users with the owner role on the list; the site admins when the list has no owner."""
-    owners = list(
-        db.session.scalars(
-            select(User.email)
-            .join(ListRole, ListRole.user_id == User.id)
-            .where(ListRole.list_id == mlist.id, ListRole.role == Role.OWNER, User.active.is_(True))
-            .order_by(User.email)
-        )
-    )
-    if owners:
-        return owners
-    return list(
-        db.session.scalars(
-            select(User.email).where(User.is_admin.is_(True), User.active.is_(True)).order_by(User.email)
-        )
-    )
+    """Active users with the owner role on the list; the active site admins when the list has none."""
+    return active_staff(mlist.id, (Role.OWNER,)) or active_admins()
 
 
 def _from_this_list(mlist: MailingList, address: str) -> bool:

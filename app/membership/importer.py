@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import text
 
 from app.extensions import db
 from app.mail.addresses import InvalidAddress
-from app.membership.insert import insert_new_members
 from app.membership.lines import BadLine, Entry, count_rows, csv_rows, parse_line
+from app.membership.members import add_members
 from app.models import ImportStatus, MemberImport
 from app.models.timestamps import utcnow
 
@@ -28,13 +28,6 @@ class ImportCounts:
     existing: int = 0
     bad: list[BadLine] = field(default_factory=list)
     invalid: int = 0
-
-
-def add_entries(list_id: int, entries: Iterable[Entry]) -> tuple[int, int]:
-    """Insert the new addresses as active members; returns (added, already members). Caller commits."""
-    wanted = {e.email: e.name for e in entries}
-    added = insert_new_members(list_id, list(wanted.items()))
-    return added, len(wanted) - added
 
 
 def import_csv(list_id: int, data: bytes, on_chunk: Callable[[ImportCounts], None]) -> ImportCounts:
@@ -72,7 +65,7 @@ def refresh_member_statistics() -> None:
 def _flush(
     list_id: int, chunk: list[Entry], counts: ImportCounts, on_chunk: Callable[[ImportCounts], None]
 ) -> None:
-    added, existing = add_entries(list_id, chunk)
+    added, existing = add_members(list_id, chunk)
     counts.added += added
     counts.existing += existing
     chunk.clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String
@@ -30,6 +31,22 @@ class AuditEntry(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
 
+@dataclass(frozen=True)
+class Actor:
+    """Who does something through a service: a panel user, or a door without one (the CLI)."""
+
+    name: str  # the user's email, or "cli"/"system"
+    user_id: int | None = None
+
+    @classmethod
+    def of(cls, user) -> Actor:
+        """The actor for a logged-in panel user."""
+        return cls(user.email, user.id)
+
+
+CLI = Actor("cli")
+
+
 def record(
     action: str,
     actor: str,
@@ -51,3 +68,10 @@ def record(
     )
     db.session.add(entry)
     return entry
+
+
+def record_by(
+    actor: Actor, action: str, object_type: str, object_id: int | None, list_id: int | None, **details: object
+) -> AuditEntry:
+    """record() for a service call made by actor."""
+    return record(action, actor.name, object_type, object_id, list_id, actor.user_id, **details)

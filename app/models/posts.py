@@ -26,6 +26,7 @@ class PostStatus(enum.StrEnum):
 class PostSource(enum.StrEnum):
     SMTP = "smtp"
     IMAP = "imap"
+    IMPORT = "import"  # brought over from another list manager (held posts)
 
 
 class Post(db.Model):

@@ -13,6 +13,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.extensions import db
 from app.models.timestamps import UTCDateTime, utcnow
 
+NO_PASSWORD = "!"  # prefix of the hash of an account made without a password (e.g. imported list staff)
+
 
 class User(UserMixin, db.Model):
     """A person who logs in to the panel."""
@@ -48,6 +50,11 @@ class User(UserMixin, db.Model):
     def end_sessions(self) -> None:
         """Invalidate every session cookie issued so far (logout, password change, deactivation)."""
         self.session_token = secrets.token_hex(16)
+
+    @property
+    def awaiting_first_password(self) -> bool:
+        """True for an account created without a password (it stays inactive until one is set)."""
+        return bool(self.password_hash) and self.password_hash.startswith(NO_PASSWORD)
 
     def check_password(self, password: str) -> bool:
         """True when the password matches (constant-time compare inside werkzeug)."""

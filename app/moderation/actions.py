@@ -1,11 +1,11 @@
-"""What a moderator does to a held post from the panel: canned reasons, allow-listing and banning on top of
-the pipeline's own decisions (app/moderation/decisions.py), which the `approved` rule relies on."""
+"""What a moderator does to a held post, from the panel or the CLI: canned reasons, allow-listing and banning
+on top of the pipeline's own decisions (app/moderation/decisions.py), which the `approved` rule relies on."""
 
 from __future__ import annotations
 
 from app.extensions import db
-from app.models import AllowedSender, Ban, Post, User
-from app.models.audit import record
+from app.models import AllowedSender, Ban, Post, PostStatus
+from app.models.audit import Actor, record_by
 from app.moderation import decisions
 from app.moderation.decisions import NotHeld
 
@@ -19,31 +19,34 @@ CANNED_REASONS: dict[str, str] = {
 }
 
 
-def approve(post: Post, user: User, always_allow: bool = False) -> None:
-    """Approve a held post (it goes back through the pipeline); optionally always allow its sender."""
+def approve(post: Post, actor: Actor, always_allow: bool = False, note: str = "") -> bool:
+    """Approve a held post (it goes back through the pipeline); optionally always allow its sender.
+
+    Returns whether it reached a queue (if not, the reconciler enqueues it later).
+    """
     sender = (post.sender or post.mail_from).lower()
-    if always_allow and sender and post.status == "held":
+    if always_allow and sender and post.status == PostStatus.HELD:
         db.session.add(AllowedSender(list_id=post.list_id, pattern=sender))
-        record("sender.allow", user.email, "list", post.list_id, post.list_id, user.id, sender=sender)
-    decisions.approve(post, user.id, user.email)
+        record_by(actor, "sender.allow", "list", post.list_id, post.list_id, sender=sender)
+    return decisions.approve(post, actor.user_id, actor.name, note)
 
 
-def reject(post: Post, user: User, reason: str) -> bool:
+def reject(post: Post, actor: Actor, reason: str) -> bool:
     """Reject a held post with a canned or custom reason; True when the sender was sent a notice."""
     reason = CANNED_REASONS.get(reason, reason).strip() or CANNED_REASONS["off-topic"]
-    return decisions.reject(post, reason, user.id, user.email)
+    return decisions.reject(post, reason, actor.user_id, actor.name)
 
 
-def discard(post: Post, user: User) -> None:
+def discard(post: Post, actor: Actor, note: str = "") -> None:
     """Throw a held post away without telling the sender."""
-    decisions.discard(post, user.id, user.email)
+    decisions.discard(post, actor.user_id, actor.name, note)
 
 
-def ban_sender(post: Post, user: User) -> str:
+def ban_sender(post: Post, actor: Actor) -> str:
     """Ban the post's sender from the list and discard the post; returns the banned address."""
     address = (post.sender or post.mail_from).lower()
-    if address and post.status == "held":
+    if address and post.status == PostStatus.HELD:
         db.session.add(Ban(list_id=post.list_id, pattern=address))
-        record("sender.ban", user.email, "list", post.list_id, post.list_id, user.id, sender=address)
-    discard(post, user)
+        record_by(actor, "sender.ban", "list", post.list_id, post.list_id, sender=address)
+    discard(post, actor)
     return address

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from werkzeug.security import generate_password_hash
-
 from app.extensions import db
-from app.models import MailingList, Post, PostStatus
+from app.models import Post, PostStatus
 from app.models.audit import record
 from app.models.timestamps import utcnow
 from app.pipeline.dispositions import notify_sender
@@ -16,27 +14,23 @@ class NotHeld(ValueError):
     """Only a held post can be decided on; the message says what it is instead."""
 
 
-def set_moderator_password(mlist: MailingList, password: str) -> None:
-    """Store the hash of the password an `Approved:` header must carry (empty password: none)."""
-    mlist.moderator_password_hash = generate_password_hash(password) if password else ""
-
-
-def _decide(post: Post, decision: ModeratorDecision, user_id: int | None, actor: str) -> None:
+def _decide(post: Post, decision: ModeratorDecision, user_id: int | None, actor: str, note: str = "") -> None:
     if post.status != PostStatus.HELD:
         raise NotHeld(f"post {post.id} is {post.status}, not held")
     post.moderator_decision = decision.value
     post.moderated_by, post.moderated_at = user_id, utcnow()
-    record(f"post.{decision.value}", actor, "post", post.id, post.list_id, user_id=user_id)
+    details = {"note": note} if note else {}
+    record(f"post.{decision.value}", actor, "post", post.id, post.list_id, user_id=user_id, **details)
 
 
-def approve(post: Post, user_id: int | None = None, actor: str = "") -> bool:
+def approve(post: Post, user_id: int | None = None, actor: str = "", note: str = "") -> bool:
     """Approve a held post: it goes through moderation again, where the `approved` rule accepts it.
 
     Returns whether it reached a queue (if not, it is stored as received and the reconciler enqueues it).
     """
     from app.jobs.queues import enqueue_posts
 
-    _decide(post, ModeratorDecision.APPROVE, user_id, actor)
+    _decide(post, ModeratorDecision.APPROVE, user_id, actor, note)
     post.status, post.queued_at = PostStatus.RECEIVED, None
     db.session.commit()
     return enqueue_posts([post.id])
@@ -54,9 +48,9 @@ def reject(post: Post, reason: str, user_id: int | None = None, actor: str = "")
     return notify_sender(post)
 
 
-def discard(post: Post, user_id: int | None = None, actor: str = "") -> None:
-    """Discard a held post; only the record remains."""
-    _decide(post, ModeratorDecision.DISCARD, user_id, actor)
+def discard(post: Post, user_id: int | None = None, actor: str = "", note: str = "") -> None:
+    """Discard a held post; only the record remains (a note goes into the audit entry)."""
+    _decide(post, ModeratorDecision.DISCARD, user_id, actor, note)
     post.status, post.decision = PostStatus.DISCARDED, "discard"
     post.decision_reason = "A moderator discarded the post."
     db.session.commit()

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import MailingList, Post, PostStatus
+from app.models.audit import Actor
 from app.moderation import actions as decide
 from app.panel.access import list_for, post_for, visible_list_ids
 from app.panel.ids import parse_id
@@ -66,18 +67,19 @@ def held_post(post_id: int):
 def apply(post: Post, action: str, reason: str) -> str:
     """Carry out one action on one held post; returns what happened, for the flash message."""
     who = post.sender or post.mail_from or "(unknown sender)"
+    actor = Actor.of(current_user)
     if action in ("approve", "approve_allow"):
-        decide.approve(post, current_user, always_allow=action == "approve_allow")
+        decide.approve(post, actor, always_allow=action == "approve_allow")
         return f"Approved the post from {who}."
     if action == "reject":
-        sent = decide.reject(post, current_user, reason)
+        sent = decide.reject(post, actor, reason)
         return f"Rejected the post from {who}" + (
             "; the sender was told why." if sent else "; no notice sent."
         )
     if action == "discard":
-        decide.discard(post, current_user)
+        decide.discard(post, actor)
         return f"Discarded the post from {who}."
-    decide.ban_sender(post, current_user)
+    decide.ban_sender(post, actor)
     return f"Banned {who} and discarded the post."
 
 

@@ -4,26 +4,32 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
-from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select
-from wtforms import SubmitField, TextAreaField
+from wtforms import SubmitField
 
 from app.extensions import db
-from app.mail.addresses import InvalidAddress, normalise_address
-from app.membership.lists import create_list
-from app.models import MailingList, Member, MemberStatus, Post, PostStatus, Role
-from app.models.audit import record
+from app.lists.lifecycle import create_list, delete_list
+from app.lists.settings import Group, SettingsError, update_list_settings
+from app.models import Member, MemberStatus, Post, PostStatus, Role
+from app.models.audit import Actor, record
 from app.panel.access import list_for, require_admin, roles_on
 from app.panel.decoration import render, sample_context
-from app.panel.list_forms import ConfirmForm, NewListForm, apply_settings, groups, settings_form_class
+from app.panel.list_forms import (
+    ConfirmForm,
+    NewListForm,
+    groups,
+    raw_values,
+    settings_form_class,
+    show_errors,
+)
 
 lists = Blueprint("lists", __name__, url_prefix="/lists")
 
 
-class TemplatesForm(FlaskForm):
-    header_template = TextAreaField("Header (above every post)")
-    footer_template = TextAreaField("Footer (below every post)")
+SETTINGS_PAGE = (Group.ABOUT, Group.POLICIES, Group.OUTGOING)
+
+
+class TemplatesForm(settings_form_class(Group.TEMPLATES)):  # type: ignore[misc,valid-type]
     preview = SubmitField("Preview")
     submit = SubmitField("Save templates")
 
@@ -77,33 +83,18 @@ def detail(list_id: int):
 @login_required
 def settings(list_id: int):
     mlist = list_for(list_id, Role.OWNER)
-    form = settings_form_class()(obj=mlist)
+    form = settings_form_class(*SETTINGS_PAGE)(obj=mlist)
     if form.validate_on_submit():
-        problem = _reply_to_problem(form)
-        if problem:
-            form.reply_to_address.errors.append(problem)
+        try:
+            changed = update_list_settings(mlist, raw_values(form, *SETTINGS_PAGE), Actor.of(current_user))
+        except SettingsError as exc:
+            show_errors(form, exc)
         else:
-            changed = apply_settings(form, mlist)
-            if changed:
-                _audit("list.settings", mlist, changed=changed)
-            db.session.commit()
             flash("Settings saved." if changed else "Nothing changed.")
             return redirect(url_for("lists.settings", list_id=mlist.id))
-    return render_template("lists/settings.html", mlist=mlist, form=form, groups=groups()), (
+    return render_template("lists/settings.html", mlist=mlist, form=form, groups=groups(*SETTINGS_PAGE)), (
         400 if form.errors else 200
     )
-
-
-def _reply_to_problem(form) -> str:
-    address = (form.reply_to_address.data or "").strip()
-    if form.reply_to_mode.data == "explicit" and not address:
-        return "Give the address replies should go to."
-    if address:
-        try:
-            form.reply_to_address.data = normalise_address(address)
-        except InvalidAddress as exc:
-            return str(exc)
-    return ""
 
 
 @lists.route("/<int:list_id>/templates", methods=["GET", "POST"])
@@ -120,14 +111,13 @@ def templates(list_id: int):
             except ValueError as exc:
                 field.errors = [*field.errors, str(exc)]
         if not form.errors and form.submit.data:
-            mlist.header_template, mlist.footer_template = (
-                form.header_template.data,
-                form.footer_template.data,
-            )
-            _audit("list.templates", mlist)
-            db.session.commit()
-            flash("Templates saved.")
-            return redirect(url_for("lists.templates", list_id=mlist.id))
+            try:
+                update_list_settings(mlist, raw_values(form, Group.TEMPLATES), Actor.of(current_user))
+            except SettingsError as exc:
+                show_errors(form, exc)
+            else:
+                flash("Templates saved.")
+                return redirect(url_for("lists.templates", list_id=mlist.id))
     return render_template(
         "lists/templates.html", mlist=mlist, form=form, previews=previews, sample=sample_context(mlist)
     ), (400 if form.errors else 200)
@@ -143,11 +133,7 @@ def delete(list_id: int):
         if request.form.get("address", "").strip().lower() != mlist.address:
             flash("Type the list's address to confirm.")
         else:
-            _audit("list.delete", mlist, address=mlist.address)
-            db.session.flush()
-            # Core delete: the database cascades to members and posts without loading them.
-            db.session.execute(sql_delete(MailingList).where(MailingList.id == mlist.id))
-            db.session.commit()
-            flash(f"Deleted {mlist.address} with its members and posts.")
+            address = delete_list(mlist, Actor.of(current_user))
+            flash(f"Deleted {address} with its members and posts.")
             return redirect(url_for("dashboard.index"))
     return render_template("lists/delete.html", mlist=mlist, form=form)

@@ -17,18 +17,20 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
-from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from app.extensions import db
+from app.lists.registry import SettingsError
 from app.mail.addresses import InvalidAddress
 from app.membership.export import csv_chunks
-from app.membership.importer import add_entries
 from app.membership.lines import parse_line, parse_lines
-from app.models import Ban, Member, MemberImport, MemberStatus, ModerationAction, Role
-from app.models.audit import record
+from app.membership.member_settings import MEMBER_SETTINGS
+from app.membership.members import add_members, member_settings, remove_members, update_member
+from app.models import Member, MemberImport, MemberStatus, Role
+from app.models.audit import Actor, record
 from app.panel.access import list_for
-from app.panel.list_forms import ConfirmForm, choices
+from app.panel.list_forms import ConfirmForm, raw_values, registry_form_class, show_errors
 from app.panel.roster import roster_page
 
 members = Blueprint("members", __name__, url_prefix="/lists")
@@ -51,19 +53,7 @@ class ImportForm(FlaskForm):
     submit = SubmitField("Import")
 
 
-class MemberForm(FlaskForm):
-    name = StringField("Name", [Length(max=255)])
-    status = SelectField("Status", choices=choices((s.value, s.value) for s in MemberStatus))
-    disabled_reason = StringField("Why (when disabled)", [Length(max=64)])
-    moderation_action = SelectField(
-        "Moderation of their posts",
-        choices=choices(
-            [(ModerationAction.DEFER.value, "list default")]
-            + [(a.value, a.value) for a in ModerationAction if a != ModerationAction.DEFER]
-        ),
-    )
-    delivery_enabled = BooleanField("Receives mail")
-    submit = SubmitField("Save member")
+MemberForm = registry_form_class(MEMBER_SETTINGS, "Save member")
 
 
 def _audit(action: str, mlist, **details) -> None:
@@ -98,7 +88,7 @@ def add(list_id: int):
         except InvalidAddress as exc:
             flash(f"Not added: {exc}")
         else:
-            added, _ = add_entries(mlist.id, [entry])
+            added, _ = add_members(mlist.id, [entry])
             _audit("member.add", mlist, email=entry.email)
             db.session.commit()
             flash(f"Added {entry.email}." if added else f"{entry.email} is already on the list.")
@@ -115,7 +105,7 @@ def paste(list_id: int):
     result = None
     if form.validate_on_submit():
         good, bad = parse_lines((form.lines.data or "").splitlines())
-        added, existing = add_entries(mlist.id, good)
+        added, existing = add_members(mlist.id, good)
         _audit("member.paste", mlist, added=added, existing=existing, invalid=len(bad))
         db.session.commit()
         result = {"added": added, "existing": existing, "bad": bad}
@@ -208,23 +198,16 @@ def _member(mlist_id: int, member_id: int) -> Member:
 def edit(list_id: int, member_id: int):
     mlist = list_for(list_id, Role.OWNER)
     member = _member(mlist.id, member_id)
-    form = MemberForm(obj=member)
+    form = MemberForm(data=member_settings(member))
     if form.validate_on_submit():
-        before = {
-            f: getattr(member, f)
-            for f in ("name", "status", "disabled_reason", "moderation_action", "delivery_enabled")
-        }
-        member.name = " ".join((form.name.data or "").split())
-        member.status, member.moderation_action = form.status.data, form.moderation_action.data
-        member.disabled_reason = (
-            (form.disabled_reason.data or "").strip() if form.status.data == MemberStatus.DISABLED else ""
-        )
-        member.delivery_enabled = form.delivery_enabled.data
-        changed = [f for f, v in before.items() if getattr(member, f) != v]
-        _audit("member.update", mlist, email=member.email, changed=changed)
-        db.session.commit()
-        flash(f"Saved {member.email}.")
-        return redirect(url_for("members.edit", list_id=mlist.id, member_id=member.id))
+        raw = raw_values(form, settings=MEMBER_SETTINGS.settings)
+        try:
+            update_member(member, raw, Actor.of(current_user))
+        except SettingsError as exc:
+            show_errors(form, exc)
+        else:
+            flash(f"Saved {member.email}.")
+            return redirect(url_for("members.edit", list_id=mlist.id, member_id=member.id))
     return render_template(
         "members/edit.html", mlist=mlist, member=member, form=form, action_form=ConfirmForm()
     )
@@ -239,14 +222,12 @@ def act(list_id: int, member_id: int, action: str):
     member = _member(mlist.id, member_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    _audit(f"member.{action}", mlist, email=member.email)
     if action == "approve":
+        _audit("member.approve", mlist, email=member.email)
         approve(member)
         flash(f"Approved {member.email}.")
         return redirect(url_for("members.edit", list_id=mlist.id, member_id=member.id))
-    if action == "ban":
-        db.session.add(Ban(list_id=mlist.id, pattern=member.email))
-    db.session.delete(member)
-    db.session.commit()
-    flash(f"{'Banned and removed' if action == 'ban' else 'Removed'} {member.email}.")
+    email = member.email
+    remove_members(mlist, [member], Actor.of(current_user), ban=action == "ban")
+    flash(f"{'Banned and removed' if action == 'ban' else 'Removed'} {email}.")
     return redirect(url_for("members.roster", list_id=mlist.id))

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Bounce, Delivery, Post, PostStatus, Role
-from app.models.audit import record
+from app.models.audit import Actor
 from app.panel.access import list_for, post_for, roles_on
 from app.panel.ids import parse_id
 from app.panel.list_forms import ConfirmForm
+from app.pipeline.retry import RetryRefused, retry_post
+from app.posts.log import delivery_counts, find_posts
 
 posts = Blueprint("posts", __name__)
 PAGE_SIZE = 50
@@ -24,12 +26,12 @@ def log(list_id: int):
     mlist = list_for(list_id)
     status = request.args.get("status", "")
     before = request.args.get("before", "")
-    query = select(Post).where(Post.list_id == mlist.id)
-    if status in set(PostStatus):
-        query = query.where(Post.status == status)
-    if parse_id(before) is not None:
-        query = query.where(Post.id < int(before.strip()))
-    rows = db.session.scalars(query.order_by(Post.id.desc()).limit(PAGE_SIZE + 1)).all()
+    rows = find_posts(
+        mlist,
+        PostStatus(status) if status in set(PostStatus) else None,
+        parse_id(before),
+        PAGE_SIZE + 1,
+    )
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     return render_template(
@@ -46,11 +48,7 @@ def log(list_id: int):
 @login_required
 def detail(post_id: int):
     post = post_for(post_id)
-    by_status = dict(
-        db.session.execute(
-            select(Delivery.status, func.count()).where(Delivery.post_id == post.id).group_by(Delivery.status)
-        ).all()
-    )
+    by_status = {status: count for status, count in delivery_counts(post).items() if count}
     # Recipients are member addresses: the roster is for owners (and admins), not moderators.
     shows_recipients = Role.OWNER in roles_on(post.mailing_list)
     return render_template(
@@ -88,19 +86,13 @@ def _bounces(post: Post) -> list[Bounce]:
 @posts.route("/posts/<int:post_id>/retry", methods=["POST"])
 @login_required
 def retry(post_id: int):
-    from app.jobs.queues import QueueName, enqueue
-    from app.jobs.tasks import process_post
-
     post = post_for(post_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if post.status != PostStatus.SHUNTED:
+    try:
+        retry_post(post.id, Actor.of(current_user))
+    except RetryRefused:
         flash("Only shunted posts can be retried.")
     else:
-        # Start again from the top: the raw bytes are untouched, and fan-out is idempotent per member.
-        post.status, post.error = PostStatus.RECEIVED, ""
-        record("post.retry", current_user.email, "post", post.id, post.list_id, current_user.id)
-        db.session.commit()
-        enqueue(process_post, post.id, queue=QueueName.POSTS)
         flash("The post is queued again.")
     return redirect(url_for("posts.detail", post_id=post.id))

@@ -7,14 +7,15 @@ import secrets
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from app.extensions import db
+from app.lists.staff import grant_role, revoke_role
 from app.mail.addresses import InvalidAddress, normalise_address
 from app.models import ListRole, MailingList, Role, User
-from app.models.audit import record
+from app.models.audit import Actor, record
 from app.panel.access import require_admin
 from app.panel.auth import MIN_PASSWORD
 from app.panel.ids import parse_id
@@ -89,17 +90,9 @@ def edit(user_id: int):
         for m in db.session.scalars(select(MailingList).order_by(MailingList.local_part, MailingList.domain))
     )
     if form.validate_on_submit():
-        exists = db.session.scalar(
-            select(ListRole).where(
-                ListRole.user_id == user.id,
-                ListRole.list_id == form.list_id.data,
-                ListRole.role == form.role.data,
-            )
-        )
-        if exists is None:
-            db.session.add(ListRole(user_id=user.id, list_id=form.list_id.data, role=form.role.data))
-            _audit("user.role.add", user, list_id=form.list_id.data, role=form.role.data)
-            db.session.commit()
+        mlist = db.session.get(MailingList, form.list_id.data)
+        if mlist is not None:
+            grant_role(user, mlist, Role(form.role.data), Actor.of(current_user))
         flash("Role given.")
         return redirect(url_for("users.edit", user_id=user.id))
     roles = db.session.execute(
@@ -133,9 +126,11 @@ def act(user_id: int, action: str):
         user.is_admin = not user.is_admin
     else:
         role_id = request.form.get("role_id", "")
-        db.session.execute(
-            delete(ListRole).where(ListRole.user_id == user.id, ListRole.id == (parse_id(role_id) or -1))
-        )
+        role_key = parse_id(role_id)
+        held = db.session.get(ListRole, role_key) if role_key is not None else None
+        if held is not None and held.user_id == user.id:
+            revoke_role(user, held.mailing_list, Role(held.role), Actor.of(current_user))
+        return redirect(url_for("users.edit", user_id=user.id))
     _audit(f"user.{action}", user)
     db.session.commit()
     return redirect(url_for("users.edit", user_id=user.id))

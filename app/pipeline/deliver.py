@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -18,8 +15,10 @@ from app.bounces.verp import verp_address
 from app.egress import Outgoing, Sender, SendResult, make_sender
 from app.egress.wire import MAX_LINE, is_clean, longest_line, to_wire
 from app.extensions import db
+from app.liveness import holder_token
 from app.models import BounceKind, Delivery, DeliveryStatus, MailingList, Member, Post
 from app.models.timestamps import utcnow
+from app.pipeline.lease import kept_alive
 from app.pipeline.personalise import render_pieces
 from app.pipeline.recipients import finish_if_done
 
@@ -33,7 +32,7 @@ COMMIT_EVERY = 50
 
 def new_owner() -> str:
     """A lease owner naming this worker process and this claim."""
-    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return holder_token(random_chars=8)
 
 
 def _lease_end(now: datetime) -> datetime:
@@ -71,7 +70,7 @@ def claim(delivery_ids: Sequence[int], owner: str) -> list[Delivery]:
 
 
 def still_held(copies: Sequence[Delivery], owner: str, commit: bool = True) -> list[Delivery]:
-    """Renew the lease on copies this claim still holds; a copy the reconciler took back is not sent."""
+    """Fence before each chunk: the copies this claim still holds (lease renewed); taken-back ones are not sent."""
     ids = set(
         db.session.scalars(
             update(Delivery)
@@ -98,7 +97,8 @@ def deliver_batch(post_id: int, delivery_ids: Sequence[int]) -> None:
         post = db.session.get(Post, post_id)
         if post is None or post.prepared is None:
             raise RuntimeError(f"post {post_id} has deliveries but no prepared message")
-        _send_all(post, copies, owner)
+        with kept_alive([c.id for c in copies], owner):
+            _send_all(post, copies, owner)
     finish_if_done(post_id)
 
 

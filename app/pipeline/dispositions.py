@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
-from sqlalchemy import select
 
 from app.extensions import db
+from app.lists.staff import active_staff
 from app.mail.addresses import InvalidAddress, normalise_address
 from app.mail.headersafety import clean
-from app.models import ListRole, Post, PostStatus, Role, User
+from app.models import Post, PostStatus
 
 log = logging.getLogger(__name__)
 
@@ -18,20 +18,6 @@ log = logging.getLogger(__name__)
 def moderation_url(post_id: int) -> str:
     """The panel page where a moderator decides about a held post."""
     return f"{current_app.config['MAILFLOW'].PUBLIC_URL}/moderation/{post_id}"
-
-
-def moderators(list_id: int) -> list[str]:
-    """Addresses of the list's active owners and moderators."""
-    rows = db.session.scalars(
-        select(User.email)
-        .join(ListRole, ListRole.user_id == User.id)
-        .where(
-            ListRole.list_id == list_id,
-            ListRole.role.in_((Role.OWNER, Role.MODERATOR)),
-            User.active.is_(True),
-        )
-    ).all()
-    return sorted({email.lower() for email in rows})
 
 
 def dispose(post: Post) -> None:
@@ -61,7 +47,7 @@ def notify_moderators(post: Post) -> int:
         f"Unless someone decides, it is discarded after {mlist.hold_days or 14} days.\n"
     )
     sent = 0
-    for address in moderators(mlist.id):
+    for address in active_staff(mlist.id):
         if not allow_notice(address):
             log.info("post %s: daily notice limit reached for %s", post.id, address)
             continue

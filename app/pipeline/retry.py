@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.models import Post, PostStatus
+from app.models.audit import CLI, Actor, record_by
 
 
 class RetryRefused(ValueError):
@@ -19,7 +20,7 @@ def restart_status(post: Post) -> PostStatus:
     return PostStatus.RECEIVED
 
 
-def retry_post(post_id: int) -> tuple[PostStatus, bool]:
+def retry_post(post_id: int, actor: Actor = CLI) -> tuple[PostStatus, bool]:
     """Put a shunted post back in the pipeline; returns its new status and whether it reached a queue."""
     from app.jobs.queues import enqueue_posts
 
@@ -30,5 +31,6 @@ def retry_post(post_id: int) -> tuple[PostStatus, bool]:
         raise RetryRefused(f"post {post_id} is {post.status}, not shunted")
     post.status = restart_status(post)
     post.queued_at = None
+    record_by(actor, "post.retry", "post", post.id, post.list_id, status=post.status)
     db.session.commit()
     return PostStatus(post.status), enqueue_posts([post.id])

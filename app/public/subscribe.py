@@ -9,10 +9,10 @@ from wtforms import BooleanField, EmailField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from app.extensions import db
+from app.lists.lookup import find_list
 from app.mail.addresses import InvalidAddress
 from app.mail.tokens import TokenPurpose, verify
 from app.membership.lines import parse_line
-from app.membership.members import find_list
 from app.membership.subscriptions import (
     Result,
     confirm,

@@ -13,7 +13,7 @@ import pytest
 from bench.report import RESULTS
 
 ROOT = Path(__file__).resolve().parents[2]
-PARTS = ("ingress", "fanout", "latency", "panel", "cpu")
+PARTS = ("ingress", "fanout", "latency", "panel", "cpu", "migration")
 
 
 @pytest.fixture(scope="module")
@@ -81,3 +81,8 @@ def test_cpu_profile_names_the_costs(smoke_results):
     assert len(result["meta"]["top_own_time"]) == 5
     whole = result["rows"][0]
     assert whole["what"].startswith("worker run") and whole["ms total"] > 0
+
+
+def test_migration_imports_every_member_once(smoke_results):
+    for row in _rows(smoke_results, "migration"):
+        assert row["imported"] == row["members"], row

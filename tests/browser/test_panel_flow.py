@@ -152,7 +152,7 @@ def _pages_for_the_record(page, base: str, post_id: int) -> None:
     page.goto(f"{base}/audit")
     assert "post.approve" in page.content() and "post.reject" in page.content()
     shot(page, "audit-log")
-    from app.membership.members import find_list
+    from app.lists.lookup import find_list
 
     page.goto(f"{base}/lists/{find_list(LIST).id}/templates")
     page.fill("textarea[name=header_template]", "{{ oops")

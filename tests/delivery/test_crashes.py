@@ -20,7 +20,7 @@ SMALL = 600  # enough for the flush and two-worker tests to land mid fan-out
 TIMEOUT = 180  # seconds: a bound on a hung test, never an assertion on speed
 
 
-def _setup(settings: dict, redis_url: str, sink_port: int):
+def _setup(settings: dict, redis_url: str, sink_port: int, **extra: str):
     settings.update(
         REDIS_URL=redis_url,
         EGRESS="smtp",
@@ -30,6 +30,7 @@ def _setup(settings: dict, redis_url: str, sink_port: int):
         RECONCILE_SECONDS="1",
         DELIVERY_LEASE_SECONDS="3",
     )
+    settings.update(extra)
     return create_app(settings)
 
 
@@ -67,8 +68,8 @@ def _copies_per_rcpt(handler) -> dict[str, int]:
 def run(settings, redis_url, sink, tmp_path):
     apps = []
 
-    def make(url: str = redis_url):
-        app = _setup(settings, url, sink[0].port)
+    def make(url: str = redis_url, **extra: str):
+        app = _setup(settings, url, sink[0].port, **extra)
         apps.append(app)
         return app
 
@@ -137,3 +138,46 @@ def test_two_workers_share_one_post_and_send_each_copy_once(run, sink, settings)
     counts = _copies_per_rcpt(handler)
     assert len(counts) == SMALL and set(counts.values()) == {1}
     assert len(owners) == 2, owners  # both worker processes sent part of the post
+
+
+SLOW_COPIES = 300  # small: the slow relay makes every copy cost data_delay seconds
+
+
+def test_a_slow_relay_never_costs_a_live_worker_its_lease(run, sink, settings):
+    """A chunk takes longer than the lease; the heartbeat keeps it, so the second worker takes nothing."""
+    make, workers, log = run
+    _, handler = sink
+    handler.data_delay = 0.04  # 50 copies a chunk: 2 s a chunk against a 1 s lease
+    app = make(DELIVERY_BATCH_SIZE="150", DELIVERY_LEASE_SECONDS="1")
+    with app.app_context():
+        truncate_all()
+        post_id = _fan_out(150)  # one job of 150 copies: only one worker can claim it
+        env = worker_env(settings)
+        workers += [start_worker(env, log), start_worker(env, log)]
+        wait_until(lambda: _done(post_id, 150), TIMEOUT, "all copies sent through a slow relay", log)
+    counts = _copies_per_rcpt(handler)
+    assert len(counts) == 150
+    assert set(counts.values()) == {1}, "a live worker's lease ran out: copies were sent twice"
+
+
+def test_kill_9_and_a_flushed_redis_with_a_slow_relay_lose_nothing(run, sink, settings, private_redis):
+    """The issue's case: kill -9 mid fan-out, Redis emptied at the same moment, a relay slow to answer DATA."""
+    make, workers, log = run
+    _, handler = sink
+    handler.data_delay = 0.02
+    app = make(private_redis.url)
+    with app.app_context():
+        truncate_all()
+        post_id = _fan_out(SLOW_COPIES)
+        env = worker_env(settings)
+        workers.append(start_worker(env, log))
+        wait_until(lambda: len(handler.messages) >= 60, TIMEOUT, "60 copies before the kill", log)
+        kill9(workers[-1])
+        Redis.from_url(private_redis.url).flushall()  # every queued job is gone with the worker
+        assert len(handler.messages) < SLOW_COPIES
+        workers.append(start_worker(env, log))
+        wait_until(lambda: _done(post_id, SLOW_COPIES), TIMEOUT, "all copies sent after kill and flush", log)
+    counts = _copies_per_rcpt(handler)
+    assert len(counts) == SLOW_COPIES
+    assert max(counts.values()) <= 2
+    assert sum(n - 1 for n in counts.values()) <= COMMIT_EVERY

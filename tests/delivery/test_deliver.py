@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -130,6 +134,23 @@ def test_a_claimed_copy_is_not_claimed_again_and_fencing_stops_a_late_worker(smt
     assert [c.id for c in claim(ids, "worker-b")] == ids
     assert still_held(first, "worker-a") == []  # worker-a wakes up and sends nothing
     assert len(still_held(first, "worker-b")) == len(ids)
+
+
+def test_a_dead_local_workers_copies_return_at_once_and_a_live_ones_stay(smtp_app):
+    """No waiting for the lease when the owner is a process of this host that no longer exists."""
+    from app.jobs.reconcile import release_expired_leases
+    from app.pipeline.lease import renew
+
+    _, ids = _prepared_post()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    host = socket.gethostname()[:30]
+    dead, alive = claim(ids[:2], f"{host}:{gone.pid}:dead"), claim(ids[2:], f"{host}:{os.getpid()}:live")
+    assert release_expired_leases() == len(dead)  # leases of 30 s: only the dead owner's copies move
+    db.session.expire_all()
+    assert {db.session.get(Delivery, c.id).status for c in dead} == {DeliveryStatus.PENDING}
+    assert renew([c.id for c in alive], f"{host}:{os.getpid()}:live", 30) == len(alive)
+    assert renew([c.id for c in dead], f"{host}:{gone.pid}:dead", 30) == 0  # a late heartbeat keeps nothing
 
 
 def test_skip_locked_on_postgresql(smtp_app, db_dialect):

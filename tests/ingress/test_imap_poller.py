@@ -15,6 +15,7 @@ from tests.ingress.conftest import post_count, posts
 from tests.ingress.imap_fixtures import PASSWORD, USER, mailbox_config, open_mailbox, running_poller, seed
 from tests.support.dovecot import Dovecot
 from tests.support.factories import make_list, message
+from tests.support.processes import service_env, start
 from tests.support.stack import receiver, send
 from tests.support.waiting import wait_until
 
@@ -223,3 +224,35 @@ def test_the_same_message_by_smtp_and_by_imap_is_one_post(app, mailbox, smtpd_po
         assert Poller(app, config).drain(box) == 1
     [post] = posts()
     assert post.source == PostSource.SMTP and len(mailbox.uids(USER, "Processed")) == 1
+
+
+def test_a_poller_killed_and_restarted_resumes_at_once(app, mailbox, settings, tmp_path):
+    """kill -9, then a restart (as systemd does): the dead poller's lock is taken at once, not waited for."""
+    env = service_env(
+        settings,
+        REDIS_URL=settings["REDIS_URL"],
+        IMAP_HOST="127.0.0.1",
+        IMAP_PORT=str(mailbox.port),
+        IMAP_USERNAME=USER,
+        IMAP_PASSWORD=PASSWORD,
+    )
+    log = tmp_path / "imap.log"
+    first = start(["app.cli", "imap"], env, log)
+    try:
+        seed(mailbox, 1, prefix="before")
+        assert wait_until(lambda: post_count() == 1, timeout=60, tick=0.2), log.read_text()
+        first.kill()  # SIGKILL: no release, the lock stays held until its ttl
+        first.wait(timeout=10)
+        seed(mailbox, 1, prefix="after")
+        second = start(["app.cli", "imap"], env, log)
+        try:
+            assert wait_until(lambda: post_count() == 2, timeout=60, tick=0.2), log.read_text()
+            assert second.poll() is None
+        finally:
+            second.terminate()
+            second.wait(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    text = log.read_text()
+    assert "a dead process on this host" in text and "waiting for it" not in text

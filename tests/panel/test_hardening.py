@@ -73,10 +73,10 @@ def _assert_defused(rows: list[list[str]]) -> None:
 
 
 def _plant_hostile_members(mlist) -> None:
-    from app.membership.importer import add_entries
     from app.membership.lines import Entry
+    from app.membership.members import add_members
 
-    add_entries(mlist.id, [Entry(email, name) for email, name in HOSTILE.items()])
+    add_members(mlist.id, [Entry(email, name) for email, name in HOSTILE.items()])
     db.session.commit()
 
 

@@ -40,7 +40,8 @@ def test_settings_save_every_group_and_report_bad_values(world, browser_for):
         "dmarc_mode": "always",
         "max_message_size": "500000",
     }
-    assert browser.submit(f"/lists/{a.id}/settings", good).status_code == 302
+    with_password = {**good, "moderator_password": "approved secret"}
+    assert browser.submit(f"/lists/{a.id}/settings", with_password).status_code == 302
     db.session.expire_all()
     a = db.session.get(MailingList, a.id)
     assert (a.subscription_policy, a.nonmember_action, a.emergency, a.hold_days, a.dmarc_mode) == (
@@ -55,7 +56,15 @@ def test_settings_save_every_group_and_report_bad_values(world, browser_for):
     response = browser.submit(f"/lists/{a.id}/settings", bad)
     assert response.status_code == 400
     body = response.data.decode()
-    assert "Not a valid integer value" in body and "Not a valid choice" in body
+    assert "A whole number from 1 to 365, not &#39;zero&#39;." in body
+    assert "One of open|members|moderated|announce, not &#39;anyone&#39;." in body
+    assert "An address, since reply_to_mode is explicit." in body
+    assert db.session.get(MailingList, a.id).hold_days == 7  # nothing of the bad form was saved
+    stored = db.session.get(MailingList, a.id).moderator_password_hash
+    assert stored and "approved secret" not in body and stored not in body
+    assert browser.submit(f"/lists/{a.id}/settings", good).status_code == 302  # empty: the password stays
+    db.session.expire_all()
+    assert db.session.get(MailingList, a.id).moderator_password_hash == stored
     audit = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "list.settings"))
     assert "emergency" in audit.details["changed"]
 
@@ -101,15 +110,19 @@ def test_filter_rules_are_ordered_and_validated(world, browser_for):
         {"condition": "header", "header": "X-Spam-Flag", "pattern": "^YES", "action": "discard"},
         {"condition": "size", "pattern": "100000", "action": "hold", "reason": "Too big"},
         {"condition": "mime_type", "pattern": "application/zip", "action": "reject"},
+        {"condition": "spam", "pattern": "", "action": "hold"},  # the pattern is optional for spam
     ):
         assert browser.submit(page, rule).status_code == 302
     for bad in (
         {"condition": "sender", "pattern": "([", "action": "hold"},
         {"condition": "header", "header": "", "pattern": "x", "action": "hold"},
         {"condition": "size", "pattern": "big", "action": "hold"},
+        {"condition": "header", "header": "X" * 256, "pattern": "x", "action": "hold"},
+        {"condition": "header", "header": "X-Ok", "pattern": "x", "action": "explode"},
     ):
         assert browser.submit(page, bad).status_code == 400
     ids = db.session.scalars(select(FilterRule.id).order_by(FilterRule.position)).all()
+    browser.submit(page, {}, action=f"/lists/{a.id}/rules/{ids[3]}/delete")
     browser.submit(page, {}, action=f"/lists/{a.id}/rules/{ids[2]}/up")
     browser.submit(page, {}, action=f"/lists/{a.id}/rules/{ids[0]}/delete")
     db.session.expire_all()

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import delete, select, text
 
 from app.extensions import db
-from app.membership.importer import add_entries
 from app.membership.lines import Entry
+from app.membership.members import add_members
 from app.models import MailingList, Member
 from app.panel.member_search import escape_like
 from app.panel.roster import PAGE_SIZE, roster_page
@@ -27,7 +27,7 @@ def _found(list_id: int, query: str) -> list[str]:
 
 
 def _add(mlist: MailingList, *pairs: tuple[str, str]) -> None:
-    add_entries(mlist.id, [Entry(email, name) for email, name in pairs])
+    add_members(mlist.id, [Entry(email, name) for email, name in pairs])
     db.session.commit()
 
 

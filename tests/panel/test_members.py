@@ -44,11 +44,11 @@ def test_add_one_and_paste_many_with_a_report(world, browser_for):
 
 
 def test_roster_search_and_keyset_pages(world, browser_for):
-    from app.membership.importer import add_entries
     from app.membership.lines import Entry
+    from app.membership.members import add_members
 
     a = world["a"]
-    add_entries(a.id, [Entry(f"user{i:03d}@example.com", f"User {i}") for i in range(120)])
+    add_members(a.id, [Entry(f"user{i:03d}@example.com", f"User {i}") for i in range(120)])
     db.session.commit()
     browser = browser_for("owner@example.org")
     first = browser.get(f"/lists/{a.id}/members").data.decode()
@@ -125,12 +125,12 @@ def test_cli_import_shows_progress_and_reports_bad_lines(world, runner, tmp_path
 
 
 def test_export_streams_every_member_as_csv(world, browser_for):
-    from app.membership.importer import add_entries
     from app.membership.lines import Entry
+    from app.membership.members import add_members
     from app.panel import members as members_view
 
     a = world["a"]
-    add_entries(
+    add_members(
         a.id, [Entry(f"x{i:04d}@example.com", '=HYPERLINK("evil")' if i == 0 else "") for i in range(30)]
     )
     db.session.commit()
@@ -153,7 +153,7 @@ def test_member_options_remove_and_ban(world, browser_for):
     page = f"/lists/{a.id}/members/{ann.id}"
     browser.submit(
         page,
-        {"name": "Ann A.", "status": "disabled", "disabled_reason": "bounces", "moderation_action": "hold"},
+        {"name": "Ann A.", "status": "disabled", "disabled_reason": "bounces", "moderation": "hold"},
     )
     db.session.expire_all()
     ann = db.session.get(Member, ann.id)

@@ -7,7 +7,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.jobs.queues import wait_for_local_jobs
+from app.lists.settings import update_list_settings
 from app.models import AuditEntry, Post, PostStatus
+from app.models.audit import CLI
 from app.moderation import decisions as moderation
 from app.pipeline.runner import moderate, prepare_bytes, process
 from tests.pipeline.conftest import store_post
@@ -53,12 +55,12 @@ def test_reject_tells_the_sender_and_discard_does_not(mail_app, sink):
 
 def test_approved_header_with_the_password_accepts_and_is_removed(app):
     mlist = make_list(posting_policy="moderated")
-    moderation.set_moderator_password(mlist, "s3cret")
+    update_list_settings(mlist, {"moderator_password": "s3cret-pass"}, CLI)
     make_members(mlist, "alice@example.org")
-    post = store_post(mlist, message().replace(b"Subject:", b"Approved: s3cret\r\nSubject:"))
+    post = store_post(mlist, message().replace(b"Subject:", b"Approved: s3cret-pass\r\nSubject:"))
     process(post.id)
     wait_for_local_jobs()  # the delivery job fan-out enqueued
     db.session.expire_all()
     post = db.session.get(Post, post.id)
     assert post.rule_hits == ["approved"] and post.status == PostStatus.DISTRIBUTED
-    assert b"s3cret" not in prepare_bytes(post)[0]
+    assert b"s3cret-pass" not in prepare_bytes(post)[0]

@@ -24,6 +24,10 @@ def test_filter_rule_errors():
         "A size condition needs a whole number of bytes."
     ]
     assert filter_rule_errors("mime_type", "", "image/*", "reject") == []
+    assert filter_rule_errors("spam", "", "", "hold") == []  # trust every Authentication-Results
+    assert filter_rule_errors("header", "X" * 256, "x", "hold") == [
+        "A header condition needs a header name (e.g. X-Spam-Flag)."
+    ]
     assert filter_rule_errors("nonsense", "", "", "explode") == [
         "Unknown condition 'nonsense'.",
         "Unknown action 'explode'.",

@@ -7,6 +7,7 @@ from email.policy import SMTP
 from email.utils import make_msgid
 
 from app.extensions import db
+from app.membership.lines import Entry
 from app.membership.members import add_members
 from app.models import ListRole, MailingList, User
 
@@ -20,7 +21,8 @@ def make_list(address: str = "team@example.org", name: str = "Team", **settings)
 
 
 def make_members(mlist: MailingList, *emails: str) -> None:
-    add_members(mlist, emails)
+    add_members(mlist.id, [Entry(email, "") for email in emails])
+    db.session.commit()
 
 
 def make_user(

@@ -81,21 +81,29 @@ def filter_rules(ctx: PostContext) -> Outcome:
     return CONTINUE
 
 
-def filter_rule_errors(condition: str, header: str, pattern: str, action: str) -> list[str]:
-    """What is wrong with a filter rule before it is saved (the panel shows these on the form)."""
+HEADER_NAME = re.compile(r"[!-9;-~]{1,255}")  # RFC 5322 field name: printable ASCII but ':'
+MIME_TYPE = re.compile(r"[\w.+-]+/[\w.+*-]+")
+MAX_PATTERN = 2000
+MAX_REASON = 500
+
+
+def filter_rule_errors(condition: str, header: str, pattern: str, action: str, reason: str = "") -> list[str]:
+    """What is wrong with a filter rule before it is saved: the one check, for the panel and any other door."""
     errors = []
     if condition not in CONDITIONS:
         errors.append(f"Unknown condition {condition!r}.")
     if action not in set(FilterAction):
         errors.append(f"Unknown action {action!r}.")
-    if condition == FilterCondition.HEADER and not re.fullmatch(r"[!-9;-~]+", header or ""):
-        errors.append("A header condition needs a header name.")
+    if len(pattern) > MAX_PATTERN or len(reason) > MAX_REASON:
+        errors.append(f"Keep the pattern under {MAX_PATTERN} and the reason under {MAX_REASON} characters.")
+    if condition == FilterCondition.HEADER and not HEADER_NAME.fullmatch(header or ""):
+        errors.append("A header condition needs a header name (e.g. X-Spam-Flag).")
     if condition == FilterCondition.SIZE and not pattern.strip().isdecimal():
         errors.append("A size condition needs a whole number of bytes.")
-    if condition == FilterCondition.MIME_TYPE and not re.fullmatch(r"[\w.+-]+/[\w.+*-]+", pattern.strip()):
+    if condition == FilterCondition.MIME_TYPE and not MIME_TYPE.fullmatch(pattern.strip()):
         errors.append("A MIME type condition needs type/subtype or type/*.")
     if condition in (FilterCondition.HEADER, FilterCondition.SENDER, FilterCondition.SPAM):
-        if condition != FilterCondition.SPAM and not pattern:
+        if condition != FilterCondition.SPAM and not pattern.strip():
             errors.append("The condition needs a regular expression.")
         try:
             re.compile(pattern)

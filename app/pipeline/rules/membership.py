@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
+from app.lists.staff import is_active_staff
 from app.mail import patterns
-from app.models import (
-    AllowedSender,
-    ListRole,
-    MemberStatus,
-    ModerationAction,
-    NonmemberAction,
-    PostingPolicy,
-    User,
-)
+from app.models import AllowedSender, MemberStatus, ModerationAction, NonmemberAction, PostingPolicy
 from app.pipeline.context import CONTINUE, Outcome, PostContext, accept, hold
 from app.pipeline.rules.base import outcome_for
 
@@ -26,13 +19,7 @@ def privileged(ctx: PostContext) -> bool:
     """The author is an owner or moderator of the list, or on its allow-list of senders."""
     if not ctx.sender:
         return False
-    staff = db.session.scalar(
-        select(func.count())
-        .select_from(ListRole)
-        .join(User, User.id == ListRole.user_id)
-        .where(ListRole.list_id == ctx.mlist.id, func.lower(User.email) == ctx.sender.lower())
-    )
-    if staff:
+    if is_active_staff(ctx.mlist.id, ctx.sender):
         return True
     allowed = db.session.scalars(
         select(AllowedSender.pattern).where(AllowedSender.list_id == ctx.mlist.id)

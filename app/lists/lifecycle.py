@@ -1,13 +1,14 @@
-"""Creating a list, shared by `mailflow lists create` and the panel."""
+"""Creating and deleting a list, shared by `mailflow lists create|delete` and the panel."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.mail.addresses import InvalidAddress, normalise_address
 from app.mail.list_addresses import SUFFIXES
 from app.models import MailingList
+from app.models.audit import Actor, record_by
 
 
 def create_list(address: str, name: str = "") -> MailingList:
@@ -26,3 +27,14 @@ def create_list(address: str, name: str = "") -> MailingList:
     mlist = MailingList(local_part=local, domain=domain, display_name=name or local)
     db.session.add(mlist)
     return mlist
+
+
+def delete_list(mlist: MailingList, actor: Actor) -> str:
+    """Delete the list with its members, posts and roles (the database cascades); returns its address."""
+    address = mlist.address
+    record_by(actor, "list.delete", "list", mlist.id, mlist.id, address=address)
+    db.session.flush()
+    # Core delete: the database cascades to members and posts without loading them.
+    db.session.execute(delete(MailingList).where(MailingList.id == mlist.id))
+    db.session.commit()
+    return address

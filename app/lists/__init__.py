@@ -1,0 +1,1 @@
+"""Lists: finding them, creating and deleting them, their settings registry, and who runs them."""
