@@ -34,6 +34,11 @@ COLUMNS = (
 )
 
 
+def restore_cell(text: str) -> str:
+    """The inverse of safe_cell, for importing an export: drop the quote put before a formula character."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_LEADS) else text
+
+
 def _row(member: Row) -> list[str]:
     return [
         safe_cell(member.email),
