@@ -1,9 +1,11 @@
 """Bounds on list templates: source size, compile and render time, output size, and no amplifying calls.
 
 Jinja folds constant expressions while compiling (`{{ 'x'*200000000 }}` cost seconds and gigabytes at
-save), so the environment compiles without the optimiser and intercepts `*` and `**`; filters and string
-methods that multiply their input are left out; rendering runs under a CPU-time deadline and stops as soon
-as the output grows past its bound.
+save), so the environment compiles without the optimiser and intercepts `*`, `**`, `+` and `~`; filters
+and string methods that multiply their input are left out. Without loops and calls a template runs in time
+linear in its (bounded) source, so rendering counts every loop iteration and every call against a CPU-time
+deadline (cheap: no tracing), and stops as soon as the output grows past its bound. Compiling, which
+happens once per source, runs under a tracing deadline.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from __future__ import annotations
 import enum
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from types import FrameType
 from typing import Any
 
@@ -25,6 +28,7 @@ MAX_SOURCE = 10_000  # characters of template source
 MAX_OUTPUT = 20_000  # characters one template may render to
 MAX_SECONDS = 0.25  # CPU seconds of this thread to compile or render one template
 MAX_RANGE = 1_000  # items one range() may yield
+CLOCK_EVERY = 64  # loop iterations and calls between two looks at the CPU clock
 MAX_INT_BITS = 4_096  # size of an integer `**` may produce
 TEMPLATE_FILENAME = "<template>"  # Jinja's filename for code compiled from a string
 SAFE_FILTERS = (
@@ -93,8 +97,53 @@ def printable(value: Any) -> Any:
     raise TemplateLimitError(Limit.CALL, f"A {type(value).__name__} cannot be printed; print its items.")
 
 
+class RenderBudget:
+    """The CPU-time deadline of one render, looked at every CLOCK_EVERY loop iterations and calls."""
+
+    def __init__(self, seconds: float = MAX_SECONDS) -> None:
+        self.deadline = time.thread_time() + seconds
+        self.ticks = 0
+
+    def tick(self) -> None:
+        self.ticks += 1
+        if self.ticks % CLOCK_EVERY == 0 and time.thread_time() > self.deadline:
+            raise TemplateLimitError(Limit.RENDER_TIME)
+
+
+_budget: ContextVar[RenderBudget | None] = ContextVar("template_render_budget", default=None)
+
+
+def _tick() -> None:
+    budget = _budget.get()
+    if budget is not None:
+        budget.tick()
+
+
+def bounded_iter(iterable: Iterable[Any]) -> Iterator[Any]:
+    """What every `{% for %}` loops over: the items, each counted against the render's deadline."""
+    for item in iterable:
+        _tick()
+        yield item
+
+
+@contextmanager
+def render_budget(seconds: float = MAX_SECONDS) -> Iterator[None]:
+    """Loops and calls inside the block raise TemplateLimitError(RENDER_TIME) once `seconds` of CPU pass."""
+    token = _budget.set(RenderBudget(seconds))
+    try:
+        yield
+    finally:
+        _budget.reset(token)
+
+
 class BoundedCodeGenerator(CodeGenerator):
-    """Compiles `~` to a call that checks the length of what it joins."""
+    """Compiles `~` to a call that checks the length of what it joins, and loops to count their turns."""
+
+    def visit_For(self, node: nodes.For, frame: Frame) -> None:
+        counted = nodes.Call(nodes.EnvironmentAttribute("bounded_iter"), [node.iter], [], None, None)
+        super().visit_For(
+            nodes.For(node.target, counted, node.body, node.else_, node.test, node.recursive), frame
+        )
 
     def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
         self.write("environment.bounded_concat((")
@@ -110,6 +159,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**", "+", "%"})
     code_generator_class = BoundedCodeGenerator
     bounded_concat = staticmethod(bounded_concat)
+    bounded_iter = staticmethod(bounded_iter)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "*":
@@ -127,6 +177,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         return left**right
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        _tick()  # macros can recurse without a loop: calls count against the deadline too
         method = getattr(__obj, "__wrapped__", __obj)  # the sandbox wraps str.format; look at what it wraps
         name = getattr(method, "__name__", "")
         if isinstance(getattr(method, "__self__", None), str) and name not in SAFE_STR_METHODS:

@@ -17,6 +17,7 @@ from app.mail.template_limits import (
     bounded_join,
     cpu_deadline,
     make_environment,
+    render_budget,
 )
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ def compiled(source: str) -> Compiled:
 def render_bounded(source: str, values: dict[str, str]) -> str:
     """Render within the time and output bounds; raises jinja2.TemplateError (TemplateLimitError)."""
     template = compiled(source).template
-    with cpu_deadline(Limit.RENDER_TIME):
+    with render_budget():
         return bounded_join(template.generate(values))
 
 
@@ -73,6 +74,8 @@ def template_error(source: str) -> str | None:
         return f"{exc.message} (limit: {exc.limit})"
     except TemplateError as exc:
         return f"The template does not compile: {exc}"
+    except (RecursionError, ValueError, OverflowError) as exc:  # e.g. thousands of nested brackets
+        return f"The template does not compile: {type(exc).__name__}"
     if unknown:
         return f"Unknown variables: {', '.join(sorted(unknown))} (known: {', '.join(sorted(VARIABLES))})."
     try:

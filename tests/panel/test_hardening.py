@@ -123,6 +123,11 @@ TEMPLATE_BOMBS = [
         "{% for a in range(1000) %}{% for b in range(1000) %}{{ b }}{% endfor %}{% endfor %}",
         "limit: output size",
     ),
+    (
+        "{% macro m(n) %}{% if n %}{{ m(n-1) }}{{ m(n-1) }}{% endif %}{% endmacro %}{{ m(40) }}",
+        "limit: render time",
+    ),
+    ("{{ " + "(" * 4900 + "1" + ")" * 4900 + " }}", "does not compile"),
     ("x" * 10_001, "limit: source size"),
 ]
 
