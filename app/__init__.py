@@ -101,6 +101,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.api import init_api
     from app.bounces.webhook import webhooks
     from app.panel import register_panel
     from app.panel.ids import IdConverter
@@ -111,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(public)
     app.register_blueprint(webhooks)
     register_panel(app)
+    init_api(app)
 
 
 def _proxy_fix(app: Flask, settings: Settings) -> None:

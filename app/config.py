@@ -176,6 +176,7 @@ class Settings:
     ALLOW_CLEARTEXT_PASSWORDS: bool = False  # a password over SMTP/IMAP security `none` to a remote host
     IMAP_OVERSIZED_FOLDER: str = "oversized"
     IMAP_BATCH_BYTES: int = 32 * 1024 * 1024
+    AUTHSERV_IDS: str = ""  # comma-separated authserv-ids whose Authentication-Results we trust (our MTA's)
 
 
 PARSERS: dict[str, Callable[[str, str], object]] = {

@@ -11,6 +11,7 @@ from email.utils import getaddresses
 from flufl.bounce import all_failures
 from sqlalchemy import select
 
+from app.bounces.proof import UNPROVEN, proven_delivery
 from app.bounces.scoring import BounceReport, record_bounce, tell_owners_disabled
 from app.bounces.verp import delivery_from_token
 from app.extensions import db
@@ -90,22 +91,40 @@ def process_bounce_post(post: Post) -> None:
     """Record the bounces a message to the bounce address reports, then close the post."""
     notification_id = f"post:{post.id}"
     if db.session.scalar(select(Bounce.id).where(Bounce.notification_id == notification_id).limit(1)):
-        return _close(post, "bounce already recorded")
+        if post.status != PostStatus.DISCARDED:  # a second run keeps what the first recorded as the reason
+            _close(post, "bounce already recorded")
+        return
     msg = email.message_from_bytes(post.raw, policy=email.policy.compat32)
     delivery = verp_delivery(post, msg)
     reports = reports_for(msg, delivery)
     disabled: list[Member] = []
+    unproven: list[str] = []
     for report in reports:
         member = _member(post, delivery, report)
+        copy = delivery or (proven_delivery(post.list_id, member, post.raw) if member else None)
+        if copy is None:
+            _record_unproven(post, member, report, notification_id)
+            unproven.append(report.address)
+            continue
         _, now_disabled = record_bounce(
-            post.list_id, member, delivery, report, post.raw[:MAX_RAW_KEPT], notification_id
+            post.list_id, member, copy, report, post.raw[:MAX_RAW_KEPT], notification_id
         )
         if now_disabled and member is not None:
             disabled.append(member)
     summary = ", ".join(f"{r.kind} {r.address}" for r in reports) or "no failed recipient found"
+    if unproven:
+        summary += f"; {UNPROVEN}: {', '.join(unproven)}"
     _close(post, f"bounce: {summary}")
     for member in disabled:
         tell_owners_disabled(member)
+
+
+def _record_unproven(post: Post, member: Member | None, report: BounceReport, notification_id: str) -> None:
+    """Keep a bounce that proves nothing for the owner to see; it scores nothing and touches no delivery."""
+    bounce, _ = record_bounce(post.list_id, None, None, report, post.raw[:MAX_RAW_KEPT], notification_id)
+    bounce.counted = False
+    bounce.member_id = member.id if member is not None else None
+    bounce.diagnostic = f"{UNPROVEN}\n{bounce.diagnostic}"[:4000]
 
 
 def _member(post: Post, delivery: Delivery | None, report: BounceReport) -> Member | None:

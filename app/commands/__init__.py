@@ -6,6 +6,7 @@ import click
 def register(cli: click.Group) -> None:
     """Attach every sub-command group to the CLI."""
     from app.commands.aws import aws
+    from app.commands.bans import bans
     from app.commands.imports import import_group
     from app.commands.lists import lists
     from app.commands.members import members
@@ -13,5 +14,5 @@ def register(cli: click.Group) -> None:
     from app.commands.services import dev, imap, smtpd, web, worker
     from app.commands.users import users
 
-    for command in (users, lists, members, posts, smtpd, imap, worker, web, dev, aws, import_group):
+    for command in (users, lists, members, posts, bans, smtpd, imap, worker, web, dev, aws, import_group):
         cli.add_command(command)

@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from app.accounts.invitations import invitation_url
+from app.lists.staff import find_user
 from app.mail.addresses import InvalidAddress, normalise_address
 from app.migration.apply import ImportRefused, apply_plan
 from app.migration.mailman2 import map_config
@@ -82,7 +84,9 @@ def _print_result(plan, result, dry_run: bool) -> None:
     prefix = "dry run, nothing written: would have " if dry_run else ""
     click.echo(f"{plan.address}: {prefix}{result.summary()}")
     for email in result.users_created:
-        click.echo(f"new inactive panel user {email}: activate with `mailflow users create {email}`")
+        user = None if dry_run else find_user(email)
+        link = f": send them {invitation_url(user)}" if user is not None else ""
+        click.echo(f"new panel user {email}, inactive until they choose a password{link}")
     if plan.report:
         click.echo("not carried over as it was:")
         for line in plan.report:

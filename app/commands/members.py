@@ -43,8 +43,19 @@ def add(list_address: str, emails: tuple[str, ...]) -> None:
     click.echo(f"{mlist.address}: {added} added, {existing} already members, {len(invalid)} invalid")
     for problem in invalid:
         click.echo(f"invalid address {problem}", err=True)
+    _warn_banned(mlist.id, valid)
     if invalid:
         raise SystemExit(1)
+
+
+def _warn_banned(list_id: int, entries: list[Entry]) -> None:
+    """An owner may add a banned address, but is told: it still may not post."""
+    from app.moderation.bans import banned_by
+
+    for entry in entries:
+        ban = banned_by(list_id, entry.email)
+        if ban:
+            click.echo(f"warning: {entry.email} is banned from the list ({ban}); it may not post", err=True)
 
 
 @members.command("import")

@@ -8,6 +8,8 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app.accounts.invitations import INVITATION_DAYS, invitation_url
+from app.accounts.tokens import create_token, revoke_token, tokens_of
 from app.commands.arguments import list_or_exit, usage_error
 from app.extensions import db
 from app.lists.staff import all_users, find_user, grant_role, revoke_role, roles_of
@@ -95,3 +97,53 @@ def revoke(email: str, list_address: str, role: str) -> None:
     user, mlist = _user_or_exit(email), list_or_exit(list_address)
     taken = revoke_role(user, mlist, Role(role), CLI)
     click.echo(f"{user.email} {'is no longer' if taken else 'was not'} {role} of {mlist.address}")
+
+
+@users.command("token")
+@click.argument("email")
+@click.option("--name", default="", help="What the token is for (shown in `users tokens`).")
+@with_appcontext
+def new_token(email: str, name: str) -> None:
+    """Create an API token for EMAIL (it acts with that user's roles); the token is printed once, last."""
+    token, secret = create_token(_user_or_exit(email), name, CLI)
+    click.echo(
+        f"API token {token.prefix}… for {email}{f' ({token.name})' if token.name else ''}; keep it secret:"
+    )
+    click.echo(secret)
+
+
+@users.command("tokens")
+@click.argument("email")
+@with_appcontext
+def list_tokens(email: str) -> None:
+    """List EMAIL's API tokens: prefix, name, created, last used, revoked."""
+    for token in tokens_of(_user_or_exit(email)):
+        used = token.last_used_at.isoformat(timespec="seconds") if token.last_used_at else "never used"
+        state = f"revoked {token.revoked_at.isoformat(timespec='seconds')}" if token.revoked_at else "active"
+        click.echo(f"{token.id} {token.prefix}… {token.name or '-'} {used} {state}")
+
+
+@users.command("revoke-token")
+@click.argument("email")
+@click.argument("token_id", type=int)
+@with_appcontext
+def revoke_api_token(email: str, token_id: int) -> None:
+    """Revoke EMAIL's API token TOKEN_ID (from `users tokens`); it stops working at once."""
+    token = next((t for t in tokens_of(_user_or_exit(email)) if t.id == token_id), None)
+    if token is None:
+        usage_error(f"{email} has no API token {token_id}")
+    done = revoke_token(token, CLI)
+    click.echo(f"token {token_id} {'revoked' if done else 'was already revoked'}")
+
+
+@users.command("invite")
+@click.argument("email")
+@with_appcontext
+def invite(email: str) -> None:
+    """Print a fresh invitation link with which EMAIL (made without a password) chooses one; it works once."""
+    try:
+        link = invitation_url(_user_or_exit(email))
+    except ValueError as exc:
+        usage_error(str(exc))
+    click.echo(f"invitation for {email} (valid {INVITATION_DAYS} days, works once):")
+    click.echo(link)

@@ -22,6 +22,22 @@ UNUSUAL_DOMAIN = re.compile(
 class InvalidAddress(ValueError):
     """Not a usable email address; the message says why."""
 
+    def __init__(self, message: str, candidate: str = "", reason: str = "") -> None:
+        super().__init__(message)
+        self.candidate = candidate
+        self.reason = reason or message
+
+    def reason_in_words(self) -> str:
+        """Why the address is unusable, as a sentence without Python's quoting (for a report beside it)."""
+        reason = re.sub(r"'([^']*)'", "“\\1”", self.reason)
+        return reason[:1].upper() + reason[1:] + ("" if reason.endswith(".") else ".")
+
+    def in_words(self) -> str:
+        """The problem as a sentence for people, naming the address."""
+        if not self.candidate:
+            return self.reason_in_words()
+        return f"{self.candidate} is not a usable address. {self.reason_in_words()}"
+
 
 def normalise_address(text: str) -> str:
     """A member address in its canonical form (lower-case, ASCII domain); raises InvalidAddress."""
@@ -51,5 +67,5 @@ def validated_address(candidate: str) -> str:
             test_environment=False,
         )
     except EmailNotValidError as exc:
-        raise InvalidAddress(f"{candidate!r}: {exc}") from None
+        raise InvalidAddress(f"{candidate!r}: {exc}", candidate, str(exc)) from None
     return (result.ascii_email or result.normalized).lower()

@@ -27,6 +27,10 @@ Send a message to {request} with one of these words as the subject or on a line 
   help          this text
 """
 
+NOT_UNDERSTOOD = (
+    "Some lines of your message were not understood as commands; nothing was done about them.\n\n"
+)
+
 OUTCOMES: dict[Result, str] = {
     Result.SUBSCRIBED: "You are now subscribed to {address}.",
     Result.CONFIRMATION_SENT: "Please confirm: reply to this message, or open {link}\n"
@@ -34,8 +38,9 @@ OUTCOMES: dict[Result, str] = {
     Result.AWAITING_APPROVAL: "Your subscription to {address} waits for a list moderator's approval.",
     Result.ALREADY_MEMBER: "You are already subscribed to {address}.",
     Result.UNSUBSCRIBED: "You are no longer subscribed to {address}.",
-    Result.NOT_MEMBER: "{sender} is not subscribed to {address}; nothing changed.",
+    Result.NOT_MEMBER: "This address is not subscribed to {address}; nothing changed.",
     Result.INVALID_TOKEN: "This confirmation is unknown or expired; nothing changed. Send 'help' to {request}.",
+    Result.BANNED: "This address may not subscribe to {address}; nothing changed.",
 }
 
 
@@ -91,8 +96,9 @@ def request_reply(post: Post, mlist: MailingList, sender: str) -> Reply:
         reply = _subscription_reply(mlist, actions[0], sender)
         extra = "\n" + _help(mlist) if Command.HELP in commands.found else ""
         return Reply(reply.subject, reply.body + extra, reply.summary, reply.reply_to)
-    ignored = "".join(f"> {line}\n" for line in commands.ignored)
-    preface = f"Not understood:\n{ignored}\n" if ignored and Command.HELP not in commands.found else ""
+    # Never quote what the sender wrote: the envelope sender may be forged, and a quote would carry the
+    # forger's text to the victim with our name on it (backscatter).
+    preface = NOT_UNDERSTOOD if commands.ignored and Command.HELP not in commands.found else ""
     return Reply(
         f"Help for {mlist.address}",
         preface + _help(mlist),

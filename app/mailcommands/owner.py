@@ -1,4 +1,4 @@
-"""LIST-owner@: forward the message, untouched, to the people who own the list."""
+"""LIST-owner@: forward the message to the people who own the list, From: the list's owner address."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from app.egress import Outgoing, make_sender
 from app.extensions import db
 from app.lists.staff import active_admins, active_staff
 from app.mail.list_addresses import candidates
+from app.mailcommands.forward import owner_copy
 from app.mailcommands.replies import finish, retry_later
 from app.models import MailingList, Post, PostStatus, Role
 
@@ -42,7 +43,8 @@ def forward_to_owners(post: Post) -> None:
         )
         finish(post, PostStatus.DISCARDED, "no owner to forward to")
         return
-    copies = [Outgoing(n, mlist.role_address("bounces"), owner, post.raw) for n, owner in enumerate(owners)]
+    data = owner_copy(mlist, post.raw)
+    copies = [Outgoing(n, mlist.role_address("bounces"), owner, data) for n, owner in enumerate(owners)]
     sender = make_sender(current_app.config["MAILFLOW"])
     try:
         results = sender.send(copies)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from email.parser import BytesParser
 
 MAX_LINES = 10  # body lines looked at, like Mailman's email commands
-MAX_IGNORED = 3  # unknown lines quoted back in the reply
+MAX_IGNORED = 3  # unknown lines noted (never quoted back: the sender may be forged)
 REPLY_PREFIXES = ("re:", "aw:", "sv:", "fwd:", "fw:")
 
 

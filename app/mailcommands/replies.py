@@ -19,12 +19,14 @@ from app.mail.addresses import InvalidAddress, normalise_address
 from app.mail.rawmessage import RawMessage
 from app.models import MailingList, Post, PostStatus
 from app.models.timestamps import utcnow
-from app.sysmail.notices import build_notice, may_auto_reply
+from app.sysmail.notices import allow_notice, build_notice, may_auto_reply, sender_forged
 
 log = logging.getLogger(__name__)
 RETRY_DELAYS = (60, 300, 900, 3600, 4 * 3600)  # seconds before each new attempt to send a reply
 ATTEMPT_MARK = "reply not sent:"
 NOT_FOR_AUTOMATA = "automatic mail or a null sender: no command run, no reply (RFC 3834)"
+FORGED = "our mail server says SPF or DMARC failed: the sender may be forged, so no command run, no reply"
+CAPPED = "the daily limit of automatic mail to the sender is reached: no command run, no reply"
 
 
 @dataclass(frozen=True)
@@ -62,10 +64,16 @@ def decide(post: Post, work: Work) -> None:
     if not may_auto_reply(post.mail_from, post.raw):
         finish(post, PostStatus.DISCARDED, NOT_FOR_AUTOMATA)
         return
+    if sender_forged(post.raw):
+        finish(post, PostStatus.DISCARDED, FORGED)
+        return
     try:
         sender = normalise_address(post.mail_from)
     except InvalidAddress as exc:
         finish(post, PostStatus.DISCARDED, f"unusable sender address: {exc}")
+        return
+    if not allow_notice(sender):  # the one daily cap of automatic mail per address (app/sysmail/notices.py)
+        finish(post, PostStatus.DISCARDED, CAPPED)
         return
     mlist = post.mailing_list
     reply = work(post, mlist, sender)

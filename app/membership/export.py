@@ -47,7 +47,8 @@ def _row(member: Row) -> list[str]:
         safe_cell(member.disabled_reason),
         f"{member.bounce_score:g}",
         "on" if member.delivery_enabled else "off",
-        member.moderation_action,
+        # One vocabulary: the CLI, the API and this file say "default" where the panel says "list default".
+        "default" if member.moderation_action == "defer" else member.moderation_action,
     ]
 
 

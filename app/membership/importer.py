@@ -41,7 +41,7 @@ def import_csv(list_id: int, data: bytes, on_chunk: Callable[[ImportCounts], Non
         except InvalidAddress as exc:
             counts.invalid += 1
             if len(counts.bad) < REPORT_LIMIT:
-                counts.bad.append(BadLine(number, address[:200], str(exc)))
+                counts.bad.append(BadLine(number, address[:200], exc.reason_in_words()))
         if len(chunk) >= CHUNK:
             _flush(list_id, chunk, counts, on_chunk)
     _flush(list_id, chunk, counts, on_chunk)

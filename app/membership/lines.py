@@ -51,7 +51,7 @@ def parse_lines(lines: Iterable[str]) -> tuple[list[Entry], list[BadLine]]:
         try:
             good.append(parse_line(line))
         except InvalidAddress as exc:
-            bad.append(BadLine(number, line.strip()[:200], str(exc)))
+            bad.append(BadLine(number, line.strip()[:200], exc.reason_in_words()))
     return good, bad
 
 

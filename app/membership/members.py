@@ -4,24 +4,43 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
-from sqlalchemy import delete, select
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.mail.addresses import InvalidAddress, normalise_address
 from app.membership.insert import insert_new_members
 from app.membership.lines import Entry
 from app.membership.member_settings import MEMBER_SETTINGS
-from app.models import Ban, MailingList, Member, MemberStatus
+from app.models import MailingList, Member, MemberStatus, PendingAction
 from app.models.audit import Actor, record_by
+from app.moderation.bans import ban_address
 
 LIST_BATCH = 2000  # rows fetched at a time when listing a big roster
+REMOVED_BY_OWNER = {False: "by the owner", True: "banned by the owner"}  # the reason a removal leaves
 
 
 def add_members(list_id: int, entries: Iterable[Entry]) -> tuple[int, int]:
     """Insert the new addresses as active members; returns (added, already members). The caller commits."""
     wanted = {e.email: e.name for e in entries}
     added = insert_new_members(list_id, list(wanted.items()))
+    if added < len(wanted):
+        added += _readd_removed(list_id, list(wanted))
     return added, len(wanted) - added
+
+
+def _readd_removed(list_id: int, emails: list[str]) -> int:
+    """Members the owner removed become active again when added again; those who left on their own stay out."""
+    result = db.session.execute(
+        update(Member)
+        .where(
+            Member.list_id == list_id,
+            Member.email.in_(emails),
+            Member.status == MemberStatus.UNSUBSCRIBED,
+            Member.disabled_reason == REMOVED_BY_OWNER[False],
+        )
+        .values(status=MemberStatus.ACTIVE, disabled_reason="")
+    )
+    return getattr(result, "rowcount", 0) or 0  # an UPDATE's CursorResult
 
 
 def find_member(mlist: MailingList, address: str) -> Member | None:
@@ -70,17 +89,30 @@ def update_member(member: Member, raw: Mapping[str, str], actor: Actor) -> list[
 
 
 def remove_members(mlist: MailingList, members: Iterable[Member], actor: Actor, ban: bool = False) -> int:
-    """Remove members from the list (optionally banning each address); returns how many. Commits."""
-    ids, emails = [], []
+    """Unsubscribe members on the owner's word (optionally banning each address); returns how many. Commits.
+
+    The rows stay, marked "by the owner" (or "banned by the owner"): the roster shows who left and why, and
+    their deliveries and bounces keep their member.
+    """
+    ids = []
     for member in members:
         ids.append(member.id)
-        emails.append(member.email)
         record_by(
             actor, "member.ban" if ban else "member.remove", "list", mlist.id, mlist.id, email=member.email
         )
         if ban:
-            db.session.add(Ban(list_id=mlist.id, pattern=member.email))
+            ban_address(mlist.id, member.email)  # the exact address, never a pattern (issue 12 item 2)
     if ids:
-        db.session.execute(delete(Member).where(Member.list_id == mlist.id, Member.id.in_(ids)))
+        db.session.execute(
+            update(Member)
+            .where(Member.list_id == mlist.id, Member.id.in_(ids))
+            .values(
+                status=MemberStatus.UNSUBSCRIBED,
+                disabled_reason=REMOVED_BY_OWNER[ban],
+                pending=PendingAction.NONE,
+                confirm_token=None,
+                token_expires_at=None,
+            )
+        )
     db.session.commit()
     return len(ids)

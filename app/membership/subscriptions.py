@@ -11,8 +11,10 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import MailingList, Member, MemberStatus, PendingAction, SubscriptionPolicy
 from app.models.timestamps import utcnow
+from app.moderation.bans import banned_by
 
 TOKEN_LIFETIME = timedelta(days=7)
+MODERATED_POLICIES = (SubscriptionPolicy.MODERATE, SubscriptionPolicy.CONFIRM_THEN_MODERATE)
 
 
 class Result(enum.StrEnum):
@@ -23,6 +25,7 @@ class Result(enum.StrEnum):
     UNSUBSCRIBED = "unsubscribed"
     NOT_MEMBER = "not_member"
     INVALID_TOKEN = "invalid_token"
+    BANNED = "banned"
 
 
 def _member(mlist: MailingList, email: str) -> Member | None:
@@ -30,24 +33,39 @@ def _member(mlist: MailingList, email: str) -> Member | None:
 
 
 def _issue_token(member: Member, action: PendingAction) -> None:
+    """A confirmation token; a repeated request for the same action reuses the live one, so the link in
+    every mail sent so far keeps working until one of them is used (and each request extends its life)."""
+    live = (
+        member.pending == action
+        and member.confirm_token
+        and member.token_expires_at is not None
+        and member.token_expires_at > utcnow()
+    )
     member.pending = action
-    member.confirm_token = secrets.token_hex(12)
+    if not live:
+        member.confirm_token = secrets.token_hex(12)
     member.token_expires_at = utcnow() + TOKEN_LIFETIME
 
 
-def request_subscription(mlist: MailingList, email: str, name: str = "") -> tuple[Result, Member]:
+def request_subscription(mlist: MailingList, email: str, name: str = "") -> tuple[Result, Member | None]:
     """Start or finish a subscription per the list's policy; email must already be normalised.
 
-    The caller sends the confirmation mail when the result is CONFIRMATION_SENT (see confirmation_links).
+    A banned address gets BANNED and nothing is stored. A request for an address already on the roster
+    (disabled, unsubscribed, pending) changes nothing about that member but a confirmation token: anyone
+    can ask, so only the address itself may bring it back, whatever the policy. The caller sends the
+    confirmation mail when the result is CONFIRMATION_SENT (see confirmation_links).
     """
+    if banned_by(mlist.id, email):
+        return Result.BANNED, None
     member = _member(mlist, email)
     if member is not None and member.status == MemberStatus.ACTIVE:
         return Result.ALREADY_MEMBER, member
-    if member is None:
-        member = Member(list_id=mlist.id, email=email, name=name, status=MemberStatus.PENDING)
-        db.session.add(member)
-    else:
-        member.status, member.name = MemberStatus.PENDING, name or member.name
+    if member is not None:
+        _issue_token(member, PendingAction.CONFIRM)
+        db.session.commit()
+        return Result.CONFIRMATION_SENT, member
+    member = Member(list_id=mlist.id, email=email, name=name, status=MemberStatus.PENDING)
+    db.session.add(member)
     policy = mlist.subscription_policy
     if policy in (SubscriptionPolicy.CONFIRM, SubscriptionPolicy.CONFIRM_THEN_MODERATE):
         _issue_token(member, PendingAction.CONFIRM)
@@ -85,7 +103,11 @@ def confirm(token: str) -> tuple[Result, Member | None]:
     if action == PendingAction.UNSUBSCRIBE:
         unsubscribe(member)
         return Result.UNSUBSCRIBED, member
-    if member.mailing_list.subscription_policy == SubscriptionPolicy.CONFIRM_THEN_MODERATE:
+    if banned_by(member.list_id, member.email):  # banned after asking: the token is spent, nothing else
+        member.pending = PendingAction.NONE
+        db.session.commit()
+        return Result.BANNED, member
+    if member.mailing_list.subscription_policy in MODERATED_POLICIES:
         member.pending = PendingAction.APPROVAL
         db.session.commit()
         return Result.AWAITING_APPROVAL, member

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.lists.lifecycle import create_list
 from app.lists.registry import SettingsError
 from app.lists.settings import LIST_SETTINGS
+from app.mail.patterns import kind_of_typed  # Mailman's lists: a person typed them, ^ means a regex
 from app.membership.insert import insert_new_members
 from app.migration.plan import HeldPlan, ListPlan, MemberPlan, RulePlan
 from app.models import (
@@ -219,12 +220,12 @@ def _sender_lists(mlist: MailingList, plan: ListPlan, result: ImportResult) -> N
     bans = set(db.session.scalars(select(Ban.pattern).where(Ban.list_id == mlist.id)))
     for pattern in plan.bans:
         if pattern not in bans:
-            db.session.add(Ban(list_id=mlist.id, pattern=pattern))
+            db.session.add(Ban(list_id=mlist.id, pattern=pattern, kind=kind_of_typed(pattern)))
             result.bans_added += 1
     allowed = set(db.session.scalars(select(AllowedSender.pattern).where(AllowedSender.list_id == mlist.id)))
     for pattern in plan.allowed_senders:
         if pattern not in allowed:
-            db.session.add(AllowedSender(list_id=mlist.id, pattern=pattern))
+            db.session.add(AllowedSender(list_id=mlist.id, pattern=pattern, kind=kind_of_typed(pattern)))
             result.allowed_added += 1
     _rules(mlist, plan.rules, result)
 

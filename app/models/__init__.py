@@ -1,5 +1,6 @@
 """The data model: one module per table group."""
 
+from app.models.api_tokens import ApiToken
 from app.models.audit import AuditEntry
 from app.models.bounces import Bounce, BounceKind
 from app.models.deliveries import Delivery, DeliveryStatus
@@ -9,11 +10,12 @@ from app.models.lists import ListRole, MailingList, NonmemberAction, PostingPoli
 from app.models.members import Member, MemberStatus, ModerationAction, PendingAction
 from app.models.notices import NoticeCount
 from app.models.posts import Post, PostSource, PostStatus
-from app.models.rules import AllowedSender, Ban, FilterAction, FilterCondition, FilterRule
+from app.models.rules import AllowedSender, Ban, FilterAction, FilterCondition, FilterRule, PatternKind
 from app.models.users import User
 
 __all__ = [
     "AllowedSender",
+    "ApiToken",
     "AuditEntry",
     "Ban",
     "Bounce",
@@ -34,6 +36,7 @@ __all__ = [
     "ModerationAction",
     "NonmemberAction",
     "NoticeCount",
+    "PatternKind",
     "PendingAction",
     "Post",
     "PostSource",

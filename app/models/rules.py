@@ -46,8 +46,15 @@ class FilterRule(db.Model):
     mailing_list = relationship("MailingList")
 
 
+class PatternKind(enum.StrEnum):
+    """How a ban or allowed-sender entry matches: one exact address, or a regular expression a person typed."""
+
+    ADDRESS = "address"
+    REGEX = "regex"
+
+
 class Ban(db.Model):
-    """A banned address or ^regex, for one list or (list_id NULL) for every list."""
+    """A banned address or regex, for one list or (list_id NULL) for every list."""
 
     __tablename__ = "bans"
     __table_args__ = (Index("ix_bans_list", "list_id"),)
@@ -57,11 +64,14 @@ class Ban(db.Model):
         ForeignKey("mailing_lists.id", ondelete="CASCADE"), nullable=True
     )
     pattern: Mapped[str] = mapped_column(String(512), nullable=False)
+    kind: Mapped[str] = mapped_column(
+        String(8), nullable=False, default=PatternKind.ADDRESS, server_default=PatternKind.ADDRESS.value
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
 
 class AllowedSender(db.Model):
-    """A sender (address or ^regex) whose posts a list accepts although they are not a member."""
+    """A sender (address or regex) whose posts a list accepts although they are not a member."""
 
     __tablename__ = "allowed_senders"
     __table_args__ = (Index("ix_allowed_senders_list", "list_id"),)
@@ -69,4 +79,7 @@ class AllowedSender(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     list_id: Mapped[int] = mapped_column(ForeignKey("mailing_lists.id", ondelete="CASCADE"), nullable=False)
     pattern: Mapped[str] = mapped_column(String(512), nullable=False)
+    kind: Mapped[str] = mapped_column(
+        String(8), nullable=False, default=PatternKind.ADDRESS, server_default=PatternKind.ADDRESS.value
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)

@@ -31,6 +31,8 @@ class User(UserMixin, db.Model):
         String(64), default=lambda: secrets.token_hex(16), nullable=False
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # An IANA zone name ("Europe/Berlin") the panel shows times in; empty means UTC.
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False, default="", server_default="")
 
     roles = relationship("ListRole", back_populates="user", cascade="all, delete-orphan")
 

@@ -3,10 +3,10 @@ on top of the pipeline's own decisions (app/moderation/decisions.py), which the 
 
 from __future__ import annotations
 
-from app.extensions import db
-from app.models import AllowedSender, Ban, Post, PostStatus
+from app.models import Post, PostStatus
 from app.models.audit import Actor, record_by
 from app.moderation import decisions
+from app.moderation.bans import allow_address, ban_address
 from app.moderation.decisions import NotHeld
 
 __all__ = ["CANNED_REASONS", "NotHeld", "approve", "ban_sender", "discard", "reject"]
@@ -26,7 +26,7 @@ def approve(post: Post, actor: Actor, always_allow: bool = False, note: str = ""
     """
     sender = (post.sender or post.mail_from).lower()
     if always_allow and sender and post.status == PostStatus.HELD:
-        db.session.add(AllowedSender(list_id=post.list_id, pattern=sender))
+        allow_address(post.list_id, sender)  # the exact address, never a pattern (issue 12 item 2)
         record_by(actor, "sender.allow", "list", post.list_id, post.list_id, sender=sender)
     return decisions.approve(post, actor.user_id, actor.name, note)
 
@@ -46,7 +46,7 @@ def ban_sender(post: Post, actor: Actor) -> str:
     """Ban the post's sender from the list and discard the post; returns the banned address."""
     address = (post.sender or post.mail_from).lower()
     if address and post.status == PostStatus.HELD:
-        db.session.add(Ban(list_id=post.list_id, pattern=address))
+        ban_address(post.list_id, address)  # the exact address, never a pattern (issue 12 item 2)
         record_by(actor, "sender.ban", "list", post.list_id, post.list_id, sender=address)
     discard(post, actor)
     return address

@@ -6,9 +6,13 @@ from flask import Flask
 def register_panel(app: Flask) -> None:
     """Register every panel blueprint, the rate limiter, the security headers and the navigation count."""
     from app.panel.access import held_count_for_nav, roles_on
+    from app.panel.account import account
     from app.panel.audit import audit
     from app.panel.auth import auth
+    from app.panel.bans import bans
     from app.panel.dashboard import dashboard
+    from app.panel.display import register_display
+    from app.panel.errors import register_error_pages
     from app.panel.held import moderation
     from app.panel.lists import lists
     from app.panel.members import members
@@ -19,11 +23,13 @@ def register_panel(app: Flask) -> None:
     from app.panel.users import users
 
     init_limiter(app)
-    for blueprint in (auth, dashboard, lists, rules, members, moderation, posts, users, audit):
+    for blueprint in (auth, account, dashboard, lists, rules, bans, members, moderation, posts, users, audit):
         app.register_blueprint(blueprint)
     app.after_request(add_security_headers)
     app.context_processor(lambda: {"nav_held": held_count_for_nav()})
     app.jinja_env.globals["list_roles"] = roles_on
+    register_display(app)
+    register_error_pages(app)
     hosts = app.config["MAILFLOW"].TRUSTED_HOSTS
     if hosts:
         app.config["TRUSTED_HOSTS"] = [h.strip() for h in hosts.split(",") if h.strip()]

@@ -46,8 +46,18 @@ def roles_on(mlist: MailingList) -> set[str]:
 def list_for(list_id: int, *allowed: Role) -> MailingList:
     """The list, or 404 when it does not exist or the user holds none of the allowed roles on it."""
     mlist = db.session.get(MailingList, list_id)
-    if mlist is None or not roles_on(mlist) & set(allowed or ANY_ROLE):
+    if mlist is None:
         abort(404)
+    held = roles_on(mlist)
+    if not held:
+        abort(404)
+    if not held & set(allowed or ANY_ROLE):
+        # They may see the list (it is theirs to moderate): say why this page is not, rather than "not found".
+        abort(
+            403,
+            description=f"You are a moderator of {mlist.address}, not an owner: members, settings, "
+            "header & footer and filter rules are for its owners. Ask an owner or a site admin.",
+        )
     return mlist
 
 

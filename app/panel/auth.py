@@ -13,6 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from app.accounts.invitations import accept_invitation, invited_user
 from app.extensions import db
 from app.models import User
 from app.models.audit import record
@@ -20,6 +21,7 @@ from app.panel.throttle import LOGIN_LIMIT, limiter, login_key
 
 auth = Blueprint("auth", __name__)
 MIN_PASSWORD = 10
+PASSWORD_LENGTH = f"Use at least {MIN_PASSWORD} characters (and at most 1024)."
 
 
 class LoginForm(FlaskForm):
@@ -30,7 +32,10 @@ class LoginForm(FlaskForm):
 
 class PasswordForm(FlaskForm):
     current = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
-    new = PasswordField("New password", validators=[DataRequired(), Length(min=MIN_PASSWORD, max=1024)])
+    new = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD, max=1024, message=PASSWORD_LENGTH)],
+    )
     repeat = PasswordField("New password again", validators=[EqualTo("new", "The two passwords differ.")])
     submit = SubmitField("Change password")
 
@@ -85,10 +90,16 @@ def logout():
 @login_required
 def change_password():
     form = PasswordForm()
-    if form.validate_on_submit():
-        if not current_user.check_password(form.current.data):
-            form.current.errors.append("That is not your current password.")
-        else:
+    if form.is_submitted():
+        valid = form.validate()  # every field's error at once, the current password's too
+        if (
+            "csrf_token" not in form.errors
+            and form.current.data
+            and not current_user.check_password(form.current.data)
+        ):
+            form.current.errors = [*form.current.errors, "That is not your current password."]
+            valid = False
+        if valid:
             current_user.set_password(form.new.data)  # rotates the session token: other sessions end
             record("user.password", current_user.email, "user", current_user.id, user_id=current_user.id)
             db.session.commit()
@@ -97,3 +108,24 @@ def change_password():
             flash("Your password is changed; every other session is logged out.")
             return redirect(url_for("dashboard.index"))
     return render_template("panel/password.html", form=form), (200 if not form.errors else 400)
+
+
+class InvitationForm(FlaskForm):
+    new = PasswordField("Choose a password", validators=[DataRequired(), Length(min=MIN_PASSWORD, max=1024)])
+    repeat = PasswordField("The password again", validators=[EqualTo("new", "The two passwords differ.")])
+    submit = SubmitField("Set password and log in")
+
+
+@auth.route("/invite/<token>", methods=["GET", "POST"])
+def accept_invite(token: str):
+    """An invited owner or moderator sets their first password here (the link works once)."""
+    user = invited_user(token[:1000])
+    if user is None:
+        return render_template("auth/invite_used.html"), 404
+    form = InvitationForm()
+    if form.validate_on_submit():
+        accept_invitation(user, form.new.data)
+        login_user(user)
+        flash("Your password is set and you are logged in.")
+        return redirect(url_for("dashboard.index"))
+    return render_template("auth/invite.html", form=form, email=user.email), (200 if not form.errors else 400)

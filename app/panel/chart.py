@@ -14,7 +14,7 @@ from app.models.timestamps import utcnow
 
 DAYS = 14
 SERIES = (("posts", "Posts"), ("sent", "Copies sent"), ("bounces", "Bounces"))
-WIDTH, HEIGHT, PAD = 640, 200, 28
+WIDTH, HEIGHT, PAD = 640, 220, 40
 
 
 @dataclass
@@ -58,26 +58,37 @@ def daily_figures(list_ids) -> DailyFigures:
 
 
 def svg_chart(figures: DailyFigures) -> Markup:
-    """Grouped bars, one group per day; every number and label is escaped."""
-    top = max([1, *(v for values in figures.series.values() for v in values)])
-    group = (WIDTH - PAD) / len(figures.days)
+    """Grouped bars per day: posts on the left scale, copies and bounces on the right one (a list of 300
+    members sends 300 copies per post, so one scale would flatten the posts to nothing). Text is escaped."""
+    scales = {
+        "posts": _top(figures.series["posts"]),
+        "copies": _top(figures.series["sent"] + figures.series["bounces"]),
+    }
+    group = (WIDTH - 2 * PAD) / len(figures.days)
     bar = group / (len(SERIES) + 1)
     parts = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT + 20}" role="img" '
-        f'aria-label="Posts, copies sent and bounces per day">',
-        f'<text class="axis" x="0" y="12">{top}</text>',
-        f'<line class="axis-line" x1="{PAD}" y1="{HEIGHT}" x2="{WIDTH}" y2="{HEIGHT}"/>',
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT + 24}" role="img" '
+        f'aria-label="Posts (left scale), copies sent and bounces (right scale) per day">',
+        f'<text class="axis key-posts-text" x="0" y="14">{scales["posts"]}</text>',
+        f'<text class="axis" x="{WIDTH}" y="14" text-anchor="end">{scales["copies"]}</text>',
+        f'<text class="axis" x="0" y="{HEIGHT}">0</text>',
+        f'<text class="axis" x="{WIDTH}" y="{HEIGHT}" text-anchor="end">0</text>',
+        f'<line class="axis-line" x1="{PAD}" y1="{HEIGHT}" x2="{WIDTH - PAD}" y2="{HEIGHT}"/>',
     ]
     for i, day in enumerate(figures.days):
         x0 = PAD + i * group
         for j, (key, label) in enumerate(SERIES):
             value = figures.series[key][i]
-            h = (HEIGHT - 20) * value / top
+            h = (HEIGHT - 24) * value / scales["posts" if key == "posts" else "copies"]
             parts.append(
                 f'<rect class="bar-{key}" x="{x0 + j * bar:.1f}" y="{HEIGHT - h:.1f}" width="{bar:.1f}" '
                 f'height="{h:.1f}"><title>{escape(label)} {day.isoformat()}: {value}</title></rect>'
             )
-        if i % 2 == 0:
-            parts.append(f'<text class="axis" x="{x0:.1f}" y="{HEIGHT + 15}">{day.strftime("%d %b")}</text>')
+        if i % 3 == 0:
+            parts.append(f'<text class="axis" x="{x0:.1f}" y="{HEIGHT + 20}">{day.strftime("%d %b")}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _top(values: list[int]) -> int:
+    return max([1, *values])

@@ -36,6 +36,7 @@ def index():
         total_held=sum(held.values()),
         total_members=sum(members.values()),
         chart=svg_chart(figures),
+        figures=figures,
         totals=figures.totals(),
         series=SERIES,
     )
@@ -49,5 +50,10 @@ def list_figures(list_id: int):
     mlist = list_for(list_id)
     figures = daily_figures([mlist.id])
     return render_template(
-        "panel/figures.html", mlist=mlist, chart=svg_chart(figures), totals=figures.totals(), series=SERIES
+        "panel/figures.html",
+        mlist=mlist,
+        chart=svg_chart(figures),
+        figures=figures,
+        totals=figures.totals(),
+        series=SERIES,
     )

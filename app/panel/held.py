@@ -14,6 +14,7 @@ from app.panel.access import list_for, post_for, visible_list_ids
 from app.panel.ids import parse_id
 from app.panel.list_forms import ConfirmForm
 from app.panel.preview import build_preview
+from app.panel.queue_rows import queue_row
 
 moderation = Blueprint("moderation", __name__)
 QUEUE_LIMIT = 200
@@ -35,8 +36,16 @@ def _queue(*where) -> list[Post]:
 @login_required
 def all_queues():
     posts = _queue(Post.list_id.in_(visible_list_ids()))
+    return _render_queue(posts, None)
+
+
+def _render_queue(posts: list[Post], mlist: MailingList | None):
     return render_template(
-        "moderation/queue.html", posts=posts, mlist=None, form=ConfirmForm(), reasons=decide.CANNED_REASONS
+        "moderation/queue.html",
+        rows=[queue_row(post) for post in posts],
+        mlist=mlist,
+        form=ConfirmForm(),
+        reasons=decide.CANNED_REASONS,
     )
 
 
@@ -45,9 +54,7 @@ def all_queues():
 def list_queue(list_id: int):
     mlist = list_for(list_id)
     posts = _queue(Post.list_id == mlist.id)
-    return render_template(
-        "moderation/queue.html", posts=posts, mlist=mlist, form=ConfirmForm(), reasons=decide.CANNED_REASONS
-    )
+    return _render_queue(posts, mlist)
 
 
 @moderation.route("/moderation/<int:post_id>")
@@ -96,14 +103,42 @@ def act(post_id: int):
     if not ConfirmForm().validate_on_submit() or action not in ACTIONS:
         abort(400)
     try:
-        flash(apply(post, action, _reason()))
+        flash(apply(post, action, _reason()), "success")
     except decide.NotHeld:
-        flash("Someone already decided about that post.")
-    return redirect(
-        request.form.get("back") == "post"
-        and url_for("moderation.held_post", post_id=post.id)
-        or url_for("moderation.list_queue", list_id=post.list_id)
-    )
+        flash("Someone else already decided about that post.", "error")
+    return redirect(_after_acting(post, request.form.get("back", "")))
+
+
+def _after_acting(post: Post, back: str) -> str:
+    """From a post's page go on to the next held post of its list; from a queue, back to that queue."""
+    if back == "all":
+        return url_for("moderation.all_queues")
+    if back == "next":
+        following = _queue(Post.list_id == post.list_id, Post.id != post.id)
+        if following:
+            return url_for("moderation.held_post", post_id=following[0].id)
+    return url_for("moderation.list_queue", list_id=post.list_id)
+
+
+BULK_DONE = {
+    "approve": "Approved {n}.",
+    "approve_allow": "Approved {n} and allowed their senders from now on.",
+    "reject": "Rejected {n}; the senders were told why.",
+    "discard": "Discarded {n}.",
+    "ban": "Banned the senders of {n} and discarded them.",
+}
+
+
+def _posts(count: int) -> str:
+    return "1 post" if count == 1 else f"{count} posts"
+
+
+def bulk_message(action: str, done: int, chosen: int) -> str:
+    """What a bulk action did, in words: "Discarded 8 posts.", and how many someone else had decided."""
+    message = BULK_DONE[action].format(n=_posts(done))
+    if done < chosen:
+        message += f" {_posts(chosen - done)} had already been decided by someone else."
+    return message
 
 
 @moderation.route("/moderation/bulk", methods=["POST"])
@@ -121,7 +156,10 @@ def bulk():
             done += 1
         except decide.NotHeld:
             continue
-    flash(f"{action.replace('_', ' ')}: {done} of {len(ids)} posts.")
+    if chosen:
+        flash(bulk_message(action, done, len(chosen)), "success" if done else "error")
+    else:
+        flash("Select posts first: tick the box in front of each post, or “Select all”.", "error")
     back = request.form.get("list_id", "")
     if parse_id(back) is not None and db.session.get(MailingList, parse_id(back)) is not None:
         return redirect(url_for("moderation.list_queue", list_id=int(back)))

@@ -9,7 +9,7 @@ from wtforms import SubmitField
 
 from app.extensions import db
 from app.lists.lifecycle import create_list, delete_list
-from app.lists.settings import Group, SettingsError, update_list_settings
+from app.lists.settings import LIST_SETTINGS, Group, SettingsError, update_list_settings
 from app.models import Member, MemberStatus, Post, PostStatus, Role
 from app.models.audit import Actor, record
 from app.panel.access import list_for, require_admin, roles_on
@@ -84,14 +84,18 @@ def detail(list_id: int):
 def settings(list_id: int):
     mlist = list_for(list_id, Role.OWNER)
     form = settings_form_class(*SETTINGS_PAGE)(obj=mlist)
-    if form.validate_on_submit():
+    if form.is_submitted():
+        valid = form.validate()
+        raw = raw_values(form, *SETTINGS_PAGE)
         try:
-            changed = update_list_settings(mlist, raw_values(form, *SETTINGS_PAGE), Actor.of(current_user))
+            if not valid:  # still ask the registry about the other fields: every problem is shown at once
+                LIST_SETTINGS.parse(mlist, {key: text for key, text in raw.items() if not form[key].errors})
+            else:
+                changed = update_list_settings(mlist, raw, Actor.of(current_user))
+                flash("Settings saved." if changed else "Nothing changed.", "success" if changed else "info")
+                return redirect(url_for("lists.settings", list_id=mlist.id))
         except SettingsError as exc:
             show_errors(form, exc)
-        else:
-            flash("Settings saved." if changed else "Nothing changed.")
-            return redirect(url_for("lists.settings", list_id=mlist.id))
     return render_template("lists/settings.html", mlist=mlist, form=form, groups=groups(*SETTINGS_PAGE)), (
         400 if form.errors else 200
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, or_, text
+import unicodedata
+
+from sqlalchemy import ColumnElement, and_, func, or_, text
 
 from app.extensions import db
 from app.models import Member
@@ -10,6 +12,10 @@ from app.models import Member
 MIN_SUBSTRING = 3  # trigrams need 3 characters; shorter queries match a prefix instead
 TOP = "\U0010ffff"  # sorts after every character: [q, q+TOP) is "starts with q"
 LIKE_ESCAPE = "\\"
+# PostgreSQL folds accents with translate(): the Latin letters with diacritics that names use most.
+ACCENTED = "àáâãäåāăąçćčďđèéêëēėęěìíîïīįłñńňòóôõöøōőŕřśšşťùúûüūůűųýÿźżž"
+PLAIN = "aaaaaaaaacccddeeeeeeeeiiiiiilnnnoooooooorrssstuuuuuuuuyyzzz"
+NOT_DECOMPOSED = str.maketrans("łøđ", "lod")  # letters Unicode does not split into base + accent
 
 
 def matching(query: str) -> ColumnElement[bool]:
@@ -23,9 +29,36 @@ def matching(query: str) -> ColumnElement[bool]:
     pattern = f"%{escape_like(query)}%"
     if db.session.get_bind().dialect.name == "postgresql":
         return or_(
-            Member.email.ilike(pattern, escape=LIKE_ESCAPE), Member.name.ilike(pattern, escape=LIKE_ESCAPE)
+            Member.email.ilike(pattern, escape=LIKE_ESCAPE),
+            Member.name.ilike(pattern, escape=LIKE_ESCAPE),
+            _folded_name_contains(query),
         )
-    return or_(Member.email.like(pattern, escape=LIKE_ESCAPE), Member.name.like(pattern, escape=LIKE_ESCAPE))
+    return or_(
+        Member.email.like(pattern, escape=LIKE_ESCAPE),
+        Member.name.like(pattern, escape=LIKE_ESCAPE),
+        _folded_name_contains(query),
+    )
+
+
+def fold(text: str | None) -> str:
+    """Lower case without accents: "Müller" -> "muller", so a search typed without them still finds."""
+    decomposed = unicodedata.normalize("NFKD", (text or "").lower().translate(NOT_DECOMPOSED))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def _folded_name_contains(query: str) -> ColumnElement[bool]:
+    """Names that contain query once both lose their accents (PostgreSQL: translate; SQLite: fold())."""
+    pattern = f"%{escape_like(fold(query))}%"
+    if db.session.get_bind().dialect.name == "postgresql":
+        folded = func.translate(func.lower(Member.name), ACCENTED, PLAIN)
+    else:
+        sqlite = db.session.connection().connection.driver_connection
+        assert sqlite is not None  # a live connection of this session
+        sqlite.create_function(
+            "mailflow_fold", 1, fold, deterministic=True
+        )  # per connection: cheap to repeat
+        folded = func.mailflow_fold(Member.name)
+    return folded.like(pattern, escape=LIKE_ESCAPE)
 
 
 def escape_like(text: str) -> str:

@@ -29,9 +29,11 @@ from app.membership.member_settings import MEMBER_SETTINGS
 from app.membership.members import add_members, member_settings, remove_members, update_member
 from app.models import Member, MemberImport, MemberStatus, Role
 from app.models.audit import Actor, record
+from app.moderation.bans import banned_by
 from app.panel.access import list_for
+from app.panel.ids import parse_id
 from app.panel.list_forms import ConfirmForm, raw_values, registry_form_class, show_errors
-from app.panel.roster import roster_page
+from app.panel.roster import PAGE_SIZE, numbered_page
 
 members = Blueprint("members", __name__, url_prefix="/lists")
 EXPORT_BATCH = 2000
@@ -65,16 +67,37 @@ def _audit(action: str, mlist, **details) -> None:
 def roster(list_id: int):
     mlist = list_for(list_id, Role.OWNER)
     query, status = request.args.get("q", "")[:320], request.args.get("status", "")
-    page = roster_page(mlist.id, query, status, request.args.get("after", "")[:320])
+    sort = request.args.get("sort", "email")
+    rows, page = numbered_page(mlist.id, query, status, request.args.get("page", ""), sort)
     return render_template(
         "members/roster.html",
         mlist=mlist,
+        rows=rows,
         page=page,
+        sort=sort,
         q=query,
         status=status,
         add_form=AddForm(),
+        action_form=ConfirmForm(),
         statuses=[s.value for s in MemberStatus],
     )
+
+
+@members.route("/<int:list_id>/members/remove", methods=["POST"])
+@login_required
+def remove_selected(list_id: int):
+    mlist = list_for(list_id, Role.OWNER)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    ids = [i for i in map(parse_id, request.form.getlist("member_id")) if i is not None][:PAGE_SIZE]
+    chosen = db.session.scalars(select(Member).where(Member.list_id == mlist.id, Member.id.in_(ids))).all()
+    if not chosen:
+        flash("Select members first: tick the box in front of each one.", "error")
+        return redirect(request.referrer or url_for("members.roster", list_id=mlist.id))
+    emails = [m.email for m in chosen]
+    remove_members(mlist, chosen, Actor.of(current_user))
+    flash(f"Unsubscribed {len(chosen)} (by the owner): {', '.join(emails)}.")
+    return redirect(url_for("members.roster", list_id=mlist.id))
 
 
 @members.route("/<int:list_id>/members/add", methods=["POST"])
@@ -86,14 +109,20 @@ def add(list_id: int):
         try:
             entry = parse_line(form.address.data)
         except InvalidAddress as exc:
-            flash(f"Not added: {exc}")
+            flash(f"Nothing was added: {exc.in_words()}", "error")
         else:
             added, _ = add_members(mlist.id, [entry])
             _audit("member.add", mlist, email=entry.email)
             db.session.commit()
-            flash(f"Added {entry.email}." if added else f"{entry.email} is already on the list.")
+            if added:
+                flash(f"Added {entry.email}.")
+            else:
+                flash(f"{entry.email} is already on the list.", "info")
+            ban = banned_by(mlist.id, entry.email)
+            if added and ban:  # the owner's word stands, but they should know
+                flash(f"Note: {entry.email} is banned from this list ({ban}); it may not post.")
     else:
-        flash("Give an address to add.")
+        flash("Type an address to add, e.g. Ann Example <ann@example.net>.", "error")
     return redirect(url_for("members.roster", list_id=mlist.id))
 
 
@@ -229,5 +258,9 @@ def act(list_id: int, member_id: int, action: str):
         return redirect(url_for("members.edit", list_id=mlist.id, member_id=member.id))
     email = member.email
     remove_members(mlist, [member], Actor.of(current_user), ban=action == "ban")
-    flash(f"{'Banned and removed' if action == 'ban' else 'Removed'} {email}.")
+    flash(
+        f"{email} is banned and unsubscribed."
+        if action == "ban"
+        else f"{email} is unsubscribed (by the owner); adding the address again subscribes it again."
+    )
     return redirect(url_for("members.roster", list_id=mlist.id))

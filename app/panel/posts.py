@@ -7,17 +7,18 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Bounce, Delivery, Post, PostStatus, Role
+from app.models import Bounce, Delivery, PostStatus, Role
 from app.models.audit import Actor
 from app.panel.access import list_for, post_for, roles_on
 from app.panel.ids import parse_id
 from app.panel.list_forms import ConfirmForm
+from app.panel.paging import Page
 from app.pipeline.retry import RetryRefused, retry_post
 from app.posts.log import delivery_counts, find_posts
 
 posts = Blueprint("posts", __name__)
 PAGE_SIZE = 50
-DELIVERY_ROWS = 500
+DELIVERY_ROWS = 50
 
 
 @posts.route("/lists/<int:list_id>/posts")
@@ -49,37 +50,41 @@ def log(list_id: int):
 def detail(post_id: int):
     post = post_for(post_id)
     by_status = {status: count for status, count in delivery_counts(post).items() if count}
+    shown = request.args.get("outcome", "")
+    shown = shown if shown in by_status else ""
+    total = by_status[shown] if shown else sum(by_status.values())
+    page = Page.of(request.args.get("page", ""), total, DELIVERY_ROWS)
+    query = select(Delivery).where(Delivery.post_id == post.id)
+    if shown:
+        query = query.where(Delivery.status == shown)
     # Recipients are member addresses: the roster is for owners (and admins), not moderators.
     shows_recipients = Role.OWNER in roles_on(post.mailing_list)
-    return render_template(
-        "posts/detail.html",
-        post=post,
-        mlist=post.mailing_list,
-        by_status=by_status,
-        shows_recipients=shows_recipients,
-        deliveries=_deliveries(post) if shows_recipients else [],
-        bounces=_bounces(post) if shows_recipients else [],
-        form=ConfirmForm(),
-        limit=DELIVERY_ROWS,
+    deliveries = (
+        db.session.scalars(query.order_by(Delivery.id).offset(page.offset).limit(DELIVERY_ROWS)).all()
+        if shows_recipients
+        else []
     )
-
-
-def _deliveries(post: Post) -> list[Delivery]:
-    return list(
-        db.session.scalars(
-            select(Delivery).where(Delivery.post_id == post.id).order_by(Delivery.id).limit(DELIVERY_ROWS)
-        )
-    )
-
-
-def _bounces(post: Post) -> list[Bounce]:
-    return list(
+    bounces = (
         db.session.scalars(
             select(Bounce)
             .join(Delivery, Bounce.delivery_id == Delivery.id)
             .where(Delivery.post_id == post.id)
             .order_by(Bounce.id)
-        )
+        ).all()
+        if shows_recipients
+        else []
+    )
+    return render_template(
+        "posts/detail.html",
+        post=post,
+        mlist=post.mailing_list,
+        by_status=by_status,
+        outcome=shown,
+        shows_recipients=shows_recipients,
+        deliveries=deliveries,
+        page=page,
+        bounces=bounces,
+        form=ConfirmForm(),
     )
 
 

@@ -29,7 +29,10 @@ class RuleForm(FlaskForm):
     header = StringField("Header name (for a header rule)")
     pattern = StringField("Pattern (regex; bytes for size; type/subtype for MIME; optional for spam)")
     action = SelectField(
-        "Then", choices=choices((a.value, a.value) for a in FilterAction), validate_choice=False
+        "Then",
+        choices=choices((a.value, a.value) for a in FilterAction),
+        validate_choice=False,
+        default=FilterAction.HOLD.value,  # the safe default: a new rule holds, it does not let posts through
     )
     reason = StringField("Reason shown to moderators and in reject notices")
     submit = SubmitField("Add rule")

@@ -17,7 +17,7 @@ from app.mail.addresses import InvalidAddress, normalise_address
 from app.models import ListRole, MailingList, Role, User
 from app.models.audit import Actor, record
 from app.panel.access import require_admin
-from app.panel.auth import MIN_PASSWORD
+from app.panel.auth import MIN_PASSWORD, PASSWORD_LENGTH
 from app.panel.ids import parse_id
 from app.panel.list_forms import ConfirmForm, choices
 
@@ -28,7 +28,7 @@ class NewUserForm(FlaskForm):
     email = EmailField("Email", [DataRequired(), Length(max=320)])
     password = PasswordField(
         "Initial password (tell the user; they change it)",
-        [DataRequired(), Length(min=MIN_PASSWORD, max=1024)],
+        [DataRequired(), Length(min=MIN_PASSWORD, max=1024, message=PASSWORD_LENGTH)],
     )
     is_admin = BooleanField("Site administrator")
     submit = SubmitField("Create user")
@@ -36,7 +36,9 @@ class NewUserForm(FlaskForm):
 
 class RoleForm(FlaskForm):
     list_id = SelectField("List", coerce=int)
-    role = SelectField("Role", choices=choices((r.value, r.value) for r in Role))
+    role = SelectField(
+        "Role", choices=choices((r.value, r.value) for r in Role), default=Role.MODERATOR.value
+    )
     submit = SubmitField("Give role")
 
 
@@ -91,9 +93,12 @@ def edit(user_id: int):
     )
     if form.validate_on_submit():
         mlist = db.session.get(MailingList, form.list_id.data)
-        if mlist is not None:
-            grant_role(user, mlist, Role(form.role.data), Actor.of(current_user))
-        flash("Role given.")
+        if mlist is None:
+            flash("That list no longer exists; nothing changed.", "error")
+        elif grant_role(user, mlist, Role(form.role.data), Actor.of(current_user)):
+            flash(f"{user.email} is now {form.role.data} of {mlist.address}.", "success")
+        else:
+            flash(f"Nothing changed: {user.email} already is {form.role.data} of {mlist.address}.", "info")
         return redirect(url_for("users.edit", user_id=user.id))
     roles = db.session.execute(
         select(ListRole, MailingList)
@@ -110,20 +115,30 @@ def act(user_id: int, action: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if user.id == current_user.id and action in ("toggle_active", "toggle_admin"):
-        flash("You cannot remove your own access; ask another admin.")
+        flash("You cannot remove your own access; ask another admin.", "error")
         return redirect(url_for("users.edit", user_id=user.id))
     if action == "reset":
         password = request.form.get("password", "")
         if not MIN_PASSWORD <= len(password) <= 1024:
-            flash(f"A password needs at least {MIN_PASSWORD} characters.")
+            flash(f"A password needs at least {MIN_PASSWORD} characters; nothing was changed.", "error")
             return redirect(url_for("users.edit", user_id=user.id))
         user.set_password(password)  # ends every session of that user
         flash(f"The password of {user.email} is reset; their sessions are ended.")
     elif action == "toggle_active":
         user.active = not user.active
         user.session_token = secrets.token_hex(16)
+        flash(
+            f"{user.email} is active again and can log in."
+            if user.active
+            else f"{user.email} is deactivated: they cannot log in, and their sessions are ended."
+        )
     elif action == "toggle_admin":
         user.is_admin = not user.is_admin
+        flash(
+            f"{user.email} is now a site administrator."
+            if user.is_admin
+            else f"{user.email} is no longer a site administrator; their list roles stay."
+        )
     else:
         role_id = request.form.get("role_id", "")
         role_key = parse_id(role_id)

@@ -5,6 +5,7 @@ MODERATION: tuple[str, ...] = (
     "emergency",
     "loop",
     "banned-address",
+    "own-domain-spoof",
     "member-moderation",
     "filter-rules",
     "nonmember-moderation",

@@ -34,7 +34,7 @@ def dispose(post: Post) -> None:
 
 def notify_moderators(post: Post) -> int:
     """Each owner and moderator gets a notice linking to the post in the panel; returns how many were sent."""
-    from app.sysmail.notices import allow_notice, build_notice, send_notice
+    from app.sysmail.notices import build_notice, send_notice
 
     mlist = post.mailing_list
     subject = clean(post.subject) or "(no subject)"
@@ -48,9 +48,6 @@ def notify_moderators(post: Post) -> int:
     )
     sent = 0
     for address in active_staff(mlist.id):
-        if not allow_notice(address):
-            log.info("post %s: daily notice limit reached for %s", post.id, address)
-            continue
         notice = build_notice(
             mlist,
             address,
@@ -64,15 +61,13 @@ def notify_moderators(post: Post) -> int:
 
 def notify_sender(post: Post) -> bool:
     """Tell the envelope sender why the post was rejected, unless that would answer an automaton."""
-    from app.sysmail.notices import allow_notice, build_notice, may_auto_reply, send_notice
+    from app.sysmail.notices import build_notice, may_auto_reply, send_notice, sender_forged
 
-    if not may_auto_reply(post.mail_from, post.raw):
+    if not may_auto_reply(post.mail_from, post.raw) or sender_forged(post.raw):
         return False
     try:
         address = normalise_address(post.mail_from.strip().strip("<>"))
     except InvalidAddress:
-        return False
-    if not allow_notice(address):
         return False
     mlist = post.mailing_list
     subject = clean(post.subject) or "(no subject)"

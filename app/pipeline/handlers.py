@@ -19,9 +19,9 @@ from app.pipeline.subject import subject_prefix
 
 Handler = Callable[[MailingList, RawMessage], None]
 
-# Fields that must not reach members: moderator secrets, receipt requests, delivery traces, our marker.
+# Fields that must not reach members: moderator secrets, receipt requests, delivery traces.
+# The loop marker is kept: each list adds its own, so a post that comes round again is recognised.
 STRIPPED = (
-    LOOP_MARKER,
     "Approved",
     "Approve",
     "Return-Path",

@@ -31,7 +31,12 @@ def _member_from(token: str) -> Member:
 @public.route("/unsubscribe/<token>", methods=["GET"])
 def unsubscribe_page(token: str):
     member = _member_from(token)
-    return render_template("public/unsubscribe.html", member=member, done=False, manage=manage_url(member.id))
+    done = (
+        member.status == MemberStatus.UNSUBSCRIBED
+    )  # the same link again: say it is done, offer the way back
+    return render_template(
+        "public/unsubscribe.html", member=member, done=done, again=done, manage=manage_url(member.id)
+    )
 
 
 @public.route("/unsubscribe/<token>", methods=["POST"])

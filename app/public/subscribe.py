@@ -21,7 +21,7 @@ from app.membership.subscriptions import (
     unsubscribe,
 )
 from app.models import MailingList, Member, MemberStatus, SubscriptionPolicy
-from app.panel.throttle import SUBSCRIBE_LIMIT, limiter
+from app.panel.throttle import SUBSCRIBE_LIMIT, SUBSCRIBE_TARGET_LIMIT, limiter, subscribe_target_key
 
 selfservice = Blueprint("selfservice", __name__)
 
@@ -69,6 +69,7 @@ def policy_answer(mlist: MailingList) -> Result:
 
 @selfservice.route("/subscribe/<list_address>", methods=["GET", "POST"])
 @limiter.limit(SUBSCRIBE_LIMIT, methods=["POST"])
+@limiter.limit(SUBSCRIBE_TARGET_LIMIT, methods=["POST"], key_func=subscribe_target_key)
 def subscribe(list_address: str):
     mlist = find_list(list_address)
     if mlist is None:
@@ -83,8 +84,9 @@ def subscribe(list_address: str):
             form.email.errors.append("That does not look like an email address.")
         else:
             result, member = request_subscription(mlist, entry.email, entry.name)
-            if result == Result.CONFIRMATION_SENT:
+            if result == Result.CONFIRMATION_SENT and member is not None:
                 send_confirmation(mlist, member)
+            # The same answer for members, banned addresses and strangers: no probing of the roster.
             return render_template("public/subscribe_done.html", mlist=mlist, result=policy_answer(mlist))
     return render_template("public/subscribe.html", mlist=mlist, form=form), (400 if form.errors else 200)
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.egress import Outgoing, make_sender
 from app.extensions import db
+from app.mail.authresults import failed, trusted_ids
 from app.mail.rawmessage import RawMessage
 from app.models import MailingList, NoticeCount
 from app.models.timestamps import utcnow
@@ -64,6 +65,13 @@ def may_auto_reply(mail_from: str, raw: bytes) -> bool:
     return not any(head.get(name) for name in ("List-Id", "X-Autoreply", "X-Autorespond"))
 
 
+def sender_forged(raw: bytes) -> bool:
+    """A trusted Authentication-Results says SPF or DMARC failed: a reply would be backscatter."""
+    trusted = trusted_ids(current_app.config["MAILFLOW"].AUTHSERV_IDS)
+    results = RawMessage.parse(raw).get_all("Authentication-Results")
+    return failed("spf", results, trusted) or failed("dmarc", results, trusted)
+
+
 def build_notice(
     mlist: MailingList,
     to: str,
@@ -93,7 +101,14 @@ def build_notice(
 
 
 def send_notice(mlist: MailingList, msg: EmailMessage) -> bool:
-    """Send a notice through the configured egress, envelope sender LIST-bounces@; True when accepted."""
+    """Send a notice through the configured egress, envelope sender LIST-bounces@; True when accepted.
+
+    Every automatic mail goes through here and counts against its recipient's daily cap (allow_notice):
+    confirmations, notices and replies alike, so no way in can be used to flood one address.
+    """
+    if not allow_notice(str(msg["To"])):
+        log.info("notice to %s not sent: the daily limit of automatic mail to it is reached", msg["To"])
+        return False
     sender = make_sender(current_app.config["MAILFLOW"])
     copy = Outgoing(0, mlist.role_address("bounces"), str(msg["To"]), msg.as_bytes(policy=SMTP))
     try:

@@ -84,7 +84,8 @@ def test_all_corpus_bounces_reach_their_delivery(stack_app, smtpd_port):
     assert all(p.status != PostStatus.SHUNTED for p in posts)
 
 
-def test_bounce_without_token_is_matched_by_address(stack_app, smtpd_port):
+def test_bounce_without_token_is_recorded_for_the_address_but_not_counted(stack_app, smtpd_port):
+    """No token and no copy of ours quoted: anyone could have sent it (issue 12 item 1), so it scores nothing."""
     mlist = make_list("team@example.org", "Team")
     raw = wire(CORPUS / "postfix_01.txt")
     [address] = expected(raw)
@@ -95,10 +96,10 @@ def test_bounce_without_token_is_matched_by_address(stack_app, smtpd_port):
         assert client.sendmail("", ["team-bounces+1x0000000000@example.org"], raw + b"\r\n") == {}
     drain(stack_app)
     bounces = db.session.scalars(select(Bounce)).all()
-    assert [(b.address, b.member_id, b.delivery_id, b.kind) for b in bounces] == [
-        (address, target.id, None, BounceKind.HARD)
+    assert [(b.address, b.member_id, b.delivery_id, b.kind, b.counted) for b in bounces] == [
+        (address, target.id, None, BounceKind.HARD, False)
     ] * 2
-    assert db.session.get(Member, target.id).bounce_score == 2.0
+    assert db.session.get(Member, target.id).bounce_score == 0
 
 
 def test_token_in_the_dsn_header_counts_when_the_envelope_lost_it(stack_app):

@@ -54,7 +54,7 @@ def test_set_changes_name_and_moderation_and_refuses_bad_keys_and_values(console
     assert stranger.returncode == 2 and "not a member" in stranger.stderr
 
 
-def test_remove_deletes_members_and_reports_strangers(console):
+def test_remove_unsubscribes_members_and_reports_strangers(console):
     mlist = make_list("team@example.org")
     make_members(mlist, "ann@example.net", "bob@example.net", "cyd@example.net")
     result = console(
@@ -62,4 +62,14 @@ def test_remove_deletes_members_and_reports_strangers(console):
     )
     assert result.returncode == 1
     assert "2 removed, 1 not members" in result.stdout and "not a member: zed@example.net" in result.stderr
-    assert db.session.scalars(select(Member.email)).all() == ["cyd@example.net"]
+    db.session.expire_all()
+    rows = db.session.execute(
+        select(Member.email, Member.status, Member.disabled_reason).order_by(Member.email)
+    )
+    assert [
+        tuple(row) for row in rows
+    ] == [  # removed by the owner: unsubscribed, kept with the reason (issue 19)
+        ("ann@example.net", "unsubscribed", "by the owner"),
+        ("bob@example.net", "unsubscribed", "by the owner"),
+        ("cyd@example.net", "active", ""),
+    ]

@@ -96,7 +96,8 @@ def test_help_and_unknown_commands(stack, sink, smtpd_port):
     mail(stack, smtpd_port, "team-request@example.org", subject="hello", body="what can I do\n")
     first, second = replies(sink)
     assert "team-join@example.org" in first.get_content()
-    assert "> what can I do" in second.get_content() and "team-request@example.org" in second.get_content()
+    assert "not understood" in second.get_content() and "team-request@example.org" in second.get_content()
+    assert "what can I do" not in second.get_content()  # never quoted: the sender may be forged
 
 
 def test_no_reply_to_null_senders_or_automatic_mail(stack, sink, smtpd_port):
@@ -135,7 +136,11 @@ def test_owner_mail_is_forwarded_to_the_owners(stack, sink, smtpd_port):
     drain(stack)
     [copy] = sink[1].messages
     assert copy.rcpt_tos == ["olga@example.com"] and copy.mail_from == "team-bounces@example.org"
-    assert copy.data.endswith(raw) and copy.data.startswith(b"Received: from ")
+    assert copy.data.startswith(b"Received: from ")
+    forwarded = message_from_bytes(copy.data, policy=default)  # From: ours, the author in Reply-To
+    assert forwarded["From"].addresses[0].addr_spec == "team-owner@example.org"
+    assert forwarded["Reply-To"] == BOB and forwarded["Subject"] == "A question"
+    assert forwarded.get_content() == message_from_bytes(raw, policy=default).get_content()
 
 
 def test_a_reply_that_cannot_be_sent_now_is_retried(stack, sink, smtpd_port):

@@ -75,4 +75,7 @@ def test_already_member_and_unsubscribe(app):
     assert confirm(member.confirm_token)[0] == Result.UNSUBSCRIBED
     assert member.status == MemberStatus.UNSUBSCRIBED
     assert request_unsubscription(mlist, "ann@example.net", confirm=False)[0] == Result.NOT_MEMBER
-    assert request_subscription(mlist, "ann@example.net")[0] == Result.SUBSCRIBED
+    # A known address comes back only by confirming, even on an open list (issue 12 item 3).
+    result, member = request_subscription(mlist, "ann@example.net")
+    assert result == Result.CONFIRMATION_SENT and member.status == MemberStatus.UNSUBSCRIBED
+    assert confirm(member.confirm_token)[0] == Result.SUBSCRIBED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,8 +20,10 @@ from app.migration import apply as apply_module
 from app.migration.apply import apply_plan
 from app.migration.mailman2 import map_config
 from app.models import AllowedSender, AuditEntry, Ban, FilterRule, ListRole, MailingList, Member, User
+from tests.conftest import FreshContextClient
 from tests.support.factories import make_list, make_members
 from tests.support.mailman2 import mailman2_config, python2_pickle
+from tests.support.web import csrf_token
 from tests.test_entry_points import env_for
 
 register(cli)
@@ -83,18 +86,30 @@ def test_a_real_mailman2_list_through_the_console_script(app, settings):
     assert footer.splitlines()[1:] == ["Test mailing list", "test@example.org", "https://x/manage"]
 
 
-def test_an_imported_owner_becomes_active_once_a_password_is_set(mailflow):
-    assert mailflow("import", "mailman2", "test@example.org", str(FIXTURES / "config.pck")).exit_code == 0
-    result = CliRunner().invoke(
-        cli,
-        ["users", "create", "anne@example.com", "--password-stdin"],
-        input="a long password\n",
-        obj=ScriptInfo(create_app=lambda: db.get_app()),
-    )
+def test_an_imported_owner_sets_a_password_from_the_invitation_once(mailflow, app):
+    result = mailflow("import", "mailman2", "test@example.org", str(FIXTURES / "config.pck"))
     assert result.exit_code == 0, result.output
+    link = re.search(r"send them (https://\S+/invite/\S+)", result.output).group(1)
+    path = link.removeprefix("https://lists.example.org")
+    app.test_client_class = FreshContextClient
+    client = app.test_client()
+    page = client.get(path)
+    assert page.status_code == 200 and "anne@example.com" in page.get_data(as_text=True)
+    form = {
+        "new": "a long password",
+        "repeat": "a long password",
+        "csrf_token": csrf_token(page.get_data(as_text=True)),
+    }
+    assert client.post(path, data=form).status_code == 302
     db.session.expire_all()
     owner = db.session.scalar(select(User).where(User.email == "anne@example.com"))
     assert owner.active and owner.check_password("a long password")
+    assert app.test_client().get(path).status_code == 404  # used up
+    assert app.test_client().get(path[:-3] + "abc").status_code == 404  # forged
+    again = CliRunner().invoke(
+        cli, ["users", "invite", "anne@example.com"], obj=ScriptInfo(create_app=lambda: app)
+    )
+    assert again.exit_code == 2 and "already has a password" in again.output
 
 
 def test_greek_text_is_decoded_with_the_lists_charset(mailflow):

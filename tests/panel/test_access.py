@@ -6,15 +6,16 @@ import pytest
 from flask import current_app
 
 from app.extensions import db
-from app.models import FilterRule, Member, MemberImport, Post
+from app.models import Ban, FilterRule, Member, MemberImport, Post
 from tests.panel.conftest import Browser, held_post
 
 # (method, url, who may use it). "admin": site admins; "owner": owners of the list; "staff": owners and
 # moderators of the list; "user": anyone logged in. {l} is the list, {p} a held post of it, {m} a member,
-# {r} a filter rule, {i} an import, {u} a user.
+# {r} a filter rule, {i} an import, {u} a user, {b} a ban.
 ROUTES = [
     ("GET", "/", "user"),
     ("GET", "/account/password", "user"),
+    ("GET", "/account/timezone", "user"),
     ("GET", "/moderation", "user"),
     ("GET", "/lists/new", "admin"),
     ("GET", "/users/", "admin"),
@@ -35,8 +36,11 @@ ROUTES = [
     ("GET", "/lists/{l}/templates", "owner"),
     ("GET", "/lists/{l}/rules", "owner"),
     ("POST", "/lists/{l}/rules/{r}/up", "owner"),
+    ("GET", "/lists/{l}/bans", "owner"),
+    ("POST", "/lists/{l}/bans/{b}/delete", "owner"),
     ("GET", "/lists/{l}/members", "owner"),
     ("POST", "/lists/{l}/members/add", "owner"),
+    ("POST", "/lists/{l}/members/remove", "owner"),
     ("GET", "/lists/{l}/members/paste", "owner"),
     ("GET", "/lists/{l}/members/import", "owner"),
     ("GET", "/lists/{l}/members/import/{i}", "owner"),
@@ -70,7 +74,7 @@ def _endpoints_walked(app) -> set[str]:
     adapter = app.url_map.bind("localhost")
     out = set()
     for method, url, _ in ROUTES:
-        concrete = url.format(l=1, p=1, m=1, r=1, i=1, u=1)
+        concrete = url.format(l=1, p=1, m=1, r=1, i=1, u=1, b=1)
         out.add(adapter.match(concrete, method=method)[0])
     return out
 
@@ -80,9 +84,10 @@ def _objects(mlist, user_id: int) -> dict:
     member = db.session.query(Member).filter_by(list_id=mlist.id).first()
     rule = FilterRule(list_id=mlist.id, position=1, condition="sender", pattern="x", action="hold")
     job = MemberImport(list_id=mlist.id, data=b"a@example.com\n", status="done")
-    db.session.add_all([rule, job])
+    ban = Ban(list_id=mlist.id, pattern=f"banned@{mlist.domain}")
+    db.session.add_all([rule, job, ban])
     db.session.commit()
-    return {"l": mlist.id, "p": post.id, "m": member.id, "r": rule.id, "i": job.id, "u": user_id}
+    return {"l": mlist.id, "p": post.id, "m": member.id, "r": rule.id, "i": job.id, "u": user_id, "b": ban.id}
 
 
 def _allowed(role: str, need: str, own_list: bool, role_on_list: str | None) -> bool:

@@ -158,7 +158,7 @@ def test_bulk_discard_and_a_second_decision_is_refused(world, browser_for):
     db.session.expire_all()
     assert [db.session.get(Post, p.id).status for p in posts] == ["discarded", "discarded", "held"]
     response = browser.submit(f"/moderation/{posts[0].id}", {"action": "approve"}, follow_redirects=True)
-    assert b"Someone already decided" in response.data
+    assert b"Someone else already decided" in response.data
     assert db.session.get(Post, posts[0].id).status == PostStatus.DISCARDED
 
 

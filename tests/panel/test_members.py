@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from sqlalchemy import func, select
 
@@ -52,7 +53,7 @@ def test_roster_search_and_keyset_pages(world, browser_for):
     db.session.commit()
     browser = browser_for("owner@example.org")
     first = browser.get(f"/lists/{a.id}/members").data.decode()
-    assert "122 members" in first and "ann@example.net" in first and "Next page" in first
+    assert "1–50 of 122 members" in first and "ann@example.net" in first and "Next →" in first
     seen, after = [], ""
     while True:
         from app.panel.roster import roster_page
@@ -64,12 +65,14 @@ def test_roster_search_and_keyset_pages(world, browser_for):
         after = page.next_after
     assert seen == _emails(a.id) and len(page.members) <= PAGE_SIZE
     found = browser.get(f"/lists/{a.id}/members?q=user11").data.decode()
-    assert "10 members match" in found and "user110@example.com" in found and "user001" not in found
+    assert (
+        "1–10 of 10 members that match" in found and "user110@example.com" in found and "user001" not in found
+    )
     from app.panel import roster as roster_module
 
     roster_module.COUNT_CAP, saved = 100, roster_module.COUNT_CAP
     try:
-        assert "100+ members" in browser.get(f"/lists/{a.id}/members").data.decode()
+        assert "1–50 of 100+ members" in browser.get(f"/lists/{a.id}/members").data.decode()
     finally:
         roster_module.COUNT_CAP = saved
     by_name = browser.get(f"/lists/{a.id}/members?q=User 7").data.decode()
@@ -166,5 +169,48 @@ def test_member_options_remove_and_ban(world, browser_for):
     )
     browser.submit(page, {}, action=f"/lists/{a.id}/members/{bob.id}/ban")
     browser.submit(page, {}, action=f"/lists/{a.id}/members/{ann.id}/remove")
-    assert _emails(a.id) == []
+    db.session.expire_all()
+    gone = db.session.execute(
+        select(Member.email, Member.status, Member.disabled_reason).order_by(Member.email)
+    )
+    assert [tuple(row) for row in gone if row.email in ("ann@example.net", "bob@example.net")] == [
+        ("ann@example.net", "unsubscribed", "by the owner"),  # kept, and the roster says who removed them
+        ("bob@example.net", "unsubscribed", "banned by the owner"),
+    ]
     assert db.session.scalars(select(Ban.pattern)).all() == ["bob@example.net"]
+    roster = f"/lists/{a.id}/members"
+    response = browser.submit(
+        roster, {"address": "ann@example.net"}, action=f"{roster}/add", follow_redirects=True
+    )
+    assert "Added ann@example.net." in response.data.decode()  # removed by the owner: back again
+    db.session.expire_all()
+    assert db.session.get(Member, ann.id).status == "active"
+
+
+def test_roster_pages_by_number_sorts_and_removes_the_selected(world, browser_for):
+    from app.membership.lines import Entry
+    from app.membership.members import add_members
+
+    a = world["a"]
+    add_members(a.id, [Entry(f"user{i:03d}@example.com", f"User {i}") for i in range(289)])
+    add_members(a.id, [Entry("jurgen@example.de", "Jürgen Müller")])
+    db.session.commit()
+    browser = browser_for("owner@example.org")
+    second = browser.get(f"/lists/{a.id}/members?page=2").data.decode()
+    assert "51–100 of 292 members" in second
+    assert re.search(r'<a aria-current="page" href="[^"]*page=2[^"]*">2</a>', second)
+    assert "page=6" in second and "Joined" in second
+    by_name = browser.get(f"/lists/{a.id}/members?sort=-name").data.decode()
+    assert by_name.index("User 99") < by_name.index("User 98") and 'aria-sort="descending"' in by_name
+    found = browser.get(f"/lists/{a.id}/members?q=Muller").data.decode()
+    assert "jurgen@example.de" in found and "1–1 of 1 member" in found  # no accent typed, still found
+    ids = db.session.scalars(
+        select(Member.id).where(Member.email.in_(["ann@example.net", "bob@example.net"]))
+    ).all()
+    response = browser.submit(
+        f"/lists/{a.id}/members", {"member_id": [str(i) for i in ids]}, action=f"/lists/{a.id}/members/remove"
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    statuses = db.session.scalars(select(Member.status).where(Member.id.in_(ids))).all()
+    assert statuses == ["unsubscribed", "unsubscribed"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.extensions import db
-from app.models import FilterRule, PostStatus
+from app.models import Ban, FilterRule, PostStatus
 from app.pipeline import chains
 from app.pipeline.rules import RULES
 from app.pipeline.runner import moderate
@@ -23,6 +23,7 @@ def test_chain_is_data_in_the_documented_order():
         "emergency",
         "loop",
         "banned-address",
+        "own-domain-spoof",
         "member-moderation",
         "filter-rules",
         "nonmember-moderation",
@@ -49,11 +50,12 @@ def test_every_hold_reason_is_collected(app):
 
 def test_discard_ends_the_run_even_after_holds(app):
     mlist = make_list(emergency=True)
-    raw = message().replace(b"Subject:", b"X-MailFlow-List: team.example.org\r\nSubject:")
-    post = decide(mlist, raw)
+    db.session.add(Ban(list_id=mlist.id, pattern="alice@example.org"))
+    db.session.commit()
+    post = decide(mlist, message())
     assert post.status == PostStatus.DISCARDED
-    assert post.rule_hits == ["emergency", "loop"]
-    assert post.rule_misses == ["approved"]  # nothing after the final outcome ran
+    assert post.rule_hits == ["emergency", "banned-address"]
+    assert post.rule_misses == ["approved", "loop"]  # nothing after the final outcome ran
 
 
 def test_accept_ends_the_run_but_collected_holds_still_hold(app):

@@ -46,13 +46,13 @@ def test_emergency_holds(app):
     assert run("emergency", ctx(mlist, message(subject="x")))[0] == Verdict.CONTINUE
 
 
-def test_loop_discards_our_own_marker_and_list_id_only(app):
+def test_loop_holds_our_own_marker_and_list_id_only(app):
     mlist = make_list()
     ours = message().replace(b"Subject:", b"X-MailFlow-List: team.example.org\r\nSubject:")
     our_id = message(subject="b").replace(b"Subject:", b"List-Id: Team <team.example.org>\r\nSubject:")
     other = message(subject="c").replace(b"Subject:", b"X-MailFlow-List: other.example.org\r\nSubject:")
-    assert run("loop", ctx(mlist, ours))[0] == Verdict.DISCARD
-    assert run("loop", ctx(mlist, our_id))[0] == Verdict.DISCARD
+    assert run("loop", ctx(mlist, ours))[0] == Verdict.HOLD
+    assert run("loop", ctx(mlist, our_id))[0] == Verdict.HOLD
     assert run("loop", ctx(mlist, other))[0] == Verdict.CONTINUE
 
 
@@ -62,7 +62,7 @@ def test_banned_address_per_list_site_wide_and_regex(app):
     db.session.add_all(
         [
             Ban(list_id=mlist.id, pattern="alice@example.org"),
-            Ban(list_id=None, pattern=r"^.*@spam\.example$"),
+            Ban(list_id=None, pattern=r"^.*@spam\.example$", kind="regex"),
             Ban(list_id=other.id, pattern="carol@example.org"),
         ]
     )
@@ -102,7 +102,7 @@ def test_nonmember_moderation_follows_the_list_action_and_allow_list(app):
     raw = message(sender="stranger@example.net")
     verdict, reason = run("nonmember-moderation", ctx(mlist, raw, "stranger@example.net"))
     assert verdict == Verdict.REJECT and "stranger@example.net is not a member" in reason
-    db.session.add(AllowedSender(list_id=mlist.id, pattern=r"^.*@example\.net$"))
+    db.session.add(AllowedSender(list_id=mlist.id, pattern=r"^.*@example\.net$", kind="regex"))
     db.session.commit()
     raw = message(sender="stranger@example.net", subject="again")
     assert run("nonmember-moderation", ctx(mlist, raw, "stranger@example.net"))[0] == Verdict.CONTINUE

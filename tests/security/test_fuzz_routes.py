@@ -61,7 +61,7 @@ def requests(draw, rules: list[Rule]):
     path = ARGUMENT.sub(lambda m: _value(draw, m["converter"], m["options"]), rule.rule)
     method = draw(st.sampled_from(sorted(rule.methods - {"HEAD", "OPTIONS"})))
     query = draw(
-        st.dictionaries(st.sampled_from(("next", "status", "before", "q", "page")), HOSTILE_TEXT, max_size=2)
+        st.dictionaries(st.sampled_from(("next", "status", "before", "q", "page", "outcome", "per_page", "limit")), HOSTILE_TEXT, max_size=2)
     )
     form = draw(st.dictionaries(st.sampled_from(FIELDS), HOSTILE_TEXT, max_size=4))
     raw_body = draw(st.one_of(st.none(), st.binary(max_size=200)))

@@ -10,6 +10,7 @@ RULES: dict[str, Rule] = {
     "emergency": approval.emergency,
     "loop": origin.loop,
     "banned-address": origin.banned_address,
+    "own-domain-spoof": origin.own_domain_spoof,
     "member-moderation": membership.member_moderation,
     "filter-rules": filters.filter_rules,
     "nonmember-moderation": membership.nonmember_moderation,

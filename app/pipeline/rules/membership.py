@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from app.extensions import db
 from app.lists.staff import is_active_staff
 from app.mail import patterns
-from app.models import AllowedSender, MemberStatus, ModerationAction, NonmemberAction, PostingPolicy
+from app.models import MemberStatus, ModerationAction, NonmemberAction, PostingPolicy
+from app.moderation.bans import allowed_entries
 from app.pipeline.context import CONTINUE, Outcome, PostContext, accept, hold
 from app.pipeline.rules.base import outcome_for
 
@@ -21,10 +19,7 @@ def privileged(ctx: PostContext) -> bool:
         return False
     if is_active_staff(ctx.mlist.id, ctx.sender):
         return True
-    allowed = db.session.scalars(
-        select(AllowedSender.pattern).where(AllowedSender.list_id == ctx.mlist.id)
-    ).all()
-    return patterns.any_match(allowed, (ctx.sender,)) is not None
+    return patterns.any_match(allowed_entries(ctx.mlist.id), (ctx.sender,)) is not None
 
 
 def _is_active_member(ctx: PostContext) -> bool:

@@ -1,0 +1,1 @@
+"""Panel accounts and what belongs to them: API tokens."""
