@@ -30,6 +30,8 @@ HOSTILE_TEXT = st.one_of(
     st.text(max_size=40),
     st.sampled_from(["²", "١٢.x", "².²", "0." + "²" * 3, "%00", "..", "\x00", "a" * 400, "news@example.org"]),
     st.from_regex(r"\A[0-9]{1,20}\.[^/]{0,30}\Z"),
+    st.from_regex(r"\A[0-9]{1,30}\Z"),  # ids beyond the database's INTEGER
+    st.just("9" * 5000),  # int() refuses more than 4,300 digits
 )
 
 
@@ -61,7 +63,11 @@ def requests(draw, rules: list[Rule]):
     path = ARGUMENT.sub(lambda m: _value(draw, m["converter"], m["options"]), rule.rule)
     method = draw(st.sampled_from(sorted(rule.methods - {"HEAD", "OPTIONS"})))
     query = draw(
-        st.dictionaries(st.sampled_from(("next", "status", "before", "q", "page", "outcome", "per_page", "limit")), HOSTILE_TEXT, max_size=2)
+        st.dictionaries(
+            st.sampled_from(("next", "status", "before", "q", "page", "outcome", "per_page", "limit")),
+            HOSTILE_TEXT,
+            max_size=2,
+        )
     )
     form = draw(st.dictionaries(st.sampled_from(FIELDS), HOSTILE_TEXT, max_size=4))
     raw_body = draw(st.one_of(st.none(), st.binary(max_size=200)))
