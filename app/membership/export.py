@@ -11,7 +11,7 @@ from sqlalchemy import Row, select
 from app.extensions import db
 from app.models import Member
 
-EXPORT_COLUMNS = ("email", "name", "status", "reason", "bounce_score", "delivery", "moderation")
+EXPORT_COLUMNS = ("email", "name", "status", "delivery", "moderation", "bounce_score", "reason")
 EXPORT_BATCH = 2000
 # Spreadsheets run a cell that starts with one of these as a formula (CSV injection, OWASP); tab and CR
 # too, because some strip them first and then see the formula behind.
@@ -44,11 +44,11 @@ def _row(member: Row) -> list[str]:
         safe_cell(member.email),
         safe_cell(member.name),
         member.status,
-        safe_cell(member.disabled_reason),
-        f"{member.bounce_score:g}",
         "on" if member.delivery_enabled else "off",
         # One vocabulary: the CLI, the API and this file say "default" where the panel says "list default".
         "default" if member.moderation_action == "defer" else member.moderation_action,
+        f"{member.bounce_score:g}",
+        safe_cell(member.disabled_reason),
     ]
 
 
