@@ -10,9 +10,12 @@ from flask.cli import with_appcontext
 
 from app.commands.arguments import list_or_exit, usage_error
 from app.extensions import db
+from app.jobs.queues import drain_local_jobs
 from app.models import Post, PostStatus
 from app.models.audit import CLI
 from app.moderation import actions
+from app.moderation.expiry import expire_held
+from app.pipeline.retry import RetryRefused, retry_post
 from app.posts.log import find_posts, one_line_subject, post_summary
 
 DEFAULT_LIMIT = 200
@@ -26,8 +29,6 @@ def posts() -> None:
 @posts.result_callback()
 def finish_jobs(*_: object, **__: object) -> None:
     """Without Redis, jobs run in this process: let an approved or retried post go out before exiting."""
-    from app.jobs.queues import drain_local_jobs
-
     drain_local_jobs()
 
 
@@ -122,8 +123,6 @@ def discard(post_id: int, reason: str) -> None:
 @with_appcontext
 def retry(post_id: int) -> None:
     """Put the shunted post POST_ID back in the pipeline."""
-    from app.pipeline.retry import RetryRefused, retry_post
-
     try:
         status, queued = retry_post(post_id)
     except RetryRefused as exc:
@@ -138,6 +137,4 @@ def retry(post_id: int) -> None:
 @with_appcontext
 def expire() -> None:
     """Discard held posts older than their list's hold_days."""
-    from app.moderation.expiry import expire_held
-
     click.echo(f"discarded {expire_held()} expired held posts")

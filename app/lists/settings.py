@@ -16,7 +16,16 @@ from app.lists.registry import Kind, Registry, Setting, SettingsError
 from app.models import MailingList, NonmemberAction, PostingPolicy, SubscriptionPolicy
 from app.models.audit import Actor, record_by
 
-__all__ = ["SETTINGS", "Group", "Kind", "Setting", "SettingsError", "list_settings", "update_list_settings"]
+__all__ = [
+    "LIST_SETTINGS",
+    "SETTINGS",
+    "Group",
+    "Kind",
+    "Setting",
+    "SettingsError",
+    "list_settings",
+    "update_list_settings",
+]
 
 
 class Group(enum.StrEnum):

@@ -39,9 +39,17 @@ def _field(setting: Setting) -> Field:
     return StringField(setting.label)
 
 
+CLEAR = "_clear"  # a secret's companion checkbox: remove it (an empty secret field keeps it)
+
+
 def settings_form_class(*groups: Group) -> type[FlaskForm]:
-    """A form class with one field per setting of the given groups."""
-    attrs: dict[str, object] = {s.key: _field(s) for s in SETTINGS if s.group in groups}
+    """A form class with one field per setting of the given groups (and a remove box per secret)."""
+    attrs: dict[str, object] = {}
+    for setting in SETTINGS:
+        if setting.group in groups:
+            attrs[setting.key] = _field(setting)
+            if setting.kind is Kind.SECRET:
+                attrs[setting.key + CLEAR] = BooleanField("Remove it")
     attrs["submit"] = SubmitField("Save settings")
     return type("ListSettingsForm", (FlaskForm,), attrs)
 
@@ -62,6 +70,8 @@ def raw_values(form: FlaskForm, *groups: str, settings: tuple[Setting, ...] = SE
         data = form[setting.key].data
         if setting.kind is Kind.FLAG:
             raw[setting.key] = "true" if data else "false"
+        elif setting.kind is Kind.SECRET and setting.key + CLEAR in form and form[setting.key + CLEAR].data:
+            raw[setting.key] = ""
         elif setting.kind is not Kind.SECRET or data:
             raw[setting.key] = "" if data is None else str(data)
     return raw
@@ -79,7 +89,10 @@ def groups(*wanted: Group) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for setting in SETTINGS:
         if setting.group in wanted:
-            out.setdefault(str(setting.group), []).append(setting.key)
+            keys = out.setdefault(str(setting.group), [])
+            keys.append(setting.key)
+            if setting.kind is Kind.SECRET:
+                keys.append(setting.key + CLEAR)
     return out
 
 

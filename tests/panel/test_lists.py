@@ -65,6 +65,10 @@ def test_settings_save_every_group_and_report_bad_values(world, browser_for):
     assert browser.submit(f"/lists/{a.id}/settings", good).status_code == 302  # empty: the password stays
     db.session.expire_all()
     assert db.session.get(MailingList, a.id).moderator_password_hash == stored
+    cleared = {**good, "moderator_password_clear": "y"}
+    assert browser.submit(f"/lists/{a.id}/settings", cleared).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(MailingList, a.id).moderator_password_hash == ""
     audit = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "list.settings"))
     assert "emergency" in audit.details["changed"]
 
