@@ -113,6 +113,16 @@ def _text(name: str, value: str) -> str:
     return value
 
 
+def _domain_suffixes(name: str, value: str) -> str:
+    """Comma-separated domain suffixes (local, home.arpa, corp.internal), stored lower-case without dots."""
+    from app.mail.addresses import domain_suffixes
+
+    try:
+        return ",".join(domain_suffixes(value))
+    except ValueError as exc:
+        raise ConfigError(f"{PREFIX}{name}: {exc}") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Validated instance settings; field names are the variable names without the prefix."""
@@ -141,6 +151,7 @@ class Settings:
     SMTP_RETRY_DAYS: int = 5
     DELIVERY_LEASE_SECONDS: int = 30  # renewed every 5 s by a heartbeat (app/pipeline/lease.py)
     BOUNCE_THRESHOLD: int = 5
+    BOUNCE_WARNING_THRESHOLD: int = 3  # one notice to the member with a re-enable link; 0: none
     BOUNCE_RESET_DAYS: int = 7
     SMTPD_HOST: str = "127.0.0.1"
     SMTPD_PORT: int = 8025
@@ -176,6 +187,7 @@ class Settings:
     ALLOW_CLEARTEXT_PASSWORDS: bool = False  # a password over SMTP/IMAP security `none` to a remote host
     IMAP_OVERSIZED_FOLDER: str = "oversized"
     IMAP_BATCH_BYTES: int = 32 * 1024 * 1024
+    ALLOWED_SPECIAL_DOMAINS: str = ""  # special-use suffixes addresses may use (local, home.arpa, ...)
     AUTHSERV_IDS: str = ""  # comma-separated authserv-ids whose Authentication-Results we trust (our MTA's)
 
 
@@ -192,6 +204,7 @@ PARSERS: dict[str, Callable[[str, str], object]] = {
     "SMTP_RETRY_DAYS": _positive_int,
     "DELIVERY_LEASE_SECONDS": _positive_int,
     "BOUNCE_THRESHOLD": _positive_int,
+    "BOUNCE_WARNING_THRESHOLD": _non_negative_int,
     "BOUNCE_RESET_DAYS": _positive_int,
     "SMTPD_PORT": _port,
     "WEB_PORT": _port,
@@ -213,6 +226,7 @@ PARSERS: dict[str, Callable[[str, str], object]] = {
     "DNS_TIMEOUT": _positive_int,
     "ALLOW_CLEARTEXT_PASSWORDS": _flag,
     "IMAP_BATCH_BYTES": _positive_int,
+    "ALLOWED_SPECIAL_DOMAINS": _domain_suffixes,
 }
 
 

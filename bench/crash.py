@@ -71,6 +71,7 @@ def run(db_kinds: list[str], smoke: bool, **_: object) -> Table:
             "copies out at kill",
             "held by the dead worker",
             "its first copy again s after kill",
+            "its last copy s after kill",
             "last copy s after kill",
             "duplicates",
             "lost",
@@ -120,13 +121,13 @@ def _measure(table: Table, stack: Stack, handler: SlowSink, kind: str, case: Cas
     with stack.app().app_context():
         accept(post_bytes(address, 2000), Envelope(mail_from=AUTHOR, rcpt_tos=(address,)))
     wait_for(lambda: handler.count() >= case.members * KILL_AT, 600, "copies before the kill", 0.01)
-    victim = workers[0]
+    victim = _busiest(stack, workers)
     os.killpg(victim.pid, signal.SIGKILL)
     killed_at = time.monotonic()
     Redis.from_url(stack.redis.url).flushdb()
     out_at_kill = handler.count()
-    stack.procs.append(_spawn_worker(stack))
     held = _held_by(stack, victim.pid)
+    stack.procs.append(_spawn_worker(stack))
     wait_for(lambda: len(handler.arrivals) >= case.members, 1800, "every recipient's copy", 0.05)
     time.sleep(1)  # a duplicate of the last chunk may still be on its way
     again = [t for r in held for t in handler.arrivals.get(r, []) if t > killed_at]
@@ -139,10 +140,17 @@ def _measure(table: Table, stack: Stack, handler: SlowSink, kind: str, case: Cas
         **{"relay DATA s": case.data_delay, "copies out at kill": out_at_kill},
         **{"held by the dead worker": len(held)},
         **{"its first copy again s after kill": (min(again) - killed_at) if again else float("nan")},
+        **{"its last copy s after kill": (max(again) - killed_at) if again else float("nan")},
         **{"last copy s after kill": last - killed_at},
         duplicates=sum(counts.values()) - len(counts),
         lost=case.members - len(counts),
     )
+
+
+def _busiest(stack: Stack, workers: list[subprocess.Popen]) -> subprocess.Popen:
+    """The worker holding the most copies right now: the one whose death costs the most."""
+    held = {w.pid: len(_held_by(stack, w.pid)) for w in workers}
+    return max(workers, key=lambda w: held[w.pid])
 
 
 def _held_by(stack: Stack, pid: int) -> list[str]:

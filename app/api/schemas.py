@@ -30,7 +30,10 @@ def _settings_model(name: str, registry: Registry, writable: bool) -> type[BaseM
     for s in registry.settings:
         kind = str if (writable and s.kind is Kind.SECRET) else _shown_type(s.kind, s.choices)
         described = Field(default=None, description=s.label) if writable else Field(description=s.label)
-        fields[s.key] = (kind | None, described) if writable else (kind, described)
+        fields[s.key] = (
+            kind | None,
+            described,
+        )  # shown: None where a setting falls back to the instance default
     return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
 
 

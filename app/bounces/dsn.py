@@ -11,8 +11,9 @@ from email.utils import getaddresses
 from flufl.bounce import all_failures
 from sqlalchemy import select
 
+from app.bounces.classify import nature
 from app.bounces.proof import UNPROVEN, proven_delivery
-from app.bounces.scoring import BounceReport, record_bounce, tell_owners_disabled
+from app.bounces.scoring import BounceReport, harmless_reports, record_bounce, tell_owners_disabled
 from app.bounces.verp import delivery_from_token
 from app.extensions import db
 from app.mail.list_addresses import AddressRole, candidates
@@ -75,6 +76,9 @@ def reports_for(msg: Message, delivery: Delivery | None) -> list[BounceReport]:
     """One report per failed recipient; with a VERP delivery, exactly one report for its recipient."""
     permanent, temporary = failed_addresses(msg)
     why = diagnostic(msg)
+    harmless = nature(msg, bool(permanent or temporary))
+    if harmless is not None:  # a delay notice or an automatic reply: recorded, never counted
+        return harmless_reports(harmless, delivery, permanent + temporary, why)
     if delivery is not None:
         found = permanent or temporary
         kind = BounceKind.HARD if permanent else BounceKind.SOFT

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from redis.exceptions import RedisError
 from sqlalchemy import update
 
 from app.extensions import db
@@ -17,6 +18,7 @@ from app.models import (
     BounceKind,
     Delivery,
     DeliveryStatus,
+    MailingList,
     Member,
     MemberStatus,
     Role,
@@ -28,6 +30,12 @@ POINTS = {BounceKind.HARD: 1.0, BounceKind.SOFT: 0.5}
 DISABLED_FOR_BOUNCES = "bounces"
 UNSUBSCRIBED_FOR_COMPLAINT = "complaint"
 # A receiver refusing the list's mail for the author's DMARC policy says nothing about the member.
+NOT_COUNTED = "not counted"
+NEVER_COUNTED = {
+    BounceKind.DELAYED: "a delay notice: the mail is still being tried, nothing failed yet",
+    BounceKind.AUTO_REPLY: "an automatic reply (out of office, vacation, challenge), not a delivery failure",
+    BounceKind.UNRECOGNISED: "no failed recipient could be read from this message",
+}
 DMARC_REJECTION = re.compile(r"\b5\.7\.\d{1,3}\b.*dmarc|dmarc.*\b5\.7\.\d{1,3}\b", re.IGNORECASE | re.DOTALL)
 
 
@@ -45,6 +53,30 @@ def is_dmarc_rejection(diagnostic: str) -> bool:
     return bool(DMARC_REJECTION.search(diagnostic))
 
 
+def harmless_reports(
+    kind: BounceKind, delivery: Delivery | None, found: list[str], diagnostic: str
+) -> list[BounceReport]:
+    """Reports of a delay notice or an automatic reply: for the VERP delivery's recipient, else each address."""
+    if delivery is not None:
+        return [BounceReport(delivery.recipient, kind, diagnostic)]
+    return [BounceReport(address, kind, diagnostic) for address in dict.fromkeys(found)]
+
+
+def not_counted_reason(report: BounceReport, member: Member | None, now: datetime) -> str:
+    """Why this bounce must not count against the member ('' when it counts)."""
+    if report.kind in NEVER_COUNTED:
+        return NEVER_COUNTED[BounceKind(report.kind)]
+    if is_dmarc_rejection(report.diagnostic):
+        return "a rejection for the author's DMARC policy says nothing about the address"
+    if (
+        member is not None
+        and member.last_bounce_at is not None
+        and member.last_bounce_at.date() == now.date()
+    ):
+        return "a bounce of this member already counted today (at most one a day counts)"
+    return ""
+
+
 def record_bounce(
     list_id: int | None,
     member: Member | None,
@@ -53,16 +85,26 @@ def record_bounce(
     raw: bytes | None = None,
     notification_id: str = "",
 ) -> tuple[Bounce, bool]:
-    """Add a bounce row (caller commits), mark the delivery and score the member; True if now disabled."""
-    counted = report.kind != BounceKind.COMPLAINT and not is_dmarc_rejection(report.diagnostic)
+    """Add a bounce row (caller commits), mark the delivery and score the member; True if now disabled.
+
+    A bounce that does not count is still recorded, with the reason at the head of its diagnostic, so the
+    owner sees it on the member's page.
+    """
+    now = utcnow()
+    reason = not_counted_reason(report, member, now) if report.kind != BounceKind.COMPLAINT else "complaint"
+    shown = (
+        f"{NOT_COUNTED}: {reason}\n{report.diagnostic}"
+        if reason and reason != "complaint"
+        else report.diagnostic
+    )
     bounce = Bounce(
         list_id=list_id,
         member_id=member.id if member else None,
         delivery_id=delivery.id if delivery else None,
         address=report.address[:320],
         kind=report.kind,
-        diagnostic=report.diagnostic[:4000],
-        counted=counted,
+        diagnostic=shown[:4000],
+        counted=not reason,
         raw=raw,
         notification_id=notification_id[:255],
     )
@@ -70,8 +112,16 @@ def record_bounce(
     if delivery is not None and report.kind == BounceKind.HARD:
         delivery.status = DeliveryStatus.BOUNCED
         delivery.last_error = report.diagnostic[:2000]
-    disabled = score(member, report.kind, counted) if member is not None else False
+    disabled = score(member, report.kind, not reason, now) if member is not None else False
     return bounce, disabled
+
+
+def thresholds(mlist: MailingList) -> tuple[float, float]:
+    """(warning, disable) scores for this list: its own settings, else MAILFLOW_BOUNCE_*_THRESHOLD."""
+    settings = current_app.config["MAILFLOW"]
+    disable = mlist.bounce_threshold if mlist.bounce_threshold is not None else settings.BOUNCE_THRESHOLD
+    warning = mlist.bounce_warning_threshold
+    return (settings.BOUNCE_WARNING_THRESHOLD if warning is None else warning), disable
 
 
 def score(member: Member, kind: BounceKind, counted: bool, now: datetime | None = None) -> bool:
@@ -83,17 +133,30 @@ def score(member: Member, kind: BounceKind, counted: bool, now: datetime | None 
         return False
     if not counted:
         return False
-    settings = current_app.config["MAILFLOW"]
-    if member.last_bounce_at is not None and now - member.last_bounce_at > timedelta(
-        days=settings.BOUNCE_RESET_DAYS
-    ):
-        member.bounce_score = 0.0
+    reset_days = current_app.config["MAILFLOW"].BOUNCE_RESET_DAYS
+    if member.last_bounce_at is not None and now - member.last_bounce_at > timedelta(days=reset_days):
+        member.bounce_score, member.bounce_warned_at = 0.0, None
     member.bounce_score = (member.bounce_score or 0.0) + POINTS[kind]
     member.last_bounce_at = now
-    if member.bounce_score >= settings.BOUNCE_THRESHOLD and member.status == MemberStatus.ACTIVE:
+    warning, disable = thresholds(member.mailing_list)
+    if warning and member.bounce_score >= warning and member.bounce_warned_at is None:
+        member.bounce_warned_at = now
+        warn_member_later(member)
+    if member.bounce_score >= disable and member.status == MemberStatus.ACTIVE:
         member.status, member.disabled_reason = MemberStatus.DISABLED, DISABLED_FOR_BOUNCES
         return True
     return False
+
+
+def warn_member_later(member: Member) -> None:
+    """Queue the member's one notice (sent by a job, after the caller's transaction)."""
+    from app.jobs.queues import QueueName, enqueue
+    from app.jobs.tasks import warn_about_bounces
+
+    try:
+        enqueue(warn_about_bounces, member.id, queue=QueueName.DEFAULT)
+    except RedisError as exc:
+        log.warning("could not queue the bounce notice to %s (%s)", member.email, exc)
 
 
 def reset_quiet_scores(now: datetime | None = None) -> int:
@@ -101,7 +164,9 @@ def reset_quiet_scores(now: datetime | None = None) -> int:
     days = current_app.config["MAILFLOW"].BOUNCE_RESET_DAYS
     cutoff = (now or utcnow()) - timedelta(days=days)
     result = db.session.execute(
-        update(Member).where(Member.bounce_score > 0, Member.last_bounce_at < cutoff).values(bounce_score=0.0)
+        update(Member)
+        .where(Member.bounce_score > 0, Member.last_bounce_at < cutoff)
+        .values(bounce_score=0.0, bounce_warned_at=None)
     )
     db.session.commit()
     return result.rowcount or 0
@@ -114,7 +179,7 @@ def tell_owners_disabled(member: Member) -> int:
     mlist = member.mailing_list
     body = (
         f"{member.email} reached a bounce score of {member.bounce_score:g} "
-        f"(threshold {current_app.config['MAILFLOW'].BOUNCE_THRESHOLD}) and no longer receives posts "
+        f"(threshold {thresholds(mlist)[1]:g}) and no longer receives posts "
         f"from {mlist.address}.\nRe-enable the member in the panel once the address works again.\n"
     )
     sent = 0

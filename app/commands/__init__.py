@@ -5,6 +5,7 @@ import click
 
 def register(cli: click.Group) -> None:
     """Attach every sub-command group to the CLI."""
+    from app.commands.archive import archive
     from app.commands.aws import aws
     from app.commands.bans import bans
     from app.commands.imports import import_group
@@ -14,5 +15,19 @@ def register(cli: click.Group) -> None:
     from app.commands.services import dev, imap, smtpd, web, worker
     from app.commands.users import users
 
-    for command in (users, lists, members, posts, bans, smtpd, imap, worker, web, dev, aws, import_group):
+    for command in (
+        users,
+        lists,
+        members,
+        posts,
+        bans,
+        smtpd,
+        imap,
+        worker,
+        web,
+        dev,
+        aws,
+        import_group,
+        archive,
+    ):
         cli.add_command(command)

@@ -9,6 +9,8 @@ import click
 from flask.cli import with_appcontext
 
 from app.accounts.invitations import invitation_url
+from app.commands.archive import import_archive_file
+from app.lists.lookup import find_list
 from app.lists.staff import find_user
 from app.mail.addresses import InvalidAddress, normalise_address
 from app.migration.apply import ImportRefused, apply_plan
@@ -32,8 +34,8 @@ def import_group() -> None:
 def mailman2(list_address: str, config_file: Path, dry_run: bool, archive: Path | None) -> None:
     """Import a Mailman 2.1 list from its config.pck into LIST (created when absent)."""
 
-    if archive is not None:
-        _fail("--archive: importing the archive is not available in this version (no list archive yet)")
+    if archive is not None and not archive.is_file():
+        _fail(f"--archive: no file {archive}")
     try:
         address = normalise_address(list_address)
         plan = map_config(load_config(config_file), address)
@@ -41,6 +43,17 @@ def mailman2(list_address: str, config_file: Path, dry_run: bool, archive: Path 
     except (InvalidAddress, ConfigUnreadable, ImportRefused) as exc:
         _fail(str(exc))
     _print_result(plan, result, dry_run)
+    _archive(plan.address, archive, dry_run)
+
+
+def _archive(address: str, archive: Path | None, dry_run: bool) -> None:
+    """The list's history from an mbox (pipermail's LIST.mbox, HyperKitty's export) after the list itself."""
+    if archive is None:
+        return
+    if dry_run:
+        click.echo(f"dry run: the archive {archive} was not read")
+        return
+    import_archive_file(find_list(address), str(archive))
 
 
 @import_group.command("mailman3")
@@ -49,9 +62,18 @@ def mailman2(list_address: str, config_file: Path, dry_run: bool, archive: Path 
 @click.option("--user", required=True, help="The REST admin user (Mailman's [webservice] admin_user).")
 @click.option("--password", required=True, envvar="MAILMAN3_REST_PASSWORD", help="Or MAILMAN3_REST_PASSWORD.")
 @click.option("--dry-run", is_flag=True, help="Say what would change and what does not map; write nothing.")
+@click.option(
+    "--archive",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="HyperKitty's mbox export (one list only).",
+)
 @with_appcontext
-def mailman3(addresses: tuple[str, ...], url: str, user: str, password: str, dry_run: bool) -> None:
+def mailman3(
+    addresses: tuple[str, ...], url: str, user: str, password: str, dry_run: bool, archive: Path | None
+) -> None:
     """Import LISTs (all lists when none is named) from a running Mailman 3 core, each whole or not at all."""
+    if archive is not None and (len(addresses) != 1 or not archive.is_file()):
+        _fail("--archive takes an existing mbox file and exactly one LIST")
 
     client = Mailman3Client(url, user, password)
     try:
@@ -59,6 +81,8 @@ def mailman3(addresses: tuple[str, ...], url: str, user: str, password: str, dry
     except (Mailman3Unavailable, LookupError) as exc:
         _fail(str(exc))
     failed = [address for list_id, address in targets if not _import_one(client, list_id, address, dry_run)]
+    if archive is not None and not failed:
+        _archive(targets[0][1].lower(), archive, dry_run)
     click.echo(
         f"{len(targets) - len(failed)} of {len(targets)} lists imported ({client.requests} REST requests)"
     )

@@ -150,3 +150,26 @@ def remove(list_address: str, emails: tuple[str, ...]) -> None:
         click.echo(f"not a member: {email}", err=True)
     if missing:
         raise SystemExit(1)
+
+
+@members.command("enable")
+@click.argument("list_address")
+@click.argument("emails", nargs=-1, required=True)
+@with_appcontext
+def enable(list_address: str, emails: tuple[str, ...]) -> None:
+    """Re-enable disabled members of LIST (bounce score back to 0); exit status 1 if one could not be."""
+    from app.bounces.reenable import CannotReenable, reenable
+
+    mlist = list_or_exit(list_address)
+    failed = False
+    for email in emails:
+        member = find_member(mlist, email)
+        try:
+            if member is None:
+                raise CannotReenable(f"{email} is not a member of {mlist.address}.")
+            reenable(member, by_owner=True)
+            click.echo(f"re-enabled {member.email}")
+        except CannotReenable as exc:
+            click.echo(str(exc), err=True)
+            failed = True
+    sys.exit(1 if failed else 0)

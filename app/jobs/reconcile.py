@@ -194,6 +194,7 @@ def _enqueue_deliveries(rows: Iterable[tuple[int, int]], size: int = 0) -> None:
 
 def reconcile_all() -> None:
     """One reconciliation pass."""
+    from app.archive.catchup import archive_missing
     from app.bounces.scoring import reset_quiet_scores
     from app.moderation.expiry import expire_held
 
@@ -203,6 +204,9 @@ def reconcile_all() -> None:
     orphans = enqueue_orphaned_deliveries() + enqueue_orphaned_posts()
     if orphans:
         log.warning("reconciler re-enqueued %d posts/copies whose jobs were lost", orphans)
+    archived = archive_missing()
+    if archived:
+        log.warning("reconciler archived %d distributed posts missing from their archive", archived)
     if _due("mailflow_score_reset", SCORE_RESET_SECONDS):
         reset_quiet_scores()
 

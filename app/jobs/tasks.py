@@ -60,3 +60,15 @@ def import_members(import_id: int) -> None:
 
     with _app_context():
         run_import(import_id)
+
+
+def warn_about_bounces(member_id: int) -> None:
+    """Send a member past the bounce warning threshold its one notice, with the re-enable link."""
+    from app.bounces.reenable import tell_member_about_bounces
+    from app.extensions import db
+    from app.models import Member
+
+    with _app_context():
+        member = db.session.get(Member, member_id)
+        if member is not None:
+            tell_member_about_bounces(member)

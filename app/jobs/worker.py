@@ -40,11 +40,11 @@ def clear_dead_scheduler_locks(conn: Redis, queue_names: list[str]) -> int:
     freed = 0
     for name in queue_names:
         key = RQScheduler.get_locking_key(name)
-        holder = conn.get(key)
-        if holder is None:
+        holder = _text(conn.get(key))
+        if not holder:
             continue
-        info = conn.hgetall(SCHEDULER_KEY_TEMPLATE % holder.decode())
-        host, pid = info.get(b"hostname", b"").decode(), info.get(b"pid", b"").decode()
+        info = {_text(k): _text(v) for k, v in conn.hgetall(SCHEDULER_KEY_TEMPLATE % holder).items()}
+        host, pid = info.get("hostname", ""), info.get("pid", "")
         if host and pid and provably_dead(f"{host[:HOST_CHARS]}:{pid}:rq"):
             freed += int(conn.eval(RELEASE, 1, key, holder))
             log.warning(
@@ -66,6 +66,10 @@ def reconcile_safely(app: Flask) -> None:
         raise  # SIGTERM arrived mid-pass: let RQ shut the worker down
     except Exception:
         log.exception("reconciliation failed; the next maintenance pass tries again")
+
+
+def _text(value: bytes | str | None) -> str:
+    return value.decode() if isinstance(value, bytes) else (value or "")
 
 
 def run_worker(app: Flask, burst: bool = False, name: str | None = None) -> bool:

@@ -82,6 +82,27 @@ def number(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+def optional_score(low: float, high: float, default_setting: str) -> Callable[[str], float | None]:
+    """A score from low to high in steps of 0.5, or empty for the instance's default_setting."""
+
+    def parse(raw: str) -> float | None:
+        text = raw.strip()
+        if not text:
+            return None
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not (low <= value <= high and (value * 2).is_integer()):
+            raise ValueError(
+                f"a score from {low:g} to {high:g} in steps of 0.5, or empty for MAILFLOW_{default_setting}, "
+                f"not {text[:40]!r}"
+            )
+        return value
+
+    return parse
+
+
 def address_or_empty(raw: str) -> str:
     """An e-mail address, normalised, or nothing."""
     text = raw.strip()

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from app.extensions import db
 from app.lists import parsers as p
 from app.lists.registry import Kind, Registry, Setting, SettingsError
-from app.models import MailingList, NonmemberAction, PostingPolicy, SubscriptionPolicy
+from app.models import ArchivePolicy, MailingList, NonmemberAction, PostingPolicy, SubscriptionPolicy
 from app.models.audit import Actor, record_by
 
 __all__ = [
@@ -33,6 +33,7 @@ class Group(enum.StrEnum):
     POLICIES = "Policies"
     OUTGOING = "Outgoing mail"
     TEMPLATES = "Templates"  # edited on the panel's templates page, with a preview
+    ARCHIVE = "Archive"
 
 
 def _choice(key: str, group: Group, label: str, pairs: list[tuple[str, str]]) -> Setting:
@@ -54,6 +55,12 @@ DMARC_MODES = [
     ("off", "Never rewrite From"),
 ]
 DMARC_AUTHOR_FIELDS = [("reply-to", "Author goes to Reply-To"), ("cc", "Author goes to Cc")]
+ARCHIVE_POLICIES = [
+    (ArchivePolicy.NONE.value, "No archive"),
+    (ArchivePolicy.PRIVATE.value, "Private: owners and moderators"),
+    (ArchivePolicy.MEMBERS.value, "Members: also the list's members, by a mailed link"),
+    (ArchivePolicy.PUBLIC.value, "Public: anyone"),
+]
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("display_name", Group.ABOUT, "Display name", p.one_line(255, required=True)),
@@ -101,6 +108,20 @@ SETTINGS: tuple[Setting, ...] = (
         Kind.SECRET,
         column="moderator_password_hash",
     ),
+    Setting(
+        "bounce_threshold",
+        Group.POLICIES,
+        "Bounce score that disables a member (empty: the instance's; hard 1, soft 0.5, one a day)",
+        p.optional_score(0.5, 1000, "BOUNCE_THRESHOLD"),
+        Kind.NUMBER,
+    ),
+    Setting(
+        "bounce_warning_threshold",
+        Group.POLICIES,
+        "Bounce score at which the member gets one notice with a re-enable link (0: none; empty: the instance's)",
+        p.optional_score(0, 1000, "BOUNCE_WARNING_THRESHOLD"),
+        Kind.NUMBER,
+    ),
     Setting("subject_prefix", Group.OUTGOING, "Subject prefix", p.one_line(255)),
     _choice("reply_to_mode", Group.OUTGOING, "Reply-To", REPLY_TO_MODES),
     Setting("reply_to_address", Group.OUTGOING, "Explicit Reply-To address", p.address_or_empty),
@@ -122,6 +143,10 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest post in bytes (0 = the instance limit)",
         p.number(0, 2**31 - 1),
         Kind.NUMBER,
+    ),
+    _choice("archive_policy", Group.ARCHIVE, "Who may read the archive", ARCHIVE_POLICIES),
+    Setting(
+        "archive_obfuscate", Group.ARCHIVE, "Shorten addresses on public archive pages", p.flag, Kind.FLAG
     ),
     Setting("header_template", Group.TEMPLATES, "Header (above every post)", p.template, Kind.LINES),
     Setting("footer_template", Group.TEMPLATES, "Footer (below every post)", p.template, Kind.LINES),

@@ -19,6 +19,11 @@ UNUSUAL_DOMAIN = re.compile(
 )  # searched from the @-sign
 
 
+SETTING = "MAILFLOW_ALLOWED_SPECIAL_DOMAINS"
+BAD_DOMAIN = "the part after the @-sign is not a valid domain name"
+_SUFFIX = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
+
+
 class InvalidAddress(ValueError):
     """Not a usable email address; the message says why."""
 
@@ -37,6 +42,29 @@ class InvalidAddress(ValueError):
         if not self.candidate:
             return self.reason_in_words()
         return f"{self.candidate} is not a usable address. {self.reason_in_words()}"
+
+
+def domain_suffixes(text: str) -> tuple[str, ...]:
+    """The comma-separated suffixes of an allow-list, lower-case, leading dots dropped; raises ValueError."""
+    suffixes = tuple(part.strip().lstrip(".").lower() for part in text.split(",") if part.strip())
+    bad = [s for s in suffixes if not _SUFFIX.fullmatch(s)]
+    if bad:
+        raise ValueError(f"{bad[0]!r} is not a domain suffix (write e.g. local,home.arpa,corp.internal)")
+    return suffixes
+
+
+def allowed_special_suffixes() -> tuple[str, ...]:
+    """The special-use suffixes this instance allows (empty outside an app, or when none are set)."""
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return ()
+    return tuple(s for s in current_app.config["MAILFLOW"].ALLOWED_SPECIAL_DOMAINS.split(",") if s)
+
+
+def _on_suffix(domain: str, suffixes: tuple[str, ...]) -> str:
+    """The suffix of suffixes that domain is or ends in ('' when none)."""
+    return next((s for s in suffixes if domain == s or domain.endswith("." + s)), "")
 
 
 def normalise_address(text: str) -> str:
@@ -58,6 +86,10 @@ def is_plain(candidate: str) -> bool:
 
 def validated_address(candidate: str) -> str:
     """The full email-validator check (Unicode, IDNA, every error message); raises InvalidAddress."""
+    local, _, domain = candidate.rpartition("@")
+    allowed = _on_suffix(domain.lower().rstrip("."), allowed_special_suffixes()) if local else ""
+    if allowed:
+        return _intranet_address(candidate, local, domain.lower().rstrip("."))
     try:
         result = validate_email(
             candidate,
@@ -67,5 +99,32 @@ def validated_address(candidate: str) -> str:
             test_environment=False,
         )
     except EmailNotValidError as exc:
-        raise InvalidAddress(f"{candidate!r}: {exc}", candidate, str(exc)) from None
+        hint = _setting_hint(domain)
+        raise InvalidAddress(f"{candidate!r}: {exc}{hint}", candidate, f"{exc}{hint}") from None
     return (result.ascii_email or result.normalized).lower()
+
+
+def _setting_hint(domain: str) -> str:
+    """For a special-use domain, the setting that allows it."""
+    special = _on_suffix(domain.lower().rstrip("."), tuple(email_validator.SPECIAL_USE_DOMAIN_NAMES))
+    if not special:
+        return ""
+    special = (
+        ".".join(domain.lower().rstrip(".").split(".")[-2:]) if special == "arpa" else special
+    )  # home.arpa
+    return f" An operator can allow it for an intranet with {SETTING} (for example {SETTING}={special})."
+
+
+def _intranet_address(candidate: str, local: str, domain: str) -> str:
+    """An address on an allowed special-use domain: the local part checked as usual, the domain as LDH labels."""
+    try:
+        checked = validate_email(f"{local}@example.com", check_deliverability=False, allow_smtputf8=True)
+    except EmailNotValidError as exc:
+        raise InvalidAddress(f"{candidate!r}: {exc}", candidate, str(exc)) from None
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise InvalidAddress(f"{candidate!r}: {BAD_DOMAIN}", candidate, BAD_DOMAIN) from None
+    if not _SUFFIX.fullmatch(ascii_domain) or len(ascii_domain) > 253:
+        raise InvalidAddress(f"{candidate!r}: {BAD_DOMAIN}", candidate, BAD_DOMAIN)
+    return f"{checked.local_part}@{ascii_domain}".lower()

@@ -15,6 +15,7 @@ class TokenPurpose(enum.StrEnum):
     UNSUBSCRIBE = "unsubscribe"
     MANAGE = "manage"
     CONFIRM = "confirm"
+    ARCHIVE = "archive"  # a member's way into a members-only archive
 
 
 @lru_cache(maxsize=32)

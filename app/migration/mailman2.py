@@ -99,6 +99,8 @@ def _settings(config: dict, plan: ListPlan, text) -> None:
     if not hold_days:
         plan.note("held posts never expired in Mailman 2; here they are discarded after 14 days (hold_days)")
     s["dmarc_mode"] = _dmarc_mode(config, plan)
+    archived = config.get("archive")
+    s["archive_policy"] = ("private" if config.get("archive_private") else "public") if archived else "none"
     if config.get("filter_content") and config.get("filter_mime_types"):
         s["filter_mime_types"] = "\n".join(Decoder("en").texts(config.get("filter_mime_types")))
 
@@ -213,9 +215,6 @@ def _header_rules(config: dict, plan: ListPlan, text) -> None:
 
 def _not_carried(config: dict, plan: ListPlan, text) -> None:
     """Report every other setting whose value means something and differs from what we always do."""
-    if config.get("archive"):
-        policy = "private" if config.get("archive_private") else "public"
-        plan.note(f"the archive was {policy}; archive settings are not imported by this version")
     if config.get("digestable") or config.get("digest_members"):
         plan.note("digest settings were not imported (no digests here yet)")
     if config.get("default_member_moderation"):

@@ -120,6 +120,9 @@ def _settings(config: dict, plan: ListPlan) -> None:
         plan.note(f"posts from strict-DMARC domains were {action}ed; here From is rewritten instead")
     if config.get("filter_content") and config.get("filter_types"):
         s["filter_mime_types"] = "\n".join(config["filter_types"])
+    s["archive_policy"] = {"never": "none", "private": "private", "public": "public"}.get(
+        config.get("archive_policy", "private"), "private"
+    )
 
 
 def _members(snapshot: Mailman3List, plan: ListPlan) -> None:
@@ -221,10 +224,6 @@ def _held(snapshot: Mailman3List, plan: ListPlan) -> None:
 
 def _not_carried(config: dict, plan: ListPlan) -> None:
     """Settings that mean something in Mailman 3 and have no counterpart here."""
-    if config.get("archive_policy", "never") != "never":
-        plan.note(
-            f"the archive was {config['archive_policy']}; archive settings are not imported by this version"
-        )
     if config.get("digests_enabled"):
         plan.note("digest settings were not imported (no digests here yet)")
     if config.get("default_member_action", "defer") != "defer":

@@ -1,6 +1,7 @@
 """The data model: one module per table group."""
 
 from app.models.api_tokens import ApiToken
+from app.models.archive import ArchivedMessage, ArchivePolicy
 from app.models.audit import AuditEntry
 from app.models.bounces import Bounce, BounceKind
 from app.models.deliveries import Delivery, DeliveryStatus
@@ -16,6 +17,8 @@ from app.models.users import User
 __all__ = [
     "AllowedSender",
     "ApiToken",
+    "ArchivedMessage",
+    "ArchivePolicy",
     "AuditEntry",
     "Ban",
     "Bounce",

@@ -16,6 +16,9 @@ class BounceKind(enum.StrEnum):
     HARD = "hard"
     SOFT = "soft"
     COMPLAINT = "complaint"
+    DELAYED = "delayed"  # a DSN saying delivery is still being tried: recorded, never counted
+    AUTO_REPLY = "auto_reply"  # vacation, out-of-office, challenge-response: recorded, never counted
+    UNRECOGNISED = "unrecognised"  # no failed recipient could be read from it: recorded, never counted
 
 
 class Bounce(db.Model):

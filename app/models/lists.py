@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -64,6 +64,9 @@ class MailingList(db.Model):
     # Pipeline settings (issue 4).
     moderator_password_hash: Mapped[str] = mapped_column(String(255), nullable=False, default="")
     max_recipients: Mapped[int] = mapped_column(Integer, nullable=False, default=10)  # 0 = no limit
+    # Bounce scores at which a member is warned (one notice) and disabled; None: MAILFLOW_BOUNCE_*.
+    bounce_threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+    bounce_warning_threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
     suspicious_headers: Mapped[str] = mapped_column(Text, nullable=False, default="")  # "Name: regex" lines
     require_explicit_destination: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     administrivia: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
@@ -72,6 +75,9 @@ class MailingList(db.Model):
         Text, nullable=False, default=""
     )  # one type or type/* a line
     drop_html_alternative: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # Archive (issue 14): none | private | members | public (app.models.archive.ArchivePolicy).
+    archive_policy: Mapped[str] = mapped_column(String(16), nullable=False, default="private")
+    archive_obfuscate: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     members = relationship(

@@ -59,6 +59,7 @@ class Member(db.Model):
     confirm_token: Mapped[str | None] = mapped_column(String(40), nullable=True)
     token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_bounce_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    bounce_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # None: not yet
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 

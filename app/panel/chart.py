@@ -69,8 +69,8 @@ def svg_chart(figures: DailyFigures) -> Markup:
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT + 24}" role="img" '
         f'aria-label="Posts (left scale), copies sent and bounces (right scale) per day">',
-        f'<text class="axis key-posts-text" x="0" y="14">{scales["posts"]}</text>',
-        f'<text class="axis" x="{WIDTH}" y="14" text-anchor="end">{scales["copies"]}</text>',
+        f'<text class="axis top key-posts-text" x="0" y="2">{scales["posts"]}</text>',
+        f'<text class="axis top" x="{WIDTH}" y="2" text-anchor="end">{scales["copies"]}</text>',
         f'<text class="axis" x="0" y="{HEIGHT}">0</text>',
         f'<text class="axis" x="{WIDTH}" y="{HEIGHT}" text-anchor="end">0</text>',
         f'<line class="axis-line" x1="{PAD}" y1="{HEIGHT}" x2="{WIDTH - PAD}" y2="{HEIGHT}"/>',

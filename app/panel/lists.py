@@ -26,7 +26,7 @@ from app.panel.list_forms import (
 lists = Blueprint("lists", __name__, url_prefix="/lists")
 
 
-SETTINGS_PAGE = (Group.ABOUT, Group.POLICIES, Group.OUTGOING)
+SETTINGS_PAGE = (Group.ABOUT, Group.POLICIES, Group.OUTGOING, Group.ARCHIVE)
 
 
 class TemplatesForm(settings_form_class(Group.TEMPLATES)):  # type: ignore[misc,valid-type]

@@ -27,7 +27,7 @@ from app.membership.export import csv_chunks
 from app.membership.lines import parse_line, parse_lines
 from app.membership.member_settings import MEMBER_SETTINGS
 from app.membership.members import add_members, member_settings, remove_members, update_member
-from app.models import Member, MemberImport, MemberStatus, Role
+from app.models import Bounce, Member, MemberImport, MemberStatus, Role
 from app.models.audit import Actor, record
 from app.moderation.bans import banned_by
 from app.panel.access import list_for
@@ -238,11 +238,38 @@ def edit(list_id: int, member_id: int):
             flash(f"Saved {member.email}.")
             return redirect(url_for("members.edit", list_id=mlist.id, member_id=member.id))
     return render_template(
-        "members/edit.html", mlist=mlist, member=member, form=form, action_form=ConfirmForm()
+        "members/edit.html",
+        mlist=mlist,
+        member=member,
+        form=form,
+        action_form=ConfirmForm(),
+        bounces=recent_bounces(member),
     )
 
 
-@members.route("/<int:list_id>/members/<int:member_id>/<any(remove, ban, approve):action>", methods=["POST"])
+def _reenable(mlist, member: Member):
+    from app.bounces.reenable import CannotReenable, reenable
+
+    try:
+        reenable(member, by_owner=True)
+        flash(f"Re-enabled {member.email}: bounce score back to 0.")
+    except CannotReenable as exc:
+        flash(str(exc))
+    return redirect(url_for("members.edit", list_id=mlist.id, member_id=member.id))
+
+
+def recent_bounces(member: Member, limit: int = 20) -> list[Bounce]:
+    """The member's latest bounces, counted or not (delays and automatic replies among them)."""
+    return list(
+        db.session.scalars(
+            select(Bounce).where(Bounce.member_id == member.id).order_by(Bounce.id.desc()).limit(limit)
+        )
+    )
+
+
+@members.route(
+    "/<int:list_id>/members/<int:member_id>/<any(remove, ban, approve, reenable):action>", methods=["POST"]
+)
 @login_required
 def act(list_id: int, member_id: int, action: str):
     from app.membership.subscriptions import approve
@@ -256,6 +283,9 @@ def act(list_id: int, member_id: int, action: str):
         approve(member)
         flash(f"Approved {member.email}.")
         return redirect(url_for("members.edit", list_id=mlist.id, member_id=member.id))
+    if action == "reenable":
+        _audit("member.reenable", mlist, email=member.email)
+        return _reenable(mlist, member)
     email = member.email
     remove_members(mlist, [member], Actor.of(current_user), ban=action == "ban")
     flash(

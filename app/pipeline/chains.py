@@ -25,6 +25,7 @@ PREPARE: tuple[str, ...] = (
     "reply-to",
     "dmarc",
     "list-headers",
+    "archive-headers",
     "ses-from",
     "validate-headers",
 )

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from email.utils import make_msgid
 
+from app.archive.headers import archive_headers
 from app.mail.authors import phrase
 from app.mail.headersafety import defuse_field
 from app.mail.rawmessage import RawMessage
@@ -91,6 +92,7 @@ HANDLERS: dict[str, Handler] = {
     "reply-to": reply_to,
     "dmarc": dmarc,
     "list-headers": list_headers,
+    "archive-headers": archive_headers,
     "ses-from": _ses_from,
     "validate-headers": validate_headers,
 }

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from flask import Flask, current_app
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
@@ -30,14 +30,23 @@ def heartbeat_seconds(lease_seconds: float) -> float:
 
 
 def renew(delivery_ids: Sequence[int], owner: str, lease_seconds: float) -> int:
-    """Push the lease of the copies this owner still holds one lease length ahead; returns how many."""
-    renewed = db.session.scalars(
-        update(Delivery)
+    """Push the lease of the copies this owner still holds one lease length ahead; returns how many.
+
+    Rows the sending transaction has locked are skipped, not waited for (PostgreSQL): that transaction is
+    renewing their lease itself, and waiting could deadlock the two.
+    """
+    held = (
+        select(Delivery.id)
         .where(
             Delivery.id.in_(delivery_ids),
             Delivery.status == DeliveryStatus.SENDING,
             Delivery.lease_owner == owner,
         )
+        .with_for_update(skip_locked=True)
+    )
+    renewed = db.session.scalars(
+        update(Delivery)
+        .where(Delivery.id.in_(held))
         .values(lease_until=utcnow() + timedelta(seconds=lease_seconds))
         .returning(Delivery.id)
         .execution_options(synchronize_session=False)
@@ -59,8 +68,7 @@ class LeaseHeartbeat(threading.Thread):
         while not self.done.wait(heartbeat_seconds(self.lease)):
             try:
                 with self.app.app_context():  # its own session and connection, never the sender's
-                    if not renew(self.ids, self.owner, self.lease):
-                        return  # every copy was recorded (or taken back): nothing left to keep
+                    renew(self.ids, self.owner, self.lease)
             except SQLAlchemyError as exc:
                 # The chunk fence (still_held) stops this worker sending copies it no longer holds.
                 log.warning("could not renew the delivery lease of %s (%s)", self.owner, exc)

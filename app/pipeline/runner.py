@@ -130,7 +130,14 @@ def prepare_bytes(post: Post) -> tuple[bytes, list[dict] | None]:
 
 
 def prepare(post: Post) -> None:
-    """Transform the accepted post once, store the result, and mark it distributing."""
+    """Transform the accepted post once, store the result, archive it, and mark it distributing.
+
+    The archive row is committed with the status change, so no crash can leave a distributed post out of
+    the archive; if archiving itself fails, distribution goes on and the reconciler archives it later.
+    """
+    from app.archive.store import archive_post_safely
+
     post.prepared, post.prepared_layout = prepare_bytes(post)
     post.status = PostStatus.DISTRIBUTING
+    archive_post_safely(post)
     db.session.commit()

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, EmailField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
+from app.bounces.reenable import can_reenable_self, reenable
 from app.extensions import db
 from app.lists.lookup import find_list
 from app.mail.addresses import InvalidAddress
@@ -41,6 +42,7 @@ class ManageForm(FlaskForm):
     delivery_enabled = BooleanField("Send me the list's mail")
     submit = SubmitField("Save")
     unsubscribe = SubmitField("Unsubscribe")
+    reenable = SubmitField("Re-enable delivery")
 
 
 def send_confirmation(mlist, member: Member) -> None:
@@ -120,6 +122,9 @@ def manage(token: str):
         if form.unsubscribe.data:
             unsubscribe(member)
             message = "You are unsubscribed."
+        elif form.reenable.data and can_reenable_self(member):
+            reenable(member)  # the signed link reached this address: that confirms it
+            message = "Delivery is back on: the list sends you its mail again."
         else:
             member.delivery_enabled = form.delivery_enabled.data
             db.session.commit()
@@ -132,4 +137,5 @@ def manage(token: str):
         form=form,
         message=message,
         subscribed=member.status in (MemberStatus.ACTIVE, MemberStatus.DISABLED),
+        bounced=can_reenable_self(member),
     )

@@ -194,6 +194,7 @@ def test_tables_read_on_a_desktop_and_as_cards_on_a_phone(live, browser):
         "sent 108" in page.locator(".outcomes").inner_text()
         and "failed 12" in page.locator(".outcomes").inner_text()
     )
+    assert page.evaluate("getComputedStyle(document.querySelector('td.num')).textAlign") == "right"
     page.click(".pages >> text=3")
     assert "101–120 of 120" in page.content()
     assert "Accepted. No rule held the post." in page.content()

@@ -62,6 +62,8 @@ def test_show_prints_every_setting_as_one_json_object_and_set_takes_those_keys(c
         ("reply_to_mode=explicit", "reply_to_address: an address"),
         ("footer_template={{ secret }}", "footer_template: Unknown variables: secret"),
         ("hold_days", "'hold_days': write KEY=VALUE"),
+        ("bounce_threshold=0.3", "bounce_threshold: a score from 0.5 to 1000 in steps of 0.5, or empty for"),
+        ("bounce_warning_threshold=few", "bounce_warning_threshold: a score from 0 to 1000"),
     ],
 )
 def test_set_a_bad_key_or_value_says_which_in_one_line_exits_2_and_changes_nothing(console, assignment, says):
@@ -71,6 +73,17 @@ def test_set_a_bad_key_or_value_says_which_in_one_line_exits_2_and_changes_nothi
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and says in result.stderr, result.stderr
     assert list_settings(db.session.get(MailingList, mlist.id)) == before
+
+
+def test_bounce_thresholds_per_list_and_empty_for_the_instance_default(console):
+    mlist = make_list("team@example.org")
+    result = console("lists", "set", "team@example.org", "bounce_threshold=2.5", "bounce_warning_threshold=1")
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(console("lists", "show", "team@example.org").stdout)
+    assert (shown["bounce_threshold"], shown["bounce_warning_threshold"]) == (2.5, 1.0)
+    assert console("lists", "set", "team@example.org", "bounce_threshold=").returncode == 0
+    db.session.expire_all()
+    assert db.session.get(MailingList, mlist.id).bounce_threshold is None  # MAILFLOW_BOUNCE_THRESHOLD again
 
 
 def test_moderator_password_is_write_only(console):

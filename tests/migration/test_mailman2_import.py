@@ -19,7 +19,17 @@ from app.mail import templates
 from app.migration import apply as apply_module
 from app.migration.apply import apply_plan
 from app.migration.mailman2 import map_config
-from app.models import AllowedSender, AuditEntry, Ban, FilterRule, ListRole, MailingList, Member, User
+from app.models import (
+    AllowedSender,
+    ArchivedMessage,
+    AuditEntry,
+    Ban,
+    FilterRule,
+    ListRole,
+    MailingList,
+    Member,
+    User,
+)
 from tests.conftest import FreshContextClient
 from tests.support.factories import make_list, make_members
 from tests.support.mailman2 import mailman2_config, python2_pickle
@@ -254,3 +264,38 @@ def test_a_failure_half_way_leaves_nothing_behind(app, monkeypatch):
     with pytest.raises(RuntimeError):
         apply_plan(plan)
     assert counts() == before and the_list("team@example.org") is None
+
+
+MBOX = b"""From alice@example.org Mon Jan  4 10:00:00 2010
+From: Alice <alice@example.org>
+Subject: First post
+Date: Mon, 04 Jan 2010 10:00:00 +0000
+Message-ID: <one@example.org>
+
+Hello list.
+>From the archive: this line was quoted by pipermail.
+
+From bob@example.org Tue Jan  5 11:00:00 2010
+From: Bob <bob@example.org>
+Subject: Re: First post
+Date: Tue, 05 Jan 2010 11:00:00 +0000
+Message-ID: <two@example.org>
+In-Reply-To: <one@example.org>
+
+Hello Alice.
+"""
+
+
+def test_the_archive_comes_along_once_and_the_policy_maps(mailflow, tmp_path):
+    mbox = tmp_path / "test.mbox"
+    mbox.write_bytes(MBOX)
+    command = ("import", "mailman2", "test@example.org", str(FIXTURES / "config.pck"), "--archive", str(mbox))
+    first = mailflow(*command)
+    assert first.exit_code == 0, first.output
+    assert "imported 2, skipped 0 already archived" in first.output
+    mlist = the_list()
+    assert mlist.archive_policy == "public"  # archive on, archive_private 0
+    assert db.session.scalar(select(func.count()).select_from(ArchivedMessage)) == 2
+    again = mailflow(*command)
+    assert again.exit_code == 0 and "imported 0, skipped 2 already archived" in again.output
+    assert db.session.scalar(select(func.count()).select_from(ArchivedMessage)) == 2

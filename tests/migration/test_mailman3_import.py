@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AllowedSender, Ban, FilterRule, ListRole, MailingList, Member, Post, User
+from tests.migration.test_mailman2_import import MBOX
 from tests.support.mailman3 import PASSWORD, USER, FailingProxy, Mailman3
 from tests.test_entry_points import env_for
 
@@ -136,7 +137,7 @@ def test_every_list_comes_over_with_members_staff_senders_and_held_posts(app, se
     mlist = the_list("team@example.org")
     assert (mlist.display_name, mlist.subject_prefix, mlist.reply_to_mode) == ("The Team", "[team]", "list")
     assert (mlist.subscription_policy, mlist.max_message_size) == ("moderate", 100 * 1024)
-    assert mlist.description == "All about the team."
+    assert mlist.description == "All about the team." and mlist.archive_policy == "public"
     members = {m.email: m for m in db.session.scalars(select(Member).where(Member.list_id == mlist.id))}
     assert members["ann@example.net"].name == "Ann Example"
     assert members["bob@example.net"].moderation_action == "hold"
@@ -172,10 +173,15 @@ def test_every_list_comes_over_with_members_staff_senders_and_held_posts(app, se
     assert "0 members added" in again.stdout and table_counts() == before
 
 
-def test_one_named_list_only(app, settings, mailman3):
-    done = run_import(settings, mailman3.url, "small@example.org")
+def test_one_named_list_only_with_its_hyperkitty_archive(app, settings, mailman3, tmp_path):
+    mbox = tmp_path / "small.mbox"
+    mbox.write_bytes(MBOX)
+    done = run_import(settings, mailman3.url, "small@example.org", "--archive", str(mbox))
     assert done.returncode == 0, done.stderr
     assert the_list("small@example.org") is not None and the_list("team@example.org") is None
+    assert "imported 2, skipped 0 already archived" in done.stdout
+    refused = run_import(settings, mailman3.url, "--archive", str(mbox))  # all lists: which one is it for?
+    assert refused.returncode == 1 and "exactly one LIST" in refused.stderr
 
 
 def test_a_500_half_way_leaves_that_list_out_entirely(app, settings, mailman3):

@@ -63,12 +63,13 @@ PUBLIC_ENDPOINTS = {
     "webhooks.ses",
     "auth.accept_invite",  # a signed, single-use link (tests/migration: forged and used links answer 404)
 }  # the webhook checks SNS signatures
-# The JSON API has its own role matrix over every route (tests/api/test_api.py); it takes tokens, not sessions.
-API_PREFIX = "api."
+# Areas with their own access tests: the JSON API (role matrix over every route, tests/api/test_api.py; it
+# takes tokens, not sessions) and the archive (policy by policy, tests/archive/test_access.py).
+OWN_ACCESS_TESTS = ("api.", "archive.")
 
 
 def test_the_table_covers_every_panel_route(app):
-    endpoints = {r.endpoint for r in app.url_map.iter_rules() if not r.endpoint.startswith(API_PREFIX)}
+    endpoints = {r.endpoint for r in app.url_map.iter_rules() if not r.endpoint.startswith(OWN_ACCESS_TESTS)}
     endpoints -= PUBLIC_ENDPOINTS
     walked = _endpoints_walked(app)
     assert endpoints <= walked, f"not walked: {endpoints - walked}"

@@ -215,7 +215,7 @@ def test_implicit_destination(app):
     assert run("implicit-destination", ctx(mlist, message()))[0] == Verdict.CONTINUE
     bcc = message(to="someone@example.net")
     verdict, reason = run("implicit-destination", ctx(mlist, bcc))
-    assert verdict == Verdict.HOLD and "not in To: or Cc:" in reason
+    assert verdict == Verdict.HOLD and "neither the To: nor the Cc: field" in reason
     lookalike = message(to="xteam@example.org", subject="x")
     assert run("implicit-destination", ctx(mlist, lookalike))[0] == Verdict.HOLD
     in_cc = message(to="a@example.net", subject="cc").replace(

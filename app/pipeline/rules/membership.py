@@ -10,6 +10,14 @@ from app.pipeline.context import CONTINUE, Outcome, PostContext, accept, hold
 from app.pipeline.rules.base import outcome_for
 
 MODERATED = "The list is moderated: every post waits for a moderator."
+NO_SENDER = "The post has no single valid From: address, so its sender cannot be checked against the members."
+# What a member's own moderation action does to the post, as a past participle.
+DONE_TO_POST = {
+    ModerationAction.ACCEPT: "accepted",
+    ModerationAction.HOLD: "held",
+    ModerationAction.REJECT: "rejected",
+    ModerationAction.DISCARD: "discarded",
+}
 ANNOUNCE = "Only owners, moderators and allowed senders may post to this announce-only list."
 
 
@@ -42,9 +50,9 @@ def member_moderation(ctx: PostContext) -> Outcome:
         return CONTINUE
     action = ctx.member.moderation_action  # type: ignore[union-attr]
     if action == ModerationAction.ACCEPT:
-        return accept("The member's moderation action is accept.")
+        return accept(_member_setting(ctx, action))
     if action != ModerationAction.DEFER:
-        return outcome_for(action, f"The member's moderation action is {action}.")
+        return outcome_for(action, _member_setting(ctx, action))
     return _policy_hold(ctx) or CONTINUE
 
 
@@ -55,8 +63,15 @@ def nonmember_moderation(ctx: PostContext) -> Outcome:
     policy = ctx.mlist.posting_policy
     if policy == PostingPolicy.OPEN:
         return CONTINUE
-    who = ctx.sender or "an unknown sender (no single valid From: address)"
     action = ctx.mlist.nonmember_action or NonmemberAction.HOLD
     if action == NonmemberAction.ACCEPT:
         return _policy_hold(ctx) or CONTINUE
-    return outcome_for(action, f"The sender {who} is not a member of the list.")
+    return outcome_for(
+        action, f"The sender {ctx.sender} is not a member of the list." if ctx.sender else NO_SENDER
+    )
+
+
+def _member_setting(ctx: PostContext, action: str) -> str:
+    """The sentence for a post decided by its author's own moderation setting."""
+    done = DONE_TO_POST.get(action, "held")  # type: ignore[call-overload]
+    return f"Posts from the member {ctx.sender} are {done}: that is the member's own moderation setting."

@@ -60,7 +60,7 @@ def implicit_destination(ctx: PostContext) -> Outcome:
     destinations = ctx.msg.get_all("To") + ctx.msg.get_all("Cc")
     if any(address.search(decode(v)) for v in destinations):
         return CONTINUE
-    return hold(f"The list address {ctx.mlist.address} is not in To: or Cc:.")
+    return hold(f"The list address {ctx.mlist.address} is in neither the To: nor the Cc: field.")
 
 
 def max_recipients(ctx: PostContext) -> Outcome:
@@ -70,7 +70,9 @@ def max_recipients(ctx: PostContext) -> Outcome:
         return CONTINUE
     count = sum(1 for _, a in getaddresses(ctx.msg.get_all("To") + ctx.msg.get_all("Cc")) if "@" in a)
     if count >= limit:
-        return hold(f"The post has {count} recipients in To: and Cc:; the list allows fewer than {limit}.")
+        return hold(
+            f"The post has {count} recipients in To: and Cc:; the list holds posts with {limit} or more."
+        )
     return CONTINUE
 
 

@@ -1,0 +1,157 @@
+"""Threads: by In-Reply-To/References first, then by subject; incrementally on arrival, wholly on rebuild."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from app.archive.summary import is_reply
+from app.extensions import db
+from app.models import ArchivedMessage
+
+SUBJECT_WINDOW = timedelta(days=90)  # a reply by subject alone joins a thread this recent
+
+
+def _by_references(row: ArchivedMessage, refs: list[str]) -> ArchivedMessage | None:
+    if not refs:
+        return None
+    found = db.session.scalars(
+        select(ArchivedMessage).where(
+            ArchivedMessage.list_id == row.list_id,
+            ArchivedMessage.message_id.in_(refs),
+            ArchivedMessage.id != row.id,
+        )
+    ).all()
+    rank = {ref: position for position, ref in enumerate(refs)}
+    return min(found, key=lambda m: (rank.get(m.message_id, len(rank)), m.id), default=None)
+
+
+def _by_subject(row: ArchivedMessage) -> ArchivedMessage | None:
+    if not row.subject_norm or not (row.refs or is_reply(row.subject)):
+        return None
+    return db.session.scalars(
+        select(ArchivedMessage)
+        .where(
+            ArchivedMessage.list_id == row.list_id,
+            ArchivedMessage.subject_norm == row.subject_norm,
+            ArchivedMessage.id != row.id,
+            ArchivedMessage.date <= row.date,
+            ArchivedMessage.date >= row.date - SUBJECT_WINDOW,
+        )
+        .order_by(ArchivedMessage.date.desc(), ArchivedMessage.id.desc())
+        .limit(1)
+    ).first()
+
+
+def attach(row: ArchivedMessage) -> None:
+    """Put a newly archived message (flushed, so it has an id) into its thread, and adopt earlier replies."""
+    refs = row.refs.split() if row.refs else []
+    parent = _by_references(row, refs) or _by_subject(row)
+    row.parent_id = parent.id if parent else None
+    row.thread_id = (parent.thread_id or parent.id) if parent else row.id
+    orphans = db.session.scalars(
+        select(ArchivedMessage).where(
+            ArchivedMessage.list_id == row.list_id,
+            ArchivedMessage.in_reply_to == row.message_id,
+            ArchivedMessage.parent_id.is_(None),
+            ArchivedMessage.id != row.id,
+        )
+    ).all()
+    for child in orphans:  # replies that arrived before the message they answer
+        old_thread = child.thread_id
+        child.parent_id = row.id
+        db.session.execute(
+            update(ArchivedMessage)
+            .where(ArchivedMessage.list_id == row.list_id, ArchivedMessage.thread_id == old_thread)
+            .values(thread_id=row.thread_id)
+            .execution_options(synchronize_session="fetch")
+        )
+
+
+@dataclass
+class _Node:
+    id: int
+    message_id: str
+    refs: list[str]
+    subject: str
+    subject_norm: str
+    date: datetime
+    parent: int | None = None
+
+
+def _nodes(list_id: int) -> list[_Node]:
+    rows = db.session.execute(
+        select(
+            ArchivedMessage.id,
+            ArchivedMessage.message_id,
+            ArchivedMessage.refs,
+            ArchivedMessage.subject,
+            ArchivedMessage.subject_norm,
+            ArchivedMessage.date,
+        )
+        .where(ArchivedMessage.list_id == list_id)
+        .order_by(ArchivedMessage.date, ArchivedMessage.id)
+    ).all()
+    return [_Node(r.id, r.message_id, r.refs.split(), r.subject, r.subject_norm, r.date) for r in rows]
+
+
+def _link(nodes: list[_Node]) -> None:
+    by_mid: dict[str, int] = {}
+    for node in nodes:
+        by_mid.setdefault(node.message_id, node.id)
+    latest: dict[str, _Node] = {}
+    for node in nodes:  # chronological: a subject match only ever points back in time
+        node.parent = next((by_mid[r] for r in node.refs if r in by_mid and by_mid[r] != node.id), None)
+        if node.parent is None and node.subject_norm and (node.refs or is_reply(node.subject)):
+            earlier = latest.get(node.subject_norm)
+            if earlier is not None and node.date - earlier.date <= SUBJECT_WINDOW:
+                node.parent = earlier.id
+        if node.subject_norm:
+            latest[node.subject_norm] = node
+
+
+def _roots(nodes: list[_Node]) -> dict[int, int]:
+    """Each message's thread root, following parents; a reference loop is cut where it closes."""
+    parent = {node.id: node.parent for node in nodes}
+    root: dict[int, int] = {}
+    for node in nodes:
+        path: list[int] = []
+        on_path: set[int] = set()
+        current = node.id
+        while current not in root:
+            up = parent[current]
+            if current in on_path or up is None:
+                parent[current] = None
+                root[current] = current
+                break
+            path.append(current)
+            on_path.add(current)
+            current = up
+        for member in path:
+            root[member] = root[current]
+    for node in nodes:
+        node.parent = parent[node.id]
+    return root
+
+
+def rethread(list_id: int) -> int:
+    """Recompute every thread of a list from the stored headers; returns how many rows changed."""
+    nodes = _nodes(list_id)
+    _link(nodes)
+    root = _roots(nodes)
+    stored = db.session.execute(
+        select(ArchivedMessage.id, ArchivedMessage.parent_id, ArchivedMessage.thread_id).where(
+            ArchivedMessage.list_id == list_id
+        )
+    )
+    current = {r.id: (r.parent_id, r.thread_id) for r in stored}
+    changes = [
+        {"id": node.id, "parent_id": node.parent, "thread_id": root[node.id]}
+        for node in nodes
+        if current.get(node.id) != (node.parent, root[node.id])
+    ]
+    for start in range(0, len(changes), 1000):
+        db.session.execute(update(ArchivedMessage), changes[start : start + 1000])
+    return len(changes)
