@@ -10,23 +10,29 @@ from flask import Flask
 
 from app.config import (
     Settings,
+    check_secret_key,
     instance_path,
     load_settings,
     read_environment,
     secret_key,
     testing_flags,
+    unknown_variables,
 )
+from app.logconfig import configure_logging
+from app.panel.bodylimit import FORM_OVERHEAD
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
 
 
 def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     """Build the Flask app from MAILFLOW_* settings (overrides win); raises ConfigError on a bad value."""
-    raw = read_environment()
-    raw.update(overrides or {})
+    environment = read_environment()
+    check_secret_key(str(environment.get("SECRET_KEY", "")))  # overrides come from code: tests, benchmarks
+    raw = {**environment, **(overrides or {})}
     settings = load_settings(raw)
     flags = testing_flags(raw)
-    _configure_logging()
+    _configure_logging(settings)
     folder = instance_path(settings)
     database_uri = settings.DATABASE_URL or f"sqlite:///{folder / 'mailflow.db'}"
     app = Flask(__name__, instance_path=str(folder), instance_relative_config=True)
@@ -39,7 +45,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.PUBLIC_URL.startswith("https://"),
         REMEMBER_COOKIE_SECURE=settings.PUBLIC_URL.startswith("https://"),
-        MAX_CONTENT_LENGTH=settings.MAX_MESSAGE_SIZE + 1024 * 1024,
+        MAX_CONTENT_LENGTH=settings.MAX_MESSAGE_SIZE + FORM_OVERHEAD,
     )
     app.config.update(flags)
     _private_instance_files(settings, folder, database_uri)
@@ -50,14 +56,16 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     ):  # tests only: never from the environment
         app.config["SNS_CERTIFICATE_FETCHER"] = overrides["SNS_CERTIFICATE_FETCHER"]
     _proxy_fix(app, settings)
+    for line in unknown_variables(environment):
+        log.warning(line)
     return app
 
 
-def _configure_logging() -> None:
+def _configure_logging(settings: Settings) -> None:
+    """Logging as configured, with every record redacted (before anything below can log a password)."""
     from app.redaction import install_log_redaction
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every connection at INFO
+    configure_logging(settings.LOG_LEVEL)
     install_log_redaction()
 
 
@@ -81,9 +89,11 @@ def _init_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (imported for its side effect: every table registered on db)
     from app.extensions import csrf, db, login_manager, migrate
     from app.models.sqlite import enable_sqlite_pragmas
+    from app.panel.bodylimit import apply_body_limit
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    app.before_request(apply_body_limit)  # before CSRFProtect's hook, which reads the form
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

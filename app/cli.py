@@ -5,9 +5,11 @@ from __future__ import annotations
 import sys
 
 import click
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, ScriptInfo
 
 from app.config import ConfigError
+
+DISTRIBUTION = "mailflow-relay"  # the installed distribution; its packages are `app` and `smtpd`
 
 
 def _create_app():
@@ -20,11 +22,37 @@ def _create_app():
         sys.exit(2)
 
 
+class MailFlowGroup(FlaskGroup):
+    """Flask's CLI group, noting whether the sub-command was only asked for its help (no start-up checks)."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name, command, rest = super().resolve_command(ctx, args)
+        ctx.meta["mailflow.help_only"] = any(arg in ("--help", "-h") for arg in rest)
+        return name, command, rest
+
+
 @click.group(
-    cls=FlaskGroup, create_app=_create_app, add_version_option=False, load_dotenv=False, set_debug_flag=False
+    cls=MailFlowGroup,
+    create_app=_create_app,
+    add_version_option=False,
+    load_dotenv=False,
+    set_debug_flag=False,
 )
-def cli() -> None:
+@click.version_option(package_name=DISTRIBUTION, prog_name="mailflow", message="%(prog)s %(version)s")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """MailFlow Relay: a self-hosted mailing-list manager."""
+    from app.commands.preflight import NO_SCHEMA_NEEDED, require_ready
+
+    command = ctx.invoked_subcommand
+    if (
+        command is None
+        or command in NO_SCHEMA_NEEDED
+        or ctx.resilient_parsing
+        or ctx.meta.get("mailflow.help_only")
+    ):
+        return
+    require_ready(ctx.ensure_object(ScriptInfo).load_app(), command)
 
 
 def main(argv: list[str] | None = None) -> None:

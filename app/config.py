@@ -189,6 +189,7 @@ class Settings:
     IMAP_BATCH_BYTES: int = 32 * 1024 * 1024
     ALLOWED_SPECIAL_DOMAINS: str = ""  # special-use suffixes addresses may use (local, home.arpa, ...)
     AUTHSERV_IDS: str = ""  # comma-separated authserv-ids whose Authentication-Results we trust (our MTA's)
+    LOG_LEVEL: str = "info"  # debug, info, warning, error
 
 
 PARSERS: dict[str, Callable[[str, str], object]] = {
@@ -227,6 +228,7 @@ PARSERS: dict[str, Callable[[str, str], object]] = {
     "ALLOW_CLEARTEXT_PASSWORDS": _flag,
     "IMAP_BATCH_BYTES": _positive_int,
     "ALLOWED_SPECIAL_DOMAINS": _domain_suffixes,
+    "LOG_LEVEL": _choice(("debug", "info", "warning", "error")),
 }
 
 
@@ -329,6 +331,37 @@ def _check_dkim(settings: Settings) -> None:
     if missing and len(missing) < len(parts):
         raise ConfigError(
             f"{PREFIX}{missing[0]} must be set too (DKIM signing needs domain, selector and key file)"
+        )
+
+
+# MAILFLOW_* names that are not settings but are read elsewhere (the test suite and its tools).
+NOT_SETTINGS_PREFIXES = ("TEST", "SCREENSHOTS", "BENCH")
+# Keys that sign cookies, links in mail and VERP tokens: shorter ones can be guessed offline.
+MIN_SECRET_KEY_LENGTH = 32
+SECRET_KEY_COMMAND = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+
+
+def unknown_variables(raw: Mapping[str, object]) -> list[str]:
+    """One warning line per MAILFLOW_* variable that is no setting (a typo is otherwise silently ignored)."""
+    from difflib import get_close_matches
+
+    known = {f.name for f in fields(Settings)} | {"TESTING", "WTF_CSRF_ENABLED"}
+    lines = []
+    for name in sorted(set(raw) - known):
+        if name.startswith(NOT_SETTINGS_PREFIXES):
+            continue
+        guess = get_close_matches(name, sorted(known), n=1)
+        hint = f" (did you mean {PREFIX}{guess[0]}?)" if guess else ""
+        lines.append(f"{PREFIX}{name} is not a MailFlow setting and is ignored{hint}")
+    return lines
+
+
+def check_secret_key(value: str) -> None:
+    """Refuse a configured secret key that is too short to be secret (e.g. the README's literal `...`)."""
+    if value and len(value.strip()) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            f"{PREFIX}SECRET_KEY is {len(value.strip())} characters; use at least {MIN_SECRET_KEY_LENGTH} random "
+            f"ones, e.g. the output of: {SECRET_KEY_COMMAND}"
         )
 
 

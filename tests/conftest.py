@@ -85,7 +85,7 @@ def settings(migrated, tmp_path, loopback_dns) -> dict:
         "DNS_SERVER": loopback_dns.address,
         "DATABASE_URL": migrated,
         "INSTANCE_PATH": str(tmp_path / "instance"),
-        "SECRET_KEY": "test-secret-key",
+        "SECRET_KEY": "test-secret-key-for-the-test-suite-only",
         "PUBLIC_URL": "https://lists.example.org",
         "TESTING": True,
     }

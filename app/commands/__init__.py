@@ -12,7 +12,9 @@ def register(cli: click.Group) -> None:
     from app.commands.lists import lists
     from app.commands.members import members
     from app.commands.posts import posts
+    from app.commands.purge import purge
     from app.commands.services import dev, imap, smtpd, web, worker
+    from app.commands.status import status
     from app.commands.users import users
 
     for command in (
@@ -29,5 +31,7 @@ def register(cli: click.Group) -> None:
         aws,
         import_group,
         archive,
+        status,
+        purge,
     ):
         cli.add_command(command)

@@ -73,12 +73,16 @@ def ensure_event_destination(config_set: str, topic_arn: str) -> str:
     return "updated"
 
 
+PENDING = "PendingConfirmation"
+
+
 def ensure_subscription(topic_arn: str, endpoint: str) -> str:
-    """Subscribe the webhook to the topic unless it already is; returns the subscription ARN (or pending)."""
+    """Subscribe the webhook unless it is; a subscription still pending confirmation is asked for again
+    (SNS sends a new confirmation). Returns the subscription ARN, or says it awaits confirmation."""
     sns = _client("sns")
     for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn):
         for sub in page["Subscriptions"]:
-            if sub["Endpoint"] == endpoint:
+            if sub["Endpoint"] == endpoint and sub["SubscriptionArn"] != PENDING:
                 return sub["SubscriptionArn"]
     protocol = endpoint.split(":", 1)[0]
     return sns.subscribe(
@@ -105,31 +109,65 @@ def setup() -> None:
             f"event destination {DESTINATION_NAME}: "
             f"{ensure_event_destination(settings.SES_CONFIGURATION_SET, topic)}"
         )
+        if topic not in settings.SES_SNS_TOPIC_ARNS.split(","):
+            # Subscribing now would send SNS's confirmation to a webhook that refuses this topic.
+            click.echo(
+                f"not subscribing {endpoint} yet: set MAILFLOW_SES_SNS_TOPIC_ARNS={topic} where the panel "
+                "runs (and restart it), then run `mailflow aws setup` again",
+                err=True,
+            )
+            raise SystemExit(1)
         click.echo(f"subscription of {endpoint}: {ensure_subscription(topic, endpoint)}")
     except (ClientError, BotoCoreError) as exc:
         raise click.ClickException(f"AWS refused: {exc}") from None
-    if topic not in settings.SES_SNS_TOPIC_ARNS.split(","):
-        click.echo(f"now set MAILFLOW_SES_SNS_TOPIC_ARNS={topic} so /webhooks/ses accepts its messages")
+
+
+SANDBOX_DAILY, SANDBOX_RATE = 200, 1  # what SES allows an account that has no production access
 
 
 @aws.command("check")
 @click.argument("identities", nargs=-1)
 @with_appcontext
 def check(identities: tuple[str, ...]) -> None:
-    """Show the sending quota and whether IDENTITIES (domains or addresses) are verified."""
+    """Show the sending quota and whether IDENTITIES (domains or addresses) are verified; exit 1 if one is not."""
     ses = _client("ses")
     try:
         quota = ses.get_send_quota()
-        click.echo(
-            f"sending quota: {quota['SentLast24Hours']:g} of {quota['Max24HourSend']:g} in the last 24 h, "
-            f"at most {quota['MaxSendRate']:g}/s"
+        found = (
+            ses.get_identity_verification_attributes(Identities=list(identities))["VerificationAttributes"]
+            if identities
+            else {}
         )
-        if identities:
-            found = ses.get_identity_verification_attributes(Identities=list(identities))[
-                "VerificationAttributes"
-            ]
-            for identity in identities:
-                status = found.get(identity, {}).get("VerificationStatus", "NotStarted")
-                click.echo(f"identity {identity}: {status}")
     except (ClientError, BotoCoreError) as exc:
         raise click.ClickException(f"AWS refused: {exc}") from None
+    click.echo(
+        f"sending quota: {quota['SentLast24Hours']:g} of {quota['Max24HourSend']:g} in the last 24 h, "
+        f"at most {quota['MaxSendRate']:g}/s"
+    )
+    _warn_about_limits(quota)
+    unverified = []
+    for identity in identities:
+        status = found.get(identity, {}).get("VerificationStatus", "NotStarted")
+        click.echo(f"identity {identity}: {status}")
+        if status != "Success":
+            unverified.append(identity)
+    if unverified:
+        click.echo(f"not verified: {', '.join(unverified)}; SES refuses mail from them", err=True)
+        raise SystemExit(1)
+
+
+def _warn_about_limits(quota: dict) -> None:
+    """The sandbox (200 a day, 1 a second, verified recipients only), and a configured rate above the account's."""
+    if quota["Max24HourSend"] <= SANDBOX_DAILY and quota["MaxSendRate"] <= SANDBOX_RATE:
+        click.echo(
+            "warning: this account is in the SES sandbox (200 messages a day, 1 a second, only to verified "
+            "addresses): request production access in the SES console before a list goes live",
+            err=True,
+        )
+    configured = current_app.config["MAILFLOW"].SES_MAX_SEND_RATE
+    if configured > quota["MaxSendRate"]:
+        click.echo(
+            f"warning: MAILFLOW_SES_MAX_SEND_RATE={configured} is above the account's {quota['MaxSendRate']:g} "
+            "a second; SES will throttle",
+            err=True,
+        )

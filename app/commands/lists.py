@@ -9,9 +9,11 @@ from flask.cli import with_appcontext
 
 from app.commands.arguments import key_values, list_or_exit, usage_error
 from app.extensions import db
-from app.lists.lifecycle import create_list, delete_list
+from app.lists.lifecycle import create_list, delete_list, owners_for
 from app.lists.lookup import all_lists
 from app.lists.settings import SettingsError, list_settings, update_list_settings
+from app.lists.staff import grant_role
+from app.models import Role
 from app.models.audit import CLI
 
 
@@ -23,15 +25,33 @@ def lists() -> None:
 @lists.command("create")
 @click.argument("address")
 @click.option("--name", default="", help="Display name (defaults to the local part).")
+@click.option(
+    "--owner",
+    "owners",
+    multiple=True,
+    help="A panel user (see `mailflow users create`) who owns the list and hears of held posts; repeatable.",
+)
 @with_appcontext
-def create(address: str, name: str) -> None:
+def create(address: str, name: str, owners: tuple[str, ...]) -> None:
     """Create a list at ADDRESS (local@domain)."""
     try:
+        users = owners_for(owners)
         mlist = create_list(address, name)
     except ValueError as exc:
+        db.session.rollback()
         raise click.UsageError(str(exc)) from None
     db.session.commit()
-    click.echo(f"created list {mlist.address}")
+    for user in users:
+        grant_role(user, mlist, Role.OWNER, CLI)
+    click.echo(
+        f"created list {mlist.address}" + (f" owned by {', '.join(u.email for u in users)}" if users else "")
+    )
+    if not users:
+        click.echo(
+            f"note: {mlist.address} has no owner, so no one hears of held posts; give it one with "
+            f"`mailflow users grant EMAIL {mlist.address} owner`",
+            err=True,
+        )
 
 
 @lists.command("list")

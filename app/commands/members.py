@@ -154,13 +154,22 @@ def remove(list_address: str, emails: tuple[str, ...]) -> None:
 
 @members.command("enable")
 @click.argument("list_address")
-@click.argument("emails", nargs=-1, required=True)
+@click.argument("emails", nargs=-1)
+@click.option(
+    "--reason", default="", help="Instead of EMAILs: every member disabled for this reason (bounces)."
+)
 @with_appcontext
-def enable(list_address: str, emails: tuple[str, ...]) -> None:
-    """Re-enable disabled members of LIST (bounce score back to 0); exit status 1 if one could not be."""
+def enable(list_address: str, emails: tuple[str, ...], reason: str) -> None:
+    """Re-enable disabled members of LIST (bounce score back to 0): the EMAILs named, or with --reason bounces
+    all of those disabled for bounces (to undo a wave, e.g. after a relay fault); exit 1 if one could not be."""
+    mlist = list_or_exit(list_address)
+    if bool(emails) == bool(reason):
+        usage_error("name the members to re-enable, or give --reason bounces (not both)")
+    if reason:
+        _enable_for_reason(mlist, reason)
+        return
     from app.bounces.reenable import CannotReenable, reenable
 
-    mlist = list_or_exit(list_address)
     failed = False
     for email in emails:
         member = find_member(mlist, email)
@@ -173,3 +182,13 @@ def enable(list_address: str, emails: tuple[str, ...]) -> None:
             click.echo(str(exc), err=True)
             failed = True
     sys.exit(1 if failed else 0)
+
+
+def _enable_for_reason(mlist, reason: str) -> None:
+    from app.membership.reenable import EnableRefused, enable_members
+
+    try:
+        count = enable_members(mlist, reason, CLI)
+    except EnableRefused as exc:
+        usage_error(str(exc))
+    click.echo(f"{mlist.address}: {count} members disabled for {reason} are active again")

@@ -11,6 +11,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.commands.preflight import require_ready
+
 
 @click.command()
 @with_appcontext
@@ -58,6 +60,10 @@ def worker(burst: bool) -> None:
     """Run an RQ worker on MAILFLOW_REDIS_URL."""
     from app.jobs.worker import run_worker
 
+    if not current_app.config["MAILFLOW"].REDIS_URL:
+        raise SystemExit("mailflow worker needs MAILFLOW_REDIS_URL (without it jobs run in-process)")
+    # the database was checked for every command (app/cli.py); a worker also needs Redis before it joins a queue
+    require_ready(current_app._get_current_object(), "worker", database=False, redis=True)  # type: ignore[attr-defined]
     run_worker(current_app._get_current_object(), burst=burst)  # type: ignore[attr-defined]
 
 
@@ -77,6 +83,8 @@ def dev() -> None:
     """Everything in one process tree: receiver, panel, a worker when Redis is configured, the IMAP poller
     when a mailbox is."""
     settings = current_app.config["MAILFLOW"]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    require_ready(app, "dev", database=False, redis=bool(settings.REDIS_URL))
     names = (
         ["smtpd", "web"]
         + (["worker"] if settings.REDIS_URL else [])

@@ -70,17 +70,17 @@ class ListHandler:
     async def handle_RCPT(self, server, session, envelope, address: str, rcpt_options: list) -> str:
         address = wire_text(address)
         if len(envelope.rcpt_tos) >= self.max_rcpts:
-            return Reply.TOO_MANY_RCPTS.format(limit=self.max_rcpts)
+            return _refused(session, envelope, address, Reply.TOO_MANY_RCPTS.format(limit=self.max_rcpts))
         try:
             found = self.directory.cached(address) or await self._in_app(self.directory.find, address)
         except SQLAlchemyError:
             log.exception("database unavailable while checking RCPT %s", address)
             return Reply.DB_DOWN
         if found is None:
-            return Reply.NO_SUCH_LIST.format(address=address)
+            return _refused(session, envelope, address, Reply.NO_SUCH_LIST.format(address=address))
         list_id, reading = found
         if not role_is_handled(reading.role):
-            return Reply.ROLE_NOT_HANDLED.format(address=address)
+            return _refused(session, envelope, address, Reply.ROLE_NOT_HANDLED.format(address=address))
         envelope.rcpt_tos.append(address)
         # Remembered for DATA, so the message is not resolved a second time (a third of ingress time).
         envelope.mailflow_targets = [
@@ -92,9 +92,9 @@ class ListHandler:
     async def handle_DATA(self, server, session, envelope) -> str:
         raw: bytes = envelope.original_content or b""
         if len(raw) > self.limit:
-            return Reply.TOO_BIG.format(size=len(raw), limit=self.limit)
+            return _refused(session, envelope, None, Reply.TOO_BIG.format(size=len(raw), limit=self.limit))
         if not envelope.rcpt_tos:
-            return Reply.NO_RECIPIENTS
+            return _refused(session, envelope, None, Reply.NO_RECIPIENTS)
         meta = Envelope(
             mail_from=wire_text(envelope.mail_from or ""),
             rcpt_tos=tuple(envelope.rcpt_tos),
@@ -107,12 +107,33 @@ class ListHandler:
         session.storing = True  # read by the shutdown drain: never cut a session while it commits
         try:
             ids = await asyncio.wrap_future(self.committer.submit(raw, meta))
-        except SQLAlchemyError:
-            log.exception("database unavailable: message from %s deferred", meta.mail_from)
-            return Reply.DB_DOWN
+        except SQLAlchemyError as exc:
+            log.error("database unavailable (%s)", type(exc).__name__)
+            return _refused(session, envelope, None, Reply.DB_DOWN)
         finally:
             session.storing = False
-        return Reply.QUEUED.format(ids=",".join(map(str, ids)))
+        reply = Reply.QUEUED.format(ids=",".join(map(str, ids)))
+        log.info(
+            "received %d bytes from %s, MAIL FROM %r, RCPT TO %r: %s",
+            len(raw),
+            meta.peer,
+            meta.mail_from,
+            list(meta.rcpt_tos),
+            reply,
+        )
+        return reply
+
+
+def _refused(session, envelope, rcpt: str | None, reply: str) -> str:
+    """Log one line for a refused recipient or message (what the sender was told), then reply."""
+    log.info(
+        "refused from %s, MAIL FROM %r, RCPT TO %r: %s",
+        _peer(session.peer),
+        wire_text(envelope.mail_from or ""),
+        rcpt if rcpt is not None else list(envelope.rcpt_tos),
+        reply,
+    )
+    return reply
 
 
 def _trace(server, session, envelope) -> Trace:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import signal
 import socket
 import ssl
 import threading
+from collections.abc import Callable
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import MISSING, SMTP
@@ -17,6 +17,7 @@ from flask import Flask
 from app.config import ConfigError, Settings
 from app.ingress.data_reader import DataError, read_data
 from app.ingress.smtp import ListHandler, Reply
+from app.ingress.stopsignal import StopSignal
 
 log = logging.getLogger(__name__)
 DRAIN_TICK = 0.05
@@ -248,18 +249,23 @@ def claim_address(host: str, port: int) -> socket.socket:
     return claim
 
 
-def serve_one(app: Flask, sock: socket.socket, reconcile: bool) -> None:
+def serve_one(
+    app: Flask, sock: socket.socket, reconcile: bool, on_signal: Callable[[], None] | None = None
+) -> None:
     """One receiver process: nothing that got a 250 is lost, nothing half-read is kept."""
     from app.jobs.reconcile import start_reconciler
 
     settings = app.config["MAILFLOW"]
     controller = make_controller(app, sock=sock)
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stopper = StopSignal().install()
+    stop = threading.Event()  # set here, in the main thread, never in a signal handler
     controller.start()
     reconciler = start_reconciler(app, stop) if reconcile else None
-    stop.wait()
+    while not stopper.wait():
+        pass
+    if on_signal is not None:
+        on_signal()
+    stop.set()
     log.info(
         "SMTP receiver stopping: finishing transactions in flight (up to %ss)",
         settings.SMTPD_SHUTDOWN_SECONDS,

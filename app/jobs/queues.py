@@ -6,7 +6,7 @@ import enum
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 from redis import Redis
@@ -52,8 +52,14 @@ def close_redis(app: Flask) -> None:
         conn.close()
 
 
-def enqueue(func: Callable, *args, queue: QueueName = QueueName.DEFAULT, delay: float = 0) -> None:
-    """Run func(*args) in a worker: RQ when Redis is configured, else a local thread. Raises RedisError."""
+def enqueue(
+    func: Callable, *args, queue: QueueName = QueueName.DEFAULT, delay: float = 0, at_front: bool = False
+) -> None:
+    """Run func(*args) in a worker: RQ when Redis is configured, else a local thread. Raises RedisError.
+
+    A delayed job never runs before `delay` has passed: RQ keeps scheduled times in whole seconds,
+    rounded down, so the time is rounded up here (a retry that ran early found its copies not yet due).
+    """
     from rq import Queue
 
     conn = redis_connection()
@@ -62,9 +68,15 @@ def enqueue(func: Callable, *args, queue: QueueName = QueueName.DEFAULT, delay: 
         return
     rq_queue = Queue(queue.value, connection=conn)
     if delay > 0:
-        rq_queue.enqueue_in(timedelta(seconds=delay), func, *args, job_timeout=JOB_TIMEOUT)
+        rq_queue.enqueue_at(not_before(delay), func, *args, job_timeout=JOB_TIMEOUT)
     else:
-        rq_queue.enqueue(func, *args, job_timeout=JOB_TIMEOUT)
+        rq_queue.enqueue(func, *args, job_timeout=JOB_TIMEOUT, at_front=at_front)
+
+
+def not_before(delay: float) -> datetime:
+    """The first whole second at least `delay` seconds from now (UTC)."""
+    at = utcnow() + timedelta(seconds=delay)
+    return at.replace(microsecond=0) + timedelta(seconds=1) if at.microsecond else at
 
 
 def enqueue_many(func: Callable, arg_tuples: Sequence[tuple], queue: QueueName = QueueName.DEFAULT) -> None:

@@ -83,16 +83,19 @@ def _dead_local_owners() -> list[str]:
     return [owner for owner in owners if provably_dead(owner)]
 
 
-def _queue_is_empty(name: str) -> bool:
+def _queue_is_empty(name: str) -> bool | None:
+    """True or False; None when Redis cannot say (nothing can be enqueued now; a later pass catches up)."""
     from rq import Queue
 
     from app.jobs.queues import redis_connection
 
     conn = redis_connection()
+    if conn is None:
+        return None
     try:
-        return conn is not None and Queue(name, connection=conn).count == 0
+        return Queue(name, connection=conn).count == 0
     except RedisError:
-        return False  # Redis is down: nothing can be enqueued now; a later pass catches up
+        return None
 
 
 def _orphan_cutoff(force: bool) -> datetime:
@@ -103,25 +106,35 @@ def _orphan_cutoff(force: bool) -> datetime:
 
 
 def enqueue_orphaned_deliveries(force: bool = False) -> int:
-    """Pending copies overdue while the delivery queue is empty (or Redis was emptied) lost their job."""
+    """Enqueue pending copies overdue by a reconcile interval (or, after Redis was emptied, all due ones).
+
+    With the delivery queue empty every overdue copy is an orphan. With jobs waiting, fresh copies are
+    covered by them, but a retry overdue that long lost its job (or waits behind a backlog it should not):
+    it goes to the front of the queue and is marked due now, so the next pass does not enqueue it again.
+    """
     from app.jobs.queues import QueueName
 
-    if not force and not _queue_is_empty(QueueName.DELIVERIES):
-        return 0  # jobs are waiting; copies they cover are not orphans
+    empty = True if force else _queue_is_empty(QueueName.DELIVERIES)
+    if empty is None:
+        return 0
     cutoff = _orphan_cutoff(force)
+    overdue_retry = Delivery.next_attempt_at < cutoff
+    never_tried = Delivery.next_attempt_at.is_(None) & (Delivery.created_at < cutoff)
     rows = db.session.execute(
         select(Delivery.post_id, Delivery.id)
         .where(
             Delivery.status == DeliveryStatus.PENDING,
-            or_(
-                Delivery.next_attempt_at < cutoff,
-                Delivery.next_attempt_at.is_(None) & (Delivery.created_at < cutoff),
-            ),
+            or_(overdue_retry, never_tried) if empty else overdue_retry,
         )
         .order_by(Delivery.id)
         .limit(SWEEP_LIMIT)
     ).all()
-    _enqueue_deliveries((row.post_id, row.id) for row in rows)
+    if rows and not empty:
+        db.session.execute(
+            update(Delivery).where(Delivery.id.in_([r.id for r in rows])).values(next_attempt_at=utcnow())
+        )
+        db.session.commit()
+    _enqueue_deliveries(((row.post_id, row.id) for row in rows), at_front=not empty)
     return len(rows)
 
 
@@ -176,7 +189,7 @@ def mark_redis_filled() -> None:
         log.warning("could not set %s in Redis (%s)", REDIS_MARKER, exc)
 
 
-def _enqueue_deliveries(rows: Iterable[tuple[int, int]], size: int = 0) -> None:
+def _enqueue_deliveries(rows: Iterable[tuple[int, int]], size: int = 0, at_front: bool = False) -> None:
     from app.jobs.queues import QueueName, enqueue
     from app.jobs.tasks import deliver
 
@@ -187,7 +200,8 @@ def _enqueue_deliveries(rows: Iterable[tuple[int, int]], size: int = 0) -> None:
     try:
         for post_id, ids in by_post.items():
             for start in range(0, len(ids), size):
-                enqueue(deliver, post_id, ids[start : start + size], queue=QueueName.DELIVERIES)
+                batch = ids[start : start + size]
+                enqueue(deliver, post_id, batch, queue=QueueName.DELIVERIES, at_front=at_front)
     except RedisError as exc:
         log.warning("Redis unreachable (%s): pending copies are enqueued by a later pass", exc)
 

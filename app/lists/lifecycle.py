@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.mail.addresses import InvalidAddress, normalise_address
 from app.mail.list_addresses import SUFFIXES
-from app.models import MailingList
+from app.models import MailingList, User
 from app.models.audit import Actor, record_by
 
 
@@ -27,6 +29,23 @@ def create_list(address: str, name: str = "") -> MailingList:
     mlist = MailingList(local_part=local, domain=domain, display_name=name or local)
     db.session.add(mlist)
     return mlist
+
+
+def owners_for(emails: Iterable[str]) -> list[User]:
+    """The panel users who are to own a new list; ValueError naming the first address with no user."""
+    users = []
+    for email in emails:
+        try:
+            address = normalise_address(email)
+        except InvalidAddress as exc:
+            raise ValueError(str(exc)) from None
+        user = db.session.scalar(select(User).where(User.email == address))
+        if user is None:
+            raise ValueError(
+                f"no panel user {address}: create one first with `mailflow users create {address}`"
+            )
+        users.append(user)
+    return users
 
 
 def delete_list(mlist: MailingList, actor: Actor) -> str:

@@ -11,6 +11,7 @@ from app.models.lists import ListRole, MailingList, NonmemberAction, PostingPoli
 from app.models.members import Member, MemberStatus, ModerationAction, PendingAction
 from app.models.notices import NoticeCount
 from app.models.posts import Post, PostSource, PostStatus
+from app.models.relay_faults import RelayFault
 from app.models.rules import AllowedSender, Ban, FilterAction, FilterCondition, FilterRule, PatternKind
 from app.models.users import User
 
@@ -45,6 +46,7 @@ __all__ = [
     "PostSource",
     "PostStatus",
     "PostingPolicy",
+    "RelayFault",
     "Role",
     "SubscriptionPolicy",
     "User",

@@ -20,6 +20,7 @@ class PostStatus(enum.StrEnum):
     DISCARDED = "discarded"
     DISTRIBUTING = "distributing"
     DISTRIBUTED = "distributed"
+    UNDELIVERED = "undelivered"  # distribution ended and not one copy was accepted (all bounced or failed)
     SHUNTED = "shunted"
 
 

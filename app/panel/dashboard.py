@@ -7,6 +7,7 @@ from flask_login import login_required
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.jobs.status import copy_counts
 from app.models import Member, MemberStatus, Post, PostStatus
 from app.panel.access import visible_lists_query
 from app.panel.chart import SERIES, daily_figures, svg_chart
@@ -33,6 +34,7 @@ def index():
     return render_template(
         "panel/dashboard.html",
         rows=rows,
+        copies=copy_counts(ids),
         total_held=sum(held.values()),
         total_members=sum(members.values()),
         chart=svg_chart(figures),

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.extensions import db
+from app.lists.staff import active_staff
 from app.models import MailingList, Post, PostStatus
 from app.models.audit import Actor
 from app.moderation import actions as decide
@@ -39,13 +40,14 @@ def all_queues():
     return _render_queue(posts, None)
 
 
-def _render_queue(posts: list[Post], mlist: MailingList | None):
+def _render_queue(posts: list[Post], mlist: MailingList | None, nobody_told: bool = False):
     return render_template(
         "moderation/queue.html",
         rows=[queue_row(post) for post in posts],
         mlist=mlist,
         form=ConfirmForm(),
         reasons=decide.CANNED_REASONS,
+        nobody_told=nobody_told,
     )
 
 
@@ -54,7 +56,7 @@ def _render_queue(posts: list[Post], mlist: MailingList | None):
 def list_queue(list_id: int):
     mlist = list_for(list_id)
     posts = _queue(Post.list_id == mlist.id)
-    return _render_queue(posts, mlist)
+    return _render_queue(posts, mlist, nobody_told=bool(posts) and not active_staff(mlist.id))
 
 
 @moderation.route("/moderation/<int:post_id>")

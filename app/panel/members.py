@@ -20,6 +20,7 @@ from sqlalchemy import select
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from app.bounces.scoring import DISABLED_FOR_BOUNCES
 from app.extensions import db
 from app.lists.registry import SettingsError
 from app.mail.addresses import InvalidAddress
@@ -27,17 +28,19 @@ from app.membership.export import csv_chunks
 from app.membership.lines import parse_line, parse_lines
 from app.membership.member_settings import MEMBER_SETTINGS
 from app.membership.members import add_members, member_settings, remove_members, update_member
+from app.membership.reenable import disabled_for, enable_members
 from app.models import Bounce, Member, MemberImport, MemberStatus, Role
 from app.models.audit import Actor, record
 from app.moderation.bans import banned_by
 from app.panel.access import list_for
+from app.panel.bodylimit import IMPORT_MAX_BYTES
 from app.panel.ids import parse_id
 from app.panel.list_forms import ConfirmForm, raw_values, registry_form_class, show_errors
 from app.panel.roster import PAGE_SIZE, numbered_page
 
 members = Blueprint("members", __name__, url_prefix="/lists")
 EXPORT_BATCH = 2000
-MAX_UPLOAD = 50 * 1024 * 1024
+MAX_UPLOAD = IMPORT_MAX_BYTES
 
 
 class AddForm(FlaskForm):
@@ -80,7 +83,20 @@ def roster(list_id: int):
         add_form=AddForm(),
         action_form=ConfirmForm(),
         statuses=[s.value for s in MemberStatus],
+        bounce_disabled=disabled_for(mlist, DISABLED_FOR_BOUNCES),
+        enable_form=ConfirmForm(),
     )
+
+
+@members.route("/<int:list_id>/members/enable-bounced", methods=["POST"])
+@login_required
+def enable_bounced(list_id: int):
+    mlist = list_for(list_id, Role.OWNER)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    count = enable_members(mlist, DISABLED_FOR_BOUNCES, Actor.of(current_user))
+    flash(f"Re-enabled {count} member{'' if count == 1 else 's'} disabled for bounces.")
+    return redirect(url_for("members.roster", list_id=mlist.id))
 
 
 @members.route("/<int:list_id>/members/remove", methods=["POST"])

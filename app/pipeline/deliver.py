@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from app.extensions import db
 from app.liveness import holder_token
 from app.models import BounceKind, Delivery, DeliveryStatus, MailingList, Member, Post
 from app.models.timestamps import utcnow
+from app.pipeline import relayfault
 from app.pipeline.lease import kept_alive
 from app.pipeline.personalise import render_pieces
 from app.pipeline.recipients import finish_if_done
@@ -93,6 +95,8 @@ def deliver_batch(post_id: int, delivery_ids: Sequence[int]) -> None:
     """Send the claimable copies among delivery_ids and record what happened to each."""
     owner = new_owner()
     copies = claim(delivery_ids, owner)
+    if len(copies) < len(delivery_ids):
+        reschedule_not_due(post_id, delivery_ids)
     if copies:
         post = db.session.get(Post, post_id)
         if post is None or post.prepared is None:
@@ -100,6 +104,28 @@ def deliver_batch(post_id: int, delivery_ids: Sequence[int]) -> None:
         with kept_alive([c.id for c in copies], owner):
             _send_all(post, copies, owner)
     finish_if_done(post_id)
+
+
+def reschedule_not_due(post_id: int, delivery_ids: Sequence[int]) -> None:
+    """Copies of this job not due yet (it ran early, or another job set a later retry) get a job at their time."""
+    now = utcnow()
+    rows = db.session.execute(
+        select(Delivery.id, Delivery.next_attempt_at).where(
+            Delivery.id.in_(delivery_ids),
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.next_attempt_at > now,
+        )
+    ).all()
+    if not rows:
+        return
+    from app.jobs.queues import QueueName, enqueue
+    from app.jobs.tasks import deliver
+
+    by_delay: dict[int, list[int]] = {}
+    for row in rows:
+        by_delay.setdefault(math.ceil((row.next_attempt_at - now).total_seconds()), []).append(row.id)
+    for delay, ids in sorted(by_delay.items()):
+        enqueue(deliver, post_id, ids, queue=QueueName.DELIVERIES, delay=delay)
 
 
 @contextmanager
@@ -121,20 +147,78 @@ def _send_all(post: Post, copies: list[Delivery], owner: str) -> None:
     retries: list[Delivery] = []
     chunks = [copies[start : start + COMMIT_EVERY] for start in range(0, len(copies), COMMIT_EVERY)]
     longest = prepared_longest_line(post)
+    known_faults = relayfault.open_signatures()
     with _keep_loaded():
         try:
             held = still_held(chunks[0], owner)
             for index in range(len(chunks)):
                 results = _send(sender, post, held, longest) if held else []
+                fault = relayfault.fault_in(results, known_faults)
+                results = _spare_members(results, fault) if fault else results
                 done, disabled = _apply(results, {c.id: c for c in held})
-                following = chunks[index + 1] if index + 1 < len(chunks) else []
+                following = chunks[index + 1] if index + 1 < len(chunks) and not fault else []
                 held = still_held(following, owner, commit=False) if following else []
+                new_fault = _note_relay(post.id, results, fault, known_faults)
                 db.session.commit()  # this chunk's outcomes and the next chunk's lease, in one transaction
                 retries += done
                 _tell_owners(disabled)
+                if fault:
+                    retries += _release(chunks[index + 1 :], owner)
+                    _stop_for_relay_fault(post.id, fault, results, new_fault)
+                    break
+                known_faults = [] if any(r.ok for r in results) else known_faults
         finally:
             sender.close()
     retry_later(post.id, retries)
+
+
+def _spare_members(results: Sequence[SendResult], fault: str) -> list[SendResult]:
+    """Copies refused by a relay fault become temporary failures that count against no one."""
+    return [
+        SendResult(r.delivery_id, ok=False, error=f"relay fault (no bounce counted): {r.error}", bounce=False)
+        if relayfault.is_fault(r, fault)
+        else r
+        for r in results
+    ]
+
+
+def _note_relay(post_id: int, results: Sequence[SendResult], fault: str | None, known: list[str]) -> bool:
+    """Record a fault (True when it is new), or clear open faults once the relay accepts copies again."""
+    if fault:
+        refused = [r for r in results if r.error.startswith("relay fault")]
+        return relayfault.record_fault(fault, refused[0].error if refused else fault, post_id, len(refused))
+    if known and any(r.ok for r in results):
+        relayfault.clear_faults()
+    return False
+
+
+def _release(chunks: Sequence[Sequence[Delivery]], owner: str) -> list[Delivery]:
+    """Copies of this batch not tried because of a relay fault go back to pending, their attempt undone."""
+    rest = [c for chunk in chunks for c in chunk]
+    if not rest:
+        return []
+    released = still_held(rest, owner, commit=False)
+    now = utcnow()
+    for copy in released:
+        copy.status, copy.lease_until, copy.attempts = DeliveryStatus.PENDING, None, max(copy.attempts - 1, 0)
+        copy.next_attempt_at = now + timedelta(seconds=backoff(copy.attempts))
+    db.session.commit()
+    return released
+
+
+def _stop_for_relay_fault(post_id: int, fault: str, results: Sequence[SendResult], new: bool) -> None:
+    refused = sum(1 for r in results if r.error.startswith("relay fault"))
+    log.error(
+        "post %s: relay fault, %d of %d copies refused the same way (%s); batch stopped, copies kept "
+        "pending, no bounce counted",
+        post_id,
+        refused,
+        len(results),
+        fault,
+    )
+    if new:
+        sample = next(r.error for r in results if r.error.startswith("relay fault"))
+        relayfault.tell_admins(fault, sample.removeprefix("relay fault (no bounce counted): "), post_id)
 
 
 def outgoing(post: Post, mlist: MailingList, c: Delivery, prepared_longest: int | None) -> Outgoing:
@@ -185,7 +269,7 @@ def _apply(results: Sequence[SendResult], copies: dict[int, Delivery]) -> tuple[
         copy.lease_until = None
         if result.ok:
             copy.status, copy.provider_message_id, copy.sent_at = DeliveryStatus.SENT, result.provider_id, now
-            copy.next_attempt_at = None
+            copy.next_attempt_at, copy.last_error = None, ""  # an earlier try's error no longer applies
         elif not result.permanent and now - copy.created_at <= window:
             copy.status, copy.last_error = DeliveryStatus.PENDING, result.error[:2000]
             copy.next_attempt_at = now + timedelta(seconds=backoff(copy.attempts))

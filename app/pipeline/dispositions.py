@@ -47,7 +47,16 @@ def notify_moderators(post: Post) -> int:
         f"Unless someone decides, it is discarded after {mlist.hold_days or 14} days.\n"
     )
     sent = 0
-    for address in active_staff(mlist.id):
+    told = active_staff(mlist.id)
+    if not told:
+        log.warning(
+            "post %s to %s is held and the list has no owner or moderator to tell: give it one with "
+            "`mailflow users grant EMAIL LIST owner` or in the panel, and decide the post at %s",
+            post.id,
+            mlist.address,
+            moderation_url(post.id),
+        )
+    for address in told:
         notice = build_notice(
             mlist,
             address,

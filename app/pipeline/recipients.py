@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from importlib import import_module
 
 from flask import current_app
-from sqlalchemy import Executable, Select, literal, select
+from sqlalchemy import Executable, Select, func, literal, select
 
 from app.extensions import db
 from app.models import Delivery, DeliveryStatus, Member, MemberStatus, Post, PostStatus
 from app.models.timestamps import utcnow
+
+log = logging.getLogger(__name__)
 
 DELIVERY_COLUMNS = (
     "post_id",
@@ -82,7 +85,7 @@ def fan_out(post: Post) -> None:
 
 
 def finish_if_done(post_id: int) -> None:
-    """Mark the post distributed once no copy is pending or being sent."""
+    """Once no copy is pending or being sent: distributed if any copy went out, else undelivered; log a summary."""
     open_copies = db.session.scalar(
         select(Delivery.id)
         .where(
@@ -91,9 +94,30 @@ def finish_if_done(post_id: int) -> None:
         )
         .limit(1)
     )
-    if open_copies is None:
-        post = db.session.get(Post, post_id)
-        if post is not None and post.status == PostStatus.DISTRIBUTING:
-            post.status = PostStatus.DISTRIBUTED
-            post.distributed_at = utcnow()
-            db.session.commit()
+    if open_copies is not None:
+        return
+    post = db.session.get(Post, post_id)
+    if post is None or post.status != PostStatus.DISTRIBUTING:
+        return
+    counts = delivery_counts(post_id)
+    sent = counts.get(DeliveryStatus.SENT, 0)
+    post.status = PostStatus.DISTRIBUTED if sent or not counts else PostStatus.UNDELIVERED
+    post.distributed_at = utcnow()
+    db.session.commit()
+    log.info(
+        "post %s to %s %s: %d copies sent, %d failed, %d bounced",
+        post_id,
+        post.mailing_list.address,
+        post.status,
+        sent,
+        counts.get(DeliveryStatus.FAILED, 0),
+        counts.get(DeliveryStatus.BOUNCED, 0),
+    )
+
+
+def delivery_counts(post_id: int) -> dict[str, int]:
+    """The post's copies by status."""
+    rows = db.session.execute(
+        select(Delivery.status, func.count()).where(Delivery.post_id == post_id).group_by(Delivery.status)
+    )
+    return {status: count for status, count in rows}

@@ -75,27 +75,40 @@ def test_aws_setup_is_idempotent_and_check_reports(aws_settings, moto):
     app = create_app({**aws_settings, "PUBLIC_URL": "https://lists.example.org"})
     runner = app.test_cli_runner()
     first = runner.invoke(aws, ["setup"])
-    assert first.exit_code == 0, first.output
+    assert first.exit_code == 1, first.output  # the topic is not configured yet: nothing subscribed
     assert "configuration set mailflow: created" in first.output
     assert "event destination mailflow-sns: created" in first.output
+    sns = moto.client("sns")
+    [topic] = [t["TopicArn"] for t in sns.list_topics()["Topics"]]
+    assert f"set MAILFLOW_SES_SNS_TOPIC_ARNS={topic}" in first.output
+    assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
+    with app.app_context():
+        db.engine.dispose()
+    app = create_app({**aws_settings, "PUBLIC_URL": "https://lists.example.org", "SES_SNS_TOPIC_ARNS": topic})
+    runner = app.test_cli_runner()
     second = runner.invoke(aws, ["setup"])
     assert second.exit_code == 0, second.output
     assert "configuration set mailflow: exists" in second.output
     assert "event destination mailflow-sns: exists" in second.output
-    sns = moto.client("sns")
-    [topic] = [t["TopicArn"] for t in sns.list_topics()["Topics"]]
     subs = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
     assert [(s["Protocol"], s["Endpoint"]) for s in subs] == [
         ("https", "https://lists.example.org/webhooks/ses")
     ]
-    assert f"MAILFLOW_SES_SNS_TOPIC_ARNS={topic}" in second.output
+    assert runner.invoke(aws, ["setup"]).exit_code == 0
+    assert len(sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]) == 1
     moto.client("ses").verify_domain_identity(Domain="example.org")
     check = runner.invoke(aws, ["check", "example.org", "other.example"])
-    assert check.exit_code == 0, check.output
+    assert check.exit_code == 1, check.output  # other.example is not verified
     assert "sending quota:" in check.output
     assert "identity example.org: Success" in check.output
     assert "identity other.example: NotStarted" in check.output
+    assert "SES sandbox" in check.output  # moto's account has the sandbox quota: 200 a day, 1 a second
+    assert runner.invoke(aws, ["check", "example.org"]).exit_code == 0
     with app.app_context():
+        db.engine.dispose()
+    fast = create_app({**aws_settings, "SES_MAX_SEND_RATE": "14"})
+    assert "MAILFLOW_SES_MAX_SEND_RATE=14 is above" in fast.test_cli_runner().invoke(aws, ["check"]).output
+    with fast.app_context():
         db.engine.dispose()
 
 

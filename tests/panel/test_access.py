@@ -40,6 +40,7 @@ ROUTES = [
     ("POST", "/lists/{l}/bans/{b}/delete", "owner"),
     ("GET", "/lists/{l}/members", "owner"),
     ("POST", "/lists/{l}/members/add", "owner"),
+    ("POST", "/lists/{l}/members/enable-bounced", "owner"),
     ("POST", "/lists/{l}/members/remove", "owner"),
     ("GET", "/lists/{l}/members/paste", "owner"),
     ("GET", "/lists/{l}/members/import", "owner"),

@@ -34,7 +34,8 @@ def test_dashboard_counts_members_and_held_posts(app, client):
     html = client.get("/").get_data(as_text=True)
     row = re.search(r"<code>team@example.org</code></td>(.*?)</tr>", html, re.S).group(1)
     cells = re.findall(r'<td data-label="\w+" class="num">(.*?)</td>', row, re.S)
-    assert cells[0] == "3"  # active members
+    assert re.fullmatch(r'<a href="/lists/\d+/members\?status=active">3</a>', cells[0])  # active members
+    assert re.fullmatch(r'<a href="/lists/\d+/posts">2</a>', cells[1])  # posts
     assert re.fullmatch(r'<a class="badge" href="/lists/\d+/moderation">2</a>', cells[2])  # held
 
 
@@ -52,3 +53,53 @@ def test_moderator_of_one_list_cannot_see_another(app, client):
 def test_panel_requires_login(client):
     assert client.get("/").status_code == 302
     assert client.get("/lists/1").status_code == 302
+
+
+def test_every_stat_card_links_to_what_it_counts(app, client):
+    make_list("team@example.org", "Team")
+    make_user("admin@example.org", admin=True)
+    login(client, "admin@example.org", "correct horse battery")
+    html = client.get("/").get_data(as_text=True)
+    stats = re.search(r'<section class="stats">(.*?)</section>', html, re.S).group(1)
+    cards = re.findall(r'<div class="stat">(.*?)</div>', stats, re.S)
+    counted = [c for c in cards if "copies waiting" not in c and "copies retrying" not in c]  # no page yet
+    assert len(counted) >= 5 and all(card.startswith("<a href=") for card in counted)
+    for target in re.findall(r'<a href="#([\w-]+)"', stats):
+        assert f'id="{target}"' in html
+
+
+def test_a_moderator_sees_member_counts_without_a_roster_link(app, client):
+    team = make_list("team@example.org", "Team")
+    make_members(team, "a@example.net")
+    make_user("mod@example.org", roles={team: "moderator"})
+    login(client, "mod@example.org", "correct horse battery")
+    html = client.get("/").get_data(as_text=True)
+    assert "/members?status=active" not in html and f"/lists/{team.id}/posts" in html
+
+
+def test_dashboard_shows_copies_waiting_and_retrying(app, client):
+    from app.models import Delivery, DeliveryStatus, Member
+
+    team = make_list("team@example.org", "Team")
+    make_members(team, "a@example.net", "b@example.net", "c@example.net")
+    post = Post(
+        list_id=team.id, raw=b"x", sha256="1" * 64, status=PostStatus.DISTRIBUTING, sender="a@example.net"
+    )
+    db.session.add(post)
+    db.session.commit()
+    for n, member in enumerate(db.session.query(Member).order_by(Member.id)):
+        db.session.add(
+            Delivery(
+                post_id=post.id,
+                member_id=member.id,
+                recipient=member.email,
+                attempts=min(n, 1),
+                status=DeliveryStatus.PENDING,
+            )
+        )
+    db.session.commit()
+    make_user("admin@example.org", admin=True)
+    login(client, "admin@example.org", "correct horse battery")
+    html = client.get("/").get_data(as_text=True)
+    assert re.search(r'"value">1</span><span class="label">copies waiting to go out', html)
+    assert re.search(r'"value">2</span><span class="label">copies retrying', html)

@@ -26,10 +26,11 @@ class Received:
 
 @dataclass
 class SinkHandler:
-    """Accepts everything, or answers chosen codes for chosen recipients."""
+    """Accepts everything, or answers chosen codes for chosen recipients (or for every recipient)."""
 
     messages: list[Received] = field(default_factory=list)
     refuse: dict[str, str] = field(default_factory=dict)
+    refuse_all: str = ""  # e.g. "554 5.7.1 <{}>: Relay access denied" ({} is the recipient), as Postfix says
     lock: threading.Lock = field(default_factory=threading.Lock)
     data_delay: float = 0.0  # seconds before each DATA is answered: a slow relay
     arrived: list[float] = field(default_factory=list)  # time.monotonic() of each message
@@ -37,6 +38,8 @@ class SinkHandler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
             return self.refuse[address]
+        if self.refuse_all:
+            return self.refuse_all.format(address)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

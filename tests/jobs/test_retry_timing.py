@@ -1,0 +1,145 @@
+"""Retries go out on time: RQ's whole-second schedule never runs a retry before its copies are due, a retry
+that runs early anyway re-schedules itself, and a busy delivery queue does not hide overdue retries."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from redis import Redis
+from rq import Queue
+from rq.registry import ScheduledJobRegistry
+from sqlalchemy import select, update
+
+from app import create_app
+from app.extensions import db
+from app.jobs.queues import QueueName, close_redis, enqueue
+from app.jobs.reconcile import enqueue_orphaned_deliveries
+from app.jobs.tasks import deliver, import_members
+from app.jobs.worker import run_worker
+from app.models import Delivery, DeliveryStatus, Post, PostStatus
+from app.models.timestamps import utcnow
+from app.pipeline import deliver as deliver_phase
+from app.pipeline.deliver import deliver_batch
+from app.pipeline.runner import process
+from tests.support.db import truncate_all
+from tests.support.factories import make_list, make_members, message
+from tests.support.smtp import start_sink
+
+MEMBERS = ("alice@example.org", "ann@example.net", "bob@example.net", "cyd@example.net")
+
+
+@pytest.fixture
+def sink():
+    controller, handler = start_sink()
+    yield controller, handler
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_app(settings, redis_url, sink):
+    settings.update(REDIS_URL=redis_url, EGRESS="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=str(sink[0].port))
+    app = create_app(settings)
+    with app.app_context():
+        truncate_all()
+        yield app
+        db.session.remove()
+        truncate_all()
+        db.engine.dispose()
+        close_redis(app)
+
+
+@pytest.fixture
+def deliveries(redis_url):
+    """The delivery queue and its scheduled-job registry, on a connection of the test's own."""
+    conn = Redis.from_url(redis_url)
+    queue = Queue(QueueName.DELIVERIES.value, connection=conn)
+    yield queue, ScheduledJobRegistry(queue=queue)
+    conn.close()
+
+
+def _post() -> tuple[int, list[int]]:
+    mlist = make_list("team@example.org", "Team")
+    make_members(mlist, *MEMBERS)
+    post = Post(
+        list_id=mlist.id,
+        raw=message(),
+        sha256="x",
+        status=PostStatus.RECEIVED,
+        mail_from=MEMBERS[0],
+        sender=MEMBERS[0],
+    )
+    db.session.add(post)
+    db.session.commit()
+    process(post.id)
+    ids = db.session.scalars(select(Delivery.id).where(Delivery.post_id == post.id).order_by(Delivery.id))
+    return post.id, list(ids)
+
+
+def test_a_delayed_job_is_never_scheduled_before_its_time(smtp_app, deliveries):
+    _, scheduled = deliveries
+    for delay in (0.3, 1, 1.7, 30):
+        before = time.time()
+        enqueue(deliver, 1, [1], queue=QueueName.DELIVERIES, delay=delay)
+        [(job_id, at)] = _latest(scheduled)
+        assert at >= before + delay, f"delay {delay}: scheduled {at - before:.3f}s after enqueue"
+        scheduled.remove(job_id)
+
+
+def _latest(registry: ScheduledJobRegistry) -> list[tuple[str, float]]:
+    return [
+        (job_id.decode(), score)
+        for job_id, score in registry.connection.zrange(registry.key, 0, -1, withscores=True)
+    ]
+
+
+def test_a_retry_that_runs_before_its_copies_are_due_schedules_them_again(smtp_app, deliveries, sink):
+    post_id, ids = _post()
+    due = utcnow() + timedelta(seconds=5)
+    db.session.execute(update(Delivery).values(next_attempt_at=due, attempts=1))
+    db.session.commit()
+    deliver_batch(post_id, ids)  # RQ ran the retry early: nothing is due yet
+    assert sink[1].messages == []
+    queue, scheduled = deliveries
+    [(job_id, at)] = _latest(scheduled)
+    assert queue.fetch_job(job_id).args == (post_id, ids)
+    assert at >= due.timestamp()
+
+
+def test_a_busy_delivery_queue_does_not_hide_an_overdue_retry(smtp_app, deliveries):
+    post_id, ids = _post()
+    queue, _ = deliveries
+    queue.empty()
+    overdue = utcnow() - timedelta(seconds=smtp_app.config["MAILFLOW"].RECONCILE_SECONDS * 2)
+    db.session.execute(
+        update(Delivery).where(Delivery.id == ids[0]).values(next_attempt_at=overdue, attempts=1)
+    )
+    db.session.execute(update(Delivery).where(Delivery.id != ids[0]).values(status=DeliveryStatus.SENT))
+    db.session.commit()
+    enqueue(import_members, 999, queue=QueueName.DELIVERIES)  # a backlog: the queue is not empty
+    assert enqueue_orphaned_deliveries() == 1
+    assert queue.get_jobs()[0].args == (post_id, [ids[0]])  # at the front, ahead of the backlog
+    assert enqueue_orphaned_deliveries() == 0  # marked due now: the next pass does not add another
+
+
+def test_copies_go_out_on_the_first_retry_once_the_relay_is_back(smtp_app, redis_url, sink, monkeypatch):
+    _, handler = sink
+    monkeypatch.setattr(deliver_phase, "FIRST_BACKOFF_SECONDS", 1)
+    handler.refuse_all = "451 4.3.0 relay busy, try again later"
+    post_id, ids = _post()
+    run_worker(smtp_app, burst=True)  # the fan-out's job: every copy refused for now, a retry scheduled
+    assert {d.attempts for d in db.session.scalars(select(Delivery))} == {1}
+    handler.refuse_all = ""  # the relay is back
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        db.session.expire_all()
+        if {d.status for d in db.session.scalars(select(Delivery))} == {DeliveryStatus.SENT}:
+            break
+        time.sleep(0.3)
+        run_worker(smtp_app, burst=True)  # picks up retry jobs whose time has come
+    db.session.expire_all()
+    copies = db.session.scalars(select(Delivery)).all()
+    assert {d.status for d in copies} == {DeliveryStatus.SENT}
+    assert {d.attempts for d in copies} == {2}  # sent by the retry itself, not by a later reconciler pass
+    assert len(handler.messages) == len(MEMBERS)
