@@ -109,6 +109,12 @@ def _dns_server(name: str, value: str) -> str:
     return value
 
 
+def _boolean(name: str, value: str) -> bool:
+    if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigError(f"{PREFIX}{name}={value!r} is not true or false")
+    return value.lower() in ("true", "1", "yes")
+
+
 def _text(name: str, value: str) -> str:
     return value
 
@@ -190,6 +196,7 @@ class Settings:
     ALLOWED_SPECIAL_DOMAINS: str = ""  # special-use suffixes addresses may use (local, home.arpa, ...)
     AUTHSERV_IDS: str = ""  # comma-separated authserv-ids whose Authentication-Results we trust (our MTA's)
     LOG_LEVEL: str = "info"  # debug, info, warning, error
+    WEBHOOKS_ALLOW_PRIVATE: bool = False  # let webhooks reach private and loopback addresses
 
 
 PARSERS: dict[str, Callable[[str, str], object]] = {
@@ -229,6 +236,7 @@ PARSERS: dict[str, Callable[[str, str], object]] = {
     "IMAP_BATCH_BYTES": _positive_int,
     "ALLOWED_SPECIAL_DOMAINS": _domain_suffixes,
     "LOG_LEVEL": _choice(("debug", "info", "warning", "error")),
+    "WEBHOOKS_ALLOW_PRIVATE": _boolean,
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint
+from pydantic import BaseModel
 
 from app.api.access import current_api_user, list_for, roles_on, visible_lists
 from app.api.problems import ApiProblem, field_errors
@@ -50,7 +51,7 @@ def one_list(address: str) -> dict:
     body=ListSettingsPatch,
     answer=ListDetail,
 )
-def change_list(address: str, body: ListSettingsPatch) -> dict:  # type: ignore[valid-type]
+def change_list(address: str, body: BaseModel) -> dict:
     mlist = list_for(address, Role.OWNER)
     raw = {key: as_text(value) for key, value in body.model_dump(exclude_unset=True).items()}
     try:

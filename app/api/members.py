@@ -6,6 +6,7 @@ import base64
 import binascii
 
 from flask import Blueprint, request
+from pydantic import BaseModel
 from sqlalchemy import select
 
 from app.api.access import current_api_user, list_for
@@ -122,7 +123,7 @@ def one_member(address: str, email: str) -> dict:
     body=MemberPatch,
     answer=Member,
 )
-def change_member(address: str, email: str, body: MemberPatch) -> dict:  # type: ignore[valid-type]
+def change_member(address: str, email: str, body: BaseModel) -> dict:
     member = _member(list_for(address, Role.OWNER), email)
     raw = {key: as_text(value) for key, value in body.model_dump(exclude_unset=True).items()}
     try:

@@ -21,7 +21,7 @@ JSON_TYPES: dict[Kind, Any] = {Kind.FLAG: bool, Kind.NUMBER: int, Kind.SECRET: b
 def _shown_type(kind: Kind, choices: tuple[tuple[str, str], ...]) -> Any:
     if kind in JSON_TYPES:
         return JSON_TYPES[kind]
-    return Literal[tuple(value for value, _ in choices)] if choices else str  # type: ignore[misc]
+    return Literal[tuple(value for value, _ in choices)] if choices else str
 
 
 def _settings_model(name: str, registry: Registry, writable: bool) -> type[BaseModel]:

@@ -24,6 +24,7 @@ from app.models import (
     Role,
 )
 from app.models.timestamps import utcnow
+from app.webhooks.events import WebhookEvent, emit, member_data
 
 log = logging.getLogger(__name__)
 POINTS = {BounceKind.HARD: 1.0, BounceKind.SOFT: 0.5}
@@ -109,6 +110,7 @@ def record_bounce(
         notification_id=notification_id[:255],
     )
     db.session.add(bounce)
+    emit(WebhookEvent.BOUNCE_RECORDED, list_id, {"address": bounce.address, "kind": str(report.kind)})
     if delivery is not None and report.kind == BounceKind.HARD:
         delivery.status = DeliveryStatus.BOUNCED
         delivery.last_error = report.diagnostic[:2000]
@@ -130,6 +132,7 @@ def score(member: Member, kind: BounceKind, counted: bool, now: datetime | None 
     if kind == BounceKind.COMPLAINT:
         if member.status in (MemberStatus.ACTIVE, MemberStatus.DISABLED, MemberStatus.PENDING):
             member.status, member.disabled_reason = MemberStatus.UNSUBSCRIBED, UNSUBSCRIBED_FOR_COMPLAINT
+            emit(WebhookEvent.MEMBER_UNSUBSCRIBED, member.list_id, member_data(member))
         return False
     if not counted:
         return False
@@ -144,6 +147,7 @@ def score(member: Member, kind: BounceKind, counted: bool, now: datetime | None 
         warn_member_later(member)
     if member.bounce_score >= disable and member.status == MemberStatus.ACTIVE:
         member.status, member.disabled_reason = MemberStatus.DISABLED, DISABLED_FOR_BOUNCES
+        emit(WebhookEvent.MEMBER_DISABLED, member.list_id, member_data(member))
         return True
     return False
 

@@ -16,6 +16,7 @@ def register(cli: click.Group) -> None:
     from app.commands.services import dev, imap, smtpd, web, worker
     from app.commands.status import status
     from app.commands.users import users
+    from app.commands.webhooks import webhooks
 
     for command in (
         users,
@@ -33,5 +34,6 @@ def register(cli: click.Group) -> None:
         archive,
         status,
         purge,
+        webhooks,
     ):
         cli.add_command(command)

@@ -211,6 +211,7 @@ def reconcile_all() -> None:
     from app.archive.catchup import archive_missing
     from app.bounces.scoring import reset_quiet_scores
     from app.moderation.expiry import expire_held
+    from app.webhooks.dispatch import enqueue_if_due
 
     release_leases_now()
     enqueue_unqueued_posts()
@@ -223,6 +224,7 @@ def reconcile_all() -> None:
         log.warning("reconciler archived %d distributed posts missing from their archive", archived)
     if _due("mailflow_score_reset", SCORE_RESET_SECONDS):
         reset_quiet_scores()
+    enqueue_if_due()  # webhook retries come due here
 
 
 def _due(key: str, every: float) -> bool:

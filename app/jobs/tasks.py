@@ -72,3 +72,11 @@ def warn_about_bounces(member_id: int) -> None:
         member = db.session.get(Member, member_id)
         if member is not None:
             tell_member_about_bounces(member)
+
+
+def send_webhooks() -> None:
+    """Send the webhook deliveries that are due."""
+    from app.webhooks.sender import send_due
+
+    with _app_context():
+        send_due()

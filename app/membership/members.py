@@ -14,6 +14,7 @@ from app.membership.member_settings import MEMBER_SETTINGS
 from app.models import MailingList, Member, MemberStatus, PendingAction
 from app.models.audit import Actor, record_by
 from app.moderation.bans import ban_address
+from app.webhooks.events import WebhookEvent, emit, list_address
 
 LIST_BATCH = 2000  # rows fetched at a time when listing a big roster
 REMOVED_BY_OWNER = {False: "by the owner", True: "banned by the owner"}  # the reason a removal leaves
@@ -25,6 +26,12 @@ def add_members(list_id: int, entries: Iterable[Entry]) -> tuple[int, int]:
     added = insert_new_members(list_id, list(wanted.items()))
     if added < len(wanted):
         added += _readd_removed(list_id, list(wanted))
+    if added == len(wanted) == 1:  # a single add is an event; bulk imports are not announced one by one
+        emit(
+            WebhookEvent.MEMBER_SUBSCRIBED,
+            list_id,
+            {"list": list_address(list_id), "email": next(iter(wanted))},
+        )
     return added, len(wanted) - added
 
 
@@ -99,6 +106,11 @@ def remove_members(mlist: MailingList, members: Iterable[Member], actor: Actor, 
         ids.append(member.id)
         record_by(
             actor, "member.ban" if ban else "member.remove", "list", mlist.id, mlist.id, email=member.email
+        )
+        emit(
+            WebhookEvent.MEMBER_UNSUBSCRIBED,
+            mlist.id,
+            {"list": mlist.address, "email": member.email, "status": "unsubscribed"},
         )
         if ban:
             ban_address(mlist.id, member.email)  # the exact address, never a pattern (issue 12 item 2)

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models import MailingList, Member, MemberStatus, PendingAction, SubscriptionPolicy
 from app.models.timestamps import utcnow
 from app.moderation.bans import banned_by
+from app.webhooks.events import WebhookEvent, emit, member_data
 
 TOKEN_LIFETIME = timedelta(days=7)
 MODERATED_POLICIES = (SubscriptionPolicy.MODERATE, SubscriptionPolicy.CONFIRM_THEN_MODERATE)
@@ -126,12 +127,14 @@ def unsubscribe(member: Member) -> None:
     """End a membership (the row stays, for the record and for re-subscription)."""
     member.status, member.pending = MemberStatus.UNSUBSCRIBED, PendingAction.NONE
     member.confirm_token, member.token_expires_at = None, None
+    emit(WebhookEvent.MEMBER_UNSUBSCRIBED, member.list_id, member_data(member))
     db.session.commit()
 
 
 def _activate(member: Member) -> None:
     member.status, member.pending = MemberStatus.ACTIVE, PendingAction.NONE
     member.disabled_reason = ""
+    emit(WebhookEvent.MEMBER_SUBSCRIBED, member.list_id, member_data(member))
 
 
 def confirmation_links(mlist: MailingList, member: Member) -> tuple[str, str]:

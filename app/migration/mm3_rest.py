@@ -64,6 +64,5 @@ class Mailman3Client:
     def _shown_url(self) -> str:
         """The base URL without any user:password@ part."""
         parts = urllib.parse.urlsplit(self.url)
-        return urllib.parse.urlunsplit(
-            parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else ""))
-        )
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"

@@ -21,7 +21,7 @@ def normalised(value: str, plan: ListPlan, label: str = "address") -> str | None
 
 
 def sender_patterns(
-    values: Iterable[Any], label: str, plan: ListPlan, text: Callable[[Any], str]
+    values: Iterable[Any] | None, label: str, plan: ListPlan, text: Callable[[Any], str]
 ) -> list[str]:
     """Valid exact addresses (normalised) and ^regexes, without repeats; the rest reported."""
     found: list[str] = []

@@ -14,6 +14,7 @@ from app.models.posts import Post, PostSource, PostStatus
 from app.models.relay_faults import RelayFault
 from app.models.rules import AllowedSender, Ban, FilterAction, FilterCondition, FilterRule, PatternKind
 from app.models.users import User
+from app.models.webhooks import Webhook, WebhookDelivery, WebhookDeliveryStatus
 
 __all__ = [
     "AllowedSender",
@@ -50,4 +51,7 @@ __all__ = [
     "Role",
     "SubscriptionPolicy",
     "User",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookDeliveryStatus",
 ]

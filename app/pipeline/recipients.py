@@ -11,6 +11,7 @@ from sqlalchemy import Executable, Select, func, literal, select
 from app.extensions import db
 from app.models import Delivery, DeliveryStatus, Member, MemberStatus, Post, PostStatus
 from app.models.timestamps import utcnow
+from app.webhooks.events import WebhookEvent, emit, post_data
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,8 @@ def finish_if_done(post_id: int) -> None:
     sent = counts.get(DeliveryStatus.SENT, 0)
     post.status = PostStatus.DISTRIBUTED if sent or not counts else PostStatus.UNDELIVERED
     post.distributed_at = utcnow()
+    if post.status == PostStatus.DISTRIBUTED:
+        emit(WebhookEvent.POST_DISTRIBUTED, post.list_id, post_data(post))
     db.session.commit()
     log.info(
         "post %s to %s %s: %d copies sent, %d failed, %d bounced",

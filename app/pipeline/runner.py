@@ -20,6 +20,7 @@ from app.pipeline.handlers import HANDLERS
 from app.pipeline.recipients import fan_out
 from app.pipeline.roles import processor_for
 from app.pipeline.rules import RULES
+from app.webhooks.events import WebhookEvent, emit, post_data
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,8 @@ def record_decision(post: Post, ctx: PostContext, verdict: Verdict, reason: str)
     post.decision, post.decision_reason = verdict.value, reason
     post.status = STATUS_FOR[verdict]
     post.decided_at = utcnow()
+    if post.status == PostStatus.HELD:
+        emit(WebhookEvent.POST_HELD, post.list_id, post_data(post))
     db.session.commit()
     log.info("post %s: %s (%s)", post.id, verdict, reason)
 

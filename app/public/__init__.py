@@ -9,6 +9,7 @@ from app.extensions import csrf, db
 from app.mail.tokens import TokenPurpose, manage_url, verify
 from app.models import Member, MemberStatus
 from app.public.subscribe import selfservice
+from app.webhooks.events import WebhookEvent, emit, member_data
 
 public = Blueprint("public", __name__)
 public.register_blueprint(selfservice)  # subscribe, confirm, manage: endpoints public.selfservice.*
@@ -43,7 +44,9 @@ def unsubscribe_page(token: str):
 @csrf.exempt  # RFC 8058: mail clients POST without cookies or a form token; the signed URL is the proof.
 def unsubscribe(token: str):
     member = _member_from(token)
-    member.status = MemberStatus.UNSUBSCRIBED
+    if member.status != MemberStatus.UNSUBSCRIBED:  # the same link again is not a second event
+        member.status = MemberStatus.UNSUBSCRIBED
+        emit(WebhookEvent.MEMBER_UNSUBSCRIBED, member.list_id, member_data(member))
     db.session.commit()
     if request.form.get("List-Unsubscribe") == "One-Click":
         return "Unsubscribed.\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
