@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jinja2 import TemplateError
 
-from app.mail.templates import compiled, template_error
+from app.mail.templates import render_bounded, template_error
 from app.models import MailingList
 
 SAMPLE_MEMBER = {"email": "sam.sample@example.net", "name": "Sam Sample"}
@@ -31,7 +31,7 @@ def render(text: str, context: dict[str, str]) -> str:
     if problem:
         raise ValueError(problem)
     try:
-        return compiled(text).template.render(context)
+        return render_bounded(text, context)
     except TemplateError as exc:
         where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
         raise ValueError(f"{exc.message or type(exc).__name__}{where}") from None
