@@ -15,10 +15,13 @@ from app.config import (
     load_settings,
     read_environment,
     secret_key,
+    testing_flags,
     unknown_variables,
 )
+from app.instance_files import prepare_sqlite_file, sqlite_file, warn_if_wider
 from app.logconfig import configure_logging
 from app.panel.bodylimit import FORM_OVERHEAD
+from app.redaction import install_log_redaction
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger(__name__)
@@ -30,12 +33,15 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     check_secret_key(str(environment.get("SECRET_KEY", "")))  # overrides come from code: tests, benchmarks
     raw = {**environment, **(overrides or {})}
     settings = load_settings(raw)
+    flags = testing_flags(raw)
+    _configure_logging(settings)
     folder = instance_path(settings)
+    database_uri = settings.DATABASE_URL or f"sqlite:///{folder / 'mailflow.db'}"
     app = Flask(__name__, instance_path=str(folder), instance_relative_config=True)
     app.config.update(
         MAILFLOW=settings,
         SECRET_KEY=secret_key(settings, folder),
-        SQLALCHEMY_DATABASE_URI=settings.DATABASE_URL or f"sqlite:///{folder / 'mailflow.db'}",
+        SQLALCHEMY_DATABASE_URI=database_uri,
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -43,9 +49,8 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
         REMEMBER_COOKIE_SECURE=settings.PUBLIC_URL.startswith("https://"),
         MAX_CONTENT_LENGTH=settings.MAX_MESSAGE_SIZE + FORM_OVERHEAD,
     )
-    for key in ("TESTING", "WTF_CSRF_ENABLED"):
-        if key in raw:
-            app.config[key] = raw[key]
+    app.config.update(flags)
+    _private_instance_files(settings, folder, database_uri)
     _init_extensions(app)
     _register_blueprints(app)
     if overrides and callable(
@@ -53,10 +58,23 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     ):  # tests only: never from the environment
         app.config["SNS_CERTIFICATE_FETCHER"] = overrides["SNS_CERTIFICATE_FETCHER"]
     _proxy_fix(app, settings)
-    configure_logging(settings.LOG_LEVEL)
     for line in unknown_variables(environment):
         log.warning(line)
     return app
+
+
+def _configure_logging(settings: Settings) -> None:
+    """Logging as configured, with every record redacted (before anything below can log a password)."""
+    configure_logging(settings.LOG_LEVEL)
+    install_log_redaction()
+
+
+def _private_instance_files(settings: Settings, folder: Path, database_uri: str) -> None:
+    """Create the SQLite file 0600 before SQLite would (0644), and warn about anything readable by others."""
+    prepare_sqlite_file(database_uri)
+    paths = [folder] + ([] if settings.SECRET_KEY else [folder / "secret_key"])
+    database = sqlite_file(database_uri)
+    warn_if_wider(paths + ([database] if database is not None else []))
 
 
 def _engine_options(settings: Settings) -> dict:
@@ -86,7 +104,7 @@ def _init_extensions(app: Flask) -> None:
         from app.models import User
 
         ident, _, token = user_id.partition(":")
-        user = db.session.get(User, int(ident)) if ident.isdigit() else None
+        user = db.session.get(User, int(ident)) if ident.isdecimal() else None
         return user if user is not None and user.session_token == token else None
 
 
@@ -95,7 +113,10 @@ def _register_blueprints(app: Flask) -> None:
     from app.archive.views import archive
     from app.bounces.webhook import webhooks
     from app.panel import register_panel
+    from app.panel.ids import IdConverter
     from app.public import public
+
+    app.url_map.converters["int"] = IdConverter  # before any rule is added: ids the database can hold
 
     app.register_blueprint(public)
     app.register_blueprint(webhooks)

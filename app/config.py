@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import ipaddress
 import os
 import secrets
 from collections.abc import Callable, Mapping
@@ -12,8 +13,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
+from app.instance_files import create_private_file, make_private_folder
 from app.mail.addresses import domain_suffixes
+from app.redaction import redact
 
 PREFIX = "MAILFLOW_"
 
@@ -30,26 +35,31 @@ EGRESS_CHOICES = tuple(Egress)
 SECURITY_CHOICES = ("none", "starttls", "tls")
 IMAP_PROCESSED_CHOICES = ("move", "seen")
 DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
+TRUE_WORDS = ("true", "1", "yes", "on")
+FALSE_WORDS = ("false", "0", "no", "off")
 
 
 class ConfigError(ValueError):
-    """A configuration value is missing or malformed; the message names the variable."""
+    """A configuration value is missing or malformed; the message names the variable (never a password)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))
 
 
 def _port(name: str, value: str) -> int:
-    if not value.isdigit() or not 0 < int(value) < 65536:
+    if not value.isdecimal() or not 0 < int(value) < 65536:
         raise ConfigError(f"{PREFIX}{name}={value!r} is not a port number (1-65535)")
     return int(value)
 
 
 def _positive_int(name: str, value: str) -> int:
-    if not value.isdigit() or int(value) <= 0:
+    if not value.isdecimal() or int(value) <= 0:
         raise ConfigError(f"{PREFIX}{name}={value!r} is not a positive whole number")
     return int(value)
 
 
 def _non_negative_int(name: str, value: str) -> int:
-    if not value.isdigit():
+    if not value.isdecimal():
         raise ConfigError(f"{PREFIX}{name}={value!r} is not a whole number (0 or more)")
     return int(value)
 
@@ -63,9 +73,23 @@ def _choice(choices: tuple[str, ...]) -> Callable[[str, str], str]:
     return parse
 
 
+def _flag(name: str, value: str) -> bool:
+    if value.lower() in TRUE_WORDS:
+        return True
+    if value.lower() in FALSE_WORDS:
+        return False
+    raise ConfigError(f"{PREFIX}{name}={value!r} is not true or false")
+
+
 def _database_url(name: str, value: str) -> str:
     scheme = value.split("://", 1)[0] if "://" in value else ""
-    if scheme not in DATABASE_SCHEMES:
+    problem = "" if scheme in DATABASE_SCHEMES else "unknown scheme"
+    if not problem:
+        try:
+            make_url(value).port  # noqa: B018  (parsing the port is the check)
+        except (ArgumentError, ValueError) as exc:
+            problem = type(exc).__name__
+    if problem:
         raise ConfigError(
             f"{PREFIX}{name}={value!r} is not a database URL "
             f"(accepted: sqlite:///PATH, postgresql+psycopg://USER@HOST/DB)"
@@ -78,6 +102,10 @@ def _database_url(name: str, value: str) -> str:
 def _url(scheme_choices: tuple[str, ...]) -> Callable[[str, str], str]:
     def parse(name: str, value: str) -> str:
         parts = urlsplit(value)
+        try:
+            parts.port  # noqa: B018  (a port that is not a number raises here, not later)
+        except ValueError:
+            parts = parts._replace(netloc="")
         if parts.scheme not in scheme_choices or not parts.netloc:
             raise ConfigError(
                 f"{PREFIX}{name}={value!r} is not a URL ({' or '.join(scheme_choices)}://HOST[:PORT]...)"
@@ -173,6 +201,9 @@ class Settings:
     INSTANCE_PATH: str = ""
     DNS_SERVER: str = ""  # IP[:PORT] for DMARC lookups; empty = the system resolver
     DNS_TIMEOUT: int = 5
+    ALLOW_CLEARTEXT_PASSWORDS: bool = False  # a password over SMTP/IMAP security `none` to a remote host
+    IMAP_OVERSIZED_FOLDER: str = "oversized"
+    IMAP_BATCH_BYTES: int = 32 * 1024 * 1024
     ALLOWED_SPECIAL_DOMAINS: str = ""  # special-use suffixes addresses may use (local, home.arpa, ...)
     AUTHSERV_IDS: str = ""  # comma-separated authserv-ids whose Authentication-Results we trust (our MTA's)
     LOG_LEVEL: str = "info"  # debug, info, warning, error
@@ -212,6 +243,8 @@ PARSERS: dict[str, Callable[[str, str], object]] = {
     "PROXY_HOPS": _non_negative_int,
     "DNS_SERVER": _dns_server,
     "DNS_TIMEOUT": _positive_int,
+    "ALLOW_CLEARTEXT_PASSWORDS": _flag,
+    "IMAP_BATCH_BYTES": _positive_int,
     "ALLOWED_SPECIAL_DOMAINS": _domain_suffixes,
     "LOG_LEVEL": _choice(("debug", "info", "warning", "error")),
     "WEBHOOKS_ALLOW_PRIVATE": _boolean,
@@ -243,7 +276,67 @@ def load_settings(raw: Mapping[str, object]) -> Settings:
         values[name] = value
     settings = Settings(**values)
     _check_dkim(settings)
+    _check_cleartext_passwords(settings)
     return settings
+
+
+def testing_flags(raw: Mapping[str, object]) -> dict[str, bool]:
+    """TESTING, and WTF_CSRF_ENABLED=False only with an explicit false value while testing."""
+    flags: dict[str, bool] = {}
+    testing = _optional_flag("TESTING", raw.get("TESTING"))
+    if testing is not None:
+        flags["TESTING"] = testing
+    csrf = _optional_flag("WTF_CSRF_ENABLED", raw.get("WTF_CSRF_ENABLED"))
+    if csrf is False and not testing:
+        raise ConfigError(
+            f"{PREFIX}WTF_CSRF_ENABLED=false is only allowed in tests (CSRF protects every form)"
+        )
+    if csrf is False:
+        flags["WTF_CSRF_ENABLED"] = False
+    return flags
+
+
+def _optional_flag(name: str, value: object) -> bool | None:
+    if isinstance(value, bool) or value is None:
+        return value
+    text = str(value).strip()
+    return _flag(name, text) if text else None
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_cleartext_passwords(settings: Settings) -> None:
+    """Refuse a password sent in clear (security `none`) to a host beyond this machine, unless allowed."""
+    if settings.ALLOW_CLEARTEXT_PASSWORDS:
+        return
+    checks = [
+        (
+            "SMTP",
+            settings.EGRESS == "smtp" and bool(settings.SMTP_PASSWORD),
+            settings.SMTP_SECURITY,
+            settings.SMTP_HOST,
+        ),
+        (
+            "IMAP",
+            bool(settings.IMAP_HOST and settings.IMAP_PASSWORD),
+            settings.IMAP_SECURITY,
+            settings.IMAP_HOST,
+        ),
+    ]
+    for kind, has_password, security, host in checks:
+        if has_password and security == "none" and not _is_loopback(host):
+            raise ConfigError(
+                f"{PREFIX}{kind}_SECURITY=none would send the {kind} password in clear to {host}: "
+                f"set {PREFIX}{kind}_SECURITY=starttls or tls, "
+                f"or {PREFIX}ALLOW_CLEARTEXT_PASSWORDS=true if the network path is trusted"
+            )
 
 
 def _check_dkim(settings: Settings) -> None:
@@ -294,7 +387,7 @@ def check_secret_key(value: str) -> None:
 def instance_path(settings: Settings) -> Path:
     """The instance folder (SQLite database, generated secret key)."""
     path = Path(settings.INSTANCE_PATH or Path.cwd() / "instance").resolve()
-    path.mkdir(parents=True, exist_ok=True)
+    make_private_folder(path)
     return path
 
 
@@ -303,7 +396,5 @@ def secret_key(settings: Settings, folder: Path) -> str:
     if settings.SECRET_KEY:
         return settings.SECRET_KEY
     key_file = folder / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(48))
-        key_file.chmod(0o600)
+    create_private_file(key_file, secrets.token_urlsafe(48))
     return key_file.read_text().strip()

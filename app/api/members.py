@@ -44,7 +44,7 @@ def _cursor(text: str | None) -> str:
 
 def _limit() -> int:
     raw = request.args.get("limit", str(PAGE))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    if not raw.isdecimal() or len(raw) > 9 or not 1 <= int(raw) <= MAX_PAGE:
         raise ApiProblem(400, f"limit must be a whole number from 1 to {MAX_PAGE}.")
     return int(raw)
 

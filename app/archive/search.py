@@ -71,7 +71,7 @@ def parse_query(args) -> tuple[SearchQuery, list[str]]:
             problems.append(str(exc))
             dates[name] = None
     page_text = args.get("page", "1")
-    page = int(page_text) if page_text.isdigit() and len(page_text) < 4 else 1
+    page = int(page_text) if page_text.isdecimal() and len(page_text) < 4 else 1
     query = SearchQuery(
         terms=clean_text(args.get("q", ""))[:MAX_QUERY],
         author=clean_text(args.get("author", "")).strip()[:100],

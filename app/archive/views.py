@@ -105,7 +105,7 @@ def index(list_address: str):
 
 def _page() -> int:
     text = request.args.get("page", "1")
-    return max(1, int(text)) if text.isdigit() and len(text) < 6 else 1
+    return max(1, int(text)) if text.isdecimal() and len(text) < 6 else 1
 
 
 @archive.route("/<list_address>/<month>")

@@ -18,7 +18,13 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from app.models.timestamps import utcnow
 
 Fetch = Callable[[str], bytes]
-CERT_HOST = re.compile(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
+# sns.<region>.amazonaws.com, or sns.cn-<...>.amazonaws.com.cn: a region name, not any label (sns.s3.…).
+CERT_HOST = re.compile(
+    r"^sns\.(?:(?P<region>[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2})\.amazonaws\.com"
+    r"|(?P<cn_region>cn-[a-z]+-\d{1,2})\.amazonaws\.com\.cn)$"
+)
+# The subject SNS signing certificates carry (the global name, or the regional host's own).
+CERT_SUBJECTS = ("sns.amazonaws.com", "sns.amazonaws.com.cn")
 MAX_AGE = timedelta(hours=1)
 MAX_BODY = 256 * 1024
 HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {"1": hashes.SHA1, "2": hashes.SHA256}
@@ -64,7 +70,7 @@ def parse(body: bytes) -> dict[str, str]:
 
 
 def check_aws_url(url: str) -> str:
-    """An https URL on sns.<region>.amazonaws.com, or UntrustedMessage."""
+    """An https URL on sns.<region>.amazonaws.com (or .amazonaws.com.cn), or UntrustedMessage."""
     parts = urlsplit(url)
     if parts.scheme != "https" or not CERT_HOST.match(parts.hostname or "") or parts.port not in (None, 443):
         raise UntrustedMessage(f"{url!r} is not an https URL on sns.<region>.amazonaws.com")
@@ -101,6 +107,7 @@ class CertificateCache:
                 cert = x509.load_pem_x509_certificate(self.fetch(url))
             except (OSError, ValueError) as exc:
                 raise UntrustedMessage(f"signing certificate {url} unusable: {exc}") from None
+            check_subject(cert, urlsplit(url).hostname or "")
             public = cert.public_key()
             if not isinstance(public, rsa.RSAPublicKey):
                 raise UntrustedMessage(f"signing certificate {url} has no RSA key")
@@ -108,6 +115,24 @@ class CertificateCache:
                 self._keys.clear()
             self._keys[url] = public
         return self._keys[url]
+
+
+def check_subject(cert: x509.Certificate, host: str) -> None:
+    """The certificate must name SNS (its global name or the host it came from) and be in date."""
+    names = {a.value for a in cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)}
+    try:
+        names |= set(
+            cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
+                x509.DNSName
+            )
+        )
+    except x509.ExtensionNotFound:
+        pass
+    if not {str(n).lower() for n in names} & {*CERT_SUBJECTS, host}:
+        raise UntrustedMessage(f"signing certificate names {sorted(map(str, names))}, not Amazon SNS")
+    now = utcnow()
+    if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
+        raise UntrustedMessage("signing certificate is not valid now")
 
 
 def verify(

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
 from app.bounces.reenable import CannotReenable, reenable
 from app.commands.arguments import key_values, list_or_exit, usage_error
 from app.extensions import db
 from app.lists.registry import SettingsError
 from app.mail.addresses import InvalidAddress
+from app.membership.export import csv_chunks
 from app.membership.importer import import_csv
 from app.membership.lines import Entry, count_rows, parse_line
 from app.membership.members import (
@@ -94,25 +93,14 @@ def import_file(list_address: str, csv_file: Path) -> None:
         raise SystemExit(1)
 
 
-EXPORT_COLUMNS = ("email", "name", "status", "reason", "bounce_score")
-
-
 @members.command("export")
 @click.argument("list_address")
 @with_appcontext
 def export(list_address: str) -> None:
-    """Write LIST's members as CSV to standard output: email, name, status, reason, bounce score."""
+    """Write LIST's members as CSV to standard output (formula-leading cells quoted for spreadsheets)."""
     mlist = list_or_exit(list_address)
-    out = csv.writer(sys.stdout, lineterminator="\n")
-    out.writerow(EXPORT_COLUMNS)
-    rows = db.session.scalars(select(Member).where(Member.list_id == mlist.id).order_by(Member.email))
-    for m in rows:
-        out.writerow((_cell(m.email), _cell(m.name), m.status, m.disabled_reason, f"{m.bounce_score:g}"))
-
-
-def _cell(text: str) -> str:
-    """A spreadsheet must not run a member's name as a formula (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    for chunk in csv_chunks(mlist.id):
+        sys.stdout.write(chunk)
 
 
 @members.command("list")

@@ -15,6 +15,7 @@ from app.ingress.accept import Envelope, accept, accept_batch
 from app.ingress.headers import summary
 from app.ingress.imap_mailbox import CONNECTION_ERRORS, Mailbox, MailboxConfig, connect
 from app.ingress.imap_match import list_recipients, return_path
+from app.ingress.imap_oversized import HEADER_BYTES, tell_owners
 from app.ingress.locks import LockKeeper, acquire_waiting, make_lock
 from app.models import ImapCursor, PostSource
 
@@ -46,7 +47,32 @@ class StoreFailed(RuntimeError):
 class ChunkOutcome:
     stored: list[int] = field(default_factory=list)
     unmatched: list[int] = field(default_factory=list)
+    oversized: list[int] = field(default_factory=list)
     failed: bool = False
+
+
+def plan_chunk(
+    uids: list[int], sizes: dict[int, int], max_size: int, budget: int
+) -> tuple[list[int], list[int]]:
+    """(UIDs to fetch, oversized UIDs): the longest ascending prefix whose fetch stays within budget bytes.
+
+    The first message that fits the size limit is always taken, so a chunk is never empty while mail waits;
+    oversized messages inside the prefix are set aside without fetching. A UID the server no longer
+    reports a size for (expunged meanwhile) is passed to fetch, which skips it.
+    """
+    fetch: list[int] = []
+    oversized: list[int] = []
+    total = 0
+    for uid in uids:
+        size = sizes.get(uid, 0)
+        if size > max_size:
+            oversized.append(uid)
+            continue
+        if fetch and total + size > budget:
+            break
+        fetch.append(uid)
+        total += size
+    return fetch, oversized
 
 
 class Poller:
@@ -110,17 +136,43 @@ class Poller:
             uids = mailbox.uids_after(cursor.last_uid)[: self.config.batch_size]
             if not uids:
                 break
-            outcome = self._chunk(mailbox, uids)
+            sizes = mailbox.sizes(uids)
+            wanted, oversized = plan_chunk(uids, sizes, self.config.max_message_size, self.config.batch_bytes)
+            outcome = self._chunk(mailbox, wanted) if wanted else ChunkOutcome()
+            outcome.oversized = self._set_aside(mailbox, oversized, sizes)
             mailbox.file_processed(outcome.stored)
             mailbox.move(outcome.unmatched, self.config.unmatched_folder)
             done = outcome.stored + outcome.unmatched
-            handled += len(done)
+            handled += len(done) + len(outcome.oversized)
+            # After a failure the cursor must not pass the failed message (oversized mail is gone anyway).
+            if not outcome.failed:
+                done += outcome.oversized
             if done:
                 cursor.last_uid = max(done)
                 db.session.commit()
             if outcome.failed:
                 raise StoreFailed(f"a message in {self.config.folder} could not be stored")
         return handled
+
+    def _set_aside(self, mailbox: Mailbox, uids: list[int], sizes: dict[int, int]) -> list[int]:
+        """Move oversized messages to their folder, then tell their lists' owners; returns the UIDs moved."""
+        if not uids:
+            return []
+        headers = {uid: mailbox.headers(uid, HEADER_BYTES) for uid in uids}
+        mailbox.move(uids, self.config.oversized_folder)
+        for uid in uids:
+            log.warning(
+                "IMAP message UID %s in %s is %s bytes (limit %s): moved to %s",
+                uid,
+                self.config.mailbox,
+                sizes.get(uid, "?"),
+                self.config.max_message_size,
+                self.config.oversized_folder,
+            )
+            tell_owners(
+                headers[uid], sizes.get(uid, 0), self.config.max_message_size, self.config.oversized_folder
+            )
+        return uids
 
     def _chunk(self, mailbox: Mailbox, uids: list[int]) -> ChunkOutcome:
         outcome, todo = ChunkOutcome(), []

@@ -30,7 +30,10 @@ class MailboxConfig:
     processed: str = "move"  # move | seen
     processed_folder: str = "Processed"
     unmatched_folder: str = "unmatched"
+    oversized_folder: str = "oversized"
     batch_size: int = 100
+    batch_bytes: int = 32 * 1024 * 1024  # bytes fetched per chunk (one message at least)
+    max_message_size: int = 10 * 1024 * 1024  # larger messages are never fetched whole
     poll_seconds: float = 60
     idle_seconds: float = 20 * 60
     tls_ca: str = ""  # a CA bundle for a private or self-signed server certificate
@@ -50,7 +53,10 @@ class MailboxConfig:
             processed=settings.IMAP_PROCESSED,
             processed_folder=settings.IMAP_PROCESSED_FOLDER,
             unmatched_folder=settings.IMAP_UNMATCHED_FOLDER,
+            oversized_folder=settings.IMAP_OVERSIZED_FOLDER,
             batch_size=settings.IMAP_BATCH_SIZE,
+            batch_bytes=settings.IMAP_BATCH_BYTES,
+            max_message_size=settings.MAX_MESSAGE_SIZE,
             poll_seconds=settings.IMAP_POLL_SECONDS,
             idle_seconds=settings.IMAP_IDLE_SECONDS,
             tls_ca=settings.IMAP_TLS_CA,
@@ -87,10 +93,11 @@ class Mailbox:
         self.can_move = b"MOVE" in capabilities
         self.can_uid_expunge = b"UIDPLUS" in capabilities
         self.can_idle = b"IDLE" in capabilities
-        for folder in (config.processed_folder, config.unmatched_folder):
-            if (config.processed == "move" or folder == config.unmatched_folder) and not client.folder_exists(
-                folder
-            ):
+        wanted = [config.unmatched_folder, config.oversized_folder]
+        if config.processed == "move":
+            wanted.append(config.processed_folder)
+        for folder in wanted:
+            if not client.folder_exists(folder):
                 client.create_folder(folder)
 
     def select(self) -> int:
@@ -101,6 +108,17 @@ class Mailbox:
     def uids_after(self, last_uid: int) -> list[int]:
         """UIDs above last_uid, ascending (`N:*` also matches the highest UID, so filter)."""
         return sorted(uid for uid in self.client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
+
+    def sizes(self, uids: list[int]) -> dict[int, int]:
+        """RFC822.SIZE per UID: what a message weighs before any of it is fetched."""
+        fetched = self.client.fetch(uids, ["RFC822.SIZE"])
+        return {uid: int(data[b"RFC822.SIZE"]) for uid, data in fetched.items() if b"RFC822.SIZE" in data}
+
+    def headers(self, uid: int, limit: int) -> bytes:
+        """The first `limit` bytes of a message's header section (BODY.PEEK: nothing flagged)."""
+        fetched = self.client.fetch([uid], [f"BODY.PEEK[HEADER]<0.{limit}>"])
+        data = fetched.get(uid, {})
+        return next((value for key, value in data.items() if key.startswith(b"BODY[HEADER]")), b"") or b""
 
     def fetch(self, uids: list[int]) -> dict[int, bytes]:
         """Raw bytes per UID, read with BODY.PEEK[] so nothing is flagged by reading."""

@@ -75,7 +75,7 @@ def number(low: int, high: int) -> Callable[[str], int]:
 
     def parse(raw: str) -> int:
         text = raw.strip()
-        if not text.isdigit() or not low <= int(text) <= high:
+        if not text.isdecimal() or not low <= int(text) <= high:
             raise ValueError(f"a whole number from {low} to {high}, not {text[:40]!r}")
         return int(text)
 

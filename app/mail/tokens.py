@@ -38,7 +38,8 @@ def sign(purpose: TokenPurpose, value: int) -> str:
 def verify(purpose: TokenPurpose, token: str) -> int | None:
     """The value inside a token we issued for purpose, or None."""
     value, dot, mac = token.partition(".")
-    if not dot or not value.isdigit() or len(value) > 18:
+    # str.isdigit() takes "²" and "١٢" too; compare_digest refuses non-ASCII text: both were 500s.
+    if not dot or not token.isascii() or not value.isdigit() or len(value) > 18:
         return None
     return int(value) if hmac.compare_digest(mac, _mac(purpose, int(value))) else None
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from app.mail.addresses import InvalidAddress, normalise_address
+from app.membership.export import restore_cell
 
 ANGLE = re.compile(r"^(?P<name>.*?)\s*<(?P<addr>[^<>]+)>\s*$")
 MAX_NAME = 255
@@ -69,7 +70,7 @@ def csv_rows(data: bytes) -> Iterator[tuple[int, str, str]]:
             continue
         address = row[email_col] if email_col < len(row) else ""
         name = row[name_col] if 0 <= name_col < len(row) else ""
-        yield reader.line_num, address, name
+        yield reader.line_num, restore_cell(address), restore_cell(name)  # an export imports as it was
 
 
 def count_rows(data: bytes) -> int:

@@ -47,6 +47,10 @@ class User(UserMixin, db.Model):
     def set_password(self, password: str) -> None:
         """Hash and store a new password and end every other session."""
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """Invalidate every session cookie issued so far (logout, password change, deactivation)."""
         self.session_token = secrets.token_hex(16)
 
     @property

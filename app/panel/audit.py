@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEntry, MailingList
 from app.panel.access import require_admin
+from app.panel.ids import parse_id
 
 audit = Blueprint("audit", __name__)
 PAGE_SIZE = 100
@@ -20,8 +21,8 @@ def index():
     require_admin()
     before = request.args.get("before", "")
     query = select(AuditEntry, MailingList).outerjoin(MailingList, AuditEntry.list_id == MailingList.id)
-    if before.isdigit():
-        query = query.where(AuditEntry.id < int(before))
+    if parse_id(before) is not None:
+        query = query.where(AuditEntry.id < int(before.strip()))
     rows = db.session.execute(query.order_by(AuditEntry.id.desc()).limit(PAGE_SIZE + 1)).all()
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]

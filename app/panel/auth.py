@@ -65,9 +65,9 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.email == (form.email.data or "").strip().lower()))
-        if user is None:
-            check_password_hash(_dummy_hash(), form.password.data)
-        elif user.active and user.check_password(form.password.data):
+        # One hash check whether the account is unknown, deactivated or active: timing tells nothing.
+        password_ok = check_password_hash(user.password_hash if user else _dummy_hash(), form.password.data)
+        if user is not None and user.active and password_ok:
             session.clear()  # a fresh session at login: no fixation
             login_user(user)
             return redirect(safe_next(request.args.get("next")))
@@ -78,6 +78,8 @@ def login():
 @auth.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    current_user.end_sessions()  # a copied cookie of this session stops working too (and other devices')
+    db.session.commit()
     logout_user()
     session.clear()
     flash("You are logged out.")

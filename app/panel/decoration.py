@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jinja2 import TemplateError
 
-from app.mail.templates import compiled, template_error
+from app.mail.templates import render_bounded, template_error
 from app.mail.tokens import public_url
 from app.models import MailingList
 
@@ -30,7 +30,7 @@ def render(text: str, context: dict[str, str]) -> str:
     if problem:
         raise ValueError(problem)
     try:
-        return compiled(text).template.render(context)
+        return render_bounded(text, context)
     except TemplateError as exc:
         lineno = getattr(exc, "lineno", None)
         where = f" (line {lineno})" if lineno else ""

@@ -12,6 +12,7 @@ from app.models import MailingList, Post, PostStatus
 from app.models.audit import Actor
 from app.moderation import actions as decide
 from app.panel.access import list_for, post_for, visible_list_ids
+from app.panel.ids import parse_id
 from app.panel.list_forms import ConfirmForm
 from app.panel.preview import build_preview
 from app.panel.queue_rows import queue_row
@@ -148,7 +149,7 @@ def bulk():
     action = request.form.get("action", "")
     if not ConfirmForm().validate_on_submit() or action not in ACTIONS:
         abort(400)
-    ids = [int(i) for i in request.form.getlist("post_id") if i.isdigit()][:QUEUE_LIMIT]
+    ids = [i for i in map(parse_id, request.form.getlist("post_id")) if i is not None][:QUEUE_LIMIT]
     chosen = [post_for(post_id) for post_id in ids]  # 404 before any change if one is not the user's
     done = 0
     for post in chosen:
@@ -162,6 +163,6 @@ def bulk():
     else:
         flash("Select posts first: tick the box in front of each post, or “Select all”.", "error")
     back = request.form.get("list_id", "")
-    if back.isdigit() and db.session.get(MailingList, int(back)) is not None:
+    if parse_id(back) is not None and db.session.get(MailingList, parse_id(back)) is not None:
         return redirect(url_for("moderation.list_queue", list_id=int(back)))
     return redirect(url_for("moderation.all_queues"))

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import (
     Blueprint,
     Response,
@@ -29,6 +26,7 @@ from app.extensions import db
 from app.jobs.queues import Job, enqueue
 from app.lists.registry import SettingsError
 from app.mail.addresses import InvalidAddress
+from app.membership.export import csv_chunks
 from app.membership.lines import parse_line, parse_lines
 from app.membership.member_settings import MEMBER_SETTINGS
 from app.membership.members import add_members, member_settings, remove_members, update_member
@@ -39,6 +37,7 @@ from app.models.audit import Actor, record
 from app.moderation.bans import banned_by
 from app.panel.access import list_for
 from app.panel.bodylimit import IMPORT_MAX_BYTES
+from app.panel.ids import parse_id
 from app.panel.list_forms import ConfirmForm, raw_values, registry_form_class, show_errors
 from app.panel.roster import PAGE_SIZE, numbered_page
 
@@ -109,7 +108,7 @@ def remove_selected(list_id: int):
     mlist = list_for(list_id, Role.OWNER)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    ids = [int(i) for i in request.form.getlist("member_id") if i.isdigit()][:PAGE_SIZE]
+    ids = [i for i in map(parse_id, request.form.getlist("member_id")) if i is not None][:PAGE_SIZE]
     chosen = db.session.scalars(select(Member).where(Member.list_id == mlist.id, Member.id.in_(ids))).all()
     if not chosen:
         flash("Select members first: tick the box in front of each one.", "error")
@@ -223,55 +222,13 @@ def export(list_id: int):
     db.session.commit()
     list_key = mlist.id
 
-    def rows():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["email", "name", "status", "delivery", "moderation", "bounce_score"])
-        after = ""
-        while True:
-            batch = db.session.execute(
-                select(
-                    Member.email,
-                    Member.name,
-                    Member.status,
-                    Member.delivery_enabled,
-                    Member.moderation_action,
-                    Member.bounce_score,
-                )
-                .where(Member.list_id == list_key, Member.email > after)
-                .order_by(Member.email)
-                .limit(EXPORT_BATCH)
-            ).all()
-            for row in batch:
-                writer.writerow(
-                    [
-                        row.email,
-                        _csv_safe(row.name),
-                        row.status,
-                        "on" if row.delivery_enabled else "off",
-                        # One vocabulary: the CLI, the API and this file say "default" where the panel says "list default".
-                        "default" if row.moderation_action == "defer" else row.moderation_action,
-                        row.bounce_score,
-                    ]
-                )
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            if len(batch) < EXPORT_BATCH:
-                return
-            after = batch[-1].email
-
+    chunks = csv_chunks(list_key, batch=EXPORT_BATCH)
     filename = f"{mlist.local_part}-members.csv"
     return Response(
-        stream_with_context(rows()),
+        stream_with_context(chunks),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-
-
-def _csv_safe(value: str) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas; a leading quote keeps them text."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
 def _member(mlist_id: int, member_id: int) -> Member:

@@ -19,7 +19,7 @@ class Page:
     @classmethod
     def of(cls, requested: str, total: int, size: int) -> Page:
         """The page asked for in the query string, kept within 1..last."""
-        number = int(requested) if requested.isdigit() else 1
+        number = int(requested) if requested.isdecimal() and len(requested) <= 9 else 1
         last = max(1, -(-total // size))
         return cls(min(max(number, 1), last), size, total)
 

@@ -7,9 +7,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Bounce, Delivery, PostStatus
+from app.models import Bounce, Delivery, PostStatus, Role
 from app.models.audit import Actor
-from app.panel.access import list_for, post_for
+from app.panel.access import list_for, post_for, roles_on
+from app.panel.ids import parse_id
 from app.panel.list_forms import ConfirmForm
 from app.panel.paging import Page
 from app.pipeline.retry import RetryRefused, retry_post
@@ -29,7 +30,7 @@ def log(list_id: int):
     rows = find_posts(
         mlist,
         PostStatus(status) if status in set(PostStatus) else None,
-        int(before) if before.isdigit() else None,
+        parse_id(before),
         PAGE_SIZE + 1,
     )
     more = len(rows) > PAGE_SIZE
@@ -56,21 +57,30 @@ def detail(post_id: int):
     query = select(Delivery).where(Delivery.post_id == post.id)
     if shown:
         query = query.where(Delivery.status == shown)
-    deliveries = db.session.scalars(
-        query.order_by(Delivery.id).offset(page.offset).limit(DELIVERY_ROWS)
-    ).all()
-    bounces = db.session.scalars(
-        select(Bounce)
-        .join(Delivery, Bounce.delivery_id == Delivery.id)
-        .where(Delivery.post_id == post.id)
-        .order_by(Bounce.id)
-    ).all()
+    # Recipients are member addresses: the roster is for owners (and admins), not moderators.
+    shows_recipients = Role.OWNER in roles_on(post.mailing_list)
+    deliveries = (
+        db.session.scalars(query.order_by(Delivery.id).offset(page.offset).limit(DELIVERY_ROWS)).all()
+        if shows_recipients
+        else []
+    )
+    bounces = (
+        db.session.scalars(
+            select(Bounce)
+            .join(Delivery, Bounce.delivery_id == Delivery.id)
+            .where(Delivery.post_id == post.id)
+            .order_by(Bounce.id)
+        ).all()
+        if shows_recipients
+        else []
+    )
     return render_template(
         "posts/detail.html",
         post=post,
         mlist=post.mailing_list,
         by_status=by_status,
         outcome=shown,
+        shows_recipients=shows_recipients,
         deliveries=deliveries,
         page=page,
         bounces=bounces,

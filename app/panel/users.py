@@ -18,6 +18,7 @@ from app.models import ListRole, MailingList, Role, User
 from app.models.audit import Actor, record
 from app.panel.access import require_admin
 from app.panel.auth import MIN_PASSWORD, PASSWORD_LENGTH
+from app.panel.ids import parse_id
 from app.panel.list_forms import ConfirmForm, choices
 
 users = Blueprint("users", __name__, url_prefix="/users")
@@ -140,7 +141,8 @@ def act(user_id: int, action: str):
         )
     else:
         role_id = request.form.get("role_id", "")
-        held = db.session.get(ListRole, int(role_id)) if role_id.isdigit() else None
+        role_key = parse_id(role_id)
+        held = db.session.get(ListRole, role_key) if role_key is not None else None
         if held is not None and held.user_id == user.id:
             revoke_role(user, held.mailing_list, Role(held.role), Actor.of(current_user))
         return redirect(url_for("users.edit", user_id=user.id))

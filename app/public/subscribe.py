@@ -21,7 +21,7 @@ from app.membership.subscriptions import (
     request_subscription,
     unsubscribe,
 )
-from app.models import Member, MemberStatus, SystemMailKind
+from app.models import MailingList, Member, MemberStatus, SubscriptionPolicy, SystemMailKind
 from app.panel.throttle import SUBSCRIBE_LIMIT, SUBSCRIBE_TARGET_LIMIT, limiter, subscribe_target_key
 from app.sysmail.notices import build_notice, send_notice
 
@@ -60,6 +60,14 @@ def send_confirmation(mlist, member: Member) -> None:
     send_notice(mlist, notice, SystemMailKind.CONFIRMATION)
 
 
+def policy_answer(mlist: MailingList) -> Result:
+    """The page's answer: it depends on the list's policy only, never on the address (no membership probing)."""
+    return {
+        SubscriptionPolicy.OPEN: Result.SUBSCRIBED,
+        SubscriptionPolicy.MODERATE: Result.AWAITING_APPROVAL,
+    }.get(SubscriptionPolicy(mlist.subscription_policy), Result.CONFIRMATION_SENT)
+
+
 @selfservice.route("/subscribe/<list_address>", methods=["GET", "POST"])
 @limiter.limit(SUBSCRIBE_LIMIT, methods=["POST"])
 @limiter.limit(SUBSCRIBE_TARGET_LIMIT, methods=["POST"], key_func=subscribe_target_key)
@@ -70,7 +78,7 @@ def subscribe(list_address: str):
     form = SubscribeForm()
     if form.validate_on_submit():
         if form.website.data:
-            return render_template("public/subscribe_done.html", mlist=mlist, result=Result.CONFIRMATION_SENT)
+            return render_template("public/subscribe_done.html", mlist=mlist, result=policy_answer(mlist))
         try:
             entry = parse_line(form.email.data, form.name.data or "")
         except InvalidAddress:
@@ -79,9 +87,8 @@ def subscribe(list_address: str):
             result, member = request_subscription(mlist, entry.email, entry.name)
             if result == Result.CONFIRMATION_SENT and member is not None:
                 send_confirmation(mlist, member)
-            if result in (Result.ALREADY_MEMBER, Result.BANNED):  # the same answer: no probing of the roster
-                result = Result.CONFIRMATION_SENT
-            return render_template("public/subscribe_done.html", mlist=mlist, result=result)
+            # The same answer for members, banned addresses and strangers: no probing of the roster.
+            return render_template("public/subscribe_done.html", mlist=mlist, result=policy_answer(mlist))
     return render_template("public/subscribe.html", mlist=mlist, form=form), (400 if form.errors else 200)
 
 

@@ -99,9 +99,9 @@ def test_members_export_shows_status_reason_and_score(smtp_app):
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(result.output)))
     assert rows == [
-        ["email", "name", "status", "reason", "bounce_score"],
-        ["'=cmd@example.net", "", "active", "", "0"],
-        ["ann@example.net", "", "disabled", "bounces", "5.5"],
+        ["email", "name", "status", "delivery", "moderation", "bounce_score", "reason"],
+        ["'=cmd@example.net", "", "active", "on", "default", "0", ""],
+        ["ann@example.net", "", "disabled", "on", "default", "5.5", "bounces"],
     ]
     missing = smtp_app.test_cli_runner().invoke(members, ["export", "nope@example.org"])
     assert missing.exit_code != 0 and "no list" in missing.output

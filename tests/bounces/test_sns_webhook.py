@@ -246,3 +246,46 @@ def test_the_trust_override_cannot_come_from_the_environment(settings, monkeypat
 
         assert _certificates().fetch is fetch_https
         db.engine.dispose()
+
+
+# issue 12, item 13: a region name, not any label (sns.s3.amazonaws.com is S3); the certificate names SNS
+@pytest.mark.parametrize(
+    "host",
+    [
+        "sns.s3.amazonaws.com",
+        "sns.s3-website.amazonaws.com",
+        "sns.execute-api.amazonaws.com",
+        "sns.mybucket.amazonaws.com",
+        "sns.us-east-1.amazonaws.com.cn",
+        "sns.amazonaws.com",
+    ],
+)
+def test_certificate_hosts_other_than_an_sns_region_are_refused(hook_app, sent, fetcher, host):
+    url = f"https://{host}/SimpleNotificationService-test.pem"
+    body = signed(message=bounce_event("ses-ann", "ann@example.net"), SigningCertURL=url)
+    assert post(hook_app.test_client(), body)[0] == 403
+    assert fetcher.asked == []
+    _nothing_changed(sent)
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["sns.eu-west-2.amazonaws.com", "sns.us-gov-west-1.amazonaws.com", "sns.cn-north-1.amazonaws.com.cn"],
+)
+def test_regional_sns_hosts_are_accepted(hook_app, sent, fetcher, host):
+    url = f"https://{host}/SimpleNotificationService-test.pem"
+    fetcher_for_host = Fetcher()
+    hook_app.config["SNS_CERTIFICATE_FETCHER"] = lambda asked: (
+        CERT if asked == url else fetcher_for_host(asked)
+    )
+    body = signed(message=bounce_event("ses-ann", "ann@example.net"), SigningCertURL=url)
+    assert post(hook_app.test_client(), body)[0] == 200
+
+
+def test_a_certificate_that_does_not_name_sns_is_refused(hook_app, sent):
+    impostor = pem(self_signed(KEY, "attacker.example"))  # the right key, the wrong subject
+    hook_app.config["SNS_CERTIFICATE_FETCHER"] = lambda url: impostor
+    body = signed(message=bounce_event("ses-ann", "ann@example.net"))
+    assert body["SigningCertURL"] == CERT_URL
+    assert post(hook_app.test_client(), body)[0] == 403
+    _nothing_changed(sent)

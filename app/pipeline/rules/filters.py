@@ -98,7 +98,7 @@ def filter_rule_errors(condition: str, header: str, pattern: str, action: str, r
         errors.append(f"Keep the pattern under {MAX_PATTERN} and the reason under {MAX_REASON} characters.")
     if condition == FilterCondition.HEADER and not HEADER_NAME.fullmatch(header or ""):
         errors.append("A header condition needs a header name (e.g. X-Spam-Flag).")
-    if condition == FilterCondition.SIZE and not pattern.strip().isdigit():
+    if condition == FilterCondition.SIZE and not pattern.strip().isdecimal():
         errors.append("A size condition needs a whole number of bytes.")
     if condition == FilterCondition.MIME_TYPE and not MIME_TYPE.fullmatch(pattern.strip()):
         errors.append("A MIME type condition needs type/subtype or type/*.")
