@@ -18,8 +18,10 @@ from app.config import (
     testing_flags,
     unknown_variables,
 )
+from app.instance_files import prepare_sqlite_file, sqlite_file, warn_if_wider
 from app.logconfig import configure_logging
 from app.panel.bodylimit import FORM_OVERHEAD
+from app.redaction import install_log_redaction
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger(__name__)
@@ -63,16 +65,12 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
 
 def _configure_logging(settings: Settings) -> None:
     """Logging as configured, with every record redacted (before anything below can log a password)."""
-    from app.redaction import install_log_redaction
-
     configure_logging(settings.LOG_LEVEL)
     install_log_redaction()
 
 
 def _private_instance_files(settings: Settings, folder: Path, database_uri: str) -> None:
     """Create the SQLite file 0600 before SQLite would (0644), and warn about anything readable by others."""
-    from app.instance_files import prepare_sqlite_file, sqlite_file, warn_if_wider
-
     prepare_sqlite_file(database_uri)
     paths = [folder] + ([] if settings.SECRET_KEY else [folder / "secret_key"])
     database = sqlite_file(database_uri)

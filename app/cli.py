@@ -7,14 +7,15 @@ import sys
 import click
 from flask.cli import FlaskGroup, ScriptInfo
 
+from app import create_app
+from app.commands import register
+from app.commands.preflight import NO_SCHEMA_NEEDED, require_ready
 from app.config import ConfigError
 
 DISTRIBUTION = "mailflow-relay"  # the installed distribution; its packages are `app` and `smtpd`
 
 
 def _create_app():
-    from app import create_app
-
     try:
         return create_app()
     except ConfigError as exc:
@@ -42,8 +43,6 @@ class MailFlowGroup(FlaskGroup):
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """MailFlow Relay: a self-hosted mailing-list manager."""
-    from app.commands.preflight import NO_SCHEMA_NEEDED, require_ready
-
     command = ctx.invoked_subcommand
     if (
         command is None
@@ -57,8 +56,6 @@ def cli(ctx: click.Context) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    from app.commands import register
-
     register(cli)
     cli.main(args=argv, prog_name="mailflow")
 

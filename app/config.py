@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 import os
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
@@ -15,10 +17,21 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from app.instance_files import create_private_file, make_private_folder
+from app.mail.addresses import domain_suffixes
 from app.redaction import redact
 
 PREFIX = "MAILFLOW_"
-EGRESS_CHOICES = ("stdout", "smtp", "ses")
+
+
+class Egress(enum.StrEnum):
+    """MAILFLOW_EGRESS: the one sender backend in use."""
+
+    STDOUT = "stdout"
+    SMTP = "smtp"
+    SES = "ses"
+
+
+EGRESS_CHOICES = tuple(Egress)
 SECURITY_CHOICES = ("none", "starttls", "tls")
 IMAP_PROCESSED_CHOICES = ("move", "seen")
 DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
@@ -121,8 +134,6 @@ def _text(name: str, value: str) -> str:
 
 def _domain_suffixes(name: str, value: str) -> str:
     """Comma-separated domain suffixes (local, home.arpa, corp.internal), stored lower-case without dots."""
-    from app.mail.addresses import domain_suffixes
-
     try:
         return ",".join(domain_suffixes(value))
     except ValueError as exc:
@@ -137,7 +148,7 @@ class Settings:
     REDIS_URL: str = ""
     SECRET_KEY: str = ""
     PUBLIC_URL: str = "http://127.0.0.1:8000"
-    EGRESS: str = "stdout"
+    EGRESS: Egress = Egress.STDOUT
     SMTP_HOST: str = "127.0.0.1"
     SMTP_PORT: int = 25
     SMTP_USERNAME: str = ""
@@ -203,7 +214,7 @@ PARSERS: dict[str, Callable[[str, str], object]] = {
     "DATABASE_URL": _database_url,
     "REDIS_URL": _url(("redis", "rediss", "unix")),
     "PUBLIC_URL": _url(("http", "https")),
-    "EGRESS": _choice(EGRESS_CHOICES),
+    "EGRESS": lambda name, value: Egress(_choice(EGRESS_CHOICES)(name, value)),
     "SMTP_PORT": _port,
     "SMTP_SECURITY": _choice(SECURITY_CHOICES),
     "SMTP_TIMEOUT": _positive_int,
@@ -253,7 +264,7 @@ def read_environment(environ: Mapping[str, str] | None = None, dotenv: str | os.
 def load_settings(raw: Mapping[str, object]) -> Settings:
     """Validate raw values (strings from the environment, or typed overrides) into Settings."""
     known = {f.name for f in fields(Settings)}
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     for name, value in raw.items():
         if name not in known:
             continue

@@ -21,7 +21,7 @@ from app.extensions import db
 from app.ingress.headers import summary
 from app.models import Delivery, MailingList, Member, Post
 from app.pipeline.personalise import personal_headers, render_copy
-from app.pipeline.runner import moderate, prepare_bytes
+from app.pipeline.runner import decide, prepare_bytes
 
 FOOTER = "-- \nYou are subscribed to {{ list_name }} as {{ member_email }}.\nLeave: {{ unsubscribe_url }}"
 HEADER = "Hello {{ member_name or member_email }}"
@@ -105,7 +105,7 @@ def run(copies: int, rounds: int) -> None:
         return post
 
     posts = [stored() for _ in range(rounds)]
-    decide = timed(lambda: moderate(posts.pop()), rounds)
+    decided = timed(lambda: decide(posts.pop()), rounds)
     post = stored()
     prepare = timed(lambda: prepare_bytes(post), rounds)
     post.prepared, post.prepared_layout = prepare_bytes(post)
@@ -129,7 +129,7 @@ def run(copies: int, rounds: int) -> None:
         f"slots: {len(post.prepared_layout)}"
     )
     print(
-        f"decide (13 rules + commit, SQLite): {decide[1] * 1000:.2f} ms CPU, {decide[0] * 1000:.2f} ms wall "
+        f"decide (13 rules + commit, SQLite): {decided[1] * 1000:.2f} ms CPU, {decided[0] * 1000:.2f} ms wall "
         f"(median of {rounds})"
     )
     print(

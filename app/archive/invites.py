@@ -7,14 +7,13 @@ import logging
 from app.archive.access import access_link, find_member
 from app.mail.addresses import InvalidAddress, normalise_address
 from app.models import MailingList
+from app.sysmail.notices import allow_notice, build_notice, send_notice
 
 log = logging.getLogger(__name__)
 
 
 def mail_access_link(mlist: MailingList, email: str) -> bool:
     """Send the link when email is an active member's (within the daily notice limit); True when sent."""
-    from app.sysmail.notices import allow_notice, build_notice, send_notice
-
     try:
         address = normalise_address(email)
     except InvalidAddress:

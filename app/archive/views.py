@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired, Length
 
 from app.archive import attachments, mbox, mime, queries
 from app.archive.access import Reader, Refusal, admit, reader_for, refusal
+from app.archive.invites import mail_access_link
 from app.archive.removal import remove_message
 from app.archive.render import show
 from app.archive.search import parse_query, search
@@ -226,8 +227,6 @@ def remove(list_address: str, key: str):
 @archive.route("/<list_address>/access", methods=["POST"])
 @limiter.limit(SUBSCRIBE_LIMIT)
 def request_access(list_address: str):
-    from app.archive.invites import mail_access_link
-
     mlist = find_list(list_address)
     if mlist is None or mlist.archive_policy != ArchivePolicy.MEMBERS:
         abort(404)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from email.message import Message
+from typing import cast
 
 from app.models import BounceKind
 
@@ -36,7 +37,7 @@ def dsn_actions(msg: Message) -> list[str]:
     actions: list[str] = []
     for part in msg.walk():
         if part.get_content_type() in DSN_TYPES and part.is_multipart():
-            for block in part.get_payload():
+            for block in cast(list[Message], part.get_payload()):
                 words = str(block.get("Action", "")).split()
                 actions += [words[0].lower()] if words else []
     return actions

@@ -7,6 +7,7 @@ import email.policy
 import logging
 from email.message import Message
 from email.utils import getaddresses
+from typing import cast
 
 from flufl.bounce import all_failures
 from sqlalchemy import select
@@ -59,7 +60,7 @@ def diagnostic(msg: Message) -> str:
     lines: list[str] = []
     for part in msg.walk():
         if part.get_content_type() == "message/delivery-status" and part.is_multipart():
-            for block in part.get_payload():
+            for block in cast(list[Message], part.get_payload()):
                 for name in ("Action", "Status", "Diagnostic-Code"):
                     if block.get(name):
                         lines.append(f"{name}: {' '.join(str(block[name]).split())}")
@@ -67,7 +68,7 @@ def diagnostic(msg: Message) -> str:
         return "\n".join(lines)[:MAX_DIAGNOSTIC]
     for part in msg.walk():
         if part.get_content_type() == "text/plain":
-            payload = part.get_payload(decode=True) or b""
+            payload = cast(bytes, part.get_payload(decode=True) or b"")
             return payload.decode("utf-8", "replace")[:MAX_DIAGNOSTIC]
     return ""
 

@@ -8,6 +8,7 @@ from app.bounces.scoring import DISABLED_FOR_BOUNCES, thresholds
 from app.extensions import db
 from app.mail.tokens import manage_url
 from app.models import Member, MemberStatus
+from app.sysmail.notices import build_notice, send_notice
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,6 @@ def reenable(member: Member, by_owner: bool = False) -> None:
 
 def tell_member_about_bounces(member: Member) -> bool:
     """The one notice to a member past the warning threshold, with the link that re-enables delivery."""
-    from app.sysmail.notices import build_notice, send_notice
-
     mlist = member.mailing_list
     _, disable = thresholds(mlist)
     stopped = member.status == MemberStatus.DISABLED

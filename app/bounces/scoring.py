@@ -6,12 +6,14 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from flask import current_app
 from redis.exceptions import RedisError
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 
 from app.extensions import db
+from app.jobs.queues import Job, enqueue
 from app.lists.staff import active_staff
 from app.models import (
     Bounce,
@@ -24,6 +26,7 @@ from app.models import (
     Role,
 )
 from app.models.timestamps import utcnow
+from app.sysmail.notices import build_notice, send_notice
 from app.webhooks.events import WebhookEvent, emit, member_data
 
 log = logging.getLogger(__name__)
@@ -154,11 +157,8 @@ def score(member: Member, kind: BounceKind, counted: bool, now: datetime | None 
 
 def warn_member_later(member: Member) -> None:
     """Queue the member's one notice (sent by a job, after the caller's transaction)."""
-    from app.jobs.queues import QueueName, enqueue
-    from app.jobs.tasks import warn_about_bounces
-
     try:
-        enqueue(warn_about_bounces, member.id, queue=QueueName.DEFAULT)
+        enqueue(Job.WARN_ABOUT_BOUNCES, member.id)
     except RedisError as exc:
         log.warning("could not queue the bounce notice to %s (%s)", member.email, exc)
 
@@ -173,13 +173,11 @@ def reset_quiet_scores(now: datetime | None = None) -> int:
         .values(bounce_score=0.0, bounce_warned_at=None)
     )
     db.session.commit()
-    return result.rowcount or 0
+    return cast(CursorResult, result).rowcount or 0
 
 
 def tell_owners_disabled(member: Member) -> int:
     """Send the list owners a notice that a member was disabled for bounces; returns notices sent."""
-    from app.sysmail.notices import build_notice, send_notice
-
     mlist = member.mailing_list
     body = (
         f"{member.email} reached a bounce score of {member.bounce_score:g} "

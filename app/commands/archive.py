@@ -8,6 +8,10 @@ import sys
 import click
 from flask.cli import with_appcontext
 
+from app.archive.importer import import_mbox
+from app.archive.rebuild import rebuild
+from app.lists.lookup import find_list
+
 
 @click.group()
 def archive() -> None:
@@ -15,8 +19,6 @@ def archive() -> None:
 
 
 def _list(address: str):
-    from app.lists.lookup import find_list
-
     mlist = find_list(address)
     if mlist is None:
         click.echo(f"mailflow: no list {address}", err=True)
@@ -35,8 +37,6 @@ def import_command(list_address: str, path: str) -> None:
 
 def import_archive_file(mlist, path: str) -> None:
     """Import an mbox file into the list's archive with a progress bar; report skipped messages."""
-    from app.archive.importer import import_mbox
-
     with (
         open(path, "rb") as stream,
         click.progressbar(length=os.path.getsize(path), label="importing", file=sys.stderr) as bar,
@@ -55,8 +55,6 @@ def import_archive_file(mlist, path: str) -> None:
 @with_appcontext
 def rebuild_command(list_address: str) -> None:
     """Recompute LIST's archive (subjects, dates, threads, search) from the stored messages."""
-    from app.archive.rebuild import rebuild
-
     report = rebuild(_list(list_address))
     click.echo(
         f"{report.messages} messages, {report.changed} changed, {report.posts_archived} missing posts archived, "

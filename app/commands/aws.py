@@ -7,6 +7,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.egress.ses import ses_client
+
 TOPIC_NAME = "mailflow-ses-events"
 DESTINATION_NAME = "mailflow-sns"
 EVENT_TYPES = ("bounce", "complaint", "delivery", "reject")
@@ -19,8 +21,6 @@ def aws() -> None:
 
 def _client(service: str = "sesv2"):
     """A boto3 client from the instance settings; boto3 loads on first use, not at every `mailflow` start."""
-    from app.egress.ses import ses_client
-
     return ses_client(current_app.config["MAILFLOW"], service)
 
 

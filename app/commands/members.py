@@ -8,15 +8,25 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from app.bounces.reenable import CannotReenable, reenable
 from app.commands.arguments import key_values, list_or_exit, usage_error
 from app.extensions import db
 from app.lists.registry import SettingsError
 from app.mail.addresses import InvalidAddress
 from app.membership.export import csv_chunks
-from app.membership.lines import Entry, parse_line
-from app.membership.members import add_members, find_member, list_members, remove_members, update_member
+from app.membership.importer import import_csv
+from app.membership.lines import Entry, count_rows, parse_line
+from app.membership.members import (
+    add_members,
+    find_member,
+    list_members,
+    remove_members,
+    update_member,
+)
+from app.membership.reenable import EnableRefused, enable_members
 from app.models import Member, MemberStatus
 from app.models.audit import CLI
+from app.moderation.bans import banned_by
 
 
 @click.group()
@@ -50,8 +60,6 @@ def add(list_address: str, emails: tuple[str, ...]) -> None:
 
 def _warn_banned(list_id: int, entries: list[Entry]) -> None:
     """An owner may add a banned address, but is told: it still may not post."""
-    from app.moderation.bans import banned_by
-
     for entry in entries:
         ban = banned_by(list_id, entry.email)
         if ban:
@@ -64,9 +72,6 @@ def _warn_banned(list_id: int, entries: list[Entry]) -> None:
 @with_appcontext
 def import_file(list_address: str, csv_file: Path) -> None:
     """Import members from a CSV file (email[,name], or a header row naming `email` and `name`)."""
-    from app.membership.importer import import_csv
-    from app.membership.lines import count_rows
-
     mlist = list_or_exit(list_address)
     data = csv_file.read_bytes()
     with click.progressbar(
@@ -168,7 +173,6 @@ def enable(list_address: str, emails: tuple[str, ...], reason: str) -> None:
     if reason:
         _enable_for_reason(mlist, reason)
         return
-    from app.bounces.reenable import CannotReenable, reenable
 
     failed = False
     for email in emails:
@@ -185,8 +189,6 @@ def enable(list_address: str, emails: tuple[str, ...], reason: str) -> None:
 
 
 def _enable_for_reason(mlist, reason: str) -> None:
-    from app.membership.reenable import EnableRefused, enable_members
-
     try:
         count = enable_members(mlist, reason, CLI)
     except EnableRefused as exc:

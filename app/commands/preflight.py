@@ -11,6 +11,9 @@ import click
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
+from app import MIGRATIONS
+from app.extensions import db
+
 # Commands that must work on a database that is missing, empty or behind (they are how it gets fixed).
 NO_SCHEMA_NEEDED = {"db", "shell", "routes", "status"}
 
@@ -45,9 +48,6 @@ def check_database(app: Flask) -> None:
     """The database answers and its schema is the one this version of MailFlow expects."""
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
-
-    from app import MIGRATIONS
-    from app.extensions import db
 
     with app.app_context(), _quiet("alembic.runtime.migration"):
         url = str(db.engine.url)

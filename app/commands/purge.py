@@ -5,6 +5,9 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from app.posts.retention import count
+from app.posts.retention import purge as run_purge
+
 
 @click.command()
 @click.option(
@@ -24,9 +27,6 @@ def purge(deliveries_days: int | None, raw_days: int | None, dry_run: bool) -> N
     Held, shunted and in-flight posts and copies still pending are never touched. A post keeps its row,
     subject and outcome (the panel's post log); its message bytes are gone for good.
     """
-    from app.posts.retention import count
-    from app.posts.retention import purge as run_purge
-
     if not deliveries_days and not raw_days:
         raise click.UsageError("give --deliveries-older-than DAYS and/or --raw-older-than DAYS")
     result = count(deliveries_days, raw_days) if dry_run else run_purge(deliveries_days, raw_days)

@@ -12,17 +12,21 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from app.commands.preflight import require_ready
+from app.commands.webserver import serve_web
+from app.config import ConfigError
+from app.ingress.imap import PollerBusy
+from app.ingress.imap import serve as serve_imap
+from app.ingress.smtp_server import ReceiverBusy
+from app.ingress.smtp_server import serve as serve_smtp
+from app.jobs.worker import run_worker
 
 
 @click.command()
 @with_appcontext
 def smtpd() -> None:
     """Run the SMTP receiver on MAILFLOW_SMTPD_HOST:MAILFLOW_SMTPD_PORT."""
-    from app.config import ConfigError
-    from app.ingress.smtp_server import ReceiverBusy, serve
-
     try:
-        serve(current_app._get_current_object())  # type: ignore[attr-defined]
+        serve_smtp(current_app._get_current_object())  # type: ignore[attr-defined]
     except ReceiverBusy as exc:
         click.echo(f"mailflow smtpd: {exc.strerror}", err=True)
         sys.exit(1)
@@ -37,14 +41,11 @@ def imap() -> None:
     """Poll the mailbox MAILFLOW_IMAP_* names and feed its mail to the lists (one poller per mailbox)."""
     import threading
 
-    from app.config import ConfigError
-    from app.ingress.imap import PollerBusy, serve
-
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        serve(current_app._get_current_object(), stop)  # type: ignore[attr-defined]
+        serve_imap(current_app._get_current_object(), stop)  # type: ignore[attr-defined]
     except PollerBusy as exc:
         click.echo(f"mailflow imap: {exc}", err=True)
         sys.exit(1)
@@ -58,8 +59,6 @@ def imap() -> None:
 @with_appcontext
 def worker(burst: bool) -> None:
     """Run an RQ worker on MAILFLOW_REDIS_URL."""
-    from app.jobs.worker import run_worker
-
     if not current_app.config["MAILFLOW"].REDIS_URL:
         raise SystemExit("mailflow worker needs MAILFLOW_REDIS_URL (without it jobs run in-process)")
     # the database was checked for every command (app/cli.py); a worker also needs Redis before it joins a queue
@@ -72,8 +71,6 @@ def worker(burst: bool) -> None:
 @with_appcontext
 def web(workers: int) -> None:
     """Serve the panel with gunicorn on MAILFLOW_WEB_HOST:MAILFLOW_WEB_PORT."""
-    from app.commands.webserver import serve_web
-
     serve_web(current_app._get_current_object(), workers=workers)  # type: ignore[attr-defined]
 
 

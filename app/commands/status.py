@@ -9,6 +9,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.commands.preflight import NotReady, check_database
+from app.jobs.status import collect
 from app.models.timestamps import utcnow
 
 
@@ -26,9 +28,6 @@ def _age(when: datetime | None) -> str:
 @with_appcontext
 def status() -> None:
     """Show what MailFlow is doing; exit status 1 when something needs a person."""
-    from app.commands.preflight import NotReady, check_database
-    from app.jobs.status import collect
-
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
         check_database(app)

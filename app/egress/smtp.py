@@ -84,7 +84,7 @@ class SMTPSender:
         try:
             code, text = conn.data(copy.data)
         except smtplib.SMTPDataError as exc:  # DATA itself was refused (no 354)
-            code, text = exc.smtp_code, exc.smtp_error
+            code, text = exc.smtp_code, _as_bytes(exc.smtp_error)
         if code != 250:
             return self._refused(conn, copy, code, text, recipient=False)
         return SendResult(copy.delivery_id, ok=True, provider_id=_queue_id(text, copy.delivery_id))
@@ -173,3 +173,8 @@ def failure(copy: Outgoing, code: int, text: bytes | str, recipient: bool = True
     return SendResult(
         copy.delivery_id, ok=False, error=f"{code} {message}", permanent=permanent, bounce=recipient
     )
+
+
+def _as_bytes(text: bytes | str) -> bytes:
+    """smtplib hands over a server's reply as bytes, or as str when it made the error up itself."""
+    return text if isinstance(text, bytes) else text.encode("utf-8", "replace")

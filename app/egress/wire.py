@@ -8,6 +8,7 @@ from email import encoders
 from email.generator import BytesGenerator
 from email.message import Message
 from io import BytesIO
+from typing import cast
 
 CRLF = b"\r\n"
 MAX_LINE = 998  # octets, without the CRLF
@@ -40,7 +41,7 @@ def _reencode(data: bytes) -> bytes:
     msg = email.message_from_bytes(data, policy=email.policy.compat32)
     for part in msg.walk():
         if not part.is_multipart() and _raw_too_long(part):
-            _base64(part, part.get_payload(decode=True) or b"")
+            _base64(part, cast(bytes, part.get_payload(decode=True) or b""))
     out = BytesIO()
     # compat32 keeps the header text as it is; max_header_len folds only what is over-long.
     BytesGenerator(out, mangle_from_=False, maxheaderlen=MAX_LINE - 20, policy=email.policy.compat32).flatten(
@@ -54,7 +55,7 @@ def _reencode(data: bytes) -> bytes:
 
 def _raw_too_long(part: Message) -> bool:
     raw = part.get_payload(decode=False)
-    text = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else bytes(raw or b"")
+    text = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else cast(bytes, raw or b"")
     return longest_line(_normalise_line_ends(text)) > MAX_LINE
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.ingress.headers import summary
+from app.jobs.queues import enqueue_new_posts
 from app.lists.lookup import resolve
 from app.models import Post, PostSource
 from app.models.timestamps import utcnow
@@ -60,7 +61,6 @@ def accept_batch(items: Sequence[tuple[bytes, Envelope]]) -> list[list[int]]:
     except IntegrityError:
         db.session.rollback()
         results = _store_batch(planned, check_existing=True)  # a second conflict is a real error
-    from app.jobs.queues import enqueue_new_posts
 
     enqueue_new_posts([post_id for ids in results for post_id in ids])
     return results

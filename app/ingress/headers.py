@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import email.policy
+import logging
 import re
 from email.parser import BytesHeaderParser
+from typing import Any
+
+from app.mail.headersafety import MALFORMED_INPUT
+
+log = logging.getLogger(__name__)
 
 MAX_FIELD = 998
 
@@ -35,7 +41,7 @@ def summary(raw: bytes) -> dict[str, str]:
     """Message-ID, author address and subject, as display text; empty strings where unreadable."""
     try:
         headers = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
-    except Exception:  # a message we cannot even split into headers is still stored
+    except MALFORMED_INPUT:  # a message we cannot even split into headers is still stored
         return {"message_id": "", "sender": "", "subject": ""}
     return {
         "message_id": _field(headers, "Message-ID", _PLAIN_ID),
@@ -63,7 +69,10 @@ def _field(headers, name: str, plain: re.Pattern) -> str:
         if plain.fullmatch(value) and "=?" not in value:
             return _clean(value)
         return _clean(_parsed(name, value))
-    except Exception:
+    except MALFORMED_INPUT:
+        return ""
+    except Exception:  # the stdlib header parser has crashed on odd input before: store the mail, say so
+        log.warning("%s field not summarised; the message is stored all the same", name, exc_info=True)
         return ""
 
 
@@ -75,7 +84,10 @@ def _author(headers) -> str:
         match = _PLAIN_FROM.fullmatch(value)
         if match:
             return _clean(match["angle"] or match["bare"])
-        addresses = getattr(_parsed("From", value), "addresses", ())
+        addresses: tuple[Any, ...] = getattr(_parsed("From", value), "addresses", ())
         return _clean(addresses[0].addr_spec) if len(addresses) == 1 else ""
-    except Exception:
+    except MALFORMED_INPUT:
+        return ""
+    except Exception:  # the stdlib header parser has crashed on odd input before: store the mail, say so
+        log.warning("From field not summarised; the message is stored all the same", exc_info=True)
         return ""

@@ -12,8 +12,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.ingress.accept import Envelope, accept, accept_batch
+from app.ingress.headers import summary
 from app.ingress.imap_mailbox import CONNECTION_ERRORS, Mailbox, MailboxConfig, connect
 from app.ingress.imap_match import list_recipients, return_path
+from app.ingress.imap_oversized import HEADER_BYTES, tell_owners
+from app.ingress.locks import LockKeeper, acquire_waiting, make_lock
 from app.models import ImapCursor, PostSource
 
 log = logging.getLogger(__name__)
@@ -153,8 +156,6 @@ class Poller:
 
     def _set_aside(self, mailbox: Mailbox, uids: list[int], sizes: dict[int, int]) -> list[int]:
         """Move oversized messages to their folder, then tell their lists' owners; returns the UIDs moved."""
-        from app.ingress.imap_oversized import HEADER_BYTES, tell_owners
-
         if not uids:
             return []
         headers = {uid: mailbox.headers(uid, HEADER_BYTES) for uid in uids}
@@ -259,8 +260,6 @@ class Poller:
 
 
 def _describe(raw: bytes) -> str:
-    from app.ingress.headers import summary
-
     head = summary(raw)
     return f"Message-ID {head['message_id'] or '-'}, from {head['sender'] or '-'}"
 
@@ -279,8 +278,6 @@ LOCK_TTL_SECONDS = 30.0  # a poller on another host takes over at most this long
 
 def serve(app: Flask, stop: threading.Event, lock_ttl: float = LOCK_TTL_SECONDS) -> None:
     """Run the poller under the mailbox lock until stop is set, waiting for the lock while another holds it."""
-    from app.ingress.locks import LockKeeper, acquire_waiting, make_lock
-
     config = MailboxConfig.from_settings(app.config["MAILFLOW"])
     lock = make_lock(app, lock_name(config), lock_ttl)
     if not acquire_waiting(lock, stop, f"IMAP poller for {config.mailbox}/{config.folder}"):

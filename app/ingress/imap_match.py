@@ -9,6 +9,7 @@ from email.parser import BytesHeaderParser
 from app.ingress.headers import wire_text
 from app.ingress.lookup import role_is_handled
 from app.lists.lookup import resolve
+from app.mail.headersafety import MALFORMED_INPUT
 
 # Headers an MDA writes with the envelope recipient, in the order we trust them.
 ENVELOPE_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To")
@@ -30,7 +31,7 @@ def _visible(headers, name: str) -> list[str]:
     for value in headers.get_all(name) or []:
         try:
             addresses += [a.addr_spec for a in getattr(value, "addresses", ())]
-        except Exception:  # a malformed header is ignored, not fatal
+        except MALFORMED_INPUT:  # a malformed header is ignored, not fatal
             continue
     return addresses
 
@@ -43,7 +44,7 @@ def list_recipients(raw: bytes) -> list[str]:
     """
     try:
         headers = BytesHeaderParser(policy=email.policy.default).parsebytes(raw)
-    except Exception:
+    except MALFORMED_INPUT:
         return []
     for name in ENVELOPE_HEADERS:
         for value in headers.get_all(name) or []:
@@ -58,6 +59,6 @@ def return_path(raw: bytes) -> str:
     try:
         headers = BytesHeaderParser(policy=email.policy.default).parsebytes(raw)
         match = ADDRESS.search(str(headers.get("Return-Path") or ""))
-    except Exception:
+    except MALFORMED_INPUT:
         return ""
     return wire_text(match.group(0)) if match else ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from app.ingress.headers import summary
 from app.ingress.imap_match import list_recipients
 from app.lists.lookup import resolve
 from app.mailcommands.owner import owner_addresses
@@ -15,8 +16,6 @@ HEADER_BYTES = 64 * 1024  # how much of an oversized message's header is read to
 
 def tell_owners(header: bytes, size: int, limit: int, folder: str) -> int:
     """Mail the owners of the lists the message was for; returns how many notices went out."""
-    from app.ingress.headers import summary
-
     head = summary(header)
     sent = 0
     for address in list_recipients(header):

@@ -9,15 +9,16 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import timedelta
-from typing import Protocol
+from typing import Protocol, cast
 
 from flask import Flask
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import delete, update
+from sqlalchemy import CursorResult, delete, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from app.extensions import db
+from app.jobs.queues import redis_connection
 from app.liveness import holder_token, provably_dead
 from app.models import IngressLock
 from app.models.timestamps import utcnow
@@ -95,7 +96,7 @@ class DatabaseLock:
             .values(owner=self.token, expires_at=now + timedelta(seconds=self.ttl))
         )
         db.session.commit()
-        return bool(result.rowcount)
+        return bool(cast(CursorResult, result).rowcount)
 
     def acquire(self) -> bool:
         with self.app.app_context():
@@ -142,8 +143,6 @@ class DatabaseLock:
 
 def make_lock(app: Flask, name: str, ttl: float) -> Lock:
     """The lock kind this instance uses."""
-    from app.jobs.queues import redis_connection
-
     conn = redis_connection(app)
     return RedisLock(conn, name, ttl) if conn is not None else DatabaseLock(app, name, ttl)
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from app.mail import list_addresses
 from app.mail.list_addresses import AddressRole
 
 
 def role_is_handled(role: AddressRole) -> bool:
-    """Posts always; another role only once the pipeline has a processor for it (else the mail would shunt)."""
-    from app.pipeline.roles import ROLE_PROCESSORS
-
-    return role is AddressRole.POST or role.value in ROLE_PROCESSORS
+    """Whether mail to this role is processed (else it would only be shunted: refuse it at the door)."""
+    return role in list_addresses.HANDLED_ROLES

@@ -13,9 +13,11 @@ import signal
 import socket
 import struct
 import time
+from collections.abc import Callable
 
 from flask import Flask
 
+from app.extensions import db
 from app.ingress.stopsignal import StopSignal
 
 log = logging.getLogger(__name__)
@@ -25,16 +27,18 @@ FORWARD_AFTER = (
 )
 TICK = 0.1
 PID = struct.Struct("i")
+# What a child runs: serve(app, socket, reconcile, on_signal) until told to stop.
+ServeOne = Callable[[Flask, socket.socket, bool, Callable[[], None] | None], None]
 
 
-def serve_forked(app: Flask, sockets: list[socket.socket]) -> None:
+def serve_forked(app: Flask, sockets: list[socket.socket], serve_one: ServeOne) -> None:
     """Fork one receiver per listening socket; return once all have stopped after SIGTERM or SIGINT."""
     stopper = StopSignal().install()
     told_read, told_write = os.pipe()
     children: dict[int, int] = {}  # pid -> slot; slot 0 also runs the reconciler
     stopping, told, forwarded = 0.0, set(), False
     for slot in range(len(sockets)):
-        children[_spawn(app, sockets, slot, told_write)] = slot
+        children[_spawn(app, sockets, slot, told_write, serve_one)] = slot
     while children:
         readable, _, _ = select.select([stopper.fileno(), told_read], [], [], TICK)
         if told_read in readable:
@@ -45,7 +49,7 @@ def serve_forked(app: Flask, sockets: list[socket.socket]) -> None:
             for pid in set(children) - told:
                 _signal(pid, signal.SIGTERM)
             forwarded = True
-        _reap(app, sockets, children, told_write, lambda: bool(stopping or stopper.wait(0)))
+        _reap(app, sockets, children, told_write, lambda: bool(stopping or stopper.wait(0)), serve_one)
     for fd in (told_read, told_write):
         os.close(fd)
     stopper.close()
@@ -53,7 +57,14 @@ def serve_forked(app: Flask, sockets: list[socket.socket]) -> None:
         sock.close()
 
 
-def _reap(app: Flask, sockets: list[socket.socket], children: dict[int, int], told: int, stopping) -> None:
+def _reap(
+    app: Flask,
+    sockets: list[socket.socket],
+    children: dict[int, int],
+    told: int,
+    stopping: Callable[[], bool],
+    serve_one: ServeOne,
+) -> None:
     """Collect ended children; restart a crashed one unless the receiver is stopping."""
     while children:
         pid, status = os.waitpid(-1, os.WNOHANG)
@@ -65,7 +76,7 @@ def _reap(app: Flask, sockets: list[socket.socket], children: dict[int, int], to
         log.error("receiver process %s (slot %s) ended with status %s; starting another", pid, slot, status)
         time.sleep(RESTART_PAUSE)
         if not stopping():
-            children[_spawn(app, sockets, slot, told)] = slot
+            children[_spawn(app, sockets, slot, told, serve_one)] = slot
 
 
 def _read_pids(fd: int) -> set[int]:
@@ -73,7 +84,7 @@ def _read_pids(fd: int) -> set[int]:
     return {pid for (pid,) in PID.iter_unpack(data[: len(data) - len(data) % PID.size])}
 
 
-def _spawn(app: Flask, sockets: list[socket.socket], slot: int, told: int) -> int:
+def _spawn(app: Flask, sockets: list[socket.socket], slot: int, told: int, serve_one: ServeOne) -> int:
     """Fork the receiver for sockets[slot]; in the child this never returns."""
     pid = os.fork()
     if pid:
@@ -85,9 +96,7 @@ def _spawn(app: Flask, sockets: list[socket.socket], slot: int, told: int) -> in
         _forget_inherited_connections(app)
         for other in sockets[:slot] + sockets[slot + 1 :]:
             other.close()
-        from app.ingress.smtp_server import serve_one
-
-        serve_one(app, sockets[slot], reconcile=slot == 0, on_signal=lambda: _tell_parent(told))
+        serve_one(app, sockets[slot], slot == 0, lambda: _tell_parent(told))
         code = 0
     except BaseException:
         log.exception("receiver process %s failed", os.getpid())
@@ -105,8 +114,6 @@ def _tell_parent(fd: int) -> None:
 
 def _forget_inherited_connections(app: Flask) -> None:
     """Pooled database and Redis connections belong to the parent: the child opens its own."""
-    from app.extensions import db
-
     with app.app_context():
         db.engine.dispose(close=False)
     app.extensions.pop("mailflow_redis", None)

@@ -9,6 +9,7 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable
+from typing import cast
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import MISSING, SMTP
@@ -16,8 +17,10 @@ from flask import Flask
 
 from app.config import ConfigError, Settings
 from app.ingress.data_reader import DataError, read_data
+from app.ingress.prefork import serve_forked
 from app.ingress.smtp import ListHandler, Reply
 from app.ingress.stopsignal import StopSignal
+from app.jobs.reconcile import start_reconciler
 
 log = logging.getLogger(__name__)
 DRAIN_TICK = 0.05
@@ -61,7 +64,7 @@ class ListSMTP(SMTP):
         """aiosmtpd's DATA with the message read in chunks (data_reader) rather than a line at a time."""
         if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
             return
-        if not self.envelope.rcpt_tos:
+        if self.envelope is None or not self.envelope.rcpt_tos:
             await self.push("503 Error: need RCPT command")
             return
         if arg:
@@ -97,7 +100,7 @@ class ListSMTP(SMTP):
 
     def goodbye(self, reply: str) -> None:
         """Send a final reply and close; the transport flushes the reply before it closes."""
-        transport = self.transport
+        transport = cast("asyncio.WriteTransport | None", self.transport)
         if transport is not None and not transport.is_closing():
             transport.write(f"{reply}\r\n".encode())
             transport.close()
@@ -204,8 +207,6 @@ def make_controller(
 
 def serve(app: Flask) -> None:
     """Serve until SIGTERM or SIGINT, then drain; with SMTPD_PROCESSES > 1, in that many forked processes."""
-    from app.ingress.prefork import serve_forked
-
     settings = app.config["MAILFLOW"]
     host, port, processes = settings.SMTPD_HOST, settings.SMTPD_PORT, receiver_processes(settings)
     tls_context(settings)  # a bad certificate stops start-up here, once, not in every process
@@ -221,7 +222,8 @@ def serve(app: Flask) -> None:
         return
     claim = claim_address(host, port)
     try:
-        serve_forked(app, [bind_listener(host, port, reuse_port=True) for _ in range(processes)])
+        sockets = [bind_listener(host, port, reuse_port=True) for _ in range(processes)]
+        serve_forked(app, sockets, serve_one)
     finally:
         claim.close()
 
@@ -253,8 +255,6 @@ def serve_one(
     app: Flask, sock: socket.socket, reconcile: bool, on_signal: Callable[[], None] | None = None
 ) -> None:
     """One receiver process: nothing that got a 250 is lost, nothing half-read is kept."""
-    from app.jobs.reconcile import start_reconciler
-
     settings = app.config["MAILFLOW"]
     controller = make_controller(app, sock=sock)
     stopper = StopSignal().install()

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 from redis import Redis
 from redis.exceptions import RedisError
+from rq import Queue
+from rq.utils import import_attribute
 from sqlalchemy import update
 
 from app.extensions import db
@@ -26,6 +29,23 @@ class QueueName(enum.StrEnum):
     DEFAULT = "mailflow-default"
 
 
+class Job(enum.StrEnum):
+    """The RQ entry points in app/jobs/tasks.py, by dotted path: enqueuing one needs no import of the work."""
+
+    PROCESS_POST = "app.jobs.tasks.process_post"
+    DELIVER = "app.jobs.tasks.deliver"
+    IMPORT_MEMBERS = "app.jobs.tasks.import_members"
+    SEND_SYSTEM_MAIL = "app.jobs.tasks.send_system_mail"
+    WARN_ABOUT_BOUNCES = "app.jobs.tasks.warn_about_bounces"
+    SEND_WEBHOOKS = "app.jobs.tasks.send_webhooks"
+
+    @property
+    def queue(self) -> QueueName:
+        """The queue this job runs from."""
+        return _JOB_QUEUES.get(self, QueueName.DEFAULT)
+
+
+_JOB_QUEUES = {Job.PROCESS_POST: QueueName.POSTS, Job.DELIVER: QueueName.DELIVERIES}
 JOB_TIMEOUT = 600
 ALL_QUEUES = (QueueName.POSTS, QueueName.DELIVERIES, QueueName.DEFAULT)
 _local_executor: ThreadPoolExecutor | None = None
@@ -52,25 +72,21 @@ def close_redis(app: Flask) -> None:
         conn.close()
 
 
-def enqueue(
-    func: Callable, *args, queue: QueueName = QueueName.DEFAULT, delay: float = 0, at_front: bool = False
-) -> None:
-    """Run func(*args) in a worker: RQ when Redis is configured, else a local thread. Raises RedisError.
+def enqueue(job: Job, *args, delay: float = 0, at_front: bool = False) -> None:
+    """Run job(*args) in a worker: RQ when Redis is configured, else a local thread. Raises RedisError.
 
     A delayed job never runs before `delay` has passed: RQ keeps scheduled times in whole seconds,
     rounded down, so the time is rounded up here (a retry that ran early found its copies not yet due).
     """
-    from rq import Queue
-
     conn = redis_connection()
     if conn is None:
-        _run_locally(func, args, delay)
+        _run_locally(job, args, delay)
         return
-    rq_queue = Queue(queue.value, connection=conn)
+    rq_queue = Queue(job.queue.value, connection=conn)
     if delay > 0:
-        rq_queue.enqueue_at(not_before(delay), func, *args, job_timeout=JOB_TIMEOUT)
+        rq_queue.enqueue_at(not_before(delay), job.value, *args, job_timeout=JOB_TIMEOUT)
     else:
-        rq_queue.enqueue(func, *args, job_timeout=JOB_TIMEOUT, at_front=at_front)
+        rq_queue.enqueue(job.value, *args, job_timeout=JOB_TIMEOUT, at_front=at_front)
 
 
 def not_before(delay: float) -> datetime:
@@ -79,28 +95,24 @@ def not_before(delay: float) -> datetime:
     return at.replace(microsecond=0) + timedelta(seconds=1) if at.microsecond else at
 
 
-def enqueue_many(func: Callable, arg_tuples: Sequence[tuple], queue: QueueName = QueueName.DEFAULT) -> None:
-    """Run func(*args) for every args tuple, enqueued in one Redis round trip. Raises RedisError."""
-    from rq import Queue
-
+def enqueue_many(job: Job, arg_tuples: Sequence[tuple]) -> None:
+    """Run job(*args) for every args tuple, enqueued in one Redis round trip. Raises RedisError."""
     conn = redis_connection()
     if conn is None:
         for args in arg_tuples:
-            _run_locally(func, args, 0)
+            _run_locally(job, args, 0)
         return
     if not arg_tuples:
         return
-    rq_queue = Queue(queue.value, connection=conn)
+    rq_queue = Queue(job.queue.value, connection=conn)
     # One pipeline for all the jobs (RQ executes it): a single round trip instead of several per job.
-    rq_queue.enqueue_many([Queue.prepare_data(func, args, timeout=JOB_TIMEOUT) for args in arg_tuples])
+    rq_queue.enqueue_many([Queue.prepare_data(job.value, args, timeout=JOB_TIMEOUT) for args in arg_tuples])
 
 
 def enqueue_posts(post_ids: Sequence[int]) -> bool:
     """Enqueue processing of committed posts; a Redis outage is logged and left to the reconciler."""
-    from app.jobs.tasks import process_post
-
     try:
-        enqueue_many(process_post, [(post_id,) for post_id in post_ids], queue=QueueName.POSTS)
+        enqueue_many(Job.PROCESS_POST, [(post_id,) for post_id in post_ids])
     except RedisError as exc:
         log.warning(
             "Redis unreachable (%s): posts %s are stored and will be enqueued later", exc, list(post_ids)
@@ -117,10 +129,8 @@ def enqueue_new_posts(post_ids: Sequence[int]) -> bool:
 
     When Redis is unreachable, queued_at is cleared so the reconciler enqueues them as soon as it is back.
     """
-    from app.jobs.tasks import process_post
-
     try:
-        enqueue_many(process_post, [(post_id,) for post_id in post_ids], queue=QueueName.POSTS)
+        enqueue_many(Job.PROCESS_POST, [(post_id,) for post_id in post_ids])
     except RedisError as exc:
         log.warning(
             "Redis unreachable (%s): posts %s are stored and will be enqueued later", exc, list(post_ids)
@@ -131,25 +141,23 @@ def enqueue_new_posts(post_ids: Sequence[int]) -> bool:
     return True
 
 
-def _run_locally(func: Callable, args: tuple, delay: float) -> None:
+def _run_locally(job: Job, args: tuple, delay: float) -> None:
     global _local_executor
     if _local_executor is None:
         log.warning("MAILFLOW_REDIS_URL is not set: jobs run in-process (development only)")
         _local_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailflow-job")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    _local_executor.submit(_in_app, app, func, args, delay)
+    _local_executor.submit(_in_app, app, job, args, delay)
 
 
-def _in_app(app: Flask, func: Callable, args: tuple, delay: float) -> None:
-    import time
-
+def _in_app(app: Flask, job: Job, args: tuple, delay: float) -> None:
     if delay:
         time.sleep(delay)
     with app.app_context():
         try:
-            func(*args)
+            import_attribute(job.value)(*args)
         except Exception:
-            log.exception("in-process job %s%r failed", func.__name__, args)
+            log.exception("in-process job %s%r failed", job.name, args)
 
 
 def wait_for_local_jobs() -> None:

@@ -10,12 +10,19 @@ from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 from redis.exceptions import RedisError
+from rq import Queue
 from sqlalchemy import exists, or_, select, update
 
+from app.archive.catchup import archive_missing
+from app.bounces.scoring import reset_quiet_scores
 from app.extensions import db
+from app.jobs.queues import Job, QueueName, enqueue, enqueue_posts, redis_connection
 from app.liveness import provably_dead
 from app.models import Delivery, DeliveryStatus, Post, PostStatus
 from app.models.timestamps import utcnow
+from app.moderation.expiry import expire_held
+from app.sysmail.outbox import enqueue_overdue
+from app.webhooks.dispatch import enqueue_if_due
 
 log = logging.getLogger(__name__)
 SWEEP_LIMIT = 20000  # copies looked at per pass; the next pass takes the rest
@@ -27,8 +34,6 @@ RELEASED_JOB_SIZE = 50  # copies per job when a dead worker's claim is handed ba
 
 def enqueue_unqueued_posts(limit: int = 1000) -> int:
     """Enqueue received posts that never reached a queue (Redis was down at ingress)."""
-    from app.jobs.queues import enqueue_posts
-
     ids = list(
         db.session.scalars(
             select(Post.id)
@@ -85,9 +90,6 @@ def _dead_local_owners() -> list[str]:
 
 def _queue_is_empty(name: str) -> bool | None:
     """True or False; None when Redis cannot say (nothing can be enqueued now; a later pass catches up)."""
-    from rq import Queue
-
-    from app.jobs.queues import redis_connection
 
     conn = redis_connection()
     if conn is None:
@@ -112,8 +114,6 @@ def enqueue_orphaned_deliveries(force: bool = False) -> int:
     covered by them, but a retry overdue that long lost its job (or waits behind a backlog it should not):
     it goes to the front of the queue and is marked due now, so the next pass does not enqueue it again.
     """
-    from app.jobs.queues import QueueName
-
     empty = True if force else _queue_is_empty(QueueName.DELIVERIES)
     if empty is None:
         return 0
@@ -140,8 +140,6 @@ def enqueue_orphaned_deliveries(force: bool = False) -> int:
 
 def enqueue_orphaned_posts(force: bool = False) -> int:
     """Posts stuck between phases while the post queue is empty (or Redis was emptied) lost their job."""
-    from app.jobs.queues import QueueName, enqueue_posts
-
     if not force and not _queue_is_empty(QueueName.POSTS):
         return 0
     cutoff = _orphan_cutoff(force)
@@ -168,8 +166,6 @@ def enqueue_orphaned_posts(force: bool = False) -> int:
 
 def redis_was_emptied() -> bool:
     """True when Redis no longer holds the marker this installation leaves there (flushed, restarted empty)."""
-    from app.jobs.queues import redis_connection
-
     conn = redis_connection()
     try:
         return conn is not None and not conn.exists(REDIS_MARKER)
@@ -179,8 +175,6 @@ def redis_was_emptied() -> bool:
 
 def mark_redis_filled() -> None:
     """Leave the marker whose absence tells a later pass that Redis lost everything."""
-    from app.jobs.queues import redis_connection
-
     conn = redis_connection()
     try:
         if conn is not None:
@@ -190,9 +184,6 @@ def mark_redis_filled() -> None:
 
 
 def _enqueue_deliveries(rows: Iterable[tuple[int, int]], size: int = 0, at_front: bool = False) -> None:
-    from app.jobs.queues import QueueName, enqueue
-    from app.jobs.tasks import deliver
-
     size = size or current_app.config["MAILFLOW"].DELIVERY_BATCH_SIZE
     by_post: dict[int, list[int]] = {}
     for post_id, delivery_id in rows:
@@ -201,22 +192,17 @@ def _enqueue_deliveries(rows: Iterable[tuple[int, int]], size: int = 0, at_front
         for post_id, ids in by_post.items():
             for start in range(0, len(ids), size):
                 batch = ids[start : start + size]
-                enqueue(deliver, post_id, batch, queue=QueueName.DELIVERIES, at_front=at_front)
+                enqueue(Job.DELIVER, post_id, batch, at_front=at_front)
     except RedisError as exc:
         log.warning("Redis unreachable (%s): pending copies are enqueued by a later pass", exc)
 
 
 def reconcile_all() -> None:
     """One reconciliation pass."""
-    from app.archive.catchup import archive_missing
-    from app.bounces.scoring import reset_quiet_scores
-    from app.moderation.expiry import expire_held
-    from app.webhooks.dispatch import enqueue_if_due
-
     release_leases_now()
     enqueue_unqueued_posts()
     expire_held()
-    orphans = enqueue_orphaned_deliveries() + enqueue_orphaned_posts()
+    orphans = enqueue_orphaned_deliveries() + enqueue_orphaned_posts() + enqueue_overdue()
     if orphans:
         log.warning("reconciler re-enqueued %d posts/copies whose jobs were lost", orphans)
     archived = archive_missing()

@@ -10,8 +10,10 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.jobs.queues import ALL_QUEUES, redis_connection
 from app.models import Delivery, DeliveryStatus, Post, PostStatus
 from app.models.timestamps import utcnow
+from app.pipeline.relayfault import open_faults
 
 # A copy due this long ago and still pending is stuck (workers down, or too few for the load).
 STUCK_AFTER = timedelta(minutes=15)
@@ -93,8 +95,6 @@ def _posts(status: PostStatus) -> int:
 
 def collect(redis_url: str) -> Status:
     """Take a snapshot; redis_url empty means jobs run in-process (development)."""
-    from app.pipeline.relayfault import open_faults
-
     status = Status(copy_counts(), _posts(PostStatus.HELD), _posts(PostStatus.SHUNTED))
     status.relay_faults = [
         f"{f.signature} ({f.copies} copies since {f.first_seen_at:%Y-%m-%d %H:%M} UTC)" for f in open_faults()
@@ -108,8 +108,6 @@ def collect(redis_url: str) -> Status:
 def _queue_side(status: Status) -> None:
     from rq import Queue, Worker
     from rq.registry import FailedJobRegistry, ScheduledJobRegistry
-
-    from app.jobs.queues import ALL_QUEUES, redis_connection
 
     conn = redis_connection()
     try:

@@ -7,6 +7,16 @@ from contextlib import contextmanager
 
 from flask import Flask, has_app_context
 
+from app import create_app
+from app.bounces.reenable import tell_member_about_bounces
+from app.extensions import db
+from app.membership.importer import run_import
+from app.models import Member
+from app.pipeline.deliver import deliver_batch
+from app.pipeline.runner import process
+from app.sysmail.outbox import send_stored
+from app.webhooks.sender import send_due
+
 _worker_app: Flask | None = None
 
 
@@ -23,8 +33,6 @@ def _app_context() -> Iterator[None]:
         return
     global _worker_app
     if _worker_app is None:
-        from app import create_app
-
         _worker_app = create_app()
     with _worker_app.app_context():
         yield
@@ -32,42 +40,30 @@ def _app_context() -> Iterator[None]:
 
 def process_post(post_id: int) -> None:
     """Decide what becomes of a post, prepare it and fan it out."""
-    from app.pipeline.runner import process
-
     with _app_context():
         process(post_id)
 
 
 def deliver(post_id: int, delivery_ids: list[int]) -> None:
     """Send one batch of a post's copies."""
-    from app.pipeline.deliver import deliver_batch
-
     with _app_context():
         deliver_batch(post_id, delivery_ids)
 
 
-def reconcile() -> None:
-    """Re-enqueue whatever the database says is pending but no queue holds."""
-    from app.jobs.reconcile import reconcile_all
-
-    with _app_context():
-        reconcile_all()
-
-
 def import_members(import_id: int) -> None:
     """Import an uploaded CSV file of members, keeping progress on its row."""
-    from app.membership.importer import run_import
-
     with _app_context():
         run_import(import_id)
 
 
+def send_system_mail(mail_id: int) -> None:
+    """Try a stored notice, confirmation, command reply or owner forward again."""
+    with _app_context():
+        send_stored(mail_id)
+
+
 def warn_about_bounces(member_id: int) -> None:
     """Send a member past the bounce warning threshold its one notice, with the re-enable link."""
-    from app.bounces.reenable import tell_member_about_bounces
-    from app.extensions import db
-    from app.models import Member
-
     with _app_context():
         member = db.session.get(Member, member_id)
         if member is not None:
@@ -76,7 +72,5 @@ def warn_about_bounces(member_id: int) -> None:
 
 def send_webhooks() -> None:
     """Send the webhook deliveries that are due."""
-    from app.webhooks.sender import send_due
-
     with _app_context():
         send_due()

@@ -8,9 +8,11 @@ import threading
 from flask import Flask
 from redis import Redis
 from rq import Queue, SimpleWorker
+from rq.exceptions import StopRequested
 
 from app.jobs.queues import ALL_QUEUES, redis_connection
-from app.jobs.reconcile import start_reconciler
+from app.jobs.reconcile import reconcile_all, start_reconciler
+from app.jobs.tasks import bind_worker_app
 from app.liveness import HOST_CHARS, provably_dead
 
 log = logging.getLogger(__name__)
@@ -55,10 +57,6 @@ def clear_dead_scheduler_locks(conn: Redis, queue_names: list[str]) -> int:
 
 def reconcile_safely(app: Flask) -> None:
     """One reconciliation pass that never takes the worker down."""
-    from rq.exceptions import StopRequested
-
-    from app.jobs.reconcile import reconcile_all
-
     try:
         with app.app_context():
             reconcile_all()
@@ -74,8 +72,6 @@ def _text(value: bytes | str | None) -> str:
 
 def run_worker(app: Flask, burst: bool = False, name: str | None = None) -> bool:
     """Work the MailFlow queues until stopped (or until empty with burst)."""
-    from app.jobs.tasks import bind_worker_app
-
     conn = redis_connection(app)
     if conn is None:
         raise SystemExit("mailflow worker needs MAILFLOW_REDIS_URL (without it jobs run in-process)")

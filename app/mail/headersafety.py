@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import email.errors
 import re
 from email.header import Header, decode_header, make_header
 
+# What the standard library's mail parsers raise on broken or hostile input (unknown charsets, bad encoded
+# words, malformed addresses or MIME; UnicodeError and KeyError included). Anything else is a bug of ours:
+# it must surface, not pass for a bad message.
+MALFORMED_INPUT = (ValueError, LookupError, IndexError, email.errors.MessageError)
 UNSAFE = re.compile(r"[\r\n\x00]")
 ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 
@@ -22,7 +27,7 @@ def decode(value: str | None) -> str:
         return clean(value)
     try:
         text = str(make_header(decode_header(value)))
-    except Exception:  # unknown charset or broken encoded word: decode what we can, chunk by chunk
+    except MALFORMED_INPUT:  # unknown charset or broken encoded word: decode what we can, chunk by chunk
         text = _lenient(value)
     return clean(text)
 
@@ -30,7 +35,7 @@ def decode(value: str | None) -> str:
 def _lenient(value: str) -> str:
     try:
         chunks = decode_header(value)
-    except Exception:
+    except MALFORMED_INPUT:
         return value
     out = []
     for chunk, charset in chunks:
@@ -42,17 +47,6 @@ def _lenient(value: str) -> str:
         except LookupError:
             out.append(chunk.decode("utf-8", "replace"))
     return "".join(out)
-
-
-def needs_rewrite(value: str) -> bool:
-    """True when decoding the value would yield CR, LF or NUL: the CVE-2024-6923 injection shape."""
-    if not ENCODED_WORD.search(value):
-        return False
-    try:
-        text = str(make_header(decode_header(value)))
-    except Exception:
-        text = _lenient(value)
-    return bool(UNSAFE.search(text))
 
 
 def encode(text: str, name: str = "Subject") -> str:
@@ -70,7 +64,7 @@ def _defuse_word(match: re.Match[bytes]) -> bytes:
     word = match.group().decode("ascii", "replace")
     try:
         text = str(make_header(decode_header(word)))
-    except Exception:
+    except MALFORMED_INPUT:
         text = _lenient(word)
     if not UNSAFE.search(text):
         return match.group()

@@ -18,6 +18,19 @@ class AddressRole(enum.StrEnum):
     CONFIRM = "confirm"
 
 
+# Roles whose mail is processed (app/pipeline/roles.py maps each one but POST to its processor). Mail to
+# any other role could only be shunted, so both ingress types refuse it at the door.
+HANDLED_ROLES = frozenset(
+    {
+        AddressRole.POST,
+        AddressRole.REQUEST,
+        AddressRole.OWNER,
+        AddressRole.BOUNCES,
+        AddressRole.JOIN,
+        AddressRole.LEAVE,
+        AddressRole.CONFIRM,
+    }
+)
 # Suffixes that may carry a +TOKEN (VERP bounces, confirmation replies).
 TOKEN_ROLES = {AddressRole.BOUNCES, AddressRole.CONFIRM}
 SUFFIXES = {role.value: role for role in AddressRole if role is not AddressRole.POST}

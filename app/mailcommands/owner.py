@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app
-
-from app.egress import Outgoing, make_sender
-from app.extensions import db
 from app.lists.staff import active_admins, active_staff
 from app.mail.list_addresses import candidates
 from app.mailcommands.forward import owner_copy
-from app.mailcommands.replies import finish, retry_later
-from app.models import MailingList, Post, PostStatus, Role
+from app.mailcommands.replies import finish
+from app.models import MailingList, Post, PostStatus, Role, SystemMailKind
+from app.sysmail.outbox import send_stored_rows, store
 
 log = logging.getLogger(__name__)
 
@@ -43,21 +40,9 @@ def forward_to_owners(post: Post) -> None:
         )
         finish(post, PostStatus.DISCARDED, "no owner to forward to")
         return
+    # One outbox message per owner, stored with the decision: each is sent and retried on its own.
+    bounces = mlist.role_address("bounces")
     data = owner_copy(mlist, post.raw)
-    copies = [Outgoing(n, mlist.role_address("bounces"), owner, data) for n, owner in enumerate(owners)]
-    sender = make_sender(current_app.config["MAILFLOW"])
-    try:
-        results = sender.send(copies)
-    finally:
-        sender.close()
-    temporary = [owners[r.delivery_id] for r in results if not r.ok and not r.permanent]
-    if temporary:
-        # Retrying resends to every owner: a rare duplicate beats a lost message to the owners.
-        post.error = f"{post.error}forward to {', '.join(temporary)} failed for now\n"
-        db.session.commit()
-        retry_later(post.id, 300)
-        return
-    refused = [f"{owners[r.delivery_id]}: {r.error}" for r in results if not r.ok]
-    if refused:
-        post.error = f"{post.error}refused: {'; '.join(refused)}\n"
-    finish(post, PostStatus.DISTRIBUTED, f"forwarded to {len(owners) - len(refused)} owner(s)")
+    copies = [store(SystemMailKind.FORWARD, bounces, owner, data, mlist.id) for owner in owners]
+    finish(post, PostStatus.DISTRIBUTED, f"forwarded to {len(owners)} owner(s)")
+    send_stored_rows(copies)

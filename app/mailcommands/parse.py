@@ -7,6 +7,8 @@ import enum
 from dataclasses import dataclass
 from email.parser import BytesParser
 
+from app.mail.headersafety import MALFORMED_INPUT
+
 MAX_LINES = 10  # body lines looked at, like Mailman's email commands
 MAX_IGNORED = 3  # unknown lines noted (never quoted back: the sender may be forged)
 REPLY_PREFIXES = ("re:", "aw:", "sv:", "fwd:", "fw:")
@@ -59,7 +61,7 @@ def body_lines(raw: bytes) -> list[str]:
         msg = BytesParser(policy=email.policy.default).parsebytes(raw)
         part = msg.get_body(preferencelist=("plain",))
         text = part.get_content() if part is not None else ""
-    except Exception:  # an unreadable body has no commands; the subject may still have one
+    except MALFORMED_INPUT:  # an unreadable body has no commands; the subject may still have one
         return []
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return lines[:MAX_LINES]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ARRAY, Text, bindparam, func, literal, select
+from typing import cast
+
+from sqlalchemy import ARRAY, CursorResult, Text, bindparam, func, literal, select
 
 from app.extensions import db
 from app.models import Member, MemberStatus
@@ -54,7 +56,7 @@ def _insert_unnest(values: dict, pairs: list[tuple[str, str]]) -> int:
     statement = insert(table).from_select(columns, source).on_conflict_do_nothing(index_elements=KEY)
     emails, names = zip(*pairs, strict=True)
     params = {"emails": list(emails), "names": list(names)}
-    return db.session.execute(statement, params, execution_options=COUNTED).rowcount
+    return cast(CursorResult, db.session.execute(statement, params, execution_options=COUNTED)).rowcount
 
 
 def _insert_many(values: dict, pairs: list[tuple[str, str]]) -> int:
@@ -62,4 +64,4 @@ def _insert_many(values: dict, pairs: list[tuple[str, str]]) -> int:
 
     statement = insert(Member.__table__).on_conflict_do_nothing(index_elements=KEY)
     rows = [{**values, "email": e, "name": n} for e, n in pairs]
-    return db.session.execute(statement, rows, execution_options=COUNTED).rowcount
+    return cast(CursorResult, db.session.execute(statement, rows, execution_options=COUNTED)).rowcount

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.extensions import db
+from app.mail.tokens import public_url
 from app.models import MailingList, Member, MemberStatus, PendingAction, SubscriptionPolicy
 from app.models.timestamps import utcnow
 from app.moderation.bans import banned_by
@@ -139,7 +140,5 @@ def _activate(member: Member) -> None:
 
 def confirmation_links(mlist: MailingList, member: Member) -> tuple[str, str]:
     """The reply address and web link that confirm a pending action."""
-    from app.mail.tokens import public_url
-
     token = member.confirm_token or ""
     return mlist.role_address(f"confirm+{token}"), public_url(f"/confirm/{token}")

@@ -13,6 +13,7 @@ from app.models.notices import NoticeCount
 from app.models.posts import Post, PostSource, PostStatus
 from app.models.relay_faults import RelayFault
 from app.models.rules import AllowedSender, Ban, FilterAction, FilterCondition, FilterRule, PatternKind
+from app.models.sysmail import SystemMail, SystemMailKind, SystemMailStatus
 from app.models.users import User
 from app.models.webhooks import Webhook, WebhookDelivery, WebhookDeliveryStatus
 
@@ -50,6 +51,9 @@ __all__ = [
     "RelayFault",
     "Role",
     "SubscriptionPolicy",
+    "SystemMail",
+    "SystemMailKind",
+    "SystemMailStatus",
     "User",
     "Webhook",
     "WebhookDelivery",

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, S
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.mail.list_addresses import AddressRole
 from app.models.timestamps import UTCDateTime, utcnow
 
 
@@ -42,7 +43,7 @@ class Post(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     list_id: Mapped[int] = mapped_column(ForeignKey("mailing_lists.id", ondelete="CASCADE"), nullable=False)
-    role: Mapped[str] = mapped_column(String(16), nullable=False, default="post")
+    role: Mapped[str] = mapped_column(String(16), nullable=False, default=AddressRole.POST)
     source: Mapped[str] = mapped_column(String(8), nullable=False, default=PostSource.SMTP)
     mail_from: Mapped[str] = mapped_column(String(320), nullable=False, default="")
     rcpt_tos: Mapped[list] = mapped_column(JSON, nullable=False, default=list)

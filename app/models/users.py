@@ -37,7 +37,7 @@ class User(UserMixin, db.Model):
     roles = relationship("ListRole", back_populates="user", cascade="all, delete-orphan")
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         return self.active
 
     def get_id(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.extensions import db
+from app.jobs.queues import enqueue_posts
 from app.models import Post, PostStatus
 from app.models.audit import record
 from app.models.timestamps import utcnow
@@ -28,8 +29,6 @@ def approve(post: Post, user_id: int | None = None, actor: str = "", note: str =
 
     Returns whether it reached a queue (if not, it is stored as received and the reconciler enqueues it).
     """
-    from app.jobs.queues import enqueue_posts
-
     _decide(post, ModeratorDecision.APPROVE, user_id, actor, note)
     post.status, post.queued_at = PostStatus.RECEIVED, None
     db.session.commit()

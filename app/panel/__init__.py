@@ -2,29 +2,35 @@
 
 from flask import Flask
 
+# Modules, not their blueprints: `from app.panel.lists import lists` here would hide the module app.panel.lists.
+from app.panel import account, audit, auth, bans, dashboard, held, lists, members, posts, rules, users
+from app.panel.access import held_count_for_nav, roles_on
+from app.panel.alerts import relay_faults_for_banner
+from app.panel.display import register_display
+from app.panel.errors import register_error_pages
+from app.panel.security import add_security_headers
+from app.panel.throttle import init_limiter
+from app.public.health import LoopbackHealthChecks
+
+BLUEPRINTS = (
+    auth.auth,
+    account.account,
+    dashboard.dashboard,
+    lists.lists,
+    rules.rules,
+    bans.bans,
+    members.members,
+    held.moderation,
+    posts.posts,
+    users.users,
+    audit.audit,
+)
+
 
 def register_panel(app: Flask) -> None:
     """Register every panel blueprint, the rate limiter, the security headers and the navigation count."""
-    from app.panel.access import held_count_for_nav, roles_on
-    from app.panel.account import account
-    from app.panel.alerts import relay_faults_for_banner
-    from app.panel.audit import audit
-    from app.panel.auth import auth
-    from app.panel.bans import bans
-    from app.panel.dashboard import dashboard
-    from app.panel.display import register_display
-    from app.panel.errors import register_error_pages
-    from app.panel.held import moderation
-    from app.panel.lists import lists
-    from app.panel.members import members
-    from app.panel.posts import posts
-    from app.panel.rules import rules
-    from app.panel.security import add_security_headers
-    from app.panel.throttle import init_limiter
-    from app.panel.users import users
-
     init_limiter(app)
-    for blueprint in (auth, account, dashboard, lists, rules, bans, members, moderation, posts, users, audit):
+    for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.after_request(add_security_headers)
     app.context_processor(
@@ -35,7 +41,5 @@ def register_panel(app: Flask) -> None:
     register_error_pages(app)
     hosts = app.config["MAILFLOW"].TRUSTED_HOSTS
     if hosts:
-        from app.public.health import LoopbackHealthChecks
-
         app.config["TRUSTED_HOSTS"] = [h.strip() for h in hosts.split(",") if h.strip()]
         app.wsgi_app = LoopbackHealthChecks(app.wsgi_app, app.config["TRUSTED_HOSTS"])  # type: ignore[method-assign]

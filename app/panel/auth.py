@@ -72,7 +72,7 @@ def login():
             login_user(user)
             return redirect(safe_next(request.args.get("next")))
         form.password.errors.append("Wrong email or password.")
-    return render_template("panel/login.html", form=form), (200 if not form.errors else 401)
+    return render_template("auth/login.html", form=form), (200 if not form.errors else 401)
 
 
 @auth.route("/logout", methods=["POST"])
@@ -107,7 +107,7 @@ def change_password():
             login_user(current_user)  # this session carries on with the new token
             flash("Your password is changed; every other session is logged out.")
             return redirect(url_for("dashboard.index"))
-    return render_template("panel/password.html", form=form), (200 if not form.errors else 400)
+    return render_template("auth/password.html", form=form), (200 if not form.errors else 400)
 
 
 class InvitationForm(FlaskForm):

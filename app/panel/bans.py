@@ -52,7 +52,7 @@ def index(list_id: int):
                 return redirect(url_for("bans.index", list_id=mlist.id))
             form.previewed.data, form.previewed.raw_data = pattern, [pattern]
     return render_template(
-        "lists/bans.html",
+        "bans/index.html",
         mlist=mlist,
         form=form,
         preview=found,

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.jobs.status import copy_counts
 from app.models import Member, MemberStatus, Post, PostStatus
-from app.panel.access import visible_lists_query
+from app.panel.access import list_for, visible_lists_query
 from app.panel.chart import SERIES, daily_figures, svg_chart
 
 dashboard = Blueprint("dashboard", __name__)
@@ -32,7 +32,7 @@ def index():
     rows = [(m, members.get(m.id, 0), held.get(m.id, 0), posts.get(m.id, 0)) for m in mlists]
     figures = daily_figures(ids)
     return render_template(
-        "panel/dashboard.html",
+        "dashboard/index.html",
         rows=rows,
         copies=copy_counts(ids),
         total_held=sum(held.values()),
@@ -47,12 +47,10 @@ def index():
 @dashboard.route("/lists/<int:list_id>/figures")
 @login_required
 def list_figures(list_id: int):
-    from app.panel.access import list_for
-
     mlist = list_for(list_id)
     figures = daily_figures([mlist.id])
     return render_template(
-        "panel/figures.html",
+        "dashboard/figures.html",
         mlist=mlist,
         chart=svg_chart(figures),
         figures=figures,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from jinja2 import TemplateError
 
 from app.mail.templates import render_bounded, template_error
+from app.mail.tokens import public_url
 from app.models import MailingList
 
 SAMPLE_MEMBER = {"email": "sam.sample@example.net", "name": "Sam Sample"}
@@ -12,8 +13,6 @@ SAMPLE_MEMBER = {"email": "sam.sample@example.net", "name": "Sam Sample"}
 
 def sample_context(mlist: MailingList) -> dict[str, str]:
     """The variables a template may use, filled for a sample member."""
-    from app.mail.tokens import public_url
-
     return {
         "list_name": mlist.name,
         "list_address": mlist.address,
@@ -33,5 +32,6 @@ def render(text: str, context: dict[str, str]) -> str:
     try:
         return render_bounded(text, context)
     except TemplateError as exc:
-        where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
+        lineno = getattr(exc, "lineno", None)
+        where = f" (line {lineno})" if lineno else ""
         raise ValueError(f"{exc.message or type(exc).__name__}{where}") from None

@@ -8,6 +8,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import Flask
 from flask_login import current_user
 
+from app.panel.list_people import people_of
+from app.panel.setting_hints import setting_hint
+
 SIZE_UNITS = ("bytes", "KB", "MB", "GB")
 
 
@@ -69,9 +72,6 @@ def words(name: str) -> str:
 
 def register_display(app: Flask) -> None:
     """Make the display helpers available to every template."""
-    from app.panel.list_people import people_of
-    from app.panel.setting_hints import setting_hint
-
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["day"] = day
     app.jinja_env.filters["human_size"] = human_size

@@ -29,7 +29,7 @@ lists = Blueprint("lists", __name__, url_prefix="/lists")
 SETTINGS_PAGE = (Group.ABOUT, Group.POLICIES, Group.OUTGOING, Group.ARCHIVE)
 
 
-class TemplatesForm(settings_form_class(Group.TEMPLATES)):  # type: ignore[misc,valid-type]
+class TemplatesForm(settings_form_class(Group.TEMPLATES)):  # type: ignore[misc]
     preview = SubmitField("Preview")
     submit = SubmitField("Save templates")
 

@@ -20,8 +20,10 @@ from sqlalchemy import select
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from app.bounces.reenable import CannotReenable, reenable
 from app.bounces.scoring import DISABLED_FOR_BOUNCES
 from app.extensions import db
+from app.jobs.queues import Job, enqueue
 from app.lists.registry import SettingsError
 from app.mail.addresses import InvalidAddress
 from app.membership.export import csv_chunks
@@ -29,6 +31,7 @@ from app.membership.lines import parse_line, parse_lines
 from app.membership.member_settings import MEMBER_SETTINGS
 from app.membership.members import add_members, member_settings, remove_members, update_member
 from app.membership.reenable import disabled_for, enable_members
+from app.membership.subscriptions import approve
 from app.models import Bounce, Member, MemberImport, MemberStatus, Role
 from app.models.audit import Actor, record
 from app.moderation.bans import banned_by
@@ -161,9 +164,6 @@ def paste(list_id: int):
 @members.route("/<int:list_id>/members/import", methods=["GET", "POST"])
 @login_required
 def upload(list_id: int):
-    from app.jobs.queues import QueueName, enqueue
-    from app.jobs.tasks import import_members
-
     mlist = list_for(list_id, Role.OWNER)
     form = ImportForm()
     if form.validate_on_submit():
@@ -183,7 +183,7 @@ def upload(list_id: int):
             db.session.flush()
             _audit("member.import", mlist, import_id=job.id, filename=job.filename)
             db.session.commit()
-            enqueue(import_members, job.id, queue=QueueName.DEFAULT)
+            enqueue(Job.IMPORT_MEMBERS, job.id)
             return redirect(url_for("members.import_status", list_id=mlist.id, import_id=job.id))
     recent = db.session.scalars(
         select(MemberImport)
@@ -264,8 +264,6 @@ def edit(list_id: int, member_id: int):
 
 
 def _reenable(mlist, member: Member):
-    from app.bounces.reenable import CannotReenable, reenable
-
     try:
         reenable(member, by_owner=True)
         flash(f"Re-enabled {member.email}: bounce score back to 0.")
@@ -288,8 +286,6 @@ def recent_bounces(member: Member, limit: int = 20) -> list[Bounce]:
 )
 @login_required
 def act(list_id: int, member_id: int, action: str):
-    from app.membership.subscriptions import approve
-
     mlist = list_for(list_id, Role.OWNER)
     member = _member(mlist.id, member_id)
     if not ConfirmForm().validate_on_submit():

@@ -6,8 +6,11 @@ import email
 import email.policy
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from typing import cast
 
 import nh3
+
+from app.mail.headersafety import MALFORMED_INPUT
 
 MAX_TEXT = 100_000
 # No images, media or frames: nothing in a preview may fetch from elsewhere (the CSP also forbids it).
@@ -33,7 +36,7 @@ def build_preview(raw: bytes) -> Preview:
         for name, value in msg.raw_items():
             preview.headers.append((name, _decoded(value)))
         _walk(msg, preview)
-    except Exception as exc:  # a broken message still gets a preview: the raw text
+    except MALFORMED_INPUT as exc:  # a broken message still gets a preview: the raw text
         preview.problem = f"The message could not be fully parsed ({type(exc).__name__}); showing raw text."
         preview.text = raw[:MAX_TEXT].decode("utf-8", "replace")
     return preview
@@ -42,7 +45,7 @@ def build_preview(raw: bytes) -> Preview:
 def _decoded(value: object) -> str:
     try:
         return " ".join(str(value).split())
-    except Exception:
+    except MALFORMED_INPUT:
         return repr(value)
 
 
@@ -72,5 +75,5 @@ def _walk(msg: EmailMessage, preview: Preview) -> None:
 def _content(part: EmailMessage) -> str:
     try:
         return part.get_content()
-    except Exception:
-        return (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+    except MALFORMED_INPUT:
+        return cast(bytes, part.get_payload(decode=True) or b"").decode("utf-8", "replace")

@@ -63,7 +63,7 @@ def index(list_id: int):
         select(FilterRule).where(FilterRule.list_id == mlist.id).order_by(FilterRule.position, FilterRule.id)
     ).all()
     return render_template(
-        "lists/rules.html", mlist=mlist, form=form, rules=ordered, action_form=ConfirmForm()
+        "rules/index.html", mlist=mlist, form=form, rules=ordered, action_form=ConfirmForm()
     ), (400 if form.errors else 200)
 
 

@@ -1,1 +1,1 @@
-"""The processing pipeline: moderate, prepare, fan out, deliver."""
+"""The processing pipeline: decide, prepare, fan out, deliver."""

@@ -26,11 +26,6 @@ class Outcome:
     verdict: Verdict
     reason: str = ""
 
-    @property
-    def final(self) -> bool:
-        """Accept, reject and discard end the moderation run; hold reasons are collected."""
-        return self.verdict in (Verdict.ACCEPT, Verdict.REJECT, Verdict.DISCARD)
-
 
 CONTINUE = Outcome(Verdict.CONTINUE)
 

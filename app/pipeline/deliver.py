@@ -16,6 +16,8 @@ from app.bounces.verp import verp_address
 from app.egress import Outgoing, Sender, SendResult, make_sender
 from app.egress.wire import MAX_LINE, is_clean, longest_line, to_wire
 from app.extensions import db
+from app.jobs.queues import Job, enqueue, redis_connection
+from app.jobs.retry_policy import backoff, may_retry
 from app.liveness import holder_token
 from app.models import BounceKind, Delivery, DeliveryStatus, MailingList, Member, Post
 from app.models.timestamps import utcnow
@@ -25,15 +27,13 @@ from app.pipeline.personalise import render_pieces
 from app.pipeline.recipients import finish_if_done
 
 log = logging.getLogger(__name__)
-MAX_BACKOFF_SECONDS = 3600
-FIRST_BACKOFF_SECONDS = 30
 # Outcomes are committed after every COMMIT_EVERY copies: a worker killed between the provider's
 # acceptance and that commit sends at most this many copies twice (see docs/scaling.md).
 COMMIT_EVERY = 50
 
 
-def new_owner() -> str:
-    """A lease owner naming this worker process and this claim."""
+def new_lease_id() -> str:
+    """A lease id naming this worker process and this claim (stored in Delivery.lease_owner)."""
     return holder_token(random_chars=8)
 
 
@@ -41,7 +41,7 @@ def _lease_end(now: datetime) -> datetime:
     return now + timedelta(seconds=current_app.config["MAILFLOW"].DELIVERY_LEASE_SECONDS)
 
 
-def claim(delivery_ids: Sequence[int], owner: str) -> list[Delivery]:
+def claim(delivery_ids: Sequence[int], lease_id: str) -> list[Delivery]:
     """Move due pending rows to sending under a lease; rows another worker holds are skipped."""
     now = utcnow()
     due = (
@@ -59,7 +59,7 @@ def claim(delivery_ids: Sequence[int], owner: str) -> list[Delivery]:
         .values(
             status=DeliveryStatus.SENDING,
             lease_until=_lease_end(now),
-            lease_owner=owner,
+            lease_owner=lease_id,
             attempts=Delivery.attempts + 1,
         )
         .returning(Delivery.id)
@@ -71,15 +71,15 @@ def claim(delivery_ids: Sequence[int], owner: str) -> list[Delivery]:
     return list(db.session.scalars(select(Delivery).where(Delivery.id.in_(claimed)).order_by(Delivery.id)))
 
 
-def still_held(copies: Sequence[Delivery], owner: str, commit: bool = True) -> list[Delivery]:
-    """Fence before each chunk: the copies this claim still holds (lease renewed); taken-back ones are not sent."""
+def renew_lease(copies: Sequence[Delivery], lease_id: str, commit: bool = True) -> list[Delivery]:
+    """Fence before each chunk: the copies this lease still holds (renewed); taken-back ones are not sent."""
     ids = set(
         db.session.scalars(
             update(Delivery)
             .where(
                 Delivery.id.in_([c.id for c in copies]),
                 Delivery.status == DeliveryStatus.SENDING,
-                Delivery.lease_owner == owner,
+                Delivery.lease_owner == lease_id,
             )
             .values(lease_until=_lease_end(utcnow()))
             .returning(Delivery.id)
@@ -93,16 +93,16 @@ def still_held(copies: Sequence[Delivery], owner: str, commit: bool = True) -> l
 
 def deliver_batch(post_id: int, delivery_ids: Sequence[int]) -> None:
     """Send the claimable copies among delivery_ids and record what happened to each."""
-    owner = new_owner()
-    copies = claim(delivery_ids, owner)
+    lease_id = new_lease_id()
+    copies = claim(delivery_ids, lease_id)
     if len(copies) < len(delivery_ids):
         reschedule_not_due(post_id, delivery_ids)
     if copies:
         post = db.session.get(Post, post_id)
         if post is None or post.prepared is None:
             raise RuntimeError(f"post {post_id} has deliveries but no prepared message")
-        with kept_alive([c.id for c in copies], owner):
-            _send_all(post, copies, owner)
+        with kept_alive([c.id for c in copies], lease_id):
+            _send_all(post, copies, lease_id)
     finish_if_done(post_id)
 
 
@@ -118,14 +118,11 @@ def reschedule_not_due(post_id: int, delivery_ids: Sequence[int]) -> None:
     ).all()
     if not rows:
         return
-    from app.jobs.queues import QueueName, enqueue
-    from app.jobs.tasks import deliver
-
     by_delay: dict[int, list[int]] = {}
     for row in rows:
         by_delay.setdefault(math.ceil((row.next_attempt_at - now).total_seconds()), []).append(row.id)
     for delay, ids in sorted(by_delay.items()):
-        enqueue(deliver, post_id, ids, queue=QueueName.DELIVERIES, delay=delay)
+        enqueue(Job.DELIVER, post_id, ids, delay=delay)
 
 
 @contextmanager
@@ -140,9 +137,7 @@ def _keep_loaded() -> Iterator[None]:
         session.expire_on_commit = before
 
 
-def _send_all(post: Post, copies: list[Delivery], owner: str) -> None:
-    from app.jobs.queues import redis_connection
-
+def _send_all(post: Post, copies: list[Delivery], lease_id: str) -> None:
     sender = make_sender(current_app.config["MAILFLOW"], redis_connection())
     retries: list[Delivery] = []
     chunks = [copies[start : start + COMMIT_EVERY] for start in range(0, len(copies), COMMIT_EVERY)]
@@ -150,20 +145,20 @@ def _send_all(post: Post, copies: list[Delivery], owner: str) -> None:
     known_faults = relayfault.open_signatures()
     with _keep_loaded():
         try:
-            held = still_held(chunks[0], owner)
+            leased = renew_lease(chunks[0], lease_id)
             for index in range(len(chunks)):
-                results = _send(sender, post, held, longest) if held else []
+                results = _send(sender, post, leased, longest) if leased else []
                 fault = relayfault.fault_in(results, known_faults)
                 results = _spare_members(results, fault) if fault else results
-                done, disabled = _apply(results, {c.id: c for c in held})
+                to_retry, disabled = _apply(results, {c.id: c for c in leased})
                 following = chunks[index + 1] if index + 1 < len(chunks) and not fault else []
-                held = still_held(following, owner, commit=False) if following else []
+                leased = renew_lease(following, lease_id, commit=False) if following else []
                 new_fault = _note_relay(post.id, results, fault, known_faults)
                 db.session.commit()  # this chunk's outcomes and the next chunk's lease, in one transaction
-                retries += done
+                retries += to_retry
                 _tell_owners(disabled)
                 if fault:
-                    retries += _release(chunks[index + 1 :], owner)
+                    retries += _release(chunks[index + 1 :], lease_id)
                     _stop_for_relay_fault(post.id, fault, results, new_fault)
                     break
                 known_faults = [] if any(r.ok for r in results) else known_faults
@@ -192,12 +187,12 @@ def _note_relay(post_id: int, results: Sequence[SendResult], fault: str | None, 
     return False
 
 
-def _release(chunks: Sequence[Sequence[Delivery]], owner: str) -> list[Delivery]:
+def _release(chunks: Sequence[Sequence[Delivery]], lease_id: str) -> list[Delivery]:
     """Copies of this batch not tried because of a relay fault go back to pending, their attempt undone."""
     rest = [c for chunk in chunks for c in chunk]
     if not rest:
         return []
-    released = still_held(rest, owner, commit=False)
+    released = renew_lease(rest, lease_id, commit=False)
     now = utcnow()
     for copy in released:
         copy.status, copy.lease_until, copy.attempts = DeliveryStatus.PENDING, None, max(copy.attempts - 1, 0)
@@ -261,7 +256,7 @@ def _tell_owners(disabled: Sequence[Member]) -> None:
 def _apply(results: Sequence[SendResult], copies: dict[int, Delivery]) -> tuple[list[Delivery], list[Member]]:
     """Set each copy's outcome in the session; returns the copies to retry and members now disabled."""
     now = utcnow()
-    window = timedelta(days=current_app.config["MAILFLOW"].SMTP_RETRY_DAYS)
+    retry_days = current_app.config["MAILFLOW"].SMTP_RETRY_DAYS
     retries: list[Delivery] = []
     disabled: list[Member] = []
     for result in results:
@@ -270,7 +265,7 @@ def _apply(results: Sequence[SendResult], copies: dict[int, Delivery]) -> tuple[
         if result.ok:
             copy.status, copy.provider_message_id, copy.sent_at = DeliveryStatus.SENT, result.provider_id, now
             copy.next_attempt_at, copy.last_error = None, ""  # an earlier try's error no longer applies
-        elif not result.permanent and now - copy.created_at <= window:
+        elif not result.permanent and may_retry(copy.created_at, now, retry_days):
             copy.status, copy.last_error = DeliveryStatus.PENDING, result.error[:2000]
             copy.next_attempt_at = now + timedelta(seconds=backoff(copy.attempts))
             retries.append(copy)
@@ -293,21 +288,14 @@ def _bounced(copy: Delivery, reason: str, status: DeliveryStatus) -> list[Member
     return [member] if disabled and member is not None else []
 
 
-def backoff(attempts: int) -> int:
-    """Seconds before the next try: 30 s doubling per attempt, at most an hour."""
-    return min(FIRST_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
-
-
 def retry_later(post_id: int, copies: Sequence[Delivery]) -> None:
     """Enqueue temporary failures again, each group at its own backoff."""
     if not copies:
         return
-    from app.jobs.queues import QueueName, enqueue
-    from app.jobs.tasks import deliver
 
     by_delay: dict[int, list[int]] = {}
     for copy in copies:
         by_delay.setdefault(backoff(copy.attempts), []).append(copy.id)
     for delay, ids in sorted(by_delay.items()):
         log.warning("post %s: %d copies failed for now, retrying in %ss", post_id, len(ids), delay)
-        enqueue(deliver, post_id, ids, queue=QueueName.DELIVERIES, delay=delay)
+        enqueue(Job.DELIVER, post_id, ids, delay=delay)

@@ -11,6 +11,7 @@ from app.lists.staff import active_staff
 from app.mail.addresses import InvalidAddress, normalise_address
 from app.mail.headersafety import clean
 from app.models import Post, PostStatus
+from app.sysmail.notices import build_notice, may_auto_reply, send_notice, sender_forged
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,6 @@ def dispose(post: Post) -> None:
 
 def notify_moderators(post: Post) -> int:
     """Each owner and moderator gets a notice linking to the post in the panel; returns how many were sent."""
-    from app.sysmail.notices import build_notice, send_notice
-
     mlist = post.mailing_list
     subject = clean(post.subject) or "(no subject)"
     body = (
@@ -70,8 +69,6 @@ def notify_moderators(post: Post) -> int:
 
 def notify_sender(post: Post) -> bool:
     """Tell the envelope sender why the post was rejected, unless that would answer an automaton."""
-    from app.sysmail.notices import build_notice, may_auto_reply, send_notice, sender_forged
-
     if not may_auto_reply(post.mail_from, post.raw) or sender_forged(post.raw):
         return False
     try:

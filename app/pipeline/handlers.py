@@ -16,6 +16,7 @@ from app.pipeline.contentfilter import content_filter
 from app.pipeline.dmarc import dmarc
 from app.pipeline.loopmarker import LOOP_MARKER
 from app.pipeline.replyto import reply_to
+from app.pipeline.ses_from import ses_from
 from app.pipeline.subject import subject_prefix
 
 Handler = Callable[[MailingList, RawMessage], None]
@@ -78,12 +79,6 @@ def validate_headers(mlist: MailingList, msg: RawMessage) -> None:
     msg.fields = kept
 
 
-def _ses_from(mlist: MailingList, msg: RawMessage) -> None:
-    from app.pipeline.ses_from import ses_from
-
-    ses_from(mlist, msg)
-
-
 HANDLERS: dict[str, Handler] = {
     "cleanse-headers": cleanse_headers,
     "message-id": message_id,
@@ -93,6 +88,6 @@ HANDLERS: dict[str, Handler] = {
     "dmarc": dmarc,
     "list-headers": list_headers,
     "archive-headers": archive_headers,
-    "ses-from": _ses_from,
+    "ses-from": ses_from,
     "validate-headers": validate_headers,
 }

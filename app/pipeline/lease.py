@@ -70,7 +70,7 @@ class LeaseHeartbeat(threading.Thread):
                 with self.app.app_context():  # its own session and connection, never the sender's
                     renew(self.ids, self.owner, self.lease)
             except SQLAlchemyError as exc:
-                # The chunk fence (still_held) stops this worker sending copies it no longer holds.
+                # The chunk fence (deliver.renew_lease) stops this worker sending copies it no longer holds.
                 log.warning("could not renew the delivery lease of %s (%s)", self.owner, exc)
 
     def stop(self) -> None:

@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import Executable, Select, func, literal, select
 
 from app.extensions import db
+from app.jobs.queues import Job, enqueue_many
 from app.models import Delivery, DeliveryStatus, Member, MemberStatus, Post, PostStatus
 from app.models.timestamps import utcnow
 from app.webhooks.events import WebhookEvent, emit, post_data
@@ -74,13 +75,10 @@ def pending_batches(post_id: int, size: int) -> list[list[int]]:
 
 def fan_out(post: Post) -> None:
     """Create the deliveries and enqueue a job per batch, all in one round trip; no recipients: done at once."""
-    from app.jobs.queues import QueueName, enqueue_many
-    from app.jobs.tasks import deliver
-
     create_deliveries(post)
     settings = current_app.config["MAILFLOW"]
     batches = pending_batches(post.id, settings.DELIVERY_BATCH_SIZE)
-    enqueue_many(deliver, [(post.id, batch) for batch in batches], queue=QueueName.DELIVERIES)
+    enqueue_many(Job.DELIVER, [(post.id, batch) for batch in batches])
     if not batches:
         finish_if_done(post.id)
 

@@ -16,8 +16,9 @@ from sqlalchemy import select, update
 
 from app.egress import SendResult
 from app.extensions import db
-from app.models import RelayFault, User
+from app.models import Post, RelayFault, User
 from app.models.timestamps import utcnow
+from app.sysmail.notices import build_notice, send_notice
 
 log = logging.getLogger(__name__)
 # At least this many copies of one batch refused the same way, and more than half of the batch.
@@ -104,9 +105,6 @@ def clear_faults() -> int:
 
 def tell_admins(fault: str, sample: str, post_id: int) -> int:
     """Mail the site admins about a new relay fault (the relay may refuse this too); returns mails sent."""
-    from app.models import Post
-    from app.sysmail.notices import build_notice, send_notice
-
     post = db.session.get(Post, post_id)
     admins = list(
         db.session.scalars(select(User.email).where(User.is_admin.is_(True), User.active.is_(True)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.extensions import db
+from app.jobs.queues import enqueue_posts
 from app.models import Post, PostStatus
 from app.models.audit import CLI, Actor, record_by
 
@@ -22,8 +23,6 @@ def restart_status(post: Post) -> PostStatus:
 
 def retry_post(post_id: int, actor: Actor = CLI) -> tuple[PostStatus, bool]:
     """Put a shunted post back in the pipeline; returns its new status and whether it reached a queue."""
-    from app.jobs.queues import enqueue_posts
-
     post = db.session.get(Post, post_id)
     if post is None:
         raise RetryRefused(f"there is no post {post_id}")

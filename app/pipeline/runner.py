@@ -1,4 +1,4 @@
-"""Run a post through the phases: moderate, prepare, fan out. Any crash shunts the post, never loses it."""
+"""Run a post through the phases: decide, prepare, fan out. Any crash shunts the post, never loses it."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import traceback
 
 from sqlalchemy import select
 
+from app.archive.store import archive_post_safely
 from app.extensions import db
 from app.mail.addresses import InvalidAddress, normalise_address
 from app.mail.authors import parse_mailbox
+from app.mail.list_addresses import AddressRole
 from app.mail.rawmessage import RawMessage
 from app.models import Member, Post, PostStatus
 from app.models.timestamps import utcnow
@@ -39,11 +41,11 @@ def process(post_id: int) -> None:
         log.warning("post %s vanished before processing", post_id)
         return
     try:
-        if post.role != "post":
+        if post.role != AddressRole.POST:
             processor_for(post.role)(post)
             return
         if post.status == PostStatus.RECEIVED:
-            moderate(post)
+            decide(post)
             dispose(post)
         if post.status == PostStatus.ACCEPTED:
             prepare(post)
@@ -91,8 +93,8 @@ def context_for(post: Post) -> PostContext:
     )
 
 
-def moderate(post: Post) -> None:
-    """Run the moderation chain: final outcomes stop it, hold reasons are all collected."""
+def decide(post: Post) -> None:
+    """Decide with the rule chain: accept, reject and discard stop it; hold reasons are all collected."""
     ctx = context_for(post)
     verdict, reason = Verdict.ACCEPT, "No rule held the post."
     for name in chains.MODERATION:
@@ -138,8 +140,6 @@ def prepare(post: Post) -> None:
     The archive row is committed with the status change, so no crash can leave a distributed post out of
     the archive; if archiving itself fails, distribution goes on and the reconciler archives it later.
     """
-    from app.archive.store import archive_post_safely
-
     post.prepared, post.prepared_layout = prepare_bytes(post)
     post.status = PostStatus.DISTRIBUTING
     archive_post_safely(post)

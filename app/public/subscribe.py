@@ -21,8 +21,9 @@ from app.membership.subscriptions import (
     request_subscription,
     unsubscribe,
 )
-from app.models import MailingList, Member, MemberStatus, SubscriptionPolicy
+from app.models import MailingList, Member, MemberStatus, SubscriptionPolicy, SystemMailKind
 from app.panel.throttle import SUBSCRIBE_LIMIT, SUBSCRIBE_TARGET_LIMIT, limiter, subscribe_target_key
+from app.sysmail.notices import build_notice, send_notice
 
 selfservice = Blueprint("selfservice", __name__)
 
@@ -47,8 +48,6 @@ class ManageForm(FlaskForm):
 
 def send_confirmation(mlist, member: Member) -> None:
     """Mail the double opt-in request with its reply address and web link."""
-    from app.sysmail.notices import build_notice, send_notice
-
     reply_address, link = confirmation_links(mlist, member)
     body = (
         f"Someone (hopefully you) asked to subscribe {member.email} to {mlist.name} <{mlist.address}>.\n\n"
@@ -58,7 +57,7 @@ def send_confirmation(mlist, member: Member) -> None:
     notice = build_notice(
         mlist, member.email, f"Confirm your subscription to {mlist.name}", body, reply_to=reply_address
     )
-    send_notice(mlist, notice)
+    send_notice(mlist, notice, SystemMailKind.CONFIRMATION)
 
 
 def policy_answer(mlist: MailingList) -> Result:

@@ -1,4 +1,6 @@
-"""Mail the system itself writes (confirmations, notices): RFC 3834-marked and never sent to automata."""
+"""Mail the system itself writes (confirmations, notices): RFC 3834-marked and never sent to automata.
+
+It leaves through app/sysmail/outbox.py, the one path for system mail (shared rate limit, retries)."""
 
 from __future__ import annotations
 
@@ -12,12 +14,12 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.egress import Outgoing, make_sender
 from app.extensions import db
 from app.mail.authresults import failed, trusted_ids
 from app.mail.rawmessage import RawMessage
-from app.models import MailingList, NoticeCount
+from app.models import MailingList, NoticeCount, SystemMailKind
 from app.models.timestamps import utcnow
+from app.sysmail.outbox import send_now
 
 log = logging.getLogger(__name__)
 NULL_SENDERS = {"", "<>", "mailer-daemon", "postmaster"}
@@ -100,8 +102,9 @@ def build_notice(
     return msg
 
 
-def send_notice(mlist: MailingList, msg: EmailMessage) -> bool:
-    """Send a notice through the configured egress, envelope sender LIST-bounces@; True when accepted.
+def send_notice(mlist: MailingList, msg: EmailMessage, kind: SystemMailKind = SystemMailKind.NOTICE) -> bool:
+    """Store and send a notice (app/sysmail/outbox.py), envelope sender LIST-bounces@; True when accepted now
+    (a temporary failure is retried).
 
     Every automatic mail goes through here and counts against its recipient's daily cap (allow_notice):
     confirmations, notices and replies alike, so no way in can be used to flood one address.
@@ -109,12 +112,4 @@ def send_notice(mlist: MailingList, msg: EmailMessage) -> bool:
     if not allow_notice(str(msg["To"])):
         log.info("notice to %s not sent: the daily limit of automatic mail to it is reached", msg["To"])
         return False
-    sender = make_sender(current_app.config["MAILFLOW"])
-    copy = Outgoing(0, mlist.role_address("bounces"), str(msg["To"]), msg.as_bytes(policy=SMTP))
-    try:
-        result = sender.send([copy])[0]
-    finally:
-        sender.close()
-    if not result.ok:
-        log.warning("notice to %s not sent: %s", msg["To"], result.error)
-    return result.ok
+    return send_now(kind, mlist.role_address("bounces"), str(msg["To"]), msg.as_bytes(policy=SMTP), mlist.id)

@@ -8,6 +8,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import exists, select
 
 from app.extensions import db
+from app.jobs.queues import Job, enqueue
 from app.models import WebhookDelivery, WebhookDeliveryStatus
 from app.models.timestamps import utcnow
 
@@ -16,11 +17,8 @@ log = logging.getLogger(__name__)
 
 def enqueue_sending() -> bool:
     """Enqueue one send_webhooks job; when Redis is down the reconciler's next pass does it."""
-    from app.jobs.queues import enqueue
-    from app.jobs.tasks import send_webhooks
-
     try:
-        enqueue(send_webhooks)
+        enqueue(Job.SEND_WEBHOOKS)
     except RedisError as exc:
         log.warning("Redis unreachable (%s): webhook deliveries wait for the reconciler", exc)
         return False

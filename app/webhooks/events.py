@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 from app.models import MailingList, Member, Post, Webhook, WebhookDelivery
 from app.models.timestamps import utcnow
+from app.webhooks.dispatch import enqueue_sending
 
 PENDING_FLAG = "mailflow_webhooks_to_send"
 
@@ -69,8 +70,6 @@ def _send_after_commit(session: Session) -> None:
 
 
 def _enqueue_sending(session: Session) -> None:
-    from app.webhooks.dispatch import enqueue_sending
-
     session.info.pop(PENDING_FLAG, None)
     enqueue_sending()
 

@@ -7,9 +7,8 @@ from email.policy import default
 
 from app.archive.catchup import archive_missing
 from app.extensions import db
-from app.jobs.queues import QueueName, enqueue
+from app.jobs.queues import Job, enqueue
 from app.jobs.reconcile import reconcile_all
-from app.jobs.tasks import process_post
 from app.models import PostStatus
 from app.moderation import decisions
 from tests.archive.conftest import archived, newest_post
@@ -59,7 +58,7 @@ def test_a_distributed_post_is_archived_once_with_the_same_headers_in_every_copy
     assert not any(m.encode() in row.raw for m in MEMBERS)
     assert b"/unsubscribe/" not in row.raw and b"List-Unsubscribe:" not in row.raw
     # Running the post again (a redelivered job) archives nothing twice.
-    enqueue(process_post, post.id, queue=QueueName.POSTS)
+    enqueue(Job.PROCESS_POST, post.id)
     drain(app)
     assert archive_missing() == 0 and len(archived()) == 1
 

@@ -8,14 +8,14 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEntry, Delivery, DeliveryStatus, Member, Post, PostStatus
-from app.pipeline.runner import moderate
+from app.pipeline.runner import decide
 from tests.pipeline.conftest import store_post
 from tests.support.factories import make_list, make_members, message
 
 
 def held(mlist, subject: str) -> Post:
     post = store_post(mlist, message(sender="eve@example.net", subject=subject), "eve@example.net")
-    moderate(post)
+    decide(post)
     assert post.status == PostStatus.HELD
     return post
 

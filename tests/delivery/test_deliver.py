@@ -19,7 +19,7 @@ from app.extensions import db
 from app.jobs.queues import QueueName
 from app.models import Bounce, Delivery, DeliveryStatus, Member, Post, PostStatus
 from app.models.timestamps import utcnow
-from app.pipeline.deliver import claim, deliver_batch, still_held
+from app.pipeline.deliver import claim, deliver_batch, renew_lease
 from app.pipeline.runner import process
 from tests.support.db import truncate_all
 from tests.support.factories import make_list, make_members, message
@@ -132,8 +132,8 @@ def test_a_claimed_copy_is_not_claimed_again_and_fencing_stops_a_late_worker(smt
     db.session.commit()
     assert release_expired_leases() == len(ids)
     assert [c.id for c in claim(ids, "worker-b")] == ids
-    assert still_held(first, "worker-a") == []  # worker-a wakes up and sends nothing
-    assert len(still_held(first, "worker-b")) == len(ids)
+    assert renew_lease(first, "worker-a") == []  # worker-a wakes up and sends nothing
+    assert len(renew_lease(first, "worker-b")) == len(ids)
 
 
 def test_a_dead_local_workers_copies_return_at_once_and_a_live_ones_stay(smtp_app):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from app.ingress.imap_match import list_recipients, return_path
-from app.pipeline import roles
+from app.mail import list_addresses
+from app.mail.list_addresses import AddressRole
 from tests.support.factories import make_list
 
 
@@ -48,7 +49,7 @@ def test_to_and_cc_when_no_envelope_header_names_a_list(app):
 
 def test_role_addresses_and_strangers(app, monkeypatch):
     make_list("team@example.org")
-    monkeypatch.setattr(roles, "ROLE_PROCESSORS", {"request": "app.mailcommands.commands:process_request"})
+    monkeypatch.setattr(list_addresses, "HANDLED_ROLES", {AddressRole.POST, AddressRole.REQUEST})
     assert list_recipients(raw("To: team-request@example.org")) == ["team-request@example.org"]
     # A role nobody processes yet is no list address here either (as SMTP answers 550): it goes to unmatched.
     assert list_recipients(raw("To: team-bounces@example.org")) == []

@@ -9,7 +9,8 @@ import ssl
 
 import pytest
 
-from app.pipeline import roles
+from app.mail import list_addresses
+from app.mail.list_addresses import AddressRole
 from tests.ingress.conftest import app_with, post_count, posts
 from tests.support.factories import make_list, message
 from tests.support.stack import receiver, send
@@ -74,7 +75,7 @@ def test_recipient_limit_per_transaction(settings, redis_url, smtpd_port):
 
 def test_roles_without_a_processor_are_refused(queued_app, smtpd_port, monkeypatch):
     make_list("team@example.org")
-    monkeypatch.setattr(roles, "ROLE_PROCESSORS", {"owner": "app.mailcommands.owner:forward_to_owners"})
+    monkeypatch.setattr(list_addresses, "HANDLED_ROLES", {AddressRole.POST, AddressRole.OWNER})
     with receiver(queued_app, smtpd_port), smtplib.SMTP("127.0.0.1", smtpd_port) as client:
         client.ehlo()
         client.mail("alice@example.org")

@@ -14,13 +14,12 @@ from sqlalchemy import select, update
 
 from app import create_app
 from app.extensions import db
-from app.jobs.queues import QueueName, close_redis, enqueue
+from app.jobs import retry_policy
+from app.jobs.queues import Job, QueueName, close_redis, enqueue
 from app.jobs.reconcile import enqueue_orphaned_deliveries
-from app.jobs.tasks import deliver, import_members
 from app.jobs.worker import run_worker
 from app.models import Delivery, DeliveryStatus, Post, PostStatus
 from app.models.timestamps import utcnow
-from app.pipeline import deliver as deliver_phase
 from app.pipeline.deliver import deliver_batch
 from app.pipeline.runner import process
 from tests.support.db import truncate_all
@@ -81,7 +80,7 @@ def test_a_delayed_job_is_never_scheduled_before_its_time(smtp_app, deliveries):
     _, scheduled = deliveries
     for delay in (0.3, 1, 1.7, 30):
         before = time.time()
-        enqueue(deliver, 1, [1], queue=QueueName.DELIVERIES, delay=delay)
+        enqueue(Job.DELIVER, 1, [1], delay=delay)
         [(job_id, at)] = _latest(scheduled)
         assert at >= before + delay, f"delay {delay}: scheduled {at - before:.3f}s after enqueue"
         scheduled.remove(job_id)
@@ -117,7 +116,7 @@ def test_a_busy_delivery_queue_does_not_hide_an_overdue_retry(smtp_app, deliveri
     )
     db.session.execute(update(Delivery).where(Delivery.id != ids[0]).values(status=DeliveryStatus.SENT))
     db.session.commit()
-    enqueue(import_members, 999, queue=QueueName.DELIVERIES)  # a backlog: the queue is not empty
+    queue.enqueue(Job.IMPORT_MEMBERS.value, 999)  # a backlog: the delivery queue is not empty
     assert enqueue_orphaned_deliveries() == 1
     assert queue.get_jobs()[0].args == (post_id, [ids[0]])  # at the front, ahead of the backlog
     assert enqueue_orphaned_deliveries() == 0  # marked due now: the next pass does not add another
@@ -125,7 +124,7 @@ def test_a_busy_delivery_queue_does_not_hide_an_overdue_retry(smtp_app, deliveri
 
 def test_copies_go_out_on_the_first_retry_once_the_relay_is_back(smtp_app, redis_url, sink, monkeypatch):
     _, handler = sink
-    monkeypatch.setattr(deliver_phase, "FIRST_BACKOFF_SECONDS", 1)
+    monkeypatch.setattr(retry_policy, "FIRST_BACKOFF_SECONDS", 1)
     handler.refuse_all = "451 4.3.0 relay busy, try again later"
     post_id, ids = _post()
     run_worker(smtp_app, burst=True)  # the fan-out's job: every copy refused for now, a retry scheduled

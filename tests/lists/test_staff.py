@@ -11,7 +11,7 @@ from app.extensions import db
 from app.mailcommands.owner import owner_addresses
 from app.models import Member, MemberStatus, PostStatus, Role, User
 from app.pipeline.dispositions import notify_moderators
-from app.pipeline.runner import moderate
+from app.pipeline.runner import decide
 from tests.pipeline.conftest import store_post
 from tests.support.db import truncate_all
 from tests.support.factories import make_list, make_members, make_user, message
@@ -43,7 +43,7 @@ def staffed(smtp_app):
 
 def _post_from(mlist, sender: str):
     post = store_post(mlist, message(sender=sender), sender)
-    moderate(post)
+    decide(post)
     return post
 
 

@@ -9,8 +9,19 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Member, MemberStatus, Post, PostStatus, Role, SubscriptionPolicy
+from app.models import (
+    Member,
+    MemberStatus,
+    Post,
+    PostStatus,
+    Role,
+    SubscriptionPolicy,
+    SystemMail,
+    SystemMailStatus,
+)
+from app.models.timestamps import utcnow
 from app.pipeline.runner import process
+from app.sysmail.outbox import send_stored
 from tests.ingress.conftest import app_with
 from tests.support.factories import make_list, make_members, make_user, message
 from tests.support.stack import drain, receiver, send
@@ -148,10 +159,14 @@ def test_a_reply_that_cannot_be_sent_now_is_retried(stack, sink, smtpd_port):
     sink[1].refuse[BOB] = "451 4.3.0 try later"
     mail(stack, smtpd_port, "team-request@example.org", subject="subscribe")
     post = db.session.scalar(select(Post))
-    assert post.status == PostStatus.ACCEPTED and "reply not sent: 451" in post.error
+    reply = db.session.scalar(select(SystemMail))
+    assert post.status == PostStatus.DISTRIBUTED  # the command ran; its reply is the outbox's now
+    assert reply.status == SystemMailStatus.PENDING and "451" in reply.last_error and reply.kind == "reply"
     assert member().status == MemberStatus.ACTIVE  # the command ran once
     del sink[1].refuse[BOB]
-    process(post.id)  # what the scheduled retry does
-    db.session.expire_all()
-    assert db.session.get(Post, post.id).status == PostStatus.DISTRIBUTED
+    reply.next_attempt_at = utcnow()
+    db.session.commit()
+    send_stored(reply.id)  # what the scheduled retry does once the backoff has passed
+    process(post.id)  # processing the post again changes nothing: no second reply, no second command
+    assert [r["Subject"] for r in replies(sink)] == [replies(sink)[0]["Subject"]]
     assert "now subscribed" in replies(sink)[0].get_content()

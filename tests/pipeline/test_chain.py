@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.models import Ban, FilterRule, PostStatus
-from app.pipeline import chains
+from app.pipeline import chains, runner
 from app.pipeline.rules import RULES
-from app.pipeline.runner import moderate
 from tests.pipeline.conftest import store_post
 from tests.support.factories import make_list, make_members, message
 
 
 def decide(mlist, raw, mail_from="alice@example.org"):
     post = store_post(mlist, raw, mail_from)
-    moderate(post)
+    runner.decide(post)
     return post
 
 

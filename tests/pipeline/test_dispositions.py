@@ -14,7 +14,7 @@ from app.models import AuditEntry, Post, PostStatus
 from app.models.timestamps import utcnow
 from app.moderation.expiry import expire_held
 from app.pipeline.dispositions import dispose
-from app.pipeline.runner import moderate
+from app.pipeline.runner import decide
 from app.sysmail.notices import NOTICES_PER_DAY, allow_notice
 from tests.pipeline.conftest import store_post
 from tests.support.factories import make_list, make_user, message
@@ -22,7 +22,7 @@ from tests.support.factories import make_list, make_user, message
 
 def decide_and_dispose(mlist, raw, mail_from):
     post = store_post(mlist, raw, mail_from)
-    moderate(post)
+    decide(post)
     dispose(post)
     return post
 
@@ -115,7 +115,7 @@ def test_held_posts_expire_after_hold_days(app):
     old = store_post(mlist, message(sender="eve@example.net", subject="old"), "eve@example.net")
     new = store_post(mlist, message(sender="eve@example.net", subject="new"), "eve@example.net")
     for post in (old, new):
-        moderate(post)
+        decide(post)
     old.decided_at = utcnow() - timedelta(days=3, minutes=1)
     db.session.commit()
     assert expire_held() == 1

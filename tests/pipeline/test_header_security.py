@@ -13,7 +13,7 @@ from app.extensions import db
 from app.mail.authors import parse_mailbox
 from app.mail.headersafety import decode, defuse_field
 from app.models import Member, PostStatus
-from app.pipeline.runner import moderate
+from app.pipeline.runner import decide
 from tests.pipeline.conftest import copy_for, fixture, prepared_post, store_post
 from tests.support.factories import make_list, make_members
 
@@ -91,7 +91,7 @@ def test_crafted_from_does_not_pass_as_the_member(app):
     mlist = make_list()
     make_members(mlist, "alice@example.org")
     post = store_post(mlist, fixture("crafted_from.eml"), mail_from="mallory@example.com")
-    moderate(post)
+    decide(post)
     assert post.status == PostStatus.HELD
     assert post.rule_hits == ["nonmember-moderation"]
 

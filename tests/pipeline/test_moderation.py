@@ -11,14 +11,14 @@ from app.lists.settings import update_list_settings
 from app.models import AuditEntry, Post, PostStatus
 from app.models.audit import CLI
 from app.moderation import decisions as moderation
-from app.pipeline.runner import moderate, prepare_bytes, process
+from app.pipeline.runner import decide, prepare_bytes, process
 from tests.pipeline.conftest import store_post
 from tests.support.factories import make_list, make_members, make_user, message
 
 
 def held_post(mlist):
     post = store_post(mlist, message(sender="eve@example.net"), "eve@example.net")
-    moderate(post)
+    decide(post)
     assert post.status == PostStatus.HELD
     return post
 
@@ -43,7 +43,7 @@ def test_reject_tells_the_sender_and_discard_does_not(mail_app, sink):
         held_post(mlist),
         store_post(mlist, message(sender="eve@example.net", subject="2"), "eve@example.net"),
     )
-    moderate(second)
+    decide(second)
     moderation.reject(first, "Off topic.")
     moderation.discard(second)
     assert (first.status, second.status) == (PostStatus.REJECTED, PostStatus.DISCARDED)

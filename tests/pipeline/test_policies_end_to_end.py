@@ -83,8 +83,7 @@ def test_members_list_distributes_members_and_holds_strangers(stack, smtpd_port)
 
 
 def test_moderated_list_holds_until_a_moderator_approves(stack, smtpd_port):
-    from app.jobs.queues import QueueName, enqueue
-    from app.jobs.tasks import process_post
+    from app.jobs.queues import Job, enqueue
 
     app, handler = stack
     mlist = make_policy_list("moderated")
@@ -97,7 +96,7 @@ def test_moderated_list_holds_until_a_moderator_approves(stack, smtpd_port):
     # The panel's contract: moderator_decision = "approve", status back to "received", enqueue process_post.
     post.moderator_decision, post.status = "approve", PostStatus.RECEIVED
     db.session.commit()
-    enqueue(process_post, post.id, queue=QueueName.POSTS)
+    enqueue(Job.PROCESS_POST, post.id)
     drain(app)
     db.session.expire_all()
     post = db.session.get(Post, post.id)

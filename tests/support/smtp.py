@@ -26,10 +26,13 @@ class Received:
 
 @dataclass
 class SinkHandler:
-    """Accepts everything, or answers chosen codes for chosen recipients (or for every recipient)."""
+    """Accepts everything, or answers chosen codes for chosen recipients (refuse_once: the first time only)."""
 
     messages: list[Received] = field(default_factory=list)
     refuse: dict[str, str] = field(default_factory=dict)
+    refuse_once: dict[str, str] = field(default_factory=dict)
+    """Accepts everything, or answers chosen codes for chosen recipients (or for every recipient)."""
+
     refuse_all: str = ""  # e.g. "554 5.7.1 <{}>: Relay access denied" ({} is the recipient), as Postfix says
     lock: threading.Lock = field(default_factory=threading.Lock)
     data_delay: float = 0.0  # seconds before each DATA is answered: a slow relay
@@ -38,6 +41,8 @@ class SinkHandler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
             return self.refuse[address]
+        if address in self.refuse_once:
+            return self.refuse_once.pop(address)
         if self.refuse_all:
             return self.refuse_all.format(address)
         envelope.rcpt_tos.append(address)
