@@ -10,7 +10,7 @@ from app.bounces.scoring import BounceReport, record_bounce
 from app.extensions import db
 from app.models import BounceKind, Member, Post, PostStatus, WebhookDelivery
 from app.models.audit import CLI
-from app.pipeline.runner import moderate, process
+from app.pipeline.runner import decide, process
 from app.webhooks.events import WebhookEvent
 from app.webhooks.registry import add_webhook
 from tests.pipeline.conftest import store_post
@@ -30,7 +30,7 @@ def test_a_held_post_emits_post_held_with_its_subject(app):
     team = make_list("team@example.org")
     add_webhook("http://127.0.0.1:9/", EVERY_EVENT, team.id, CLI)
     post = store_post(team, message(sender="eve@example.net", subject="Cheap pills"), "eve@example.net")
-    moderate(post)
+    decide(post)
     assert post.status == PostStatus.HELD
     assert _events() == [
         ("post.held", {"list": "team@example.org", "post_id": post.id, "subject": "Cheap pills"})
