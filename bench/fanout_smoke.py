@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.services import SECRET
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -114,7 +116,7 @@ def main() -> None:
         "DATABASE_URL": args.database or f"sqlite:///{folder / 'bench.db'}",
         "REDIS_URL": args.redis,
         "INSTANCE_PATH": str(folder),
-        "SECRET_KEY": "bench",
+        "SECRET_KEY": SECRET,
         "EGRESS": "smtp",
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(port),

@@ -17,6 +17,8 @@ import time
 
 from redis import Redis
 
+from bench.services import SECRET
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(
@@ -44,7 +46,7 @@ def main() -> None:
         {
             "DATABASE_URL": args.database_url or f"sqlite:///{folder}/bench.db",
             "INSTANCE_PATH": folder,
-            "SECRET_KEY": "bench",
+            "SECRET_KEY": SECRET,
             "REDIS_URL": args.redis_url,
         }
     )

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import psycopg
 
+from bench.services import SECRET
+
 PASSWORD = "bench password 123"
 
 
@@ -43,7 +45,7 @@ def build_app(url: str, folder: str):
         {
             "DATABASE_URL": url,
             "INSTANCE_PATH": folder,
-            "SECRET_KEY": "bench",
+            "SECRET_KEY": SECRET,
             "TESTING": True,
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,

@@ -22,6 +22,7 @@ from app.ingress.headers import summary
 from app.models import Delivery, MailingList, Member, Post
 from app.pipeline.personalise import personal_headers, render_copy
 from app.pipeline.runner import decide, prepare_bytes
+from bench.services import SECRET
 
 FOOTER = "-- \nYou are subscribed to {{ list_name }} as {{ member_email }}.\nLeave: {{ unsubscribe_url }}"
 HEADER = "Hello {{ member_name or member_email }}"
@@ -64,7 +65,7 @@ def main() -> None:
         {
             "DATABASE_URL": f"sqlite:///{folder}/bench.db",
             "INSTANCE_PATH": folder,
-            "SECRET_KEY": "bench",
+            "SECRET_KEY": SECRET,
             "PUBLIC_URL": "https://lists.example.org",
         }
     )

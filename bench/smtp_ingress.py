@@ -21,6 +21,8 @@ from pathlib import Path
 from redis import Redis
 from sqlalchemy import func, select
 
+from bench.services import SECRET
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(
@@ -51,7 +53,7 @@ def main() -> None:
     settings = {
         "DATABASE_URL": args.database_url or f"sqlite:///{folder}/bench.db",
         "INSTANCE_PATH": folder,
-        "SECRET_KEY": "bench",
+        "SECRET_KEY": SECRET,
         "REDIS_URL": args.redis_url,
         "SMTPD_PORT": str(port),
         "SMTPD_PROCESSES": str(args.processes),
