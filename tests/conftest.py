@@ -164,6 +164,20 @@ def sink():
     controller.stop()
 
 
+@pytest.fixture
+def smtp_app(settings, redis_url, sink):
+    """An app sending through the SMTP egress to the test's sink, with real Redis; tables emptied around it."""
+    settings.update(REDIS_URL=redis_url, EGRESS="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=str(sink[0].port))
+    app = create_app(settings)
+    with app.app_context():
+        truncate_all()
+        yield app
+        db.session.remove()
+        truncate_all()
+        db.engine.dispose()
+        close_redis(app)
+
+
 @pytest.fixture(scope="session")
 def moto_server():
     """moto's server on loopback, for SES and SNS."""

@@ -36,18 +36,6 @@ def sink():
     controller.stop()
 
 
-@pytest.fixture
-def smtp_app(settings, redis_url, sink):
-    settings.update(REDIS_URL=redis_url, EGRESS="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=str(sink[0].port))
-    app = create_app(settings)
-    with app.app_context():
-        truncate_all()
-        yield app
-        db.session.remove()
-        truncate_all()
-        db.engine.dispose()
-
-
 def _prepared_post() -> tuple[int, list[int]]:
     mlist = make_list("team@example.org", "Team")
     make_members(mlist, "alice@example.org", *MEMBERS)

@@ -4,36 +4,13 @@ from __future__ import annotations
 
 import logging
 
-import pytest
 from sqlalchemy import select, text
 
-from app import create_app
 from app.extensions import db
 from app.models import Delivery, DeliveryStatus, Post, PostStatus
 from app.pipeline.deliver import deliver_batch
 from tests.delivery.test_relay_fault import _post
-from tests.support.db import truncate_all
 from tests.support.factories import make_list, make_members
-from tests.support.smtp import start_sink
-
-
-@pytest.fixture
-def sink():
-    controller, handler = start_sink()
-    yield controller, handler
-    controller.stop()
-
-
-@pytest.fixture
-def smtp_app(settings, redis_url, sink):
-    settings.update(REDIS_URL=redis_url, EGRESS="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=str(sink[0].port))
-    app = create_app(settings)
-    with app.app_context():
-        truncate_all()
-        yield app
-        db.session.remove()
-        truncate_all()
-        db.engine.dispose()
 
 
 def test_a_post_whose_every_copy_bounced_is_undelivered(smtp_app, sink, caplog):

@@ -2,41 +2,18 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select, text
 
-from app import create_app
 from app.egress import SendResult
 from app.extensions import db
 from app.models import Bounce, Delivery, DeliveryStatus, Member, MemberStatus, Post, PostStatus, RelayFault
 from app.pipeline.deliver import deliver_batch
 from app.pipeline.relayfault import fault_in, signature
 from app.pipeline.runner import process
-from tests.support.db import truncate_all
 from tests.support.factories import make_list, make_members, make_user, message
-from tests.support.smtp import start_sink
 
 RELAY_DENIED = "554 5.7.1 <{}>: Relay access denied"
 MEMBERS = [f"m{n}@example.net" for n in range(8)]
-
-
-@pytest.fixture
-def sink():
-    controller, handler = start_sink()
-    yield controller, handler
-    controller.stop()
-
-
-@pytest.fixture
-def smtp_app(settings, redis_url, sink):
-    settings.update(REDIS_URL=redis_url, EGRESS="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=str(sink[0].port))
-    app = create_app(settings)
-    with app.app_context():
-        truncate_all()
-        yield app
-        db.session.remove()
-        truncate_all()
-        db.engine.dispose()
 
 
 def _post(list_id: int, n: int) -> tuple[int, list[int]]:

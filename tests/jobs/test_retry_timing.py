@@ -12,41 +12,18 @@ from rq import Queue
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select, update
 
-from app import create_app
 from app.extensions import db
 from app.jobs import retry_policy
-from app.jobs.queues import Job, QueueName, close_redis, enqueue
+from app.jobs.queues import Job, QueueName, enqueue
 from app.jobs.reconcile import enqueue_orphaned_deliveries
 from app.jobs.worker import run_worker
 from app.models import Delivery, DeliveryStatus, Post, PostStatus
 from app.models.timestamps import utcnow
 from app.pipeline.deliver import deliver_batch
 from app.pipeline.runner import process
-from tests.support.db import truncate_all
 from tests.support.factories import make_list, make_members, message
-from tests.support.smtp import start_sink
 
 MEMBERS = ("alice@example.org", "ann@example.net", "bob@example.net", "cyd@example.net")
-
-
-@pytest.fixture
-def sink():
-    controller, handler = start_sink()
-    yield controller, handler
-    controller.stop()
-
-
-@pytest.fixture
-def smtp_app(settings, redis_url, sink):
-    settings.update(REDIS_URL=redis_url, EGRESS="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=str(sink[0].port))
-    app = create_app(settings)
-    with app.app_context():
-        truncate_all()
-        yield app
-        db.session.remove()
-        truncate_all()
-        db.engine.dispose()
-        close_redis(app)
 
 
 @pytest.fixture

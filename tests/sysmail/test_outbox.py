@@ -33,18 +33,6 @@ from tests.support.stack import drain
 OWNER = "olga@example.com"
 
 
-@pytest.fixture
-def smtp_app(settings, redis_url, sink):
-    settings.update(REDIS_URL=redis_url, EGRESS="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=str(sink[0].port))
-    app = create_app(settings)
-    with app.app_context():
-        truncate_all()
-        yield app
-        db.session.remove()
-        truncate_all()
-        db.engine.dispose()
-
-
 def notice(mlist, to: str = OWNER):
     return build_notice(mlist, to, "A notice", "Something happened.\n", auto="auto-generated")
 
