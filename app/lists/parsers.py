@@ -6,6 +6,7 @@ A parser raises ValueError with a message that says what it accepts; the registr
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import date
 
 from werkzeug.security import generate_password_hash
 
@@ -101,6 +102,17 @@ def optional_score(low: float, high: float, default_setting: str) -> Callable[[s
         return value
 
     return parse
+
+
+def optional_date(raw: str) -> date | None:
+    """A day as YYYY-MM-DD, or empty for none."""
+    text = raw.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"a date as YYYY-MM-DD, or empty, not {text[:40]!r}") from None
 
 
 def address_or_empty(raw: str) -> str:

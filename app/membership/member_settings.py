@@ -5,9 +5,11 @@ Adding a member key (delivery mode, vacation) is one `Setting(...)` entry here, 
 
 from __future__ import annotations
 
+from datetime import date
+
 from app.lists import parsers as p
 from app.lists.registry import Kind, Registry, Setting
-from app.models import MemberStatus, ModerationAction
+from app.models import DeliveryMode, MemberStatus, ModerationAction
 
 DEFAULT = "default"  # the list's own policy decides: stored as ModerationAction.DEFER
 
@@ -24,6 +26,18 @@ def _moderation_shown(value: object) -> object:
 MODERATION_CHOICES = ((DEFAULT, "list default"),) + tuple(
     (a.value, a.value) for a in ModerationAction if a is not ModerationAction.DEFER
 )
+
+DELIVERY_CHOICES = (
+    (DeliveryMode.REGULAR.value, "every post"),
+    (DeliveryMode.MIME_DIGEST.value, "MIME digest"),
+    (DeliveryMode.PLAIN_DIGEST.value, "plain-text digest"),
+    (DeliveryMode.NOMAIL.value, "no mail"),
+)
+
+
+def _day_shown(value: object) -> object:
+    return value.isoformat() if isinstance(value, date) else ""
+
 
 MEMBER_SETTINGS = Registry(
     (
@@ -48,5 +62,15 @@ MEMBER_SETTINGS = Registry(
             show=_moderation_shown,
         ),
         Setting("delivery_enabled", "", "Receives mail", p.flag, Kind.FLAG),
+        Setting(
+            "delivery",
+            "",
+            "How they read the list",
+            p.choice(m.value for m in DeliveryMode),
+            Kind.CHOICE,
+            DELIVERY_CHOICES,
+            column="delivery_mode",
+        ),
+        Setting("vacation_until", "", "No mail before (YYYY-MM-DD)", p.optional_date, show=_day_shown),
     )
 )

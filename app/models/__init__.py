@@ -8,7 +8,14 @@ from app.models.deliveries import Delivery, DeliveryStatus
 from app.models.imports import ImportStatus, MemberImport
 from app.models.ingress import ImapCursor, IngressLock
 from app.models.lists import ListRole, MailingList, NonmemberAction, PostingPolicy, Role, SubscriptionPolicy
-from app.models.members import Member, MemberStatus, ModerationAction, PendingAction
+from app.models.members import (
+    DIGEST_MODES,
+    DeliveryMode,
+    Member,
+    MemberStatus,
+    ModerationAction,
+    PendingAction,
+)
 from app.models.notices import NoticeCount
 from app.models.posts import Post, PostSource, PostStatus
 from app.models.relay_faults import RelayFault
@@ -34,7 +41,9 @@ __all__ = [
     "ImportStatus",
     "MemberImport",
     "Delivery",
+    "DeliveryMode",
     "DeliveryStatus",
+    "DIGEST_MODES",
     "ListRole",
     "MailingList",
     "Member",

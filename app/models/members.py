@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -34,6 +34,18 @@ class PendingAction(enum.StrEnum):
     UNSUBSCRIBE = "unsubscribe"  # an unsubscription waiting for the member's confirmation
 
 
+class DeliveryMode(enum.StrEnum):
+    """How a member reads the list: every post, a digest (MIME or RFC 1153 plain text), or nothing."""
+
+    REGULAR = "regular"
+    MIME_DIGEST = "mime_digest"
+    PLAIN_DIGEST = "plain_digest"
+    NOMAIL = "nomail"
+
+
+DIGEST_MODES = (DeliveryMode.MIME_DIGEST, DeliveryMode.PLAIN_DIGEST)
+
+
 class Member(db.Model):
     """One address subscribed to one list."""
 
@@ -53,6 +65,9 @@ class Member(db.Model):
     disabled_reason: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     moderation_action: Mapped[str] = mapped_column(String(16), nullable=False, default=ModerationAction.DEFER)
     delivery_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    delivery_mode: Mapped[str] = mapped_column(String(16), nullable=False, default=DeliveryMode.REGULAR)
+    # No mail (posts or digests) before this day; on it, delivery resumes in delivery_mode by itself.
+    vacation_until: Mapped[date | None] = mapped_column(Date, nullable=True)
     bounce_score: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
     pending: Mapped[str] = mapped_column(String(16), nullable=False, default=PendingAction.NONE)
     # Short random token: it must fit the local part of LIST-confirm+TOKEN@ (64 octets at most).

@@ -10,7 +10,8 @@ from sqlalchemy import Executable, Select, func, literal, select
 
 from app.extensions import db
 from app.jobs.queues import Job, enqueue_many
-from app.models import Delivery, DeliveryStatus, Member, MemberStatus, Post, PostStatus
+from app.membership.delivery import receives_posts
+from app.models import Delivery, DeliveryStatus, Member, Post, PostStatus
 from app.models.timestamps import utcnow
 from app.webhooks.events import WebhookEvent, emit, post_data
 
@@ -44,11 +45,7 @@ def create_deliveries(post: Post) -> None:
         literal(""),
         literal(""),
         literal(utcnow()),
-    ).where(
-        Member.list_id == post.list_id,
-        Member.status == MemberStatus.ACTIVE,
-        Member.delivery_enabled.is_(True),
-    )
+    ).where(Member.list_id == post.list_id, receives_posts(utcnow().date()))
     db.session.execute(_insert_new_only(chosen))
     db.session.commit()
 

@@ -39,8 +39,9 @@ def test_set_changes_name_and_moderation_and_refuses_bad_keys_and_values(console
     before = member_settings(ann)
     for bad, says in (
         ("moderation=sometimes", "moderation: one of default|accept|hold|reject|discard"),
-        ("delivery=nomail", "delivery: unknown key"),
-        ("vacation_until=2030-01-01", "vacation_until: unknown key"),
+        ("delivery=sometimes", "delivery: one of regular|mime_digest|plain_digest|nomail"),
+        ("vacation_until=2030-13-01", "vacation_until: a date as YYYY-MM-DD"),
+        ("colour=blue", "colour: unknown key"),
     ):
         refused = console("members", "set", "team@example.org", "ann@example.net", "name=Changed", bad)
         assert refused.returncode == 2 and says in refused.stderr, refused.stderr
@@ -50,6 +51,19 @@ def test_set_changes_name_and_moderation_and_refuses_bad_keys_and_values(console
         console("members", "set", "team@example.org", "ann@example.net", "moderation=default").returncode == 0
     )
     assert member_settings(_member("ann@example.net"))["moderation"] == "default"
+    modes = console(
+        "members",
+        "set",
+        "team@example.org",
+        "ann@example.net",
+        "delivery=plain_digest",
+        "vacation_until=2030-01-31",
+    )
+    assert modes.returncode == 0, modes.stderr
+    shown = member_settings(_member("ann@example.net"))
+    assert (shown["delivery"], shown["vacation_until"]) == ("plain_digest", "2030-01-31")
+    assert console("members", "set", "team@example.org", "ann@example.net", "vacation_until=").returncode == 0
+    assert member_settings(_member("ann@example.net"))["vacation_until"] == ""
     stranger = console("members", "set", "team@example.org", "cyd@example.net", "name=Cyd")
     assert stranger.returncode == 2 and "not a member" in stranger.stderr
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 import pytest
 from redis import Redis
@@ -12,8 +13,9 @@ from sqlalchemy import select
 from app import create_app
 from app.extensions import db
 from app.jobs.queues import QueueName, redis_connection
-from app.models import Delivery, DeliveryStatus, Post, PostStatus
-from app.pipeline.recipients import fan_out
+from app.models import Delivery, DeliveryStatus, Member, Post, PostStatus
+from app.models.timestamps import utcnow
+from app.pipeline.recipients import create_deliveries, fan_out
 from tests.conftest import truncate_all
 from tests.support.factories import make_list, make_members, message
 
@@ -74,8 +76,6 @@ def test_every_batch_is_queued_in_order_and_nothing_is_sent_by_the_fan_out_job(f
 
 
 def test_creating_deliveries_twice_adds_only_members_who_joined_since(fan_app):
-    from app.pipeline.recipients import create_deliveries
-
     post = _distributing_post(prepared=message())
     create_deliveries(post)
     make_members(post.mailing_list, "dan@example.org")
@@ -83,3 +83,24 @@ def test_creating_deliveries_twice_adds_only_members_who_joined_since(fan_app):
     create_deliveries(post)
     recipients = db.session.scalars(select(Delivery.recipient).where(Delivery.post_id == post.id)).all()
     assert sorted(recipients) == sorted([*MEMBERS, "dan@example.org"])
+
+
+def test_only_regular_members_not_on_vacation_get_a_copy(fan_app):
+    post = _distributing_post(prepared=message())
+    make_members(post.mailing_list, "dig@example.org", "txt@example.org", "off@example.org")
+    make_members(post.mailing_list, "away@example.org", "back@example.org")
+    today = utcnow().date()
+    changes = {
+        "dig@example.org": {"delivery_mode": "mime_digest"},
+        "txt@example.org": {"delivery_mode": "plain_digest"},
+        "off@example.org": {"delivery_mode": "nomail"},
+        "away@example.org": {"vacation_until": today + timedelta(days=1)},
+        "back@example.org": {"vacation_until": today},  # the day it ends, mail resumes
+    }
+    for member in db.session.scalars(select(Member)):
+        for column, value in changes.get(member.email, {}).items():
+            setattr(member, column, value)
+    db.session.commit()
+    create_deliveries(post)
+    recipients = db.session.scalars(select(Delivery.recipient).where(Delivery.post_id == post.id)).all()
+    assert sorted(recipients) == sorted([*MEMBERS, "back@example.org"])
