@@ -1,15 +1,17 @@
-"""Results: a table on standard output and a JSON file under bench/results/."""
+"""Results: a table on standard output and a JSON file under bench/results/ (or $BENCH_RESULTS_DIR)."""
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-RESULTS = Path(__file__).parent / "results"
+# The test suite points this elsewhere, so two runs at once (SQLite and PostgreSQL) never share files.
+RESULTS = Path(os.environ.get("BENCH_RESULTS_DIR") or Path(__file__).parent / "results")
 
 
 def percentile(values: Sequence[float], pct: float) -> float:

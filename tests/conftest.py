@@ -136,8 +136,28 @@ def smtpd_port() -> int:
     return free_port()
 
 
+DATABASE_FIXTURES = frozenset({"database_url", "fresh_database_url"})
+
+
 def pytest_configure(config) -> None:
     bounds.install()  # any test reading beside the checkout fails (a user's clone has no ../shared)
+    config.addinivalue_line("markers", "database: the test reaches the database under test without a fixture")
+
+
+def touches_database(item: pytest.Item) -> bool:
+    """Whether a test reaches the database under test: through a database fixture, or marked so."""
+    return bool(DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))) or bool(
+        item.get_closest_marker("database")
+    )
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """On PostgreSQL, run only the tests that reach a database: the rest ran, unchanged, on SQLite."""
+    if TEST_DB != "postgresql" or os.environ.get("MAILFLOW_TEST_EVERYTHING") == "true":
+        return
+    kept = [item for item in items if touches_database(item)]
+    config.hook.pytest_deselected(items=[item for item in items if not touches_database(item)])
+    items[:] = kept
 
 
 def pytest_report_header(config) -> str:

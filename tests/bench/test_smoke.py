@@ -10,19 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from bench.report import RESULTS
-
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.database  # `python -m bench --smoke --db KIND` makes its own database of that kind
 PARTS = ("ingress", "fanout", "latency", "panel", "cpu", "migration")
 
 
 @pytest.fixture(scope="module")
-def smoke_results() -> dict[str, dict]:
+def smoke_results(tmp_path_factory) -> dict[str, dict]:
     """Run `python -m bench --smoke` once on the test database; the JSON each part wrote."""
     kind = os.environ.get("MAILFLOW_TEST_DB", "sqlite")
-    for part in PARTS:
-        (RESULTS / f"{part}-smoke-latest.json").unlink(missing_ok=True)
+    results = tmp_path_factory.mktemp("bench-results")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAILFLOW_")}
+    env["BENCH_RESULTS_DIR"] = str(results)
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--smoke", "--db", kind],
         cwd=ROOT,
@@ -33,7 +32,7 @@ def smoke_results() -> dict[str, dict]:
         check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
-    return {part: json.loads((RESULTS / f"{part}-smoke-latest.json").read_text()) for part in PARTS}
+    return {part: json.loads((results / f"{part}-smoke-latest.json").read_text()) for part in PARTS}
 
 
 def _rows(results: dict, part: str) -> list[dict]:
