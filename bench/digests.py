@@ -125,7 +125,7 @@ def _seed_issue(stack: Stack, list_id: int, address: str, posts: int) -> bytes:
         items = []
         for n in range(posts):
             raw = post_bytes(address, POST_SIZE, subject=f"Digest post {n}")
-            post = Post(list_id=list_id, raw=raw, size=len(raw), sha256=f"{list_id}-{n}".ljust(64, "0"))
+            post = Post(list_id=list_id, raw=raw, size=len(raw), sha256=f"bench-{list_id}-{n:06d}".ljust(64, "0"))
             db.session.add(post)
             db.session.flush()
             post.prepared, post.prepared_layout = prepare_bytes(post)
