@@ -12,7 +12,7 @@ import time
 from bench.machine import describe
 
 log = logging.getLogger("bench")
-PARTS = ("ingress", "fanout", "latency", "panel", "cpu", "migration", "crash")
+PARTS = ("ingress", "fanout", "digests", "latency", "panel", "cpu", "migration", "crash")
 # Run only when named: crash waits for recovery after a kill -9, minutes that say nothing about speed.
 DEFAULT_PARTS = tuple(p for p in PARTS if p != "crash")
 
@@ -31,7 +31,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--sizes", default="", help="fan-out list sizes, comma-separated (default 10000,100000)"
     )
     parser.add_argument(
-        "--workers", default="", help="fan-out worker counts, comma-separated (default 1,2,4)"
+        "--workers",
+        default="",
+        help="fan-out (default 1,2,4) and digests (default 1) worker counts, comma-separated",
     )
     parser.add_argument(
         "--db",
@@ -50,6 +52,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def _options(part: str, args: argparse.Namespace) -> dict:
     if part == "panel":
         return {"only": args.only}
+    if part == "digests":
+        return {"workers": _numbers(args.workers)}
     if part != "fanout":
         return {}
     return {"sizes": _numbers(args.sizes), "workers": _numbers(args.workers)}

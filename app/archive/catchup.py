@@ -9,7 +9,7 @@ from sqlalchemy import exists, select
 
 from app.archive.store import archive_post_safely
 from app.extensions import db
-from app.models import ArchivedMessage, ArchivePolicy, MailingList, Post, PostStatus
+from app.models import ArchivedMessage, ArchivePolicy, MailingList, Post, PostSource, PostStatus
 from app.models.timestamps import utcnow
 
 log = logging.getLogger(__name__)
@@ -24,6 +24,7 @@ def missing_posts(list_id: int | None = None, since=None, limit: int = BATCH) ->
         .join(MailingList, MailingList.id == Post.list_id)
         .where(
             Post.role == "post",
+            Post.source != PostSource.DIGEST,
             Post.status.in_((PostStatus.DISTRIBUTING, PostStatus.DISTRIBUTED)),
             Post.prepared.is_not(None),
             MailingList.archive_policy != ArchivePolicy.NONE,

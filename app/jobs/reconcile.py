@@ -15,6 +15,7 @@ from sqlalchemy import exists, or_, select, update
 
 from app.archive.catchup import archive_missing
 from app.bounces.scoring import reset_quiet_scores
+from app.digests.schedule import send_due_digests
 from app.extensions import db
 from app.jobs.queues import Job, QueueName, enqueue, enqueue_posts, redis_connection
 from app.liveness import provably_dead
@@ -211,6 +212,7 @@ def reconcile_all() -> None:
     if _due("mailflow_score_reset", SCORE_RESET_SECONDS):
         reset_quiet_scores()
     enqueue_if_due()  # webhook retries come due here
+    send_due_digests()  # one process at a time (a Redis lock); each issue once (its unique number)
 
 
 def _due(key: str, every: float) -> bool:

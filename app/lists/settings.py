@@ -13,7 +13,14 @@ from collections.abc import Mapping
 from app.extensions import db
 from app.lists import parsers as p
 from app.lists.registry import Kind, Registry, Setting, SettingsError
-from app.models import ArchivePolicy, MailingList, NonmemberAction, PostingPolicy, SubscriptionPolicy
+from app.models import (
+    ArchivePolicy,
+    DigestFrequency,
+    MailingList,
+    NonmemberAction,
+    PostingPolicy,
+    SubscriptionPolicy,
+)
 from app.models.audit import Actor, record_by
 
 __all__ = [
@@ -34,6 +41,7 @@ class Group(enum.StrEnum):
     OUTGOING = "Outgoing mail"
     TEMPLATES = "Templates"  # edited on the panel's templates page, with a preview
     ARCHIVE = "Archive"
+    DIGESTS = "Digests"
 
 
 def _choice(key: str, group: Group, label: str, pairs: list[tuple[str, str]]) -> Setting:
@@ -148,8 +156,33 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "archive_obfuscate", Group.ARCHIVE, "Shorten addresses on public archive pages", p.flag, Kind.FLAG
     ),
+    _enum_choice("digest_frequency", Group.DIGESTS, "Send the digest", DigestFrequency),
+    Setting(
+        "digest_hour", Group.DIGESTS, "Hour of the day it is sent (0-23, UTC)", p.number(0, 23), Kind.NUMBER
+    ),
+    Setting(
+        "digest_size_threshold_kb",
+        Group.DIGESTS,
+        "Send early once this many kB of posts wait (0 = never early)",
+        p.number(0, 100_000),
+        Kind.NUMBER,
+    ),
     Setting("header_template", Group.TEMPLATES, "Header (above every post)", p.template, Kind.LINES),
     Setting("footer_template", Group.TEMPLATES, "Footer (below every post)", p.template, Kind.LINES),
+    Setting(
+        "digest_header_template",
+        Group.TEMPLATES,
+        "Digest header (above the contents)",
+        p.template,
+        Kind.LINES,
+    ),
+    Setting(
+        "digest_footer_template",
+        Group.TEMPLATES,
+        "Digest footer (below the last post)",
+        p.template,
+        Kind.LINES,
+    ),
 )
 
 

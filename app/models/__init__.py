@@ -5,9 +5,18 @@ from app.models.archive import ArchivedMessage, ArchivePolicy
 from app.models.audit import AuditEntry
 from app.models.bounces import Bounce, BounceKind
 from app.models.deliveries import Delivery, DeliveryStatus
+from app.models.digests import DigestEntry, DigestIssue
 from app.models.imports import ImportStatus, MemberImport
 from app.models.ingress import ImapCursor, IngressLock
-from app.models.lists import ListRole, MailingList, NonmemberAction, PostingPolicy, Role, SubscriptionPolicy
+from app.models.lists import (
+    DigestFrequency,
+    ListRole,
+    MailingList,
+    NonmemberAction,
+    PostingPolicy,
+    Role,
+    SubscriptionPolicy,
+)
 from app.models.members import (
     DIGEST_MODES,
     DeliveryMode,
@@ -42,6 +51,9 @@ __all__ = [
     "MemberImport",
     "Delivery",
     "DeliveryMode",
+    "DigestEntry",
+    "DigestFrequency",
+    "DigestIssue",
     "DeliveryStatus",
     "DIGEST_MODES",
     "ListRole",

@@ -38,6 +38,18 @@ class Role(enum.StrEnum):
     MODERATOR = "moderator"
 
 
+class DigestFrequency(enum.StrEnum):
+    DAILY = "daily"
+    WEEKLY = "weekly"  # Mondays
+    MONTHLY = "monthly"  # the first of the month
+    NEVER = "never"  # only when `mailflow digests send` is run
+
+
+DEFAULT_DIGEST_FOOTER = (
+    "Change how you get {{ list_name }} (digest, every post, no mail) or leave: {{ manage_url }}"
+)
+
+
 class MailingList(db.Model):
     """One list: its address and its settings."""
 
@@ -78,6 +90,12 @@ class MailingList(db.Model):
     # Archive (issue 14): none | private | members | public (app.models.archive.ArchivePolicy).
     archive_policy: Mapped[str] = mapped_column(String(16), nullable=False, default="private")
     archive_obfuscate: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # Digests (issue 15): how often, at which hour (UTC), early when this many kB wait (0: never early).
+    digest_frequency: Mapped[str] = mapped_column(String(8), nullable=False, default="daily")
+    digest_hour: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    digest_size_threshold_kb: Mapped[int] = mapped_column(Integer, nullable=False, default=30)
+    digest_header_template: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    digest_footer_template: Mapped[str] = mapped_column(Text, nullable=False, default=DEFAULT_DIGEST_FOOTER)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     members = relationship(

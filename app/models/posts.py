@@ -29,6 +29,7 @@ class PostSource(enum.StrEnum):
     SMTP = "smtp"
     IMAP = "imap"
     IMPORT = "import"  # brought over from another list manager (held posts)
+    DIGEST = "digest"  # a digest issue in one format, built by the list itself (app/digests/)
 
 
 class Post(db.Model):
@@ -74,5 +75,7 @@ class Post(db.Model):
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     distributed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Members the fan-out skipped, by why: {"digest": n, "nomail": m} (nomail counts vacations too).
+    withheld: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
     mailing_list = relationship("MailingList")

@@ -9,7 +9,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Bounce, Delivery, DeliveryStatus, Post
+from app.models import Bounce, Delivery, DeliveryStatus, Post, PostSource
 from app.models.timestamps import utcnow
 
 DAYS = 14
@@ -48,7 +48,7 @@ def daily_figures(list_ids) -> DailyFigures:
     since = utcnow().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=DAYS - 1)
     post_lists = select(Post.id).where(Post.list_id.in_(list_ids))
     counts = {
-        "posts": _per_day(Post.received_at, list_ids, Post.list_id, since),
+        "posts": _per_day(Post.received_at, list_ids, Post.list_id, since, Post.source != PostSource.DIGEST),
         "sent": _per_day(
             Delivery.sent_at, post_lists, Delivery.post_id, since, Delivery.status == DeliveryStatus.SENT
         ),

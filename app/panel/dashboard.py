@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.jobs.status import copy_counts
-from app.models import Member, MemberStatus, Post, PostStatus
+from app.models import Member, MemberStatus, Post, PostSource, PostStatus
 from app.panel.access import list_for, visible_lists_query
 from app.panel.chart import SERIES, daily_figures, svg_chart
 
@@ -28,7 +28,7 @@ def index():
     ids = [m.id for m in mlists]
     members = _count_by_list(Member.list_id, ids, Member.status == MemberStatus.ACTIVE)
     held = _count_by_list(Post.list_id, ids, Post.status == PostStatus.HELD)
-    posts = _count_by_list(Post.list_id, ids)
+    posts = _count_by_list(Post.list_id, ids, Post.source != PostSource.DIGEST)  # digests are not posts
     rows = [(m, members.get(m.id, 0), held.get(m.id, 0), posts.get(m.id, 0)) for m in mlists]
     figures = daily_figures(ids)
     return render_template(

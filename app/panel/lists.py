@@ -26,7 +26,7 @@ from app.panel.list_forms import (
 lists = Blueprint("lists", __name__, url_prefix="/lists")
 
 
-SETTINGS_PAGE = (Group.ABOUT, Group.POLICIES, Group.OUTGOING, Group.ARCHIVE)
+SETTINGS_PAGE = (Group.ABOUT, Group.POLICIES, Group.OUTGOING, Group.DIGESTS, Group.ARCHIVE)
 
 
 class TemplatesForm(settings_form_class(Group.TEMPLATES)):  # type: ignore[misc]
@@ -109,7 +109,12 @@ def templates(list_id: int):
     previews: dict[str, str] = {}
     if form.validate_on_submit():
         context = sample_context(mlist)
-        for field in (form.header_template, form.footer_template):
+        for field in (
+            form.header_template,
+            form.footer_template,
+            form.digest_header_template,
+            form.digest_footer_template,
+        ):
             try:
                 previews[field.name] = render(field.data or "", context)
             except ValueError as exc:

@@ -26,6 +26,10 @@ HINTS: dict[str, str] = {
     "filter_mime_types": "Attachments of these types are removed before the post goes out, e.g. application/zip.",
     "drop_html_alternative": "Members get the plain-text version only.",
     "max_message_size": "Bigger posts are held for a moderator.",
+    "digest_frequency": "For members who chose a digest: one message with the posts since the last one. "
+    "never: only when someone runs mailflow digests send.",
+    "digest_hour": "Weekly digests go on Mondays, monthly ones on the 1st, at this hour.",
+    "digest_size_threshold_kb": "A busy list sends its digest before the hour once this much is waiting.",
 }
 
 

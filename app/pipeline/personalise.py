@@ -14,6 +14,13 @@ from app.mail.tokens import TokenPurpose, manage_url, public_url, sign
 from app.models import Delivery, MailingList, Post
 
 URL = re.compile(r"https?://[^\s<>&\"']+")
+# A slot's role names the list's template spliced there (digests have their own header and footer).
+TEMPLATE_COLUMNS = {
+    "header": "header_template",
+    "footer": "footer_template",
+    "digest_header": "digest_header_template",
+    "digest_footer": "digest_footer_template",
+}
 
 
 def unsubscribe_url(member_id: int) -> str:
@@ -76,12 +83,10 @@ def render_pieces(post: Post, mlist: MailingList, delivery: Delivery) -> tuple[b
     layout = post.prepared_layout
     if not layout:
         return head + data, _additions([head])
-    needed = templates.uses(mlist.header_template) | templates.uses(mlist.footer_template)
+    sources = {role: getattr(mlist, TEMPLATE_COLUMNS[role]) for role in {slot["role"] for slot in layout}}
+    needed = frozenset().union(*(templates.uses(source) for source in sources.values()))
     values = template_values(mlist, delivery, url, needed)
-    texts = {
-        "header": templates.render(mlist.header_template, values),
-        "footer": templates.render(mlist.footer_template, values),
-    }
+    texts = {role: templates.render(source, values) for role, source in sources.items()}
     pieces, pos, added = [head], 0, [head]
     for slot in layout:
         added.append(encode_slot(slot, texts[slot["role"]]))
@@ -101,7 +106,7 @@ def encode_slot(slot: dict, text: str) -> bytes:
         return _as_part(text, slot["boundary"])
     lines = _flowed(text) if slot["flowed"] else text.splitlines()
     block = "\r\n".join(lines) + "\r\n"
-    if slot["role"] == "footer":
+    if slot["role"].endswith("footer"):
         block = ("\r\n" if slot["newline_before"] else "") + "\r\n" + block
     else:
         block += "\r\n"

@@ -6,12 +6,21 @@ import logging
 from importlib import import_module
 
 from flask import current_app
-from sqlalchemy import Executable, Select, func, literal, select
+from sqlalchemy import ColumnElement, Executable, Select, and_, func, literal, select
 
 from app.extensions import db
 from app.jobs.queues import Job, enqueue_many
-from app.membership.delivery import receives_posts
-from app.models import Delivery, DeliveryStatus, Member, Post, PostStatus
+from app.membership.delivery import receives_digests, receives_posts, withheld_counts
+from app.models import (
+    Delivery,
+    DeliveryMode,
+    DeliveryStatus,
+    DigestIssue,
+    Member,
+    Post,
+    PostSource,
+    PostStatus,
+)
 from app.models.timestamps import utcnow
 from app.webhooks.events import WebhookEvent, emit, post_data
 
@@ -45,9 +54,21 @@ def create_deliveries(post: Post) -> None:
         literal(""),
         literal(""),
         literal(utcnow()),
-    ).where(Member.list_id == post.list_id, receives_posts(utcnow().date()))
+    ).where(Member.list_id == post.list_id, receives(post))
     db.session.execute(_insert_new_only(chosen))
+    if post.withheld is None and post.source != PostSource.DIGEST:
+        post.withheld = withheld_counts(post.list_id, utcnow().date())
     db.session.commit()
+
+
+def receives(post: Post) -> ColumnElement[bool]:
+    """Which members get this post: regular ones, or for a digest issue those reading its format."""
+    today = utcnow().date()
+    if post.source != PostSource.DIGEST:
+        return receives_posts(today)
+    issue = db.session.scalar(select(DigestIssue).where(DigestIssue.plain_post_id == post.id))
+    mode = DeliveryMode.PLAIN_DIGEST if issue is not None else DeliveryMode.MIME_DIGEST
+    return and_(receives_digests(today), Member.delivery_mode == mode)
 
 
 def _insert_new_only(chosen: Select) -> Executable:
@@ -99,7 +120,7 @@ def finish_if_done(post_id: int) -> None:
     sent = counts.get(DeliveryStatus.SENT, 0)
     post.status = PostStatus.DISTRIBUTED if sent or not counts else PostStatus.UNDELIVERED
     post.distributed_at = utcnow()
-    if post.status == PostStatus.DISTRIBUTED:
+    if post.status == PostStatus.DISTRIBUTED and post.source != PostSource.DIGEST:
         emit(WebhookEvent.POST_DISTRIBUTED, post.list_id, post_data(post))
     db.session.commit()
     log.info(

@@ -8,6 +8,7 @@ import traceback
 from sqlalchemy import select
 
 from app.archive.store import archive_post_safely
+from app.digests.entries import note_post
 from app.extensions import db
 from app.mail.addresses import InvalidAddress, normalise_address
 from app.mail.authors import parse_mailbox
@@ -143,4 +144,5 @@ def prepare(post: Post) -> None:
     post.prepared, post.prepared_layout = prepare_bytes(post)
     post.status = PostStatus.DISTRIBUTING
     archive_post_safely(post)
+    note_post(post)  # with the status change: no distributed post can miss its list's digest
     db.session.commit()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Delivery, DeliveryStatus, MailingList, Post, PostStatus
+from app.models import Delivery, DeliveryStatus, MailingList, Post, PostSource, PostStatus
 
 
 def find_posts(
@@ -15,7 +15,7 @@ def find_posts(
     limit: int | None = None,
 ) -> list[Post]:
     """Posts newest first, of one list and one status when given, with ids below `before` (paging)."""
-    query = select(Post).order_by(Post.id.desc())
+    query = select(Post).where(Post.source != PostSource.DIGEST).order_by(Post.id.desc())
     if mlist is not None:
         query = query.where(Post.list_id == mlist.id)
     if status is not None:
@@ -64,4 +64,6 @@ def post_summary(post: Post) -> dict[str, object]:
         "moderator_decision": post.moderator_decision,
         "error": post.error,
         "deliveries": delivery_counts(post),
+        # Members who got no copy, and why: they read digests, or take no mail (or are away).
+        "not_sent": dict(post.withheld or {"digest": 0, "nomail": 0}),
     }

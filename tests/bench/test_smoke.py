@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.database  # `python -m bench --smoke --db KIND` makes its own database of that kind
-PARTS = ("ingress", "fanout", "latency", "panel", "cpu", "migration")
+PARTS = ("ingress", "fanout", "digests", "latency", "panel", "cpu", "migration")
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +54,12 @@ def test_ingress_stores_every_message_once(smoke_results):
 def test_fanout_delivers_one_copy_per_member(smoke_results):
     for row in _rows(smoke_results, "fanout"):
         assert (row["lost"], row["duplicated"]) == (0, 0), row
+        assert row["sent"] == row["members"]
+
+
+def test_digests_build_one_issue_and_reach_every_reader_once(smoke_results):
+    for row in _rows(smoke_results, "digests"):
+        assert (row["issues built"], row["lost"], row["duplicated"]) == (1, 0, 0), row
         assert row["sent"] == row["members"]
 
 
