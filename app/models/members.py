@@ -32,6 +32,7 @@ class PendingAction(enum.StrEnum):
     CONFIRM = "confirm"  # waiting for the subscriber to confirm (double opt-in)
     APPROVAL = "approval"  # waiting for a list owner or moderator to approve
     UNSUBSCRIBE = "unsubscribe"  # an unsubscription waiting for the member's confirmation
+    INVITE = "invite"  # an owner's invitation: the invitee becomes a member by confirming it
 
 
 class DeliveryMode(enum.StrEnum):

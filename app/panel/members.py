@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
-from wtforms import StringField, SubmitField, TextAreaField
+from wtforms import RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from app.bounces.reenable import CannotReenable, reenable
@@ -26,6 +26,7 @@ from app.extensions import db
 from app.jobs.queues import Job, enqueue
 from app.lists.registry import SettingsError
 from app.mail.addresses import InvalidAddress
+from app.membership.bulk_add import ADD_MODE_CHOICES, AddMode, add_by_mode
 from app.membership.export import csv_chunks
 from app.membership.lines import parse_line, parse_lines
 from app.membership.member_settings import MEMBER_SETTINGS
@@ -53,6 +54,7 @@ class AddForm(FlaskForm):
 
 class PasteForm(FlaskForm):
     lines = TextAreaField("One per line: address, or Name <address>", [DataRequired(), Length(max=2_000_000)])
+    mode = RadioField("How", choices=ADD_MODE_CHOICES, default=AddMode.SILENT.value)
     submit = SubmitField("Add them")
 
 
@@ -153,10 +155,10 @@ def paste(list_id: int):
     result = None
     if form.validate_on_submit():
         good, bad = parse_lines((form.lines.data or "").splitlines())
-        added, existing = add_members(mlist.id, good)
-        _audit("member.paste", mlist, added=added, existing=existing, invalid=len(bad))
-        db.session.commit()
-        result = {"added": added, "existing": existing, "bad": bad}
+        mode = AddMode(form.mode.data)
+        _audit("member.paste", mlist, mode=mode.value, count=len(good), invalid=len(bad))
+        added, existing = add_by_mode(mlist, good, mode)
+        result = {"added": added, "existing": existing, "bad": bad, "invited": mode is AddMode.INVITE}
         form.lines.data = "\n".join(b.text for b in bad)  # what is left to fix
     return render_template("members/paste.html", mlist=mlist, form=form, result=result)
 

@@ -60,7 +60,9 @@ PUBLIC_ENDPOINTS = {
     "public.unsubscribe",
     "public.selfservice.subscribe",
     "public.selfservice.confirm_page",
-    "public.selfservice.manage",
+    "public.manage.request_link",
+    "public.manage.page",
+    "public.manage.move",
     "webhooks.ses",
     "auth.accept_invite",  # a signed, single-use link (tests/migration: forged and used links answer 404)
 }  # the webhook checks SNS signatures

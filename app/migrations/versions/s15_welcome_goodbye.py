@@ -1,0 +1,27 @@
+"""mailing_lists.welcome_template, goodbye_template (mail on subscribe and unsubscribe) and raw_retention_days
+
+Revision ID: s15_welcome_goodbye
+Revises: d15_delivery_modes
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "s15_welcome_goodbye"
+down_revision = "d15_delivery_modes"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("mailing_lists") as batch:
+        batch.add_column(sa.Column("welcome_template", sa.Text(), nullable=False, server_default=""))
+        batch.add_column(sa.Column("goodbye_template", sa.Text(), nullable=False, server_default=""))
+        batch.add_column(sa.Column("raw_retention_days", sa.Integer(), nullable=False, server_default="0"))
+
+
+def downgrade():
+    with op.batch_alter_table("mailing_lists") as batch:
+        batch.drop_column("raw_retention_days")
+        batch.drop_column("goodbye_template")
+        batch.drop_column("welcome_template")
