@@ -7,8 +7,12 @@ from email import message_from_bytes
 from email.policy import default
 
 import pytest
+from click.testing import CliRunner
+from flask.cli import ScriptInfo
 from sqlalchemy import select
 
+from app.cli import cli
+from app.commands import register
 from app.extensions import db
 from app.lists.registry import SettingsError
 from app.lists.settings import update_list_settings
@@ -18,8 +22,8 @@ from app.membership.subscriptions import Result, confirm, request_subscription, 
 from app.models import Member, MemberStatus
 from app.models.audit import CLI
 from tests.support.factories import make_list, make_members
-from tests.test_cli import mailflow  # noqa: F401  (the fixture)
 
+register(cli)
 WELCOME = "Hello {{ member_name or member_email }}, welcome to {{ list_name }}.\nManage: {{ manage_url }}"
 
 
@@ -93,7 +97,10 @@ def test_only_confirmed_invitees_become_members_even_on_a_moderated_list(app, si
     assert member("inv@example.net").status == MemberStatus.ACTIVE
 
 
-def test_cli_members_add_takes_a_mode(app, sink, mailflow, greeting_list):
+def test_cli_members_add_takes_a_mode(app, sink, greeting_list):
+    def mailflow(*args: str):
+        return CliRunner().invoke(cli, list(args), obj=ScriptInfo(create_app=lambda: app))
+
     result = mailflow("members", "add", "--mode", "invite", greeting_list.address, "x@example.net")
     assert result.exit_code == 0 and "1 invited" in result.output, result.output
     assert member("x@example.net").status == MemberStatus.PENDING
