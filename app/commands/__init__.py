@@ -10,6 +10,7 @@ from app.commands import (
     imports,
     lists,
     members,
+    people,
     posts,
     purge,
     services,
@@ -35,6 +36,7 @@ COMMANDS = (
     status.status,
     purge.purge,
     webhooks.webhooks,
+    people.people,
 )
 
 

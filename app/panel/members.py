@@ -39,7 +39,7 @@ from app.moderation.bans import banned_by
 from app.panel.access import list_for
 from app.panel.bodylimit import IMPORT_MAX_BYTES
 from app.panel.ids import parse_id
-from app.panel.list_forms import ConfirmForm, raw_values, registry_form_class, show_errors
+from app.panel.list_forms import ConfirmForm, choices, raw_values, registry_form_class, show_errors
 from app.panel.roster import PAGE_SIZE, numbered_page
 
 members = Blueprint("members", __name__, url_prefix="/lists")
@@ -54,7 +54,7 @@ class AddForm(FlaskForm):
 
 class PasteForm(FlaskForm):
     lines = TextAreaField("One per line: address, or Name <address>", [DataRequired(), Length(max=2_000_000)])
-    mode = RadioField("How", choices=ADD_MODE_CHOICES, default=AddMode.SILENT.value)
+    mode = RadioField("How", choices=choices(ADD_MODE_CHOICES), default=AddMode.SILENT.value)
     submit = SubmitField("Add them")
 
 
