@@ -29,8 +29,14 @@ from app.mail.addresses import InvalidAddress
 from app.membership.bulk_add import ADD_MODE_CHOICES, AddMode, add_by_mode
 from app.membership.export import csv_chunks
 from app.membership.lines import parse_line, parse_lines
-from app.membership.member_settings import MEMBER_SETTINGS
-from app.membership.members import add_members, member_settings, remove_members, update_member
+from app.membership.member_settings import DELIVERY_CHOICES, MEMBER_SETTINGS
+from app.membership.members import (
+    add_members,
+    member_settings,
+    remove_members,
+    update_member,
+    update_members,
+)
 from app.membership.reenable import disabled_for, enable_members
 from app.membership.subscriptions import approve
 from app.models import Bounce, Member, MemberImport, MemberStatus, Role
@@ -89,6 +95,7 @@ def roster(list_id: int):
         action_form=ConfirmForm(),
         statuses=[s.value for s in MemberStatus],
         bounce_disabled=disabled_for(mlist, DISABLED_FOR_BOUNCES),
+        delivery_choices=DELIVERY_CHOICES,
         enable_form=ConfirmForm(),
     )
 
@@ -110,8 +117,7 @@ def remove_selected(list_id: int):
     mlist = list_for(list_id, Role.OWNER)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    ids = [i for i in map(parse_id, request.form.getlist("member_id")) if i is not None][:PAGE_SIZE]
-    chosen = db.session.scalars(select(Member).where(Member.list_id == mlist.id, Member.id.in_(ids))).all()
+    chosen = _selected(mlist.id)
     if not chosen:
         flash("Select members first: tick the box in front of each one.", "error")
         return redirect(request.referrer or url_for("members.roster", list_id=mlist.id))
@@ -119,6 +125,33 @@ def remove_selected(list_id: int):
     remove_members(mlist, chosen, Actor.of(current_user))
     flash(f"Unsubscribed {len(chosen)} (by the owner): {', '.join(emails)}.")
     return redirect(url_for("members.roster", list_id=mlist.id))
+
+
+@members.route("/<int:list_id>/members/delivery", methods=["POST"])
+@login_required
+def set_delivery(list_id: int):
+    mlist = list_for(list_id, Role.OWNER)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    chosen = _selected(mlist.id)
+    if not chosen:
+        flash("Select members first: tick the box in front of each one.", "error")
+        return redirect(request.referrer or url_for("members.roster", list_id=mlist.id))
+    try:
+        count = update_members(
+            mlist, chosen, {"delivery": request.form.get("delivery", "")}, Actor.of(current_user)
+        )
+    except SettingsError as exc:
+        flash(f"Nothing changed: {exc.first}.", "error")
+    else:
+        flash(f"Delivery changed for {count} of the {len(chosen)} selected.")
+    return redirect(request.referrer or url_for("members.roster", list_id=mlist.id))
+
+
+def _selected(list_id: int) -> list[Member]:
+    """The members ticked on the roster page (at most a page of them), of this list only."""
+    ids = [i for i in map(parse_id, request.form.getlist("member_id")) if i is not None][:PAGE_SIZE]
+    return list(db.session.scalars(select(Member).where(Member.list_id == list_id, Member.id.in_(ids))))
 
 
 @members.route("/<int:list_id>/members/add", methods=["POST"])

@@ -45,6 +45,7 @@ ROUTES = [
     ("POST", "/lists/{l}/members/add", "owner"),
     ("POST", "/lists/{l}/members/enable-bounced", "owner"),
     ("POST", "/lists/{l}/members/remove", "owner"),
+    ("POST", "/lists/{l}/members/delivery", "owner"),
     ("GET", "/lists/{l}/members/paste", "owner"),
     ("GET", "/lists/{l}/members/import", "owner"),
     ("GET", "/lists/{l}/members/import/{i}", "owner"),
