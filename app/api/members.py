@@ -17,8 +17,9 @@ from app.api.spec import endpoint
 from app.extensions import db
 from app.lists.registry import SettingsError
 from app.mail.addresses import InvalidAddress, normalise_address
+from app.membership.bulk_add import AddMode, add_by_mode
 from app.membership.lines import Entry
-from app.membership.members import add_members, find_member, member_settings, remove_members, update_member
+from app.membership.members import find_member, member_settings, remove_members, update_member
 from app.models import MailingList, MemberStatus, Role
 from app.models import Member as MemberRow
 from app.models.audit import Actor, record_by
@@ -68,18 +69,19 @@ def roster(address: str) -> dict:
     return {"items": [_shown(m) for m in rows[:limit]], "next_cursor": cursor}
 
 
-def _add(mlist: MailingList, wanted: list[NewMember]) -> dict:
-    """Add active members at once (as `members add`); existing members are left as they are."""
+def _add(mlist: MailingList, wanted: list[NewMember], mode: AddMode = AddMode.SILENT) -> dict:
+    """Add active members at once (as `members add`), or invite them; existing members are left as they are."""
     entries, invalid = [], []
     for item in wanted:
         try:
             entries.append(Entry(normalise_address(item.email), " ".join(item.name.split())))
         except InvalidAddress as exc:
             invalid.append({"field": "email", "value": item.email[:320], "detail": str(exc)})
-    added, existing = add_members(mlist.id, entries)
+    added, existing = add_by_mode(mlist, entries, mode)
     if added:
-        record_by(Actor.of(current_api_user()), "member.add", "list", mlist.id, mlist.id, added=added)
-    db.session.commit()
+        action = "member.invite" if mode is AddMode.INVITE else "member.add"
+        record_by(Actor.of(current_api_user()), action, "list", mlist.id, mlist.id, added=added)
+        db.session.commit()
     return {"added": added, "existing": existing, "invalid": invalid}
 
 
@@ -100,7 +102,7 @@ def add_one(address: str, body: NewMember) -> tuple[dict, int]:
     answer=AddResult,
 )
 def add_many(address: str, body: BulkMembers) -> dict:
-    return _add(list_for(address, Role.OWNER), body.members)
+    return _add(list_for(address, Role.OWNER), body.members, AddMode(body.mode))
 
 
 def _member(mlist: MailingList, email: str) -> MemberRow:

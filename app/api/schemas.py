@@ -80,6 +80,8 @@ class NewMember(Strict):
 
 class BulkMembers(Strict):
     members: list[NewMember] = Field(min_length=1, max_length=10_000)
+    # silent: members at once; welcome: and mail the list's welcome; invite: only those who confirm join.
+    mode: Literal["silent", "welcome", "invite"] = "silent"
 
 
 class AddResult(Strict):

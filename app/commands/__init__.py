@@ -11,6 +11,7 @@ from app.commands import (
     imports,
     lists,
     members,
+    people,
     posts,
     purge,
     services,
@@ -37,6 +38,7 @@ COMMANDS = (
     status.status,
     purge.purge,
     webhooks.webhooks,
+    people.people,
 )
 
 

@@ -10,14 +10,13 @@ from flask.cli import with_appcontext
 
 from app.bounces.reenable import CannotReenable, reenable
 from app.commands.arguments import key_values, list_or_exit, usage_error
-from app.extensions import db
 from app.lists.registry import SettingsError
 from app.mail.addresses import InvalidAddress
+from app.membership.bulk_add import AddMode, add_by_mode
 from app.membership.export import csv_chunks
 from app.membership.importer import import_csv
 from app.membership.lines import Entry, count_rows, parse_line
 from app.membership.members import (
-    add_members,
     find_member,
     list_members,
     remove_members,
@@ -37,9 +36,17 @@ def members() -> None:
 @members.command("add")
 @click.argument("list_address")
 @click.argument("emails", nargs=-1, required=True)
+@click.option(
+    "--mode",
+    type=click.Choice([m.value for m in AddMode]),
+    default=AddMode.SILENT.value,
+    show_default=True,
+    help="silent: members at once; welcome: and mail the list's welcome; invite: mail an invitation "
+    "(only those who confirm become members).",
+)
 @with_appcontext
-def add(list_address: str, emails: tuple[str, ...]) -> None:
-    """Add active members to LIST; invalid addresses are reported and skipped (exit status 1)."""
+def add(list_address: str, emails: tuple[str, ...], mode: str) -> None:
+    """Add active members to LIST (or invite them); invalid addresses are reported and skipped (exit 1)."""
     mlist = list_or_exit(list_address)
     valid: list[Entry] = []
     invalid = []
@@ -48,9 +55,9 @@ def add(list_address: str, emails: tuple[str, ...]) -> None:
             valid.append(parse_line(text))
         except InvalidAddress as exc:
             invalid.append(str(exc))
-    added, existing = add_members(mlist.id, valid)
-    db.session.commit()
-    click.echo(f"{mlist.address}: {added} added, {existing} already members, {len(invalid)} invalid")
+    added, existing = add_by_mode(mlist, valid, AddMode(mode))
+    verb = "invited" if mode == AddMode.INVITE else "added"
+    click.echo(f"{mlist.address}: {added} {verb}, {existing} already members, {len(invalid)} invalid")
     for problem in invalid:
         click.echo(f"invalid address {problem}", err=True)
     _warn_banned(mlist.id, valid)

@@ -22,12 +22,14 @@ from app.liveness import provably_dead
 from app.models import Delivery, DeliveryStatus, Post, PostStatus
 from app.models.timestamps import utcnow
 from app.moderation.expiry import expire_held
+from app.posts.retention import purge_by_list_settings
 from app.sysmail.outbox import enqueue_overdue
 from app.webhooks.dispatch import enqueue_if_due
 
 log = logging.getLogger(__name__)
 SWEEP_LIMIT = 20000  # copies looked at per pass; the next pass takes the rest
 SCORE_RESET_SECONDS = 3600  # scores reset after days of quiet: an hourly sweep is soon enough
+RETENTION_SECONDS = 3600  # the lists' raw_retention_days are counted in days: hourly is often enough
 # Set by the reconciler, never expires: when it is missing, Redis was flushed or restarted without its data.
 REDIS_MARKER = "mailflow:reconciler:redis-marker"
 RELEASED_JOB_SIZE = 50  # copies per job when a dead worker's claim is handed back
@@ -211,6 +213,8 @@ def reconcile_all() -> None:
         log.warning("reconciler archived %d distributed posts missing from their archive", archived)
     if _due("mailflow_score_reset", SCORE_RESET_SECONDS):
         reset_quiet_scores()
+    if _due("mailflow_retention", RETENTION_SECONDS):
+        purge_by_list_settings()
     enqueue_if_due()  # webhook retries come due here
     send_due_digests()  # one process at a time (a Redis lock); each issue once (its unique number)
 

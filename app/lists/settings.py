@@ -183,6 +183,27 @@ SETTINGS: tuple[Setting, ...] = (
         p.template,
         Kind.LINES,
     ),
+    Setting(
+        "welcome_template",
+        Group.TEMPLATES,
+        "Welcome (mailed on joining; empty: none)",
+        p.template,
+        Kind.LINES,
+    ),
+    Setting(
+        "goodbye_template",
+        Group.TEMPLATES,
+        "Goodbye (mailed on leaving; empty: none)",
+        p.template,
+        Kind.LINES,
+    ),
+    Setting(
+        "raw_retention_days",
+        Group.ARCHIVE,
+        "Days to keep the bytes of delivered posts and of bounces (0: keep; the archive keeps its own copy)",
+        p.number(0, 36500),
+        Kind.NUMBER,
+    ),
 )
 
 

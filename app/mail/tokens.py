@@ -9,6 +9,7 @@ import hmac
 from functools import lru_cache
 
 from flask import current_app
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 
 class TokenPurpose(enum.StrEnum):
@@ -16,6 +17,11 @@ class TokenPurpose(enum.StrEnum):
     MANAGE = "manage"
     CONFIRM = "confirm"
     ARCHIVE = "archive"  # a member's way into a members-only archive
+    ADDRESS = "address"  # every subscription of one address (the link /manage mails)
+    MOVE = "move"  # a change of address, confirmed at the new address
+
+
+LINK_LIFETIME_SECONDS = 7 * 24 * 3600  # a mailed manage or change-of-address link works for a week
 
 
 @lru_cache(maxsize=32)
@@ -52,3 +58,27 @@ def public_url(path: str) -> str:
 def manage_url(member_id: int) -> str:
     """The signed link to a member's manage-subscription page."""
     return public_url(f"/manage/{sign(TokenPurpose.MANAGE, member_id)}")
+
+
+def _serializer(purpose: TokenPurpose) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"mailflow-{purpose}")
+
+
+def sign_data(purpose: TokenPurpose, data: object) -> str:
+    """A URL-safe, timestamped token carrying JSON-able data (an address, an address change)."""
+    return str(_serializer(purpose).dumps(data))
+
+
+def verify_data(purpose: TokenPurpose, token: str, max_age: int = LINK_LIFETIME_SECONDS) -> object | None:
+    """The data inside a token we issued for purpose at most max_age seconds ago, or None."""
+    if len(token) > 2000 or not token.isascii():
+        return None
+    try:
+        return _serializer(purpose).loads(token, max_age=max_age)
+    except BadData:
+        return None
+
+
+def address_url(email: str) -> str:
+    """The expiring signed link to the page listing every subscription of email."""
+    return public_url(f"/manage/{sign_data(TokenPurpose.ADDRESS, email)}")

@@ -8,6 +8,7 @@ from app.extensions import db
 from app.mail.list_addresses import AddressRole, candidates
 from app.mailcommands.parse import Command, find_commands
 from app.mailcommands.replies import Reply, handle
+from app.mailcommands.settings import set_reply
 from app.membership.subscriptions import (
     Result,
     confirm,
@@ -24,6 +25,10 @@ Send a message to {request} with one of these words as the subject or on a line 
 
   subscribe     join the list (or send any message to {join})
   unsubscribe   leave the list (or send any message to {leave})
+  set delivery digest|plain|regular|nomail
+                how you get the list's mail: a MIME digest, a plain-text digest, every post, or none
+  set vacation YYYY-MM-DD|off
+                no mail before that day (or now again)
   help          this text
 """
 
@@ -92,6 +97,9 @@ def request_reply(post: Post, mlist: MailingList, sender: str) -> Reply:
             "Subscribe and unsubscribe in one message cancel out; nothing changed.\n\n" + _help(mlist),
             "conflicting commands",
         )
+    if not actions and Command.SET in commands.found:
+        text, summary = set_reply(mlist, sender, commands.arguments.get(Command.SET, []))
+        return Reply(f"Your request to {mlist.address}", text + "\n", summary)
     if actions:
         reply = _subscription_reply(mlist, actions[0], sender)
         extra = "\n" + _help(mlist) if Command.HELP in commands.found else ""

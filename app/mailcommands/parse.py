@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import email.policy
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.parser import BytesParser
 
 from app.mail.headersafety import MALFORMED_INPUT
@@ -18,6 +18,7 @@ class Command(enum.StrEnum):
     SUBSCRIBE = "subscribe"
     UNSUBSCRIBE = "unsubscribe"
     HELP = "help"
+    SET = "set"  # set delivery digest|plain|regular|nomail, set vacation YYYY-MM-DD|off
     END = "end"
 
 
@@ -36,6 +37,7 @@ class Commands:
 
     found: list[Command]
     ignored: list[str]
+    arguments: dict[Command, list[str]] = field(default_factory=dict)  # the words after the first of each
 
 
 def _word(line: str) -> Command | None:
@@ -73,6 +75,7 @@ def find_commands(subject: str, raw: bytes) -> Commands:
     first = _word(_subject(subject))
     if first is not None and first is not Command.END:
         result.found.append(first)
+        result.arguments[first] = _subject(subject).split()[1:]
     for line in body_lines(raw):
         if line.startswith(">"):
             break
@@ -85,4 +88,5 @@ def find_commands(subject: str, raw: bytes) -> Commands:
             continue
         if command not in result.found:
             result.found.append(command)
+            result.arguments[command] = line.split()[1:]
     return result

@@ -95,6 +95,19 @@ def update_member(member: Member, raw: Mapping[str, str], actor: Actor) -> list[
     return changed
 
 
+def update_members(
+    mlist: MailingList, members: Iterable[Member], raw: Mapping[str, str], actor: Actor
+) -> int:
+    """The same settings for many members (the roster's bulk action); returns how many changed. Commits.
+
+    Raises SettingsError (nothing changed) when a key or value is bad: the registry checks before it sets.
+    """
+    changed = sum(1 for member in members if MEMBER_SETTINGS.apply(member, raw))
+    record_by(actor, "member.bulk_update", "list", mlist.id, mlist.id, keys=sorted(raw), count=changed)
+    db.session.commit()
+    return changed
+
+
 def remove_members(mlist: MailingList, members: Iterable[Member], actor: Actor, ban: bool = False) -> int:
     """Unsubscribe members on the owner's word (optionally banning each address); returns how many. Commits.
 

@@ -9,11 +9,21 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.extensions import db
-from app.mail.tokens import public_url
+from app.membership.greetings import confirmation_links, send_goodbye, send_welcome
 from app.models import MailingList, Member, MemberStatus, PendingAction, SubscriptionPolicy
 from app.models.timestamps import utcnow
 from app.moderation.bans import banned_by
 from app.webhooks.events import WebhookEvent, emit, member_data
+
+__all__ = [
+    "Result",
+    "approve",
+    "confirm",
+    "confirmation_links",
+    "invite",
+    "request_subscription",
+    "unsubscribe",
+]
 
 TOKEN_LIFETIME = timedelta(days=7)
 MODERATED_POLICIES = (SubscriptionPolicy.MODERATE, SubscriptionPolicy.CONFIRM_THEN_MODERATE)
@@ -79,7 +89,27 @@ def request_subscription(mlist: MailingList, email: str, name: str = "") -> tupl
         _activate(member)
         result = Result.SUBSCRIBED
     db.session.commit()
+    if result == Result.SUBSCRIBED:
+        send_welcome(member)
     return result, member
+
+
+def invite(mlist: MailingList, email: str, name: str = "") -> Member | None:
+    """An owner's invitation: a pending member with a token only its confirmation turns into a membership.
+
+    None (nothing stored) for an active member or a banned address. The caller mails the invitation.
+    """
+    if banned_by(mlist.id, email):
+        return None
+    member = _member(mlist, email)
+    if member is not None and member.status == MemberStatus.ACTIVE:
+        return None
+    if member is None:
+        member = Member(list_id=mlist.id, email=email, name=name, status=MemberStatus.PENDING)
+        db.session.add(member)
+    _issue_token(member, PendingAction.INVITE)
+    db.session.commit()
+    return member
 
 
 def request_unsubscription(mlist: MailingList, email: str, confirm: bool) -> tuple[Result, Member | None]:
@@ -109,12 +139,14 @@ def confirm(token: str) -> tuple[Result, Member | None]:
         member.pending = PendingAction.NONE
         db.session.commit()
         return Result.BANNED, member
-    if member.mailing_list.subscription_policy in MODERATED_POLICIES:
+    # An invitation came from an owner: accepting it needs no second approval.
+    if action != PendingAction.INVITE and member.mailing_list.subscription_policy in MODERATED_POLICIES:
         member.pending = PendingAction.APPROVAL
         db.session.commit()
         return Result.AWAITING_APPROVAL, member
     _activate(member)
     db.session.commit()
+    send_welcome(member)
     return Result.SUBSCRIBED, member
 
 
@@ -122,23 +154,19 @@ def approve(member: Member) -> None:
     """A list owner or moderator approves a pending subscription."""
     _activate(member)
     db.session.commit()
+    send_welcome(member)
 
 
 def unsubscribe(member: Member) -> None:
-    """End a membership (the row stays, for the record and for re-subscription)."""
+    """End a membership (the row stays, for the record and for re-subscription); the list's goodbye follows."""
     member.status, member.pending = MemberStatus.UNSUBSCRIBED, PendingAction.NONE
     member.confirm_token, member.token_expires_at = None, None
     emit(WebhookEvent.MEMBER_UNSUBSCRIBED, member.list_id, member_data(member))
     db.session.commit()
+    send_goodbye(member)
 
 
 def _activate(member: Member) -> None:
     member.status, member.pending = MemberStatus.ACTIVE, PendingAction.NONE
     member.disabled_reason = ""
     emit(WebhookEvent.MEMBER_SUBSCRIBED, member.list_id, member_data(member))
-
-
-def confirmation_links(mlist: MailingList, member: Member) -> tuple[str, str]:
-    """The reply address and web link that confirm a pending action."""
-    token = member.confirm_token or ""
-    return mlist.role_address(f"confirm+{token}"), public_url(f"/confirm/{token}")

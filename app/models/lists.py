@@ -67,6 +67,11 @@ class MailingList(db.Model):
     subject_prefix: Mapped[str] = mapped_column(String(255), nullable=False, default="")
     header_template: Mapped[str] = mapped_column(Text, nullable=False, default="")
     footer_template: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # Mailed to a member when they join / leave (empty: no mail); the same sandbox as header and footer.
+    welcome_template: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    goodbye_template: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # Days the raw bytes of settled posts and of bounces are kept (0: until `mailflow purge` says otherwise).
+    raw_retention_days: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     reply_to_mode: Mapped[str] = mapped_column(String(16), default="leave")
     reply_to_address: Mapped[str] = mapped_column(String(320), nullable=False, default="")
     max_message_size: Mapped[int] = mapped_column(Integer, default=0)  # bytes; 0 = instance limit

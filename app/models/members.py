@@ -32,6 +32,7 @@ class PendingAction(enum.StrEnum):
     CONFIRM = "confirm"  # waiting for the subscriber to confirm (double opt-in)
     APPROVAL = "approval"  # waiting for a list owner or moderator to approve
     UNSUBSCRIBE = "unsubscribe"  # an unsubscription waiting for the member's confirmation
+    INVITE = "invite"  # an owner's invitation: the invitee becomes a member by confirming it
 
 
 class DeliveryMode(enum.StrEnum):
@@ -54,6 +55,7 @@ class Member(db.Model):
         UniqueConstraint("list_id", "email", name="uq_member_list_email"),
         Index("ix_members_list_status", "list_id", "status"),
         Index("ix_members_list_name", "list_id", "name"),  # roster search by name (panel)
+        Index("ix_members_email", "email"),  # every list of one address (/manage, a person's data)
         UniqueConstraint("confirm_token", name="uq_members_confirm_token"),
     )
 

@@ -9,7 +9,7 @@ from wtforms import SubmitField
 
 from app.extensions import db
 from app.lists.lifecycle import create_list, delete_list
-from app.lists.settings import LIST_SETTINGS, Group, SettingsError, update_list_settings
+from app.lists.settings import LIST_SETTINGS, SETTINGS, Group, SettingsError, update_list_settings
 from app.models import Member, MemberStatus, Post, PostStatus, Role
 from app.models.audit import Actor, record
 from app.panel.access import list_for, require_admin, roles_on
@@ -109,12 +109,7 @@ def templates(list_id: int):
     previews: dict[str, str] = {}
     if form.validate_on_submit():
         context = sample_context(mlist)
-        for field in (
-            form.header_template,
-            form.footer_template,
-            form.digest_header_template,
-            form.digest_footer_template,
-        ):
+        for field in (form[s.key] for s in SETTINGS if s.group == Group.TEMPLATES):
             try:
                 previews[field.name] = render(field.data or "", context)
             except ValueError as exc:

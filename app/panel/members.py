@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
-from wtforms import StringField, SubmitField, TextAreaField
+from wtforms import RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from app.bounces.reenable import CannotReenable, reenable
@@ -26,10 +26,17 @@ from app.extensions import db
 from app.jobs.queues import Job, enqueue
 from app.lists.registry import SettingsError
 from app.mail.addresses import InvalidAddress
+from app.membership.bulk_add import ADD_MODE_CHOICES, AddMode, add_by_mode
 from app.membership.export import csv_chunks
 from app.membership.lines import parse_line, parse_lines
-from app.membership.member_settings import MEMBER_SETTINGS
-from app.membership.members import add_members, member_settings, remove_members, update_member
+from app.membership.member_settings import DELIVERY_CHOICES, MEMBER_SETTINGS
+from app.membership.members import (
+    add_members,
+    member_settings,
+    remove_members,
+    update_member,
+    update_members,
+)
 from app.membership.reenable import disabled_for, enable_members
 from app.membership.subscriptions import approve
 from app.models import Bounce, Member, MemberImport, MemberStatus, Role
@@ -38,7 +45,7 @@ from app.moderation.bans import banned_by
 from app.panel.access import list_for
 from app.panel.bodylimit import IMPORT_MAX_BYTES
 from app.panel.ids import parse_id
-from app.panel.list_forms import ConfirmForm, raw_values, registry_form_class, show_errors
+from app.panel.list_forms import ConfirmForm, choices, raw_values, registry_form_class, show_errors
 from app.panel.roster import PAGE_SIZE, numbered_page
 
 members = Blueprint("members", __name__, url_prefix="/lists")
@@ -53,6 +60,7 @@ class AddForm(FlaskForm):
 
 class PasteForm(FlaskForm):
     lines = TextAreaField("One per line: address, or Name <address>", [DataRequired(), Length(max=2_000_000)])
+    mode = RadioField("How", choices=choices(ADD_MODE_CHOICES), default=AddMode.SILENT.value)
     submit = SubmitField("Add them")
 
 
@@ -87,6 +95,7 @@ def roster(list_id: int):
         action_form=ConfirmForm(),
         statuses=[s.value for s in MemberStatus],
         bounce_disabled=disabled_for(mlist, DISABLED_FOR_BOUNCES),
+        delivery_choices=DELIVERY_CHOICES,
         enable_form=ConfirmForm(),
     )
 
@@ -108,8 +117,7 @@ def remove_selected(list_id: int):
     mlist = list_for(list_id, Role.OWNER)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    ids = [i for i in map(parse_id, request.form.getlist("member_id")) if i is not None][:PAGE_SIZE]
-    chosen = db.session.scalars(select(Member).where(Member.list_id == mlist.id, Member.id.in_(ids))).all()
+    chosen = _selected(mlist.id)
     if not chosen:
         flash("Select members first: tick the box in front of each one.", "error")
         return redirect(request.referrer or url_for("members.roster", list_id=mlist.id))
@@ -117,6 +125,33 @@ def remove_selected(list_id: int):
     remove_members(mlist, chosen, Actor.of(current_user))
     flash(f"Unsubscribed {len(chosen)} (by the owner): {', '.join(emails)}.")
     return redirect(url_for("members.roster", list_id=mlist.id))
+
+
+@members.route("/<int:list_id>/members/delivery", methods=["POST"])
+@login_required
+def set_delivery(list_id: int):
+    mlist = list_for(list_id, Role.OWNER)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    chosen = _selected(mlist.id)
+    if not chosen:
+        flash("Select members first: tick the box in front of each one.", "error")
+        return redirect(request.referrer or url_for("members.roster", list_id=mlist.id))
+    try:
+        count = update_members(
+            mlist, chosen, {"delivery": request.form.get("delivery", "")}, Actor.of(current_user)
+        )
+    except SettingsError as exc:
+        flash(f"Nothing changed: {exc.first}.", "error")
+    else:
+        flash(f"Delivery changed for {count} of the {len(chosen)} selected.")
+    return redirect(request.referrer or url_for("members.roster", list_id=mlist.id))
+
+
+def _selected(list_id: int) -> list[Member]:
+    """The members ticked on the roster page (at most a page of them), of this list only."""
+    ids = [i for i in map(parse_id, request.form.getlist("member_id")) if i is not None][:PAGE_SIZE]
+    return list(db.session.scalars(select(Member).where(Member.list_id == list_id, Member.id.in_(ids))))
 
 
 @members.route("/<int:list_id>/members/add", methods=["POST"])
@@ -153,10 +188,10 @@ def paste(list_id: int):
     result = None
     if form.validate_on_submit():
         good, bad = parse_lines((form.lines.data or "").splitlines())
-        added, existing = add_members(mlist.id, good)
-        _audit("member.paste", mlist, added=added, existing=existing, invalid=len(bad))
-        db.session.commit()
-        result = {"added": added, "existing": existing, "bad": bad}
+        mode = AddMode(form.mode.data)
+        _audit("member.paste", mlist, mode=mode.value, count=len(good), invalid=len(bad))
+        added, existing = add_by_mode(mlist, good, mode)
+        result = {"added": added, "existing": existing, "bad": bad, "invited": mode is AddMode.INVITE}
         form.lines.data = "\n".join(b.text for b in bad)  # what is left to fix
     return render_template("members/paste.html", mlist=mlist, form=form, result=result)
 

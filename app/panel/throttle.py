@@ -11,6 +11,9 @@ LOGIN_LIMIT = "5 per minute;30 per hour"
 SUBSCRIBE_LIMIT = "5 per minute;20 per hour"
 # Per address asked for, from any number of clients: 40 IPs must not send one victim 45 confirmations.
 SUBSCRIBE_TARGET_LIMIT = "3 per hour;5 per day"
+# /manage mails a link: per client, and per address asked for (whoever asks), like subscribing.
+MANAGE_LIMIT = "5 per minute;20 per hour"
+MANAGE_TARGET_LIMIT = "3 per hour;5 per day"
 KEY_PREFIX = "mailflow-limits"
 
 limiter = Limiter(key_func=get_remote_address)
@@ -25,6 +28,11 @@ def subscribe_target_key() -> str:
     """Throttle subscription requests per list and address asked for, whoever asks."""
     email = request.form.get("email", "").strip().lower()[:320]
     return f"subscribe-target|{request.view_args and request.view_args.get('list_address', '')}|{email}"
+
+
+def manage_target_key() -> str:
+    """Throttle manage-link requests per address asked for, whoever asks."""
+    return f"manage-target|{request.form.get('email', '').strip().lower()[:320]}"
 
 
 def init_limiter(app: Flask) -> None:

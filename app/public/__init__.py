@@ -7,12 +7,14 @@ from sqlalchemy import text
 
 from app.extensions import csrf, db
 from app.mail.tokens import TokenPurpose, manage_url, verify
+from app.membership.subscriptions import unsubscribe as unsubscribe_member
 from app.models import Member, MemberStatus
+from app.public.manage import manage
 from app.public.subscribe import selfservice
-from app.webhooks.events import WebhookEvent, emit, member_data
 
 public = Blueprint("public", __name__)
-public.register_blueprint(selfservice)  # subscribe, confirm, manage: endpoints public.selfservice.*
+public.register_blueprint(selfservice)  # subscribe, confirm: endpoints public.selfservice.*
+public.register_blueprint(manage)  # /manage and the pages its links open: endpoints public.manage.*
 
 
 @public.route("/healthz")
@@ -45,9 +47,7 @@ def unsubscribe_page(token: str):
 def unsubscribe(token: str):
     member = _member_from(token)
     if member.status != MemberStatus.UNSUBSCRIBED:  # the same link again is not a second event
-        member.status = MemberStatus.UNSUBSCRIBED
-        emit(WebhookEvent.MEMBER_UNSUBSCRIBED, member.list_id, member_data(member))
-    db.session.commit()
+        unsubscribe_member(member)
     if request.form.get("List-Unsubscribe") == "One-Click":
         return "Unsubscribed.\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
     return render_template("public/unsubscribe.html", member=member, done=True, manage=manage_url(member.id))

@@ -1,27 +1,24 @@
-"""Public self-service pages: subscribe (by the list's policy), confirm, manage a subscription."""
+"""Public self-service pages: subscribe (by the list's policy) and confirm (manage is in manage.py)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, EmailField, StringField, SubmitField
+from wtforms import EmailField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
-from app.bounces.reenable import can_reenable_self, reenable
 from app.extensions import db
 from app.lists.lookup import find_list
 from app.mail.addresses import InvalidAddress
-from app.mail.tokens import TokenPurpose, verify
 from app.membership.lines import parse_line
 from app.membership.subscriptions import (
     Result,
     confirm,
     confirmation_links,
     request_subscription,
-    unsubscribe,
 )
-from app.models import MailingList, Member, MemberStatus, SubscriptionPolicy, SystemMailKind
+from app.models import MailingList, Member, SubscriptionPolicy, SystemMailKind
 from app.panel.throttle import SUBSCRIBE_LIMIT, SUBSCRIBE_TARGET_LIMIT, limiter, subscribe_target_key
 from app.sysmail.notices import build_notice, send_notice
 
@@ -37,13 +34,6 @@ class SubscribeForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     submit = SubmitField("Confirm")
-
-
-class ManageForm(FlaskForm):
-    delivery_enabled = BooleanField("Send me the list's mail")
-    submit = SubmitField("Save")
-    unsubscribe = SubmitField("Unsubscribe")
-    reenable = SubmitField("Re-enable delivery")
 
 
 def send_confirmation(mlist, member: Member) -> None:
@@ -107,34 +97,3 @@ def confirm_page(token: str):
             "public/confirm.html", member=None, result=Result.INVALID_TOKEN, form=None
         ), 404
     return render_template("public/confirm.html", member=member, result=None, form=form)
-
-
-@selfservice.route("/manage/<token>", methods=["GET", "POST"])
-def manage(token: str):
-    member_id = verify(TokenPurpose.MANAGE, token)
-    member = db.session.get(Member, member_id) if isinstance(member_id, int) else None
-    if member is None:
-        abort(404)
-    form = ManageForm(obj=member)
-    message = ""
-    if form.validate_on_submit():
-        if form.unsubscribe.data:
-            unsubscribe(member)
-            message = "You are unsubscribed."
-        elif form.reenable.data and can_reenable_self(member):
-            reenable(member)  # the signed link reached this address: that confirms it
-            message = "Delivery is back on: the list sends you its mail again."
-        else:
-            member.delivery_enabled = form.delivery_enabled.data
-            db.session.commit()
-            message = (
-                "Saved." if member.delivery_enabled else "Saved: no mail until you turn delivery back on."
-            )
-    return render_template(
-        "public/manage.html",
-        member=member,
-        form=form,
-        message=message,
-        subscribed=member.status in (MemberStatus.ACTIVE, MemberStatus.DISABLED),
-        bounced=can_reenable_self(member),
-    )

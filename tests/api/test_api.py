@@ -133,6 +133,12 @@ def test_members_add_page_change_and_remove(api_server, world):
     added = api_server.call("POST", path + "/bulk", owner, bulk)
     assert (added.body["added"], added.body["existing"], len(added.body["invalid"])) == (1, 1, 1)
     assert api_server.call("POST", path + "/bulk", owner, bulk).body["added"] == 0  # idempotent
+    invite = {"members": [{"email": "inv@example.net"}], "mode": "invite"}
+    assert api_server.call("POST", path + "/bulk", owner, invite).body["added"] == 1
+    invited = api_server.call("GET", f"{path}/inv@example.net", owner).body["settings"]
+    assert invited["status"] == "pending"  # only confirming the invitation makes a member
+    wrong_mode = api_server.call("POST", path + "/bulk", owner, {**invite, "mode": "loudly"})
+    assert wrong_mode.status == 422
     seen, cursor = [], None
     while True:
         page = api_server.call("GET", f"{path}?limit=2" + (f"&cursor={cursor}" if cursor else ""), owner)
@@ -140,7 +146,7 @@ def test_members_add_page_change_and_remove(api_server, world):
         cursor = page.body["next_cursor"]
         if cursor is None:
             break
-    assert seen == sorted(seen) and len(seen) == len(set(seen)) == 5
+    assert seen == sorted(seen) and len(seen) == len(set(seen)) == 6
     changed = api_server.call("PATCH", f"{path}/bob@example.net", owner, {"moderation": "hold"})
     assert changed.status == 200 and changed.body["settings"]["moderation"] == "hold"
     wrong = api_server.call("PATCH", f"{path}/bob@example.net", owner, {"moderation": "sometimes"})

@@ -170,3 +170,17 @@ def test_a_reply_that_cannot_be_sent_now_is_retried(stack, sink, smtpd_port):
     process(post.id)  # processing the post again changes nothing: no second reply, no second command
     assert [r["Subject"] for r in replies(sink)] == [replies(sink)[0]["Subject"]]
     assert "now subscribed" in replies(sink)[0].get_content()
+
+
+def test_set_delivery_and_vacation_by_mail(stack, sink, smtpd_port):
+    mlist = make_list("team@example.org")
+    make_members(mlist, BOB)
+    mail(stack, smtpd_port, "team-request@example.org", subject="set delivery digest")
+    assert member().delivery_mode == "mime_digest"
+    reply = replies(sink)[-1].get_content()
+    assert "delivery is now mime_digest" in reply and "https://lists.example.org/manage/" in reply
+    mail(stack, smtpd_port, "team-request@example.org", subject="", body="set vacation 2031-02-03\n")
+    assert member().vacation_until.isoformat() == "2031-02-03"
+    mail(stack, smtpd_port, "team-request@example.org", subject="set delivery weekly")
+    assert "Use 'set delivery digest'" in replies(sink)[-1].get_content()
+    assert member().delivery_mode == "mime_digest"

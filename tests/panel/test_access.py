@@ -22,6 +22,9 @@ ROUTES = [
     ("GET", "/users/{u}", "admin"),
     ("POST", "/users/{u}/reset", "admin"),
     ("GET", "/audit", "admin"),
+    ("GET", "/people/", "admin"),
+    ("GET", "/people/export.json", "admin"),
+    ("POST", "/people/erase", "admin"),
     ("GET", "/lists/{l}", "staff"),
     ("GET", "/lists/{l}/moderation", "staff"),
     ("GET", "/lists/{l}/posts", "staff"),
@@ -42,6 +45,7 @@ ROUTES = [
     ("POST", "/lists/{l}/members/add", "owner"),
     ("POST", "/lists/{l}/members/enable-bounced", "owner"),
     ("POST", "/lists/{l}/members/remove", "owner"),
+    ("POST", "/lists/{l}/members/delivery", "owner"),
     ("GET", "/lists/{l}/members/paste", "owner"),
     ("GET", "/lists/{l}/members/import", "owner"),
     ("GET", "/lists/{l}/members/import/{i}", "owner"),
@@ -60,7 +64,9 @@ PUBLIC_ENDPOINTS = {
     "public.unsubscribe",
     "public.selfservice.subscribe",
     "public.selfservice.confirm_page",
-    "public.selfservice.manage",
+    "public.manage.request_link",
+    "public.manage.page",
+    "public.manage.move",
     "webhooks.ses",
     "auth.accept_invite",  # a signed, single-use link (tests/migration: forged and used links answer 404)
 }  # the webhook checks SNS signatures

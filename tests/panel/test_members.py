@@ -214,3 +214,38 @@ def test_roster_pages_by_number_sorts_and_removes_the_selected(world, browser_fo
     db.session.expire_all()
     statuses = db.session.scalars(select(Member.status).where(Member.id.in_(ids))).all()
     assert statuses == ["unsubscribed", "unsubscribed"]
+
+
+def test_roster_sets_the_delivery_of_the_selected_at_once(world, browser_for):
+    a, b = world["a"], world["b"]
+    browser = browser_for("owner@example.org")
+    ids = db.session.scalars(select(Member.id).where(Member.list_id == a.id)).all()
+    other = db.session.scalar(select(Member.id).where(Member.list_id == b.id))
+    response = browser.submit(
+        f"/lists/{a.id}/members",
+        {"member_id": [str(i) for i in [*ids, other]], "delivery": "plain_digest"},
+        action=f"/lists/{a.id}/members/delivery",
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert set(db.session.scalars(select(Member.delivery_mode).where(Member.id.in_(ids)))) == {"plain_digest"}
+    assert db.session.get(Member, other).delivery_mode == "regular"  # another list's member is untouched
+    browser.submit(
+        f"/lists/{a.id}/members",
+        {"member_id": [str(i) for i in ids], "delivery": "weekly"},
+        action=f"/lists/{a.id}/members/delivery",
+    )
+    page = browser.get(f"/lists/{a.id}/members").data.decode()
+    assert "Nothing changed: delivery" in page and "plain digest" in page
+
+
+def test_paste_can_invite_instead_of_adding(world, browser_for):
+    a = world["a"]
+    browser = browser_for("owner@example.org")
+    response = browser.submit(
+        f"/lists/{a.id}/members/paste", {"lines": "gil@example.net\n", "mode": "invite"}
+    )
+    assert "<strong>1</strong> invited" in response.data.decode()
+    db.session.expire_all()
+    member = db.session.scalar(select(Member).where(Member.email == "gil@example.net"))
+    assert (member.status, member.pending) == ("pending", "invite")

@@ -106,15 +106,16 @@ def test_one_click_unsubscribe_is_a_plain_post_without_cookies_or_token(app):
     assert client.post(path[:-3] + "xyz", data={"List-Unsubscribe": "One-Click"}).status_code == 404
 
 
-def test_manage_page_turns_delivery_off_and_unsubscribes(app):
+def test_manage_link_in_a_footer_turns_mail_off_and_unsubscribes(app):
     mlist = make_list("news@example.org", "News")
     db.session.add(Member(list_id=mlist.id, email="pat@example.net"))
     db.session.commit()
-    path = manage_url(_member("pat@example.net").id).removeprefix("https://lists.example.org")
+    member_id = _member("pat@example.net").id
+    path = manage_url(member_id).removeprefix("https://lists.example.org")
     visitor = Browser(app.test_client())
-    assert b"Send me the list" in visitor.get(path).data
-    visitor.submit(path, {"submit": "Save"})  # checkbox left unticked
-    assert _member("pat@example.net").delivery_enabled is False
-    visitor.submit(path, {"unsubscribe": "Unsubscribe"})
+    assert b"How you read the list" in visitor.get(path).data
+    visitor.submit(path, {"action": "save", "member_id": str(member_id), "delivery": "nomail"})
+    assert _member("pat@example.net").delivery_mode == "nomail"
+    visitor.submit(path, {"action": "leave", "member_id": str(member_id)})
     assert _member("pat@example.net").status == MemberStatus.UNSUBSCRIBED
     assert visitor.get("/manage/forged-token").status_code == 404
