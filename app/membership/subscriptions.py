@@ -13,6 +13,7 @@ from app.mail.tokens import public_url
 from app.models import MailingList, Member, MemberStatus, PendingAction, SubscriptionPolicy
 from app.models.timestamps import utcnow
 from app.moderation.bans import banned_by
+from app.sysmail.staff_notices import announce_request
 from app.webhooks.events import WebhookEvent, emit, member_data
 
 TOKEN_LIFETIME = timedelta(days=7)
@@ -79,6 +80,8 @@ def request_subscription(mlist: MailingList, email: str, name: str = "") -> tupl
         _activate(member)
         result = Result.SUBSCRIBED
     db.session.commit()
+    if result is Result.AWAITING_APPROVAL:
+        announce_request(member)
     return result, member
 
 
@@ -112,6 +115,7 @@ def confirm(token: str) -> tuple[Result, Member | None]:
     if member.mailing_list.subscription_policy in MODERATED_POLICIES:
         member.pending = PendingAction.APPROVAL
         db.session.commit()
+        announce_request(member)
         return Result.AWAITING_APPROVAL, member
     _activate(member)
     db.session.commit()
