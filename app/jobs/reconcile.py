@@ -21,7 +21,9 @@ from app.liveness import provably_dead
 from app.models import Delivery, DeliveryStatus, Post, PostStatus
 from app.models.timestamps import utcnow
 from app.moderation.expiry import expire_held
+from app.sysmail.membership_news import send_membership_news
 from app.sysmail.outbox import enqueue_overdue
+from app.sysmail.summaries import send_due_summaries
 from app.webhooks.dispatch import enqueue_if_due
 
 log = logging.getLogger(__name__)
@@ -211,6 +213,17 @@ def reconcile_all() -> None:
     if _due("mailflow_score_reset", SCORE_RESET_SECONDS):
         reset_quiet_scores()
     enqueue_if_due()  # webhook retries come due here
+    send_staff_notices()
+
+
+def send_staff_notices() -> None:
+    """Summaries that are due, notices nobody got yet, membership news: never the end of a pass."""
+    try:
+        send_due_summaries()
+        send_membership_news()
+    except Exception:
+        db.session.rollback()
+        log.exception("staff summaries not sent in this pass; the next pass tries again")
 
 
 def _due(key: str, every: float) -> bool:

@@ -18,7 +18,9 @@ from app.mail.headersafety import MALFORMED_INPUT
 
 REPLY_PREFIXES = re.compile(r"^\s*(?:(?:re|aw|sv|antw|wg|fwd?|tr)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 # "On Mon, 30 Nov 2026 at 09:12, Team <...> wrote:", "Am ... schrieb ...:", "Le ... a écrit :".
-ATTRIBUTION = re.compile(r"^(on|am|le|el|op|il)\b.*(wrote|schrieb|écrit|escribió|schreef|scritto)\s*:?\s*$", re.I)
+ATTRIBUTION = re.compile(
+    r"^(on|am|le|el|op|il)\b.*(wrote|schrieb|écrit|escribió|schreef|scritto)\s*:?\s*$", re.I
+)
 # Where the quoted original starts in clients that do not mark it with ">".
 QUOTE_STARTS = re.compile(
     r"^(-{2,}\s*(original message|ursprüngliche nachricht|forwarded message)\s*-{2,}|_{8,}|"
@@ -94,7 +96,7 @@ def body_lines(raw: bytes) -> list[str]:
     """The lines of a message's text (plain preferred, else HTML), decoded; [] when unreadable."""
     try:
         msg = BytesParser(policy=email.policy.default).parsebytes(raw)
-        subtype, text = _body(msg)  # type: ignore[arg-type]
+        subtype, text = _body(msg)
     except MALFORMED_INPUT:
         return []
     lines = html_lines(text) if subtype == "html" else text.splitlines()

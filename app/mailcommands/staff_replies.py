@@ -38,9 +38,7 @@ UNKNOWN = (
 EXPIRED = "This reply address has expired; nothing was done. Please decide in the panel: {url}"
 USED = "This notice was answered already; nothing more was done."
 HANDLED = "This was decided already (it no longer waits); nothing more was done."
-NO_WORD = (
-    "No command was found; nothing was done. Reply with one of these as the first line: {words}."
-)
+NO_WORD = "No command was found; nothing was done. Reply with one of these as the first line: {words}."
 DONE = {
     Word.APPROVE: "Approved: {what}.",
     Word.APPROVE_ALWAYS: "Approved: {what}. Mail from {sender} is always accepted on this list from now on.",
@@ -100,7 +98,9 @@ def decide_staff_reply(post: Post) -> None:
     if not answer.acted and not allow_notice(answer.to):
         finish(post, PostStatus.DISCARDED, f"{answer.summary}; {CAPPED}")
         return
-    subject = f"Re: {clean(post.subject)}" if clean(post.subject).isascii() else f"Your reply to {mlist.address}"
+    subject = (
+        f"Re: {clean(post.subject)}" if clean(post.subject).isascii() else f"Your reply to {mlist.address}"
+    )
     keep_reply(post, mlist, answer.to, Reply(subject[:200], answer.text + "\n", answer.summary))
 
 

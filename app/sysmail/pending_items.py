@@ -127,4 +127,6 @@ def lists_with_waiting_items() -> list[MailingList]:
     ids = set(db.session.scalars(post_lists.distinct())) | set(db.session.scalars(request_lists.distinct()))
     if not ids:
         return []
-    return list(db.session.scalars(select(MailingList).where(MailingList.id.in_(ids)).order_by(MailingList.id)))
+    return list(
+        db.session.scalars(select(MailingList).where(MailingList.id.in_(ids)).order_by(MailingList.id))
+    )

@@ -55,7 +55,9 @@ def item_notice(mlist: MailingList, item: Item, user: User, issued: Issued, raw:
     )
     label = "Held for moderation" if item.kind is ItemKind.POST else "Subscription request"
     subject = f"[{mlist.name}] {label}: {item.headline}"[:200]
-    notice = build_notice(mlist, user.email, subject, body + "\n", auto="auto-generated", reply_to=issued.address)
+    notice = build_notice(
+        mlist, user.email, subject, body + "\n", auto="auto-generated", reply_to=issued.address
+    )
     return with_attached_message(notice, raw) if raw is not None else notice.as_bytes(policy=SMTP)
 
 
@@ -120,5 +122,6 @@ def announce_request(member: Member) -> int:
 def send_item_notice(mlist: MailingList, item: Item, user: User, raw: bytes | None) -> bool:
     """One notice about one item for one person, unless they were told already (a re-run, a catch-up)."""
     issued = issue(mlist, user.id, item.kind, item.object_id, item.days)
-    return issued is not None and send_to_staff(mlist, user.email, item_notice(mlist, item, user, issued, raw))
-
+    return issued is not None and send_to_staff(
+        mlist, user.email, item_notice(mlist, item, user, issued, raw)
+    )
