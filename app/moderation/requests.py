@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from app.extensions import db
 from app.mail.headersafety import clean
@@ -31,20 +31,24 @@ class NotPending(ValueError):
     """The request was decided already (or never was one); the message says what it is now."""
 
 
-def _waiting(list_ids: Iterable[int]):
+ListIds = Iterable[int] | Select
+
+
+def _waiting(list_ids: ListIds):
+    ids = list_ids if isinstance(list_ids, Select) else list(list_ids)
     return select(Member).where(
-        Member.list_id.in_(list(list_ids)),
+        Member.list_id.in_(ids),
         Member.status == MemberStatus.PENDING,
         Member.pending == PendingAction.APPROVAL,
     )
 
 
-def pending_requests(list_ids: Iterable[int], limit: int = QUEUE_LIMIT) -> list[Member]:
+def pending_requests(list_ids: ListIds, limit: int = QUEUE_LIMIT) -> list[Member]:
     """Requests waiting on these lists, oldest first."""
     return list(db.session.scalars(_waiting(list_ids).order_by(Member.created_at, Member.id).limit(limit)))
 
 
-def count_pending(list_ids: Iterable[int]) -> int:
+def count_pending(list_ids: ListIds) -> int:
     """How many requests wait on these lists."""
     return db.session.scalar(_waiting(list_ids).with_only_columns(func.count(Member.id))) or 0
 

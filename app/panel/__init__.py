@@ -3,11 +3,25 @@
 from flask import Flask
 
 # Modules, not their blueprints: `from app.panel.lists import lists` here would hide the module app.panel.lists.
-from app.panel import account, audit, auth, bans, dashboard, held, lists, members, posts, rules, users
+from app.panel import (
+    account,
+    audit,
+    auth,
+    bans,
+    dashboard,
+    held,
+    lists,
+    members,
+    posts,
+    requests,
+    rules,
+    users,
+)
 from app.panel.access import held_count_for_nav, roles_on
 from app.panel.alerts import relay_faults_for_banner
 from app.panel.display import register_display
 from app.panel.errors import register_error_pages
+from app.panel.requests import requests_count_for_nav
 from app.panel.security import add_security_headers
 from app.panel.throttle import init_limiter
 from app.public.health import LoopbackHealthChecks
@@ -21,6 +35,7 @@ BLUEPRINTS = (
     bans.bans,
     members.members,
     held.moderation,
+    requests.requests,
     posts.posts,
     users.users,
     audit.audit,
@@ -34,7 +49,11 @@ def register_panel(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.after_request(add_security_headers)
     app.context_processor(
-        lambda: {"nav_held": held_count_for_nav(), "relay_faults": relay_faults_for_banner()}
+        lambda: {
+            "nav_held": held_count_for_nav(),
+            "nav_requests": requests_count_for_nav(),
+            "relay_faults": relay_faults_for_banner(),
+        }
     )
     app.jinja_env.globals["list_roles"] = roles_on
     register_display(app)

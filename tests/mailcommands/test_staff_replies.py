@@ -118,7 +118,11 @@ def test_reject_with_reason_reaches_the_author(stack, sink, smtpd_port, team):
     [
         ("discard", PostStatus.DISCARDED, lambda: True),
         ("ban", PostStatus.DISCARDED, lambda: db.session.scalar(select(Ban.pattern)) == EVE),
-        ("approve always", PostStatus.DISTRIBUTED, lambda: db.session.scalar(select(AllowedSender.pattern)) == EVE),
+        (
+            "approve always",
+            PostStatus.DISTRIBUTED,
+            lambda: db.session.scalar(select(AllowedSender.pattern)) == EVE,
+        ),
     ],
 )
 def test_discard_ban_and_approve_always(stack, sink, smtpd_port, team, command, status, check):
