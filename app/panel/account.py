@@ -64,7 +64,7 @@ class NoticesForm(FlaskForm):
             ]
         ),
     )
-    minutes = IntegerField("N minutes", default=60)
+    minutes = IntegerField("Minutes between summaries (for a summary every N minutes)", default=60)
     membership = SelectField(
         "Joins, leaves and bounce-disables (owners)",
         choices=choices(
