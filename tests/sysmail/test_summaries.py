@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from app.accounts.notice_settings import InvalidNoticeSetting, parse_settings, set_notice_settings
 from app.extensions import db
+from app.membership.subscriptions import unsubscribe
 from app.models import Member, NoticePreference
 from app.models.audit import CLI
 from app.models.timestamps import utcnow
-from app.membership.subscriptions import unsubscribe
 from app.pipeline.dispositions import dispose
 from app.pipeline.runner import decide
 from app.sysmail.membership_news import send_membership_news
