@@ -95,27 +95,45 @@ def request_item(member: Member) -> Item:
     )
 
 
-def held_posts(list_id: int) -> list[Post]:
-    """The list's held posts, oldest first."""
-    query = select(Post).where(Post.list_id == list_id, Post.status == PostStatus.HELD).order_by(Post.id)
-    return list(db.session.scalars(query))
+@dataclass(frozen=True)
+class Waiting:
+    """An item's identity and since when it waits: cheap to list on every pass."""
+
+    kind: ItemKind
+    object_id: int
+    since: datetime
 
 
-def pending_requests_of(list_id: int) -> list[Member]:
-    """The list's subscription requests waiting for a moderator, oldest first."""
-    query = select(Member).where(
-        Member.list_id == list_id,
-        Member.status == MemberStatus.PENDING,
-        Member.pending == PendingAction.APPROVAL,
+def waiting(list_id: int) -> list[Waiting]:
+    """Everything on the list waiting for a decision, held posts first, oldest first (no bodies read)."""
+    posts = db.session.execute(
+        select(Post.id, Post.decided_at, Post.received_at)
+        .where(Post.list_id == list_id, Post.status == PostStatus.HELD)
+        .order_by(Post.id)
     )
-    return list(db.session.scalars(query.order_by(Member.id)))
-
-
-def waiting_items(mlist: MailingList) -> list[Item]:
-    """Everything on the list waiting for a decision: held posts, then requests."""
-    return [post_item(p) for p in held_posts(mlist.id)] + [
-        request_item(m) for m in pending_requests_of(mlist.id)
+    requests = db.session.execute(
+        select(Member.id, Member.updated_at).where(_requests_of(list_id)).order_by(Member.id)
+    )
+    return [Waiting(ItemKind.POST, pid, decided or received) for pid, decided, received in posts] + [
+        Waiting(ItemKind.REQUEST, mid, updated) for mid, updated in requests
     ]
+
+
+def _requests_of(list_id: int):
+    return (
+        (Member.list_id == list_id)
+        & (Member.status == MemberStatus.PENDING)
+        & (Member.pending == PendingAction.APPROVAL)
+    )
+
+
+def item_for(entry: Waiting) -> tuple[Item, bytes | None] | None:
+    """The item in words, and the post's bytes to attach; None when it is gone meanwhile."""
+    if entry.kind is ItemKind.POST:
+        post = db.session.get(Post, entry.object_id)
+        return (post_item(post), post.raw) if post is not None else None
+    member = db.session.get(Member, entry.object_id)
+    return (request_item(member), None) if member is not None else None
 
 
 def lists_with_waiting_items() -> list[MailingList]:

@@ -20,10 +20,10 @@ from sqlalchemy import CursorResult, select, update
 
 from app.extensions import db
 from app.lists.staff import active_staff_users
-from app.models import MailingList, NoticeMode, NoticePreference, Post, User
+from app.models import MailingList, NoticeMode, NoticePreference, User
 from app.models.timestamps import utcnow
 from app.sysmail.notices import build_notice
-from app.sysmail.pending_items import Item, lists_with_waiting_items, waiting_items
+from app.sysmail.pending_items import Item, Waiting, item_for, lists_with_waiting_items, waiting
 from app.sysmail.reply_tokens import Issued, issue, told
 from app.sysmail.staff_notices import notice_mode, send_item_notice, send_to_staff
 
@@ -61,12 +61,12 @@ def _preference(user_id: int, list_id: int) -> NoticePreference | None:
     )
 
 
-def _unmentioned(user: User, items: list[Item]) -> list[Item]:
+def _unmentioned(user: User, entries: list[Waiting]) -> list[Waiting]:
     known: set[tuple[str, int]] = set()
-    for kind in {item.kind for item in items}:
-        ids = [item.object_id for item in items if item.kind is kind]
+    for kind in {entry.kind for entry in entries}:
+        ids = [entry.object_id for entry in entries if entry.kind is kind]
         known |= {(kind, object_id) for object_id in told(user.id, kind, ids)}
-    return [item for item in items if (item.kind, item.object_id) not in known]
+    return [entry for entry in entries if (entry.kind, entry.object_id) not in known]
 
 
 def send_due_summaries(now: datetime | None = None) -> int:
@@ -74,19 +74,19 @@ def send_due_summaries(now: datetime | None = None) -> int:
     now = now or utcnow()
     sent = 0
     for mlist in lists_with_waiting_items():
-        items = waiting_items(mlist)
+        entries = waiting(mlist.id)
         for user in active_staff_users(mlist.id):
-            sent += _for_person(mlist, user, items, now)
+            sent += _for_person(mlist, user, entries, now)
     return sent
 
 
-def _for_person(mlist: MailingList, user: User, items: list[Item], now: datetime) -> int:
-    fresh = _unmentioned(user, items)
+def _for_person(mlist: MailingList, user: User, entries: list[Waiting], now: datetime) -> int:
+    fresh = _unmentioned(user, entries)
     if notice_mode(user.id, mlist.id) is NoticeMode.EACH:
-        settled = [item for item in fresh if item.since + GRACE <= now]
+        settled = [entry for entry in fresh if entry.since + GRACE <= now]
         if len(settled) > CATCH_UP_SINGLES:
             return send_summary(mlist, user, settled)
-        return sum(send_item_notice(mlist, item, user, _raw(item)) for item in settled)
+        return sum(_single(mlist, user, entry) for entry in settled)
     pref = _preference(user.id, mlist.id)
     if pref is None or not fresh:
         return 0
@@ -98,31 +98,32 @@ def _for_person(mlist: MailingList, user: User, items: list[Item], now: datetime
     return send_summary(mlist, user, fresh) if _claim(pref, now) else 0
 
 
-def _raw(item: Item) -> bytes | None:
-    post = db.session.get(Post, item.object_id) if item.kind == "post" else None
-    return post.raw if post is not None else None
+def _single(mlist: MailingList, user: User, entry: Waiting) -> int:
+    found = item_for(entry)
+    return int(found is not None and send_item_notice(mlist, found[0], user, found[1]))
 
 
-def send_summary(mlist: MailingList, user: User, items: list[Item]) -> int:
+def send_summary(mlist: MailingList, user: User, entries: list[Waiting]) -> int:
     """One mail listing items not yet mentioned to user, each with its own reply links; 1 when sent."""
-    entries: list[str] = []
-    for number, item in enumerate(items[:MAX_ITEMS], 1):
-        issued = issue(mlist, user.id, item.kind, item.object_id, item.days)
-        if issued is not None:  # None: another pass mentioned it meanwhile
-            entries += summary_entry(number, item, issued)
-    if not entries:
+    lines: list[str] = []
+    for number, entry in enumerate(entries[:MAX_ITEMS], 1):
+        found = item_for(entry)
+        issued = issue(mlist, user.id, entry.kind, entry.object_id, found[0].days) if found else None
+        if found is not None and issued is not None:  # None: gone, or another pass mentioned it meanwhile
+            lines += summary_entry(number, found[0], issued)
+    if not lines:
         return 0
-    more = len(items) - MAX_ITEMS
+    more = len(entries) - MAX_ITEMS
     body = "\n".join(
-        [f"These wait for a decision on {mlist.address}:", "", *entries]
+        [f"These wait for a decision on {mlist.address}:", "", *lines]
         + ([f"{more} more come in the next summary.", ""] if more > 0 else [])
         + [
             "To decide one, open one of its links: your mail program starts a reply to that item's own",
             f"address with the word as the subject; send it from {user.email}. Each link works once.",
-            "Replying to this summary itself does nothing.",
+            "A reply to this summary itself decides nothing.",
         ]
     )
-    count = min(len(items), MAX_ITEMS)
+    count = min(len(entries), MAX_ITEMS)
     subject = f"[{mlist.name}] {count} item(s) wait for moderation"
     notice = build_notice(mlist, user.email, subject, body + "\n", auto="auto-generated")
     return int(send_to_staff(mlist, user.email, notice.as_bytes(policy=SMTP)))
