@@ -19,6 +19,7 @@ from app.models import (
     User,
 )
 from app.models.audit import Actor, record_by
+from app.sysmail.membership_news import WANTED_CACHE
 
 MIN_MINUTES, MAX_MINUTES = 5, 24 * 60
 
@@ -86,6 +87,7 @@ def set_notice_settings(user: User, mlist: MailingList, settings: NoticeSettings
     pref.mode, pref.interval_minutes = settings.mode, settings.interval_minutes
     pref.membership = settings.membership
     db.session.add(pref)
+    db.session.info.pop(WANTED_CACHE, None)  # this session's answer to "does anyone want news?" may change
     record_by(
         actor,
         "user.notices",

@@ -32,14 +32,19 @@ EVENT_KINDS = {
     "member.disabled": MembershipEventKind.DISABLED,
 }
 MAX_LINES = 500
+WANTED_CACHE = "mailflow_membership_news_wanted"
 
 
 def wanted(list_id: int) -> bool:
-    """Whether any owner of the list wants membership news."""
-    query = select(NoticePreference.id).where(
-        NoticePreference.list_id == list_id, NoticePreference.membership != MembershipNotices.OFF
-    )
-    return db.session.scalar(query.limit(1)) is not None
+    """Whether any owner of the list wants membership news (asked once per session and list: an import
+    of thousands of members asks once)."""
+    known = db.session.info.setdefault(WANTED_CACHE, {})
+    if list_id not in known:
+        query = select(NoticePreference.id).where(
+            NoticePreference.list_id == list_id, NoticePreference.membership != MembershipNotices.OFF
+        )
+        known[list_id] = db.session.scalar(query.limit(1)) is not None
+    return known[list_id]
 
 
 def note_event(event: str, list_id: int | None, email: str) -> None:
