@@ -112,7 +112,7 @@ def typed_lines(raw: bytes) -> list[str]:
             break
         if not text or text.startswith(">") or ATTRIBUTION.match(text):
             continue
-        typed.append(text)
+        typed.append(" ".join(text.split()))
     return typed
 
 
