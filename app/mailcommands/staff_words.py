@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from app.mail.reply_text import first_typed_line, strip_reply_prefixes
 from app.models import ItemKind
 
-TRIM = ".,;:!?*_\"'()[]"
+TRIM = ".,;:!?*_\"'()"  # not [ ]: a subject's "[List]" tag is never a word
 
 
 class Word(enum.StrEnum):

@@ -37,6 +37,7 @@ class Item:
     kind: ItemKind
     object_id: int
     headline: str  # one line: what and from whom
+    title: str  # for a subject line
     details: list[str]  # further lines (why, the first lines of the post)
     panel_url: str
     since: datetime
@@ -56,13 +57,15 @@ def post_item(post: Post) -> Item:
     sender = clean(post.sender or post.mail_from) or "(unknown sender)"
     reasons = [clean(r) for r in (post.hold_reasons or [post.decision_reason]) if clean(r)]
     quoted = typed_or_all(post.raw)[:QUOTED_LINES]
-    details = [f"Subject: {clean(post.subject) or '(no subject)'}", "Why it was held:"]
+    subject = clean(post.subject) or "(no subject)"
+    details = [f"Subject: {subject}", "", "Why it was held:"]
     details += [f"  - {reason}" for reason in reasons or ["(no reason recorded)"]]
-    details += ["The post begins:"] + [f"> {line}"[:200] for line in quoted]
+    details += ["", "The post begins:"] + [f"> {line}"[:200] for line in quoted]
     return Item(
         ItemKind.POST,
         post.id,
         f"A post from {sender}",
+        f"{subject} (from {sender})",
         details,
         _panel(f"/moderation/{post.id}"),
         post.decided_at or post.received_at,
@@ -88,6 +91,7 @@ def request_item(member: Member) -> Item:
         ItemKind.REQUEST,
         member.id,
         f"A subscription request from {member.email}",
+        member.email,
         details,
         _panel(f"/lists/{mlist.id}/requests"),
         member.updated_at,

@@ -54,7 +54,7 @@ def item_notice(mlist: MailingList, item: Item, user: User, issued: Issued, raw:
         + (["", "The whole post is attached."] if raw is not None else [])
     )
     label = "Held for moderation" if item.kind is ItemKind.POST else "Subscription request"
-    subject = f"[{mlist.name}] {label}: {item.headline}"[:200]
+    subject = f"[{mlist.name}] {label}: {item.title}"[:200]
     notice = build_notice(
         mlist, user.email, subject, body + "\n", auto="auto-generated", reply_to=issued.address
     )

@@ -66,3 +66,7 @@ def test_the_subject_counts_only_when_the_body_has_no_command():
     assert read_command(mail("Thanks!\n"), "Re: discard") == StaffCommand(Word.DISCARD)
     assert read_command(mail("approve\n"), "Re: discard") == StaffCommand(Word.APPROVE)
     assert read_command(mail(""), "Re: [Team] Held for moderation") is None
+
+
+def test_a_list_tag_in_the_subject_is_never_a_word():
+    assert read_command(mail(""), "Re: [Approve] Held for moderation: hi") is None
