@@ -13,8 +13,8 @@ from sqlalchemy import select
 from app.cli import cli
 from app.commands import register
 from app.extensions import db
-from app.models import MailingList, Member, User
-from tests.support.factories import make_list
+from app.models import MailingList, Member, NoticePreference, User
+from tests.support.factories import make_list, make_user
 
 register(cli)
 
@@ -127,3 +127,14 @@ def test_db_upgrade_and_downgrade_through_the_console_script(tmp_path, fresh_dat
         result = run(*step)
         assert result.returncode == 0, result.stderr
     assert "(head)" in run("current").stdout
+
+
+def test_users_notices_sets_the_mode_and_refuses_bad_values(mailflow):
+    mlist = make_list()
+    make_user("mod@example.org", roles={mlist: "moderator"})
+    ok = mailflow("users", "notices", "mod@example.org", "team@example.org", "interval", "--minutes", "15")
+    assert ok.exit_code == 0, ok.output
+    pref = db.session.scalar(select(NoticePreference))
+    assert (pref.mode, pref.interval_minutes) == ("interval", 15)
+    for args in (["interval", "--minutes", "1"], ["each", "--membership", "each"], ["hourly"]):
+        assert mailflow("users", "notices", "mod@example.org", "team@example.org", *args).exit_code == 2

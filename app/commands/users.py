@@ -9,12 +9,13 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from app.accounts.invitations import INVITATION_DAYS, invitation_url
+from app.accounts.notice_settings import InvalidNoticeSetting, parse_settings, set_notice_settings
 from app.accounts.tokens import create_token, revoke_token, tokens_of
 from app.commands.arguments import list_or_exit, usage_error
 from app.extensions import db
 from app.lists.staff import all_users, find_user, grant_role, revoke_role, roles_of
 from app.mail.addresses import InvalidAddress, normalise_address
-from app.models import Role, User
+from app.models import MembershipNotices, NoticeMode, Role, User
 from app.models.audit import CLI
 
 ROLE = click.Choice([r.value for r in Role])
@@ -147,3 +148,26 @@ def invite(email: str) -> None:
         usage_error(str(exc))
     click.echo(f"invitation for {email} (valid {INVITATION_DAYS} days, works once):")
     click.echo(link)
+
+
+@users.command("notices")
+@click.argument("email")
+@click.argument("list_address")
+@click.argument("mode", type=click.Choice([m.value for m in NoticeMode]))
+@click.option("--minutes", default=60, show_default=True, help="For `interval`: minutes between summaries.")
+@click.option(
+    "--membership",
+    default="off",
+    show_default=True,
+    type=click.Choice([m.value for m in MembershipNotices]),
+    help="Owners: joins, leaves and bounce-disables, as they happen or daily.",
+)
+@with_appcontext
+def notices(email: str, list_address: str, mode: str, minutes: int, membership: str) -> None:
+    """How EMAIL hears of held posts and requests on LIST: each, interval (every --minutes) or daily."""
+    user, mlist = _user_or_exit(email), list_or_exit(list_address)
+    try:
+        set_notice_settings(user, mlist, parse_settings(mode, minutes, membership), CLI)
+    except InvalidNoticeSetting as exc:
+        usage_error(str(exc))
+    click.echo(f"{user.email} on {mlist.address}: notices {mode}, membership news {membership}")

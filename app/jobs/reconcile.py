@@ -23,7 +23,9 @@ from app.models import Delivery, DeliveryStatus, Post, PostStatus
 from app.models.timestamps import utcnow
 from app.moderation.expiry import expire_held
 from app.posts.retention import purge_by_list_settings
+from app.sysmail.membership_news import send_membership_news
 from app.sysmail.outbox import enqueue_overdue
+from app.sysmail.summaries import send_due_summaries
 from app.webhooks.dispatch import enqueue_if_due
 
 log = logging.getLogger(__name__)
@@ -217,6 +219,17 @@ def reconcile_all() -> None:
         purge_by_list_settings()
     enqueue_if_due()  # webhook retries come due here
     send_due_digests()  # one process at a time (a Redis lock); each issue once (its unique number)
+    send_staff_notices()
+
+
+def send_staff_notices() -> None:
+    """Summaries that are due, notices nobody got yet, membership news: never the end of a pass."""
+    try:
+        send_due_summaries()
+        send_membership_news()
+    except Exception:
+        db.session.rollback()
+        log.exception("staff summaries not sent in this pass; the next pass tries again")
 
 
 def _due(key: str, every: float) -> bool:

@@ -85,3 +85,14 @@ def find_user(address: str) -> User | None:
 def all_users() -> list[User]:
     """Every panel account, by address."""
     return list(db.session.scalars(select(User).order_by(User.email)))
+
+
+def active_staff_users(list_id: int, roles: Iterable[Role] = STAFF) -> list[User]:
+    """The active users holding one of roles on the list, by address (each once)."""
+    query = (
+        select(User)
+        .join(ListRole, ListRole.user_id == User.id)
+        .where(ListRole.list_id == list_id, ListRole.role.in_(tuple(roles)), User.active.is_(True))
+        .distinct()
+    )
+    return sorted(db.session.scalars(query), key=lambda user: user.email.lower())

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.extensions import db
-from app.mail.list_addresses import AddressRole, candidates
 from app.mailcommands.parse import Command, find_commands
 from app.mailcommands.replies import Reply, handle
 from app.mailcommands.settings import set_reply
+from app.mailcommands.staff_replies import process_staff_reply, token_of
 from app.membership.subscriptions import (
     Result,
     confirm,
@@ -17,6 +17,7 @@ from app.membership.subscriptions import (
     request_unsubscription,
 )
 from app.models import MailingList, Member, Post
+from app.sysmail.reply_tokens import looks_like_staff_token
 
 HELP = """\
 This is the mail server of the list {address}.
@@ -126,9 +127,7 @@ def leave_reply(post: Post, mlist: MailingList, sender: str) -> Reply:
 
 def confirm_reply(post: Post, mlist: MailingList, sender: str) -> Reply:
     """A reply to LIST-confirm+TOKEN@ completes the pending action of the token's member."""
-    token = next(
-        (r.token for rcpt in post.rcpt_tos for r in candidates(rcpt) if r.role is AddressRole.CONFIRM), ""
-    )
+    token = token_of(post)
     pending = db.session.scalar(select(Member).where(Member.confirm_token == token)) if token else None
     result, member = Result.INVALID_TOKEN, None
     if pending is not None and pending.list_id == mlist.id:  # a token of another list is no token here
@@ -153,5 +152,8 @@ def process_leave(post: Post) -> None:
 
 
 def process_confirm(post: Post) -> None:
-    """ROLE_PROCESSORS entry for LIST-confirm+TOKEN@."""
-    handle(post, confirm_reply)
+    """ROLE_PROCESSORS entry for LIST-confirm+TOKEN@: a subscriber's confirmation, or a moderator's answer."""
+    if looks_like_staff_token(token_of(post)):
+        process_staff_reply(post)
+    else:
+        handle(post, confirm_reply)

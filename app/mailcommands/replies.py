@@ -70,10 +70,14 @@ def decide(post: Post, work: Work) -> None:
         finish(post, PostStatus.DISCARDED, CAPPED)
         return
     mlist = post.mailing_list
-    reply = work(post, mlist, sender)
+    keep_reply(post, mlist, sender, work(post, mlist, sender))
+
+
+def keep_reply(post: Post, mlist: MailingList, to: str, reply: Reply) -> None:
+    """Keep the answer to role mail on its post (ACCEPTED); hand_over() gives it to the outbox."""
     subject = reply.subject if reply.subject.isascii() else f"Your request to {mlist.address}"
     notice = build_notice(
-        mlist, sender, subject, reply.body, in_reply_to=post.message_id, reply_to=reply.reply_to
+        mlist, to, subject, reply.body, in_reply_to=post.message_id, reply_to=reply.reply_to
     )
     post.prepared = notice.as_bytes(policy=SMTP)
     post.decision, post.decision_reason, post.decided_at = "accept", reply.summary, utcnow()

@@ -13,6 +13,7 @@ from app.membership.greetings import confirmation_links, send_goodbye, send_welc
 from app.models import MailingList, Member, MemberStatus, PendingAction, SubscriptionPolicy
 from app.models.timestamps import utcnow
 from app.moderation.bans import banned_by
+from app.sysmail.staff_notices import announce_request
 from app.webhooks.events import WebhookEvent, emit, member_data
 
 __all__ = [
@@ -91,6 +92,8 @@ def request_subscription(mlist: MailingList, email: str, name: str = "") -> tupl
     db.session.commit()
     if result == Result.SUBSCRIBED:
         send_welcome(member)
+    elif result is Result.AWAITING_APPROVAL:
+        announce_request(member)
     return result, member
 
 
@@ -143,6 +146,7 @@ def confirm(token: str) -> tuple[Result, Member | None]:
     if action != PendingAction.INVITE and member.mailing_list.subscription_policy in MODERATED_POLICIES:
         member.pending = PendingAction.APPROVAL
         db.session.commit()
+        announce_request(member)
         return Result.AWAITING_APPROVAL, member
     _activate(member)
     db.session.commit()

@@ -29,11 +29,27 @@ from app.models.notices import NoticeCount
 from app.models.posts import Post, PostSource, PostStatus
 from app.models.relay_faults import RelayFault
 from app.models.rules import AllowedSender, Ban, FilterAction, FilterCondition, FilterRule, PatternKind
+from app.models.staff_notices import (
+    ItemKind,
+    MembershipEvent,
+    MembershipEventKind,
+    MembershipNotices,
+    ModerationToken,
+    NoticeMode,
+    NoticePreference,
+)
 from app.models.sysmail import SystemMail, SystemMailKind, SystemMailStatus
 from app.models.users import User
 from app.models.webhooks import Webhook, WebhookDelivery, WebhookDeliveryStatus
 
 __all__ = [
+    "NoticePreference",
+    "NoticeMode",
+    "ModerationToken",
+    "MembershipNotices",
+    "MembershipEventKind",
+    "MembershipEvent",
+    "ItemKind",
     "AllowedSender",
     "ApiToken",
     "ArchivedMessage",

@@ -31,10 +31,10 @@ def approve(post: Post, actor: Actor, always_allow: bool = False, note: str = ""
     return decisions.approve(post, actor.user_id, actor.name, note)
 
 
-def reject(post: Post, actor: Actor, reason: str) -> bool:
+def reject(post: Post, actor: Actor, reason: str, note: str = "") -> bool:
     """Reject a held post with a canned or custom reason; True when the sender was sent a notice."""
     reason = CANNED_REASONS.get(reason, reason).strip() or CANNED_REASONS["off-topic"]
-    return decisions.reject(post, reason, actor.user_id, actor.name)
+    return decisions.reject(post, reason, actor.user_id, actor.name, note)
 
 
 def discard(post: Post, actor: Actor, note: str = "") -> None:
@@ -42,11 +42,11 @@ def discard(post: Post, actor: Actor, note: str = "") -> None:
     decisions.discard(post, actor.user_id, actor.name, note)
 
 
-def ban_sender(post: Post, actor: Actor) -> str:
+def ban_sender(post: Post, actor: Actor, note: str = "") -> str:
     """Ban the post's sender from the list and discard the post; returns the banned address."""
     address = (post.sender or post.mail_from).lower()
     if address and post.status == PostStatus.HELD:
         ban_address(post.list_id, address)  # the exact address, never a pattern (issue 12 item 2)
         record_by(actor, "sender.ban", "list", post.list_id, post.list_id, sender=address)
-    discard(post, actor)
+    discard(post, actor, note)
     return address

@@ -35,12 +35,12 @@ def approve(post: Post, user_id: int | None = None, actor: str = "", note: str =
     return enqueue_posts([post.id])
 
 
-def reject(post: Post, reason: str, user_id: int | None = None, actor: str = "") -> bool:
+def reject(post: Post, reason: str, user_id: int | None = None, actor: str = "", note: str = "") -> bool:
     """Reject a held post with a reason the sender is told (unless the sender is an automaton).
 
     Returns whether the sender was sent a notice.
     """
-    _decide(post, ModeratorDecision.REJECT, user_id, actor)
+    _decide(post, ModeratorDecision.REJECT, user_id, actor, note)
     post.status, post.decision = PostStatus.REJECTED, "reject"
     post.decision_reason = reason or "A moderator rejected the post."
     db.session.commit()

@@ -14,6 +14,7 @@ from app.panel import (
     members,
     people,
     posts,
+    requests,
     rules,
     users,
 )
@@ -21,6 +22,7 @@ from app.panel.access import held_count_for_nav, roles_on
 from app.panel.alerts import relay_faults_for_banner
 from app.panel.display import register_display
 from app.panel.errors import register_error_pages
+from app.panel.requests import requests_count_for_nav
 from app.panel.security import add_security_headers
 from app.panel.throttle import init_limiter
 from app.public.health import LoopbackHealthChecks
@@ -34,6 +36,7 @@ BLUEPRINTS = (
     bans.bans,
     members.members,
     held.moderation,
+    requests.requests,
     posts.posts,
     users.users,
     audit.audit,
@@ -48,7 +51,11 @@ def register_panel(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.after_request(add_security_headers)
     app.context_processor(
-        lambda: {"nav_held": held_count_for_nav(), "relay_faults": relay_faults_for_banner()}
+        lambda: {
+            "nav_held": held_count_for_nav(),
+            "nav_requests": requests_count_for_nav(),
+            "relay_faults": relay_faults_for_banner(),
+        }
     )
     app.jinja_env.globals["list_roles"] = roles_on
     register_display(app)

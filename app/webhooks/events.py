@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 from app.models import MailingList, Member, Post, Webhook, WebhookDelivery
 from app.models.timestamps import utcnow
+from app.sysmail.membership_news import note_event
 from app.webhooks.dispatch import enqueue_sending
 
 PENDING_FLAG = "mailflow_webhooks_to_send"
@@ -45,6 +46,7 @@ def matching_webhooks(event: str, list_id: int | None) -> list[Webhook]:
 
 def emit(event: WebhookEvent | str, list_id: int | None, data: dict) -> int:
     """Queue event for every matching webhook (the caller commits); sending starts after the commit."""
+    note_event(str(event), list_id, str(data.get("address") or data.get("email") or ""))
     hooks = matching_webhooks(str(event), list_id)
     if not hooks:
         return 0

@@ -17,6 +17,12 @@ ROUTES = [
     ("GET", "/account/password", "user"),
     ("GET", "/account/timezone", "user"),
     ("GET", "/moderation", "user"),
+    ("GET", "/requests", "user"),
+    ("POST", "/requests/bulk", "user"),  # acts only on the chosen requests of the user's lists (test below)
+    ("GET", "/account/notices", "user"),
+    ("POST", "/account/notices/{l}", "staff"),
+    ("GET", "/lists/{l}/requests", "staff"),
+    ("POST", "/requests/{m}", "staff"),
     ("GET", "/lists/new", "admin"),
     ("GET", "/users/", "admin"),
     ("GET", "/users/{u}", "admin"),
@@ -174,3 +180,19 @@ def test_anonymous_is_sent_to_login(world):
         if method == "GET":
             response = client.get(url.format(l=1, p=1, m=1, r=1, i=1, u=1))
             assert response.status_code == 302 and "/login" in response.location, url
+
+
+def test_a_moderator_of_a_cannot_decide_requests_of_list_b(world, browser_for):
+    request_b = Member(list_id=world["b"].id, email="asks@example.net", status="pending", pending="approval")
+    db.session.add(request_b)
+    db.session.commit()
+    browser = browser_for("mod@example.org")
+    assert browser.get(f"/lists/{world['b'].id}/requests").status_code == 404
+    assert b"asks@example.net" not in browser.get("/requests").data
+    for url, data in (
+        (f"/requests/{request_b.id}", {"action": "approve"}),
+        ("/requests/bulk", {"action": "approve", "member_id": str(request_b.id)}),
+    ):
+        assert browser.submit("/", data, action=url).status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Member, request_b.id).status == "pending"

@@ -31,7 +31,7 @@ def received(sink):
     return [(m.rcpt_tos, message_from_bytes(m.data, policy=default)) for m in sink[1].messages]
 
 
-def test_held_post_notifies_each_moderator_with_a_panel_link(mail_app, sink):
+def test_held_post_notifies_each_moderator_with_a_panel_link_and_a_reply_address(mail_app, sink):
     mlist = make_list()
     make_user("mod@example.org", roles={mlist: "moderator"})
     make_user("own@example.org", roles={mlist: "owner"})
@@ -42,8 +42,10 @@ def test_held_post_notifies_each_moderator_with_a_panel_link(mail_app, sink):
     assert sorted(r[0][0] for r in notices) == ["mod@example.org", "own@example.org"]
     for _, notice in notices:
         assert notice["Auto-Submitted"] == "auto-generated"
-        assert f"https://lists.example.org/moderation/{post.id}" in notice.get_content()
-        assert "eve@example.net is not a member" in notice.get_content()
+        text = notice.get_body(("plain",)).get_content()
+        assert f"https://lists.example.org/moderation/{post.id}" in text
+        assert "eve@example.net is not a member" in text
+        assert notice["Reply-To"].startswith("team-confirm+m")
         assert sink[1].messages[0].mail_from == "team-bounces@example.org"
 
 
