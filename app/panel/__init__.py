@@ -3,7 +3,7 @@
 from flask import Flask
 
 # Modules, not their blueprints: `from app.panel.lists import lists` here would hide the module app.panel.lists.
-from app.panel import account, audit, auth, bans, dashboard, held, lists, members, posts, rules, users
+from app.panel import account, audit, auth, dashboard, held, lists, members, posts, rules, senders, users
 from app.panel.access import held_count_for_nav, roles_on
 from app.panel.alerts import relay_faults_for_banner
 from app.panel.display import register_display
@@ -18,7 +18,7 @@ BLUEPRINTS = (
     dashboard.dashboard,
     lists.lists,
     rules.rules,
-    bans.bans,
+    senders.senders,
     members.members,
     held.moderation,
     posts.posts,
