@@ -11,6 +11,7 @@ import csv
 import enum
 import io
 from dataclasses import dataclass, field
+from typing import cast
 
 from sqlalchemy import select
 
@@ -62,7 +63,7 @@ def entries(which: SenderList, mlist: MailingList | None) -> list[Entry]:
 def entry(which: SenderList, mlist: MailingList | None, entry_id: int) -> Entry | None:
     """One entry of that list and scope, or None (an id of another list is not found)."""
     model = _model(which, mlist)
-    found: Entry | None = db.session.get(model, entry_id)
+    found = cast(Entry | None, db.session.get(model, entry_id))
     if found is None or found.list_id != (mlist.id if mlist else None):
         return None
     return found
