@@ -12,7 +12,7 @@ import time
 from bench.machine import describe
 
 log = logging.getLogger("bench")
-PARTS = ("ingress", "fanout", "latency", "panel", "cpu", "migration", "crash")
+PARTS = ("ingress", "fanout", "latency", "panel", "queue", "cpu", "migration", "crash")
 # Run only when named: crash waits for recovery after a kill -9, minutes that say nothing about speed.
 DEFAULT_PARTS = tuple(p for p in PARTS if p != "crash")
 

@@ -19,10 +19,13 @@ class Attachment:
     size: int
 
 
-def attachments(raw: bytes) -> list[Attachment]:
-    """Every leaf part that is not the message's text or HTML body; sizes are of the decoded content."""
+def attachments(raw: bytes, tree: Part | None = None) -> list[Attachment]:
+    """Every leaf part that is not the message's text or HTML body; sizes are of the decoded content.
+
+    tree is scan(raw) when the caller has it already.
+    """
     found = []
-    for part in scan(raw).walk():
+    for part in (tree or scan(raw)).walk():
         if part.children or part.headers.get_content_maintype() == "multipart":
             continue
         name = _filename(part)

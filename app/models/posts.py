@@ -40,7 +40,9 @@ class Post(db.Model):
         Index("ix_posts_status", "status"),
         Index("ix_posts_list_received", "list_id", "received_at"),
         Index("ix_posts_list_status_received", "list_id", "status", "received_at"),  # the moderation queue
-        Index("ix_posts_list_sender", "list_id", "sender"),  # an author's history on a list
+        Index(
+            "ix_posts_list_sender", "list_id", "sender", "status", "received_at"
+        ),  # authors' history, index-only
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -46,7 +46,7 @@ def _queue_page(*where) -> tuple[list[Post], Page]:
     query = (
         select(Post)
         .where(*held)
-        .options(defer(Post.raw), joinedload(Post.mailing_list))
+        .options(defer(Post.raw), defer(Post.prepared), joinedload(Post.mailing_list))
         .order_by(Post.received_at, Post.id)
         .offset(page.offset)
         .limit(page.size)

@@ -14,7 +14,7 @@ depends_on = None
 
 def upgrade():
     op.create_index("ix_posts_list_status_received", "posts", ["list_id", "status", "received_at"])
-    op.create_index("ix_posts_list_sender", "posts", ["list_id", "sender"])
+    op.create_index("ix_posts_list_sender", "posts", ["list_id", "sender", "status", "received_at"])
 
 
 def downgrade():
