@@ -13,8 +13,8 @@ from app.panel.list_forms import choices
 
 LIST_CHOICES = choices(
     [
-        (SenderList.ALLOWED.value, "Always allowed (posts accepted, even from non-members)"),
-        (SenderList.BANNED.value, "Banned (can neither post nor subscribe)"),
+        (SenderList.ALLOWED.value, "Always allowed"),
+        (SenderList.BANNED.value, "Banned"),
     ]
 )
 SITE_CHOICES = choices([(SenderList.BANNED.value, "Banned on every list")])

@@ -38,6 +38,7 @@ def test_a_row_lists_attachments_and_the_authors_history(world, browser_for):
     page = browser_for("mod@example.org").get(_queue(world)).data.decode()
     assert "minutes.pdf" in page and "application/pdf, 2.0 KB" in page
     assert '2 accepted</span>, <span class="nowrap">1 rejected or discarded' in page  # list B not counted
+    assert "4 posts to this list" in page  # three earlier and this one; the post on list B is not counted
     assert "First post to this list" in page  # new@example.com
 
 
