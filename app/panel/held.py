@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
-from sqlalchemy.orm import defer, joinedload
+from sqlalchemy.orm import joinedload, load_only
 
 from app.extensions import db
 from app.lists.staff import active_staff
@@ -25,17 +25,19 @@ QUEUE_LIMIT = 200  # posts one bulk action may decide
 PAGE_SIZE = 50
 RAW_SHOWN = 200_000  # "Show raw" shows the start of a large message
 ACTIONS = ("approve", "approve_allow", "reject", "discard", "ban")
+# What a queue row reads of a post; the bytes are streamed separately (queue_rows), the rest is not needed.
+ROW_COLUMNS = (
+    Post.list_id, Post.sender, Post.mail_from, Post.subject, Post.status, Post.received_at,
+    Post.hold_reasons, Post.decision_reason, Post.sha256,
+)  # fmt: skip
 
 
-def _queue(*where) -> list[Post]:
-    return list(
-        db.session.scalars(
-            select(Post)
-            .where(Post.status == PostStatus.HELD, *where)
-            .order_by(Post.received_at)
-            .limit(QUEUE_LIMIT)
-        )
+def _next_held(post: Post) -> int | None:
+    """The id of the oldest other held post of the post's list."""
+    query = select(Post.id).where(
+        Post.status == PostStatus.HELD, Post.list_id == post.list_id, Post.id != post.id
     )
+    return db.session.scalar(query.order_by(Post.received_at, Post.id).limit(1))
 
 
 def _queue_page(*where) -> tuple[list[Post], Page]:
@@ -46,7 +48,7 @@ def _queue_page(*where) -> tuple[list[Post], Page]:
     query = (
         select(Post)
         .where(*held)
-        .options(defer(Post.raw), defer(Post.prepared), joinedload(Post.mailing_list))
+        .options(load_only(*ROW_COLUMNS), joinedload(Post.mailing_list))
         .order_by(Post.received_at, Post.id)
         .offset(page.offset)
         .limit(page.size)
@@ -142,9 +144,9 @@ def _after_acting(post: Post, back: str) -> str:
     if back == "all":
         return url_for("moderation.all_queues")
     if back == "next":
-        following = _queue(Post.list_id == post.list_id, Post.id != post.id)
-        if following:
-            return url_for("moderation.held_post", post_id=following[0].id)
+        following = _next_held(post)
+        if following is not None:
+            return url_for("moderation.held_post", post_id=following)
     return url_for("moderation.list_queue", list_id=post.list_id)
 
 
