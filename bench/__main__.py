@@ -12,7 +12,7 @@ import time
 from bench.machine import describe
 
 log = logging.getLogger("bench")
-PARTS = ("ingress", "fanout", "digests", "latency", "panel", "cpu", "migration", "manage", "crash")
+PARTS = ("ingress", "fanout", "digests", "latency", "panel", "queue", "cpu", "migration", "manage", "crash")
 # Run only when named: crash waits for recovery after a kill -9, minutes that say nothing about speed.
 DEFAULT_PARTS = tuple(p for p in PARTS if p != "crash")
 

@@ -40,6 +40,10 @@ class Post(db.Model):
         UniqueConstraint("list_id", "role", "sha256", name="uq_post_list_role_sha256"),
         Index("ix_posts_status", "status"),
         Index("ix_posts_list_received", "list_id", "received_at"),
+        Index("ix_posts_list_status_received", "list_id", "status", "received_at"),  # the moderation queue
+        Index(
+            "ix_posts_list_sender", "list_id", "sender", "status", "received_at"
+        ),  # authors' history, index-only
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

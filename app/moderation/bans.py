@@ -88,18 +88,19 @@ def typed_kind(pattern: str) -> PatternKind:
     return PatternKind(patterns.kind_of_typed(pattern))
 
 
-def preview(mlist: MailingList, pattern: str) -> Preview:
-    """How many of the list's members and recent senders a typed pattern matches; raises InvalidPattern."""
+def preview(mlist: MailingList | None, pattern: str) -> Preview:
+    """How many members and recent senders of a list (None: every list) a typed pattern matches.
+
+    Raises InvalidPattern.
+    """
     pattern = pattern.strip()
     kind = typed_kind(pattern)
-    members = [
-        a
-        for a in db.session.scalars(select(Member.email).where(Member.list_id == mlist.id))
-        if patterns.matches(pattern, a, kind)
-    ]
+    on_list = (lambda column: column == mlist.id) if mlist else (lambda column: column.isnot(None))
+    addresses = db.session.scalars(select(Member.email).where(on_list(Member.list_id)).distinct())
+    members = [a for a in addresses if patterns.matches(pattern, a, kind)]
     since = utcnow() - RECENT_SENDERS
     recent = db.session.execute(
-        select(Post.sender, Post.mail_from).where(Post.list_id == mlist.id, Post.received_at >= since)
+        select(Post.sender, Post.mail_from).where(on_list(Post.list_id), Post.received_at >= since)
     )
     senders = {a.lower() for row in recent for a in row if a and patterns.matches(pattern, a, kind)}
     examples = sorted(set(members) | senders)[:EXAMPLES]

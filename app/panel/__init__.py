@@ -7,7 +7,6 @@ from app.panel import (
     account,
     audit,
     auth,
-    bans,
     dashboard,
     held,
     lists,
@@ -16,6 +15,7 @@ from app.panel import (
     posts,
     requests,
     rules,
+    senders,
     users,
 )
 from app.panel.access import held_count_for_nav, roles_on
@@ -33,7 +33,7 @@ BLUEPRINTS = (
     dashboard.dashboard,
     lists.lists,
     rules.rules,
-    bans.bans,
+    senders.senders,
     members.members,
     held.moderation,
     requests.requests,

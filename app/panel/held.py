@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, load_only
 
 from app.extensions import db
 from app.lists.staff import active_staff
@@ -14,36 +15,59 @@ from app.moderation import actions as decide
 from app.panel.access import list_for, post_for, visible_list_ids
 from app.panel.ids import parse_id
 from app.panel.list_forms import ConfirmForm
+from app.panel.paging import Page
 from app.panel.preview import build_preview
-from app.panel.queue_rows import queue_row
+from app.panel.queue_rows import queue_rows
+from app.posts.history import author_histories
 
 moderation = Blueprint("moderation", __name__)
-QUEUE_LIMIT = 200
+QUEUE_LIMIT = 200  # posts one bulk action may decide
+PAGE_SIZE = 50
+RAW_SHOWN = 200_000  # "Show raw" shows the start of a large message
 ACTIONS = ("approve", "approve_allow", "reject", "discard", "ban")
+# What a queue row reads of a post; the bytes are streamed separately (queue_rows), the rest is not needed.
+ROW_COLUMNS = (
+    Post.list_id, Post.sender, Post.mail_from, Post.subject, Post.status, Post.received_at,
+    Post.hold_reasons, Post.decision_reason, Post.sha256,
+)  # fmt: skip
 
 
-def _queue(*where) -> list[Post]:
-    return list(
-        db.session.scalars(
-            select(Post)
-            .where(Post.status == PostStatus.HELD, *where)
-            .order_by(Post.received_at)
-            .limit(QUEUE_LIMIT)
-        )
+def _next_held(post: Post) -> int | None:
+    """The id of the oldest other held post of the post's list."""
+    query = select(Post.id).where(
+        Post.status == PostStatus.HELD, Post.list_id == post.list_id, Post.id != post.id
     )
+    return db.session.scalar(query.order_by(Post.received_at, Post.id).limit(1))
+
+
+def _queue_page(*where) -> tuple[list[Post], Page]:
+    """One page of held posts, oldest first, without their bytes (the rows stream those)."""
+    held = (Post.status == PostStatus.HELD, *where)
+    total = db.session.scalar(select(func.count()).select_from(Post).where(*held)) or 0
+    page = Page.of(request.args.get("page", ""), total, PAGE_SIZE)
+    query = (
+        select(Post)
+        .where(*held)
+        .options(load_only(*ROW_COLUMNS), joinedload(Post.mailing_list))
+        .order_by(Post.received_at, Post.id)
+        .offset(page.offset)
+        .limit(page.size)
+    )
+    return list(db.session.scalars(query)), page
 
 
 @moderation.route("/moderation")
 @login_required
 def all_queues():
-    posts = _queue(Post.list_id.in_(visible_list_ids()))
-    return _render_queue(posts, None)
+    posts, page = _queue_page(Post.list_id.in_(visible_list_ids()))
+    return _render_queue(posts, page, None)
 
 
-def _render_queue(posts: list[Post], mlist: MailingList | None, nobody_told: bool = False):
+def _render_queue(posts: list[Post], page: Page, mlist: MailingList | None, nobody_told: bool = False):
     return render_template(
         "moderation/queue.html",
-        rows=[queue_row(post) for post in posts],
+        rows=queue_rows(posts),
+        page=page,
         mlist=mlist,
         form=ConfirmForm(),
         reasons=decide.CANNED_REASONS,
@@ -55,8 +79,8 @@ def _render_queue(posts: list[Post], mlist: MailingList | None, nobody_told: boo
 @login_required
 def list_queue(list_id: int):
     mlist = list_for(list_id)
-    posts = _queue(Post.list_id == mlist.id)
-    return _render_queue(posts, mlist, nobody_told=bool(posts) and not active_staff(mlist.id))
+    posts, page = _queue_page(Post.list_id == mlist.id)
+    return _render_queue(posts, page, mlist, nobody_told=bool(posts) and not active_staff(mlist.id))
 
 
 @moderation.route("/moderation/<int:post_id>")
@@ -69,6 +93,10 @@ def held_post(post_id: int):
         mlist=post.mailing_list,
         form=ConfirmForm(),
         preview=build_preview(post.raw),
+        raw_text=post.raw[:RAW_SHOWN].decode("utf-8", "replace"),
+        history=author_histories([(post.list_id, post.sender or post.mail_from)]).get(
+            (post.list_id, post.sender or post.mail_from)
+        ),
         reasons=decide.CANNED_REASONS,
     )
 
@@ -116,9 +144,9 @@ def _after_acting(post: Post, back: str) -> str:
     if back == "all":
         return url_for("moderation.all_queues")
     if back == "next":
-        following = _queue(Post.list_id == post.list_id, Post.id != post.id)
-        if following:
-            return url_for("moderation.held_post", post_id=following[0].id)
+        following = _next_held(post)
+        if following is not None:
+            return url_for("moderation.held_post", post_id=following)
     return url_for("moderation.list_queue", list_id=post.list_id)
 
 

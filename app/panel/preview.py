@@ -8,13 +8,10 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import cast
 
-import nh3
-
+from app.archive.htmlsafe import safe_html
 from app.mail.headersafety import MALFORMED_INPUT
 
 MAX_TEXT = 100_000
-# No images, media or frames: nothing in a preview may fetch from elsewhere (the CSP also forbids it).
-SAFE_TAGS = nh3.ALLOWED_TAGS - {"img", "picture", "source", "video", "audio", "track", "map", "area"}
 
 
 @dataclass
@@ -61,12 +58,8 @@ def _walk(msg: EmailMessage, preview: Preview) -> None:
         elif ctype == "text/plain" and not preview.text:
             preview.text = _content(part)[:MAX_TEXT]
         elif ctype == "text/html" and not preview.html:
-            preview.html = nh3.clean(
-                _content(part)[:MAX_TEXT],
-                tags=SAFE_TAGS,
-                url_schemes={"http", "https", "mailto"},
-                link_rel="noopener noreferrer nofollow",
-            )
+            # The archive's sanitiser: no scripts, styles, images or anything else that fetches from elsewhere.
+            preview.html = safe_html(_content(part)[:MAX_TEXT])
         else:
             size = len(part.get_payload(decode=True) or b"")
             preview.attachments.append(("(inline)", ctype, size))

@@ -11,7 +11,7 @@ from tests.panel.conftest import Browser, held_post
 
 # (method, url, who may use it). "admin": site admins; "owner": owners of the list; "staff": owners and
 # moderators of the list; "user": anyone logged in. {l} is the list, {p} a held post of it, {m} a member,
-# {r} a filter rule, {i} an import, {u} a user, {b} a ban.
+# {r} a filter rule, {i} an import, {u} a user, {b} a ban, {s} a site-wide ban.
 ROUTES = [
     ("GET", "/", "user"),
     ("GET", "/account/password", "user"),
@@ -45,8 +45,19 @@ ROUTES = [
     ("GET", "/lists/{l}/templates", "owner"),
     ("GET", "/lists/{l}/rules", "owner"),
     ("POST", "/lists/{l}/rules/{r}/up", "owner"),
-    ("GET", "/lists/{l}/bans", "owner"),
-    ("POST", "/lists/{l}/bans/{b}/delete", "owner"),
+    ("GET", "/lists/{l}/bans", "staff"),
+    ("GET", "/lists/{l}/senders", "staff"),
+    ("POST", "/lists/{l}/senders", "staff"),
+    ("POST", "/lists/{l}/senders/banned/{b}/delete", "staff"),
+    ("POST", "/lists/{l}/senders/import", "staff"),
+    ("GET", "/lists/{l}/senders/banned.csv", "staff"),
+    ("POST", "/lists/{l}/senders/moderated", "staff"),
+    ("POST", "/lists/{l}/senders/password", "owner"),
+    ("GET", "/senders/site", "admin"),
+    ("POST", "/senders/site", "admin"),
+    ("POST", "/senders/site/{s}/delete", "admin"),
+    ("POST", "/senders/site/import", "admin"),
+    ("GET", "/senders/site/banned.txt", "admin"),
     ("GET", "/lists/{l}/members", "owner"),
     ("POST", "/lists/{l}/members/add", "owner"),
     ("POST", "/lists/{l}/members/enable-bounced", "owner"),
@@ -92,7 +103,7 @@ def _endpoints_walked(app) -> set[str]:
     adapter = app.url_map.bind("localhost")
     out = set()
     for method, url, _ in ROUTES:
-        concrete = url.format(l=1, p=1, m=1, r=1, i=1, u=1, b=1)
+        concrete = url.format(l=1, p=1, m=1, r=1, i=1, u=1, b=1, s=1)
         out.add(adapter.match(concrete, method=method)[0])
     return out
 
@@ -103,9 +114,11 @@ def _objects(mlist, user_id: int) -> dict:
     rule = FilterRule(list_id=mlist.id, position=1, condition="sender", pattern="x", action="hold")
     job = MemberImport(list_id=mlist.id, data=b"a@example.com\n", status="done")
     ban = Ban(list_id=mlist.id, pattern=f"banned@{mlist.domain}")
-    db.session.add_all([rule, job, ban])
+    site_ban = Ban(list_id=None, pattern=f"site-banned@{mlist.domain}")
+    db.session.add_all([rule, job, ban, site_ban])
     db.session.commit()
-    return {"l": mlist.id, "p": post.id, "m": member.id, "r": rule.id, "i": job.id, "u": user_id, "b": ban.id}
+    ids = {"l": mlist.id, "p": post.id, "m": member.id, "r": rule.id, "i": job.id, "u": user_id}
+    return ids | {"b": ban.id, "s": site_ban.id}
 
 
 def _allowed(role: str, need: str, own_list: bool, role_on_list: str | None) -> bool:
@@ -178,7 +191,7 @@ def test_anonymous_is_sent_to_login(world):
     client = Browser(current_app.test_client())
     for method, url, _ in ROUTES:
         if method == "GET":
-            response = client.get(url.format(l=1, p=1, m=1, r=1, i=1, u=1))
+            response = client.get(url.format(l=1, p=1, m=1, r=1, i=1, u=1, s=1))
             assert response.status_code == 302 and "/login" in response.location, url
 
 

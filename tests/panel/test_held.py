@@ -73,7 +73,9 @@ def test_held_post_page_escapes_everything_the_sender_controls(world, browser_fo
         body = browser.get(url).data.decode()
         assert XSS not in body, url
         assert "&lt;img src=x onerror=alert(1)&gt;" in body, url
-    body = browser.get(f"/moderation/{post.id}").data.decode()
+    page = browser.get(f"/moderation/{post.id}").data.decode()
+    body, _, raw = page.partition('<details class="raw"')  # "Show raw": the source as escaped text
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in raw and "<script>alert" not in raw
     assert "tracker.example" not in body and "<script>alert(2)" not in body and "javascript:" not in body
     assert "<b>bold</b>" in body and "plain text part" in body
     assert "application/zip" in body
