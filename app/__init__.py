@@ -112,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.api import init_api
     from app.archive.views import archive
     from app.bounces.webhook import webhooks
+    from app.metrics.views import metrics
     from app.panel import register_panel
     from app.panel.ids import IdConverter
     from app.public import public
@@ -120,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(public)
     app.register_blueprint(webhooks)
+    app.register_blueprint(metrics)
     app.register_blueprint(archive)
     register_panel(app)
     init_api(app)

@@ -11,6 +11,7 @@ from sqlalchemy import Executable, Select, func, literal, select
 from app.extensions import db
 from app.jobs.queues import Job, enqueue_many
 from app.membership.delivery import receives_posts
+from app.metrics.instruments import post_distributed
 from app.models import Delivery, DeliveryStatus, Member, Post, PostStatus
 from app.models.timestamps import utcnow
 from app.webhooks.events import WebhookEvent, emit, post_data
@@ -102,6 +103,8 @@ def finish_if_done(post_id: int) -> None:
     if post.status == PostStatus.DISTRIBUTED:
         emit(WebhookEvent.POST_DISTRIBUTED, post.list_id, post_data(post))
     db.session.commit()
+    if post.status == PostStatus.DISTRIBUTED:
+        post_distributed(post.source, (post.distributed_at - post.received_at).total_seconds())
     log.info(
         "post %s to %s %s: %d copies sent, %d failed, %d bounced",
         post_id,

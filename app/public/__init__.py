@@ -1,4 +1,4 @@
-"""Public routes that need no account: health check, unsubscribe."""
+"""Public routes that need no account: health and readiness checks, unsubscribe."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from sqlalchemy import text
 from app.extensions import csrf, db
 from app.mail.tokens import TokenPurpose, manage_url, verify
 from app.models import Member, MemberStatus
+from app.public.readiness import readiness
 from app.public.subscribe import selfservice
 from app.webhooks.events import WebhookEvent, emit, member_data
 
@@ -19,6 +20,12 @@ public.register_blueprint(selfservice)  # subscribe, confirm, manage: endpoints 
 def healthz():
     db.session.execute(text("SELECT 1"))
     return {"status": "ok"}
+
+
+@public.route("/readyz")
+def readyz():
+    body, status = readiness()
+    return body, status, {"Cache-Control": "no-store"}
 
 
 def _member_from(token: str) -> Member:
