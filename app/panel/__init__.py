@@ -3,7 +3,20 @@
 from flask import Flask
 
 # Modules, not their blueprints: `from app.panel.lists import lists` here would hide the module app.panel.lists.
-from app.panel import account, audit, auth, bans, dashboard, held, lists, members, posts, rules, users
+from app.panel import (
+    account,
+    audit,
+    auth,
+    bans,
+    dashboard,
+    held,
+    lists,
+    members,
+    posts,
+    rules,
+    tokens,
+    users,
+)
 from app.panel.access import held_count_for_nav, roles_on
 from app.panel.alerts import relay_faults_for_banner
 from app.panel.display import register_display
@@ -24,6 +37,7 @@ BLUEPRINTS = (
     posts.posts,
     users.users,
     audit.audit,
+    tokens.tokens,
 )
 
 

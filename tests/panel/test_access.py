@@ -16,6 +16,8 @@ ROUTES = [
     ("GET", "/", "user"),
     ("GET", "/account/password", "user"),
     ("GET", "/account/timezone", "user"),
+    ("GET", "/account/tokens/", "user"),
+    ("POST", "/account/tokens/", "user"),
     ("GET", "/moderation", "user"),
     ("GET", "/lists/new", "admin"),
     ("GET", "/users/", "admin"),
@@ -56,6 +58,7 @@ PUBLIC_ENDPOINTS = {
     "auth.login",
     "auth.logout",
     "public.healthz",
+    "public.readyz",  # JSON of the checks' verdicts, no data (tests/metrics/test_readyz.py)
     "public.unsubscribe_page",
     "public.unsubscribe",
     "public.selfservice.subscribe",
@@ -66,7 +69,9 @@ PUBLIC_ENDPOINTS = {
 }  # the webhook checks SNS signatures
 # Areas with their own access tests: the JSON API (role matrix over every route, tests/api/test_api.py; it
 # takes tokens, not sessions) and the archive (policy by policy, tests/archive/test_access.py).
-OWN_ACCESS_TESTS = ("api.", "archive.")
+# /metrics: loopback or its bearer token, never a session (tests/metrics/test_metrics.py).
+# API tokens: revoking someone else's token (tests/panel/test_tokens.py), since {t} is per user.
+OWN_ACCESS_TESTS = ("api.", "archive.", "metrics.", "tokens.revoke")
 
 
 def test_the_table_covers_every_panel_route(app):
