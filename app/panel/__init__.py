@@ -10,6 +10,7 @@ from app.panel import (
     bans,
     dashboard,
     held,
+    hooks,
     lists,
     members,
     posts,
@@ -38,6 +39,7 @@ BLUEPRINTS = (
     users.users,
     audit.audit,
     tokens.tokens,
+    hooks.hooks,
 )
 
 

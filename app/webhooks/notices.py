@@ -37,7 +37,9 @@ def tell_webhook_disabled(hook: Webhook) -> int:
     """Mail the admins (and the list's owners) that hook was disabled; returns notices sent now."""
     mlist = db.session.get(MailingList, hook.list_id) if hook.list_id is not None else None
     people = set(active_admins()) | (set(active_staff(mlist.id, (Role.OWNER,))) if mlist else set())
-    subject = f"MailFlow Relay: webhook {hook.id} disabled after {hook.consecutive_failures} failed deliveries"
+    subject = (
+        f"MailFlow Relay: webhook {hook.id} disabled after {hook.consecutive_failures} failed deliveries"
+    )
     body = (
         f"The webhook to {hook.url} failed {hook.consecutive_failures} deliveries in a row (each retried for "
         "about a day) and is now disabled: no further events are sent to it.\n\nThe panel's Webhooks page "

@@ -6,12 +6,12 @@ import pytest
 from flask import current_app
 
 from app.extensions import db
-from app.models import Ban, FilterRule, Member, MemberImport, Post
+from app.models import Ban, FilterRule, Member, MemberImport, Post, Webhook
 from tests.panel.conftest import Browser, held_post
 
 # (method, url, who may use it). "admin": site admins; "owner": owners of the list; "staff": owners and
 # moderators of the list; "user": anyone logged in. {l} is the list, {p} a held post of it, {m} a member,
-# {r} a filter rule, {i} an import, {u} a user, {b} a ban.
+# {r} a filter rule, {i} an import, {u} a user, {b} a ban, {w} a webhook of the list.
 ROUTES = [
     ("GET", "/", "user"),
     ("GET", "/account/password", "user"),
@@ -50,6 +50,10 @@ ROUTES = [
     ("GET", "/lists/{l}/members/export.csv", "owner"),
     ("GET", "/lists/{l}/members/{m}", "owner"),
     ("POST", "/lists/{l}/members/{m}/approve", "owner"),
+    ("GET", "/webhooks/", "user"),
+    ("GET", "/webhooks/{w}", "owner"),
+    ("POST", "/webhooks/{w}/test", "owner"),
+    ("POST", "/webhooks/{w}/enable", "owner"),
     ("GET", "/lists/{l}/delete", "admin"),
     ("POST", "/lists/{l}/delete", "admin"),
 ]
@@ -85,7 +89,7 @@ def _endpoints_walked(app) -> set[str]:
     adapter = app.url_map.bind("localhost")
     out = set()
     for method, url, _ in ROUTES:
-        concrete = url.format(l=1, p=1, m=1, r=1, i=1, u=1, b=1)
+        concrete = url.format(l=1, p=1, m=1, r=1, i=1, u=1, b=1, w=1)
         out.add(adapter.match(concrete, method=method)[0])
     return out
 
@@ -96,9 +100,20 @@ def _objects(mlist, user_id: int) -> dict:
     rule = FilterRule(list_id=mlist.id, position=1, condition="sender", pattern="x", action="hold")
     job = MemberImport(list_id=mlist.id, data=b"a@example.com\n", status="done")
     ban = Ban(list_id=mlist.id, pattern=f"banned@{mlist.domain}")
-    db.session.add_all([rule, job, ban])
+    # a target no test can reach: the test button's send is refused before any connection
+    hook = Webhook(list_id=mlist.id, url="https://hooks.invalid/x", events=["post.held"], secret="whsec_eA==")
+    db.session.add_all([rule, job, ban, hook])
     db.session.commit()
-    return {"l": mlist.id, "p": post.id, "m": member.id, "r": rule.id, "i": job.id, "u": user_id, "b": ban.id}
+    objects = {
+        "l": mlist.id,
+        "p": post.id,
+        "m": member.id,
+        "r": rule.id,
+        "i": job.id,
+        "u": user_id,
+        "b": ban.id,
+    }
+    return objects | {"w": hook.id}
 
 
 def _allowed(role: str, need: str, own_list: bool, role_on_list: str | None) -> bool:
@@ -171,5 +186,5 @@ def test_anonymous_is_sent_to_login(world):
     client = Browser(current_app.test_client())
     for method, url, _ in ROUTES:
         if method == "GET":
-            response = client.get(url.format(l=1, p=1, m=1, r=1, i=1, u=1))
+            response = client.get(url.format(l=1, p=1, m=1, r=1, i=1, u=1, w=1))
             assert response.status_code == 302 and "/login" in response.location, url

@@ -112,7 +112,9 @@ def test_a_webhook_is_disabled_after_repeated_failed_deliveries(app, receiver):
     assert emit("bounce.recorded", team.id, {}) == 0  # a disabled webhook gets nothing new
     told = {m.rcpt: m.data for m in db.session.scalars(select(SystemMail))}
     assert sorted(told) == ["admin@example.org", "owner@example.org"]  # once, when it was disabled
-    assert all(b"Auto-Submitted: auto-generated" in data and receiver.url.encode() in data for data in told.values())
+    assert all(
+        b"Auto-Submitted: auto-generated" in data and receiver.url.encode() in data for data in told.values()
+    )
 
 
 def test_the_admins_are_told_when_a_site_wide_webhook_is_disabled(app, receiver):
