@@ -124,6 +124,7 @@ class ListHandler:
             meta.mail_from,
             list(meta.rcpt_tos),
             reply,
+            extra={"post_id": ids[0] if len(ids) == 1 else ids},
         )
         return reply
 

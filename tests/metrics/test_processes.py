@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import smtplib
 import subprocess
 import sys
@@ -47,10 +48,15 @@ def _wait_http(base: str, proc: subprocess.Popen) -> None:
         time.sleep(0.2)
 
 
-def _stop(proc: subprocess.Popen) -> None:
+def _stop(proc: subprocess.Popen) -> str:
+    """Stop the process; returns what it wrote to stderr."""
     proc.terminate()
-    proc.wait(timeout=30)
-    proc.stderr.close()
+    _, err = proc.communicate(timeout=30)
+    return err.decode(errors="replace")
+
+
+def _json_lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
 
 def test_every_process_counts_into_one_scrape_and_a_proxied_request_is_refused(
@@ -72,6 +78,7 @@ def test_every_process_counts_into_one_scrape_and_a_proxied_request_is_refused(
         EGRESS="smtp",
         SMTP_HOST="127.0.0.1",
         SMTP_PORT=str(controller.port),
+        LOG_FORMAT="json",
     )
     base = f"http://127.0.0.1:{web_port}"
     web, receiver = _start(env, "web", "--workers", "2"), _start(env, "smtpd")
@@ -106,5 +113,11 @@ def test_every_process_counts_into_one_scrape_and_a_proxied_request_is_refused(
         )
         assert forwarded[0] == 200
     finally:
-        _stop(receiver)
+        received = _json_lines(_stop(receiver))
         _stop(web)
+    # JSON log lines carry the post id, so one post can be followed from the receiver through the worker
+    stored = {line["post_id"] for line in received if "Queued as post" in line["message"]}
+    worked = _json_lines(worker.stderr.decode())
+    distributed = {line["post_id"] for line in worked if "distributed" in line["message"]}
+    assert len(stored) == 3 and stored == distributed
+    assert {line["process"] for line in worked if line["post_id"] in stored} == {"worker"}
