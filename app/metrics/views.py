@@ -15,7 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from app.jobs.status import collect
-from app.metrics.instruments import LOCAL_REGISTRY
+from app.metrics.instruments import LOCAL_REGISTRY, instruments
 from app.metrics.multiprocess import multiprocess_folder, sweep_dead
 from app.metrics.state import StateCollector
 
@@ -45,6 +45,7 @@ def scrape_registry() -> CollectorRegistry:
     folder = multiprocess_folder()
     registry = CollectorRegistry()
     if folder is None:
+        instruments()  # every family shows, even before its first count
         registry = LOCAL_REGISTRY
     else:
         sweep_dead(folder)
