@@ -20,6 +20,7 @@ from app.config import (
 )
 from app.instance_files import prepare_sqlite_file, sqlite_file, warn_if_wider
 from app.logconfig import configure_logging
+from app.logcontext import forget_post
 from app.panel.bodylimit import FORM_OVERHEAD
 from app.redaction import install_log_redaction
 
@@ -57,6 +58,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
         overrides.get("SNS_CERTIFICATE_FETCHER")
     ):  # tests only: never from the environment
         app.config["SNS_CERTIFICATE_FETCHER"] = overrides["SNS_CERTIFICATE_FETCHER"]
+    app.before_request(forget_post)  # a server thread's next request is about no post until it says so
     _proxy_fix(app, settings)
     for line in unknown_variables(environment):
         log.warning(line)
@@ -65,7 +67,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
 
 def _configure_logging(settings: Settings) -> None:
     """Logging as configured, with every record redacted (before anything below can log a password)."""
-    configure_logging(settings.LOG_LEVEL)
+    configure_logging(settings.LOG_LEVEL, settings.LOG_FORMAT)
     install_log_redaction()
 
 
@@ -112,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.api import init_api
     from app.archive.views import archive
     from app.bounces.webhook import webhooks
+    from app.metrics.views import metrics
     from app.panel import register_panel
     from app.panel.ids import IdConverter
     from app.public import public
@@ -120,6 +123,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(public)
     app.register_blueprint(webhooks)
+    app.register_blueprint(metrics)
     app.register_blueprint(archive)
     register_panel(app)
     init_api(app)

@@ -208,6 +208,10 @@ class Settings:
     AUTHSERV_IDS: str = ""  # comma-separated authserv-ids whose Authentication-Results we trust (our MTA's)
     LOG_LEVEL: str = "info"  # debug, info, warning, error
     WEBHOOKS_ALLOW_PRIVATE: bool = False  # let webhooks reach private and loopback addresses
+    METRICS_TOKEN: str = ""  # bearer token for /metrics from other hosts (empty: loopback only)
+    METRICS_DIR: str = ""  # prometheus_client's multiprocess folder (empty: INSTANCE_PATH/metrics)
+    LOG_FORMAT: str = "text"  # text or json (one JSON object a line, with the post id)
+    READY_MAX_BACKLOG: int = 10000  # /readyz fails when more jobs than this wait in the queues
 
 
 PARSERS: dict[str, Callable[[str, str], object]] = {
@@ -248,6 +252,8 @@ PARSERS: dict[str, Callable[[str, str], object]] = {
     "ALLOWED_SPECIAL_DOMAINS": _domain_suffixes,
     "LOG_LEVEL": _choice(("debug", "info", "warning", "error")),
     "WEBHOOKS_ALLOW_PRIVATE": _boolean,
+    "LOG_FORMAT": _choice(("text", "json")),
+    "READY_MAX_BACKLOG": _positive_int,
 }
 
 

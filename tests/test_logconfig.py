@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
 
 from app.config import ConfigError, load_settings
-from app.logconfig import RoutineRQLines, configure_logging
+from app.logconfig import JsonLines, RoutineRQLines, configure_logging
+from app.logcontext import PostIdFilter, about_post
 
 
 def _record(msg: str, *args, level: int = logging.INFO) -> logging.LogRecord:
@@ -36,3 +38,25 @@ def test_log_level_setting_and_quiet_libraries():
         root.setLevel(before)
     with pytest.raises(ConfigError, match="MAILFLOW_LOG_LEVEL"):
         load_settings({"LOG_LEVEL": "loud"})
+
+
+def test_json_lines_carry_the_post_id_of_the_context_or_of_extra():
+    formatter, stamp = JsonLines(), PostIdFilter()
+    with about_post(81):
+        inside = _record("post %s: accept", 81)
+        stamp.filter(inside)
+    outside = _record("idle")
+    stamp.filter(outside)
+    given = logging.LogRecord("app.ingress.smtp", logging.INFO, __file__, 1, "queued", (), None)
+    given.post_id = 7
+    stamp.filter(given)
+    lines = [json.loads(formatter.format(r)) for r in (inside, outside, given)]
+    assert [line["post_id"] for line in lines] == [81, None, 7]
+    assert lines[0]["message"] == "post 81: accept" and lines[0]["level"] == "info"
+    assert lines[0]["time"].endswith("+00:00") and lines[0]["logger"] == "rq.worker"
+
+
+def test_log_format_setting_is_text_or_json():
+    assert load_settings({"LOG_FORMAT": "json"}).LOG_FORMAT == "json"
+    with pytest.raises(ConfigError, match="MAILFLOW_LOG_FORMAT"):
+        load_settings({"LOG_FORMAT": "yaml"})

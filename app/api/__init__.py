@@ -10,18 +10,20 @@ from flask import Blueprint, Flask, current_app, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from app.accounts import tokens
+from app.api.archive import archive_api
 from app.api.lists import lists_api
 from app.api.members import members_api
 from app.api.openapi import document
 from app.api.posts import posts_api
 from app.api.problems import ApiProblem, problem_response
+from app.api.requests import requests_api
 from app.api.spec import ENDPOINTS
 from app.extensions import csrf
 from app.panel.throttle import limiter
 
 API_LIMIT = "600 per minute"
 api = Blueprint("api", __name__, url_prefix="/api/v1")
-CHILDREN = (lists_api, members_api, posts_api)
+CHILDREN = (lists_api, members_api, posts_api, requests_api, archive_api)
 for child in CHILDREN:
     api.register_blueprint(child)
 limiter.limit(API_LIMIT, key_func=lambda: _token_key())(api)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.api.problems import ApiProblem
 from app.extensions import db
 from app.lists.lookup import find_list
+from app.logcontext import set_post
 from app.models import ListRole, MailingList, Post, Role, User
 
 ANY_ROLE = (Role.OWNER, Role.MODERATOR)
@@ -39,6 +40,7 @@ def post_for(post_id: int, *allowed: Role) -> Post:
     post = db.session.get(Post, post_id)
     if post is None or not roles_on(current_api_user(), post.list_id) & set(allowed or ANY_ROLE):
         raise ApiProblem(404, f"There is no post {post_id} that this token may use.")
+    set_post(post.id)
     return post
 
 

@@ -118,3 +118,38 @@ class PostDetail(BaseModel):
     model_config = ConfigDict(extra="allow")
     id: int
     status: str
+
+
+class SubscriptionRequest(Strict):
+    email: str
+    name: str
+    requested_at: datetime
+
+
+class RequestPage(Strict):
+    items: list[SubscriptionRequest]
+
+
+class RequestDecision(Strict):
+    action: Literal["approve", "deny", "discard"]
+    reason: str = Field(default="", max_length=2000, description="told to the requester on deny")
+
+
+class RequestResult(Strict):
+    email: str
+    status: str = Field(description="active (approved), denied or discarded")
+
+
+class ArchiveHit(Strict):
+    key: str = Field(description="the message's permalink key under the list's archive")
+    permalink: str
+    subject: str
+    author: str = Field(description="addresses obfuscated unless you are staff of the list")
+    date: datetime
+    snippet: str = Field(description="plain text around the match")
+
+
+class ArchiveResults(Strict):
+    items: list[ArchiveHit]
+    page: int
+    has_next: bool

@@ -15,6 +15,7 @@ from sqlalchemy import CursorResult, update
 from app.extensions import db
 from app.jobs.queues import Job, enqueue
 from app.lists.staff import active_staff
+from app.metrics.instruments import bounce_recorded
 from app.models import (
     Bounce,
     BounceKind,
@@ -101,6 +102,7 @@ def record_bounce(
         if reason and reason != "complaint"
         else report.diagnostic
     )
+    bounce_recorded(report.kind)
     bounce = Bounce(
         list_id=list_id,
         member_id=member.id if member else None,

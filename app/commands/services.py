@@ -19,12 +19,21 @@ from app.ingress.imap import serve as serve_imap
 from app.ingress.smtp_server import ReceiverBusy
 from app.ingress.smtp_server import serve as serve_smtp
 from app.jobs.worker import run_worker
+from app.logconfig import name_process
+from app.metrics.multiprocess import enable_multiprocess
+
+
+def start_process(name: str) -> None:
+    """What every long-running process does first: name its log lines, count metrics into the shared folder."""
+    name_process(name)
+    enable_multiprocess(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 @click.command()
 @with_appcontext
 def smtpd() -> None:
     """Run the SMTP receiver on MAILFLOW_SMTPD_HOST:MAILFLOW_SMTPD_PORT."""
+    start_process("smtpd")
     try:
         serve_smtp(current_app._get_current_object())  # type: ignore[attr-defined]
     except ReceiverBusy as exc:
@@ -44,6 +53,7 @@ def imap() -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    start_process("imap")
     try:
         serve_imap(current_app._get_current_object(), stop)  # type: ignore[attr-defined]
     except PollerBusy as exc:
@@ -63,6 +73,7 @@ def worker(burst: bool) -> None:
         raise SystemExit("mailflow worker needs MAILFLOW_REDIS_URL (without it jobs run in-process)")
     # the database was checked for every command (app/cli.py); a worker also needs Redis before it joins a queue
     require_ready(current_app._get_current_object(), "worker", database=False, redis=True)  # type: ignore[attr-defined]
+    start_process("worker")
     run_worker(current_app._get_current_object(), burst=burst)  # type: ignore[attr-defined]
 
 
@@ -71,6 +82,7 @@ def worker(burst: bool) -> None:
 @with_appcontext
 def web(workers: int) -> None:
     """Serve the panel with gunicorn on MAILFLOW_WEB_HOST:MAILFLOW_WEB_PORT."""
+    start_process("web")
     serve_web(current_app._get_current_object(), workers=workers)  # type: ignore[attr-defined]
 
 

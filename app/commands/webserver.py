@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from prometheus_client.multiprocess import mark_process_dead
 
 
 class _Gunicorn(BaseApplication):
@@ -29,5 +30,6 @@ def serve_web(app: Flask, workers: int = 2) -> None:
         "threads": 4,
         "accesslog": "-",
         "forwarded_allow_ips": "127.0.0.1,::1" if settings.PROXY_HOPS else "",
+        "child_exit": lambda _server, worker: mark_process_dead(worker.pid),  # its live gauges stop counting
     }
     _Gunicorn(app, options).run()

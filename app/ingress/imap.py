@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 
 from flask import Flask
@@ -17,6 +18,7 @@ from app.ingress.imap_mailbox import CONNECTION_ERRORS, Mailbox, MailboxConfig, 
 from app.ingress.imap_match import list_recipients, return_path
 from app.ingress.imap_oversized import HEADER_BYTES, tell_owners
 from app.ingress.locks import LockKeeper, acquire_waiting, make_lock
+from app.metrics.instruments import ingress_stored
 from app.models import ImapCursor, PostSource
 
 log = logging.getLogger(__name__)
@@ -187,7 +189,10 @@ class Poller:
             else:
                 todo.append((uid, raw, envelope))
         try:
+            started = time.monotonic()
             accept_batch([(raw, envelope) for _, raw, envelope in todo])
+            for _ in todo:  # each message of the chunk waited for the chunk's commit
+                ingress_stored(PostSource.IMAP, time.monotonic() - started)
             outcome.stored = [uid for uid, _, _ in todo]
         except (SQLAlchemyError, LookupError) as exc:
             db.session.rollback()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from flask import Flask
@@ -16,6 +17,7 @@ from app.ingress.group_commit import GroupCommitter
 from app.ingress.headers import wire_text
 from app.ingress.lookup import role_is_handled
 from app.ingress.trace import Trace, received_field
+from app.metrics.instruments import ingress_stored
 from app.models import PostSource
 
 log = logging.getLogger(__name__)
@@ -105,6 +107,7 @@ class ListHandler:
             received=received_field(_trace(server, session, envelope)),
         )
         session.storing = True  # read by the shutdown drain: never cut a session while it commits
+        started = time.monotonic()
         try:
             ids = await asyncio.wrap_future(self.committer.submit(raw, meta))
         except SQLAlchemyError as exc:
@@ -112,6 +115,7 @@ class ListHandler:
             return _refused(session, envelope, None, Reply.DB_DOWN)
         finally:
             session.storing = False
+        ingress_stored(PostSource.SMTP, time.monotonic() - started)
         reply = Reply.QUEUED.format(ids=",".join(map(str, ids)))
         log.info(
             "received %d bytes from %s, MAIL FROM %r, RCPT TO %r: %s",
@@ -120,6 +124,7 @@ class ListHandler:
             meta.mail_from,
             list(meta.rcpt_tos),
             reply,
+            extra={"post_id": ids[0] if len(ids) == 1 else ids},
         )
         return reply
 

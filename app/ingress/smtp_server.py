@@ -21,6 +21,7 @@ from app.ingress.prefork import serve_forked
 from app.ingress.smtp import ListHandler, Reply
 from app.ingress.stopsignal import StopSignal
 from app.jobs.reconcile import start_reconciler
+from app.metrics.instruments import smtp_session_closed, smtp_session_opened
 
 log = logging.getLogger(__name__)
 DRAIN_TICK = 0.05
@@ -42,9 +43,11 @@ class ListSMTP(SMTP):
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
         self._registry.add(self)
+        smtp_session_opened()
 
     def connection_lost(self, error) -> None:
         self._registry.discard(self)
+        smtp_session_closed()
         super().connection_lost(error)
 
     def _timeout_cb(self) -> None:

@@ -10,6 +10,7 @@ from flask import Flask, has_app_context
 from app import create_app
 from app.bounces.reenable import tell_member_about_bounces
 from app.extensions import db
+from app.logcontext import about_post
 from app.membership.importer import run_import
 from app.models import Member
 from app.pipeline.deliver import deliver_batch
@@ -40,13 +41,13 @@ def _app_context() -> Iterator[None]:
 
 def process_post(post_id: int) -> None:
     """Decide what becomes of a post, prepare it and fan it out."""
-    with _app_context():
+    with _app_context(), about_post(post_id):
         process(post_id)
 
 
 def deliver(post_id: int, delivery_ids: list[int]) -> None:
     """Send one batch of a post's copies."""
-    with _app_context():
+    with _app_context(), about_post(post_id):
         deliver_batch(post_id, delivery_ids)
 
 

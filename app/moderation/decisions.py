@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from app.extensions import db
 from app.jobs.queues import enqueue_posts
 from app.models import Post, PostStatus
@@ -9,6 +11,8 @@ from app.models.audit import record
 from app.models.timestamps import utcnow
 from app.pipeline.dispositions import notify_sender
 from app.pipeline.rules.approval import ModeratorDecision
+
+log = logging.getLogger(__name__)
 
 
 class NotHeld(ValueError):
@@ -22,6 +26,7 @@ def _decide(post: Post, decision: ModeratorDecision, user_id: int | None, actor:
     post.moderated_by, post.moderated_at = user_id, utcnow()
     details = {"note": note} if note else {}
     record(f"post.{decision.value}", actor, "post", post.id, post.list_id, user_id=user_id, **details)
+    log.info("post %s: %s by %s", post.id, decision.value, actor or "a moderator", extra={"post_id": post.id})
 
 
 def approve(post: Post, user_id: int | None = None, actor: str = "", note: str = "") -> bool:

@@ -104,3 +104,8 @@ def decide_many(
         except NotPending:
             skipped += 1
     return done, skipped
+
+
+def find_request(list_id: int, email: str) -> Member | None:
+    """The request of email waiting on the list, if there is one."""
+    return db.session.scalar(_waiting([list_id]).where(Member.email == email.strip().lower()))

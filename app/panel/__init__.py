@@ -9,6 +9,7 @@ from app.panel import (
     auth,
     dashboard,
     held,
+    hooks,
     lists,
     members,
     people,
@@ -16,6 +17,7 @@ from app.panel import (
     requests,
     rules,
     senders,
+    tokens,
     users,
 )
 from app.panel.access import held_count_for_nav, roles_on
@@ -41,6 +43,8 @@ BLUEPRINTS = (
     users.users,
     audit.audit,
     people.people,
+    tokens.tokens,
+    hooks.hooks,
 )
 
 

@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.logcontext import set_post
 from app.models import ListRole, MailingList, Post, PostStatus, Role
 
 ANY_ROLE = (Role.OWNER, Role.MODERATOR)
@@ -67,6 +68,7 @@ def post_for(post_id: int, *allowed: Role) -> Post:
     if post is None:
         abort(404)
     list_for(post.list_id, *allowed)
+    set_post(post.id)
     return post
 
 

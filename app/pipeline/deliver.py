@@ -19,6 +19,7 @@ from app.extensions import db
 from app.jobs.queues import Job, enqueue, redis_connection
 from app.jobs.retry_policy import backoff, may_retry
 from app.liveness import holder_token
+from app.metrics.instruments import copies_settled
 from app.models import BounceKind, Delivery, DeliveryStatus, MailingList, Member, Post
 from app.models.timestamps import utcnow
 from app.pipeline import relayfault
@@ -155,6 +156,7 @@ def _send_all(post: Post, copies: list[Delivery], lease_id: str) -> None:
                 leased = renew_lease(following, lease_id, commit=False) if following else []
                 new_fault = _note_relay(post.id, results, fault, known_faults)
                 db.session.commit()  # this chunk's outcomes and the next chunk's lease, in one transaction
+                _count(sender.name, results)
                 retries += to_retry
                 _tell_owners(disabled)
                 if fault:
@@ -165,6 +167,13 @@ def _send_all(post: Post, copies: list[Delivery], lease_id: str) -> None:
         finally:
             sender.close()
     retry_later(post.id, retries)
+
+
+def _count(egress: str, results: Sequence[SendResult]) -> None:
+    """The batch's outcomes into the copies counters (a relay fault's copies count as temporary)."""
+    permanent = sum(1 for r in results if not r.ok and r.permanent)
+    sent = sum(1 for r in results if r.ok)
+    copies_settled(egress, sent, len(results) - sent - permanent, permanent)
 
 
 def _spare_members(results: Sequence[SendResult], fault: str) -> list[SendResult]:

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Executable, Select, and_, func, literal, s
 from app.extensions import db
 from app.jobs.queues import Job, enqueue_many
 from app.membership.delivery import receives_digests, receives_posts, withheld_counts
+from app.metrics.instruments import post_distributed
 from app.models import (
     Delivery,
     DeliveryMode,
@@ -123,6 +124,8 @@ def finish_if_done(post_id: int) -> None:
     if post.status == PostStatus.DISTRIBUTED and post.source != PostSource.DIGEST:
         emit(WebhookEvent.POST_DISTRIBUTED, post.list_id, post_data(post))
     db.session.commit()
+    if post.status == PostStatus.DISTRIBUTED:
+        post_distributed(post.source, (post.distributed_at - post.received_at).total_seconds())
     log.info(
         "post %s to %s %s: %d copies sent, %d failed, %d bounced",
         post_id,

@@ -14,6 +14,7 @@ from app.mail.addresses import InvalidAddress, normalise_address
 from app.mail.authors import parse_mailbox
 from app.mail.list_addresses import AddressRole
 from app.mail.rawmessage import RawMessage
+from app.metrics.instruments import post_decided
 from app.models import Member, Post, PostStatus
 from app.models.timestamps import utcnow
 from app.pipeline import chains, decorate
@@ -65,6 +66,7 @@ def shunt(post_id: int, error: str) -> None:
         post.status = PostStatus.SHUNTED
         post.error = error
         db.session.commit()
+        post_decided(post.source, PostStatus.SHUNTED)
 
 
 def _envelope_sender(mail_from: str) -> str:
@@ -124,6 +126,7 @@ def record_decision(post: Post, ctx: PostContext, verdict: Verdict, reason: str)
     if post.status == PostStatus.HELD:
         emit(WebhookEvent.POST_HELD, post.list_id, post_data(post))
     db.session.commit()
+    post_decided(post.source, post.status)
     log.info("post %s: %s (%s)", post.id, verdict, reason)
 
 

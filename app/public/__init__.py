@@ -1,4 +1,4 @@
-"""Public routes that need no account: health check, unsubscribe."""
+"""Public routes that need no account: health and readiness checks, unsubscribe."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from app.mail.tokens import TokenPurpose, manage_url, verify
 from app.membership.subscriptions import unsubscribe as unsubscribe_member
 from app.models import Member, MemberStatus
 from app.public.manage import manage
+from app.public.readiness import readiness
 from app.public.subscribe import selfservice
 
 public = Blueprint("public", __name__)
@@ -21,6 +22,12 @@ public.register_blueprint(manage)  # /manage and the pages its links open: endpo
 def healthz():
     db.session.execute(text("SELECT 1"))
     return {"status": "ok"}
+
+
+@public.route("/readyz")
+def readyz():
+    body, status = readiness()
+    return body, status, {"Cache-Control": "no-store"}
 
 
 def _member_from(token: str) -> Member:

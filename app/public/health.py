@@ -11,7 +11,7 @@ import ipaddress
 from collections.abc import Callable, Iterable
 from typing import Any
 
-HEALTH_PATHS = ("/healthz", "/readyz")
+HEALTH_PATHS = ("/healthz", "/readyz", "/metrics")
 LOOPBACK_NAMES = ("localhost",)
 
 

@@ -58,6 +58,22 @@ def remove_webhook(hook: Webhook, actor: Actor) -> None:
     db.session.commit()
 
 
+def enable_webhook(hook: Webhook, actor: Actor) -> bool:
+    """Send to a disabled webhook again, its failure count reset; False when it was not disabled."""
+    if hook.active:
+        return False
+    hook.active, hook.disabled_at, hook.consecutive_failures = True, None, 0
+    record_by(actor, "webhook.enable", "webhook", hook.id, hook.list_id, url=hook.url)
+    db.session.commit()
+    return True
+
+
+def delivery_log(hook: Webhook, limit: int = 100) -> list[WebhookDelivery]:
+    """The webhook's latest deliveries, newest first."""
+    query = select(WebhookDelivery).where(WebhookDelivery.webhook_id == hook.id)
+    return list(db.session.scalars(query.order_by(WebhookDelivery.id.desc()).limit(limit)))
+
+
 def send_test(hook: Webhook) -> WebhookDelivery:
     """Send one webhook.test delivery now (retried later like any other if it fails); returns it."""
     now = utcnow()

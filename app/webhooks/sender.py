@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import Webhook, WebhookDelivery, WebhookDeliveryStatus
 from app.models.audit import record
 from app.models.timestamps import utcnow
+from app.webhooks.notices import tell_webhook_disabled
 from app.webhooks.signing import headers
 from app.webhooks.targets import TargetRefused, check_target
 from app.webhooks.transport import post_pinned
@@ -86,6 +87,8 @@ def send_one(delivery_id: int, now: datetime) -> None:
     attempt = post(hook, delivery, now)
     record_attempt(hook, delivery, attempt, now)
     db.session.commit()
+    if not hook.active:  # this attempt disabled it
+        tell_webhook_disabled(hook)
 
 
 def post(hook: Webhook, delivery: WebhookDelivery, now: datetime) -> Attempt:

@@ -6,16 +6,18 @@ import pytest
 from flask import current_app
 
 from app.extensions import db
-from app.models import Ban, FilterRule, Member, MemberImport, Post
+from app.models import Ban, FilterRule, Member, MemberImport, Post, Webhook
 from tests.panel.conftest import Browser, held_post
 
 # (method, url, who may use it). "admin": site admins; "owner": owners of the list; "staff": owners and
 # moderators of the list; "user": anyone logged in. {l} is the list, {p} a held post of it, {m} a member,
-# {r} a filter rule, {i} an import, {u} a user, {b} a ban, {s} a site-wide ban.
+# {r} a filter rule, {i} an import, {u} a user, {b} a ban, {s} a site-wide ban, {w} a webhook of the list.
 ROUTES = [
     ("GET", "/", "user"),
     ("GET", "/account/password", "user"),
     ("GET", "/account/timezone", "user"),
+    ("GET", "/account/tokens/", "user"),
+    ("POST", "/account/tokens/", "user"),
     ("GET", "/moderation", "user"),
     ("GET", "/requests", "user"),
     ("POST", "/requests/bulk", "user"),  # acts only on the chosen requests of the user's lists (test below)
@@ -69,6 +71,10 @@ ROUTES = [
     ("GET", "/lists/{l}/members/export.csv", "owner"),
     ("GET", "/lists/{l}/members/{m}", "owner"),
     ("POST", "/lists/{l}/members/{m}/approve", "owner"),
+    ("GET", "/webhooks/", "user"),
+    ("GET", "/webhooks/{w}", "owner"),
+    ("POST", "/webhooks/{w}/test", "owner"),
+    ("POST", "/webhooks/{w}/enable", "owner"),
     ("GET", "/lists/{l}/delete", "admin"),
     ("POST", "/lists/{l}/delete", "admin"),
 ]
@@ -77,6 +83,7 @@ PUBLIC_ENDPOINTS = {
     "auth.login",
     "auth.logout",
     "public.healthz",
+    "public.readyz",  # JSON of the checks' verdicts, no data (tests/metrics/test_readyz.py)
     "public.unsubscribe_page",
     "public.unsubscribe",
     "public.selfservice.subscribe",
@@ -89,7 +96,9 @@ PUBLIC_ENDPOINTS = {
 }  # the webhook checks SNS signatures
 # Areas with their own access tests: the JSON API (role matrix over every route, tests/api/test_api.py; it
 # takes tokens, not sessions) and the archive (policy by policy, tests/archive/test_access.py).
-OWN_ACCESS_TESTS = ("api.", "archive.")
+# /metrics: loopback or its bearer token, never a session (tests/metrics/test_metrics.py).
+# API tokens: revoking someone else's token (tests/panel/test_tokens.py), since {t} is per user.
+OWN_ACCESS_TESTS = ("api.", "archive.", "metrics.", "tokens.revoke")
 
 
 def test_the_table_covers_every_panel_route(app):
@@ -103,7 +112,7 @@ def _endpoints_walked(app) -> set[str]:
     adapter = app.url_map.bind("localhost")
     out = set()
     for method, url, _ in ROUTES:
-        concrete = url.format(l=1, p=1, m=1, r=1, i=1, u=1, b=1, s=1)
+        concrete = url.format(l=1, p=1, m=1, r=1, i=1, u=1, b=1, s=1, w=1)
         out.add(adapter.match(concrete, method=method)[0])
     return out
 
@@ -115,10 +124,12 @@ def _objects(mlist, user_id: int) -> dict:
     job = MemberImport(list_id=mlist.id, data=b"a@example.com\n", status="done")
     ban = Ban(list_id=mlist.id, pattern=f"banned@{mlist.domain}")
     site_ban = Ban(list_id=None, pattern=f"site-banned@{mlist.domain}")
-    db.session.add_all([rule, job, ban, site_ban])
+    # a target no test can reach: the test button's send is refused before any connection
+    hook = Webhook(list_id=mlist.id, url="https://hooks.invalid/x", events=["post.held"], secret="whsec_eA==")
+    db.session.add_all([rule, job, ban, site_ban, hook])
     db.session.commit()
     ids = {"l": mlist.id, "p": post.id, "m": member.id, "r": rule.id, "i": job.id, "u": user_id}
-    return ids | {"b": ban.id, "s": site_ban.id}
+    return ids | {"b": ban.id, "s": site_ban.id, "w": hook.id}
 
 
 def _allowed(role: str, need: str, own_list: bool, role_on_list: str | None) -> bool:
@@ -191,7 +202,7 @@ def test_anonymous_is_sent_to_login(world):
     client = Browser(current_app.test_client())
     for method, url, _ in ROUTES:
         if method == "GET":
-            response = client.get(url.format(l=1, p=1, m=1, r=1, i=1, u=1, s=1))
+            response = client.get(url.format(l=1, p=1, m=1, r=1, i=1, u=1, s=1, w=1))
             assert response.status_code == 302 and "/login" in response.location, url
 
 

@@ -11,8 +11,11 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from werkzeug.routing import Rule
 
+from app import create_app
+from app.extensions import db
 from app.panel.throttle import limiter
 from tests.support.factories import make_list, make_members
+from tests.support.smtp import free_port
 from tests.support.web import csrf_token
 
 FIELDS = (
@@ -41,6 +44,21 @@ def fuzz_app(app, monkeypatch):
     mlist = make_list("news@example.org", "News", subscription_policy="confirm")
     make_members(mlist, "ann@example.net")
     return app
+
+
+# /readyz answers 503 by contract when a check fails (JSON naming it); any other 5xx is a bug there too.
+READINESS = "/readyz"
+
+
+def below_500_or_unready(url: str, response) -> bool:
+    """The route answered below 500, or it is /readyz saying which check failed."""
+    if response.status_code < 500:
+        return True
+    return (
+        url.partition("?")[0] == READINESS
+        and response.status_code == 503
+        and bool(response.is_json and response.json["failed"])
+    )
 
 
 def _rules(app) -> list[Rule]:
@@ -90,9 +108,20 @@ def test_every_route_answers_any_input_below_500(fuzz_app):
             response = client.open(url, method=method, data=raw_body, content_type="application/json")
         else:
             response = client.open(url, method=method, data=form if method == "POST" else None)
-        assert response.status_code < 500, (method, url, form, response.status_code)
+        assert below_500_or_unready(url, response), (method, url, form, response.status_code)
 
     ask()
+
+
+def test_readyz_is_503_with_the_failed_check_named_when_redis_is_down(settings):
+    """The one route whose 5xx is its contract: unready, with JSON saying which check failed."""
+    settings["REDIS_URL"] = f"redis://127.0.0.1:{free_port()}/5"
+    app = create_app(settings)
+    with app.app_context():
+        response = app.test_client().get(READINESS)
+        db.engine.dispose()
+    assert response.status_code == 503 and below_500_or_unready(READINESS, response)
+    assert not below_500_or_unready("/healthz", response)
 
 
 @pytest.mark.parametrize("token", ["²", "².x", "١٢.abc", "12.²", "0.é"])
@@ -122,6 +151,6 @@ def test_every_page_an_admin_opens_answers_any_query_below_500(fuzz_app):
     def ask(request):
         _, url, _, _ = request
         response = client.get(url)
-        assert response.status_code < 500, (url, response.status_code)
+        assert below_500_or_unready(url, response), (url, response.status_code)
 
     ask()

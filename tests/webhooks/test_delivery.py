@@ -10,13 +10,13 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.membership.subscriptions import Result, confirm, request_subscription, unsubscribe
-from app.models import AuditEntry, SubscriptionPolicy, WebhookDelivery, WebhookDeliveryStatus
+from app.models import AuditEntry, SubscriptionPolicy, SystemMail, WebhookDelivery, WebhookDeliveryStatus
 from app.models.audit import CLI
 from app.models.timestamps import utcnow
 from app.webhooks.events import emit
 from app.webhooks.registry import add_webhook
 from app.webhooks.sender import DISABLE_AFTER, RETRY_DELAYS, send_due
-from tests.support.factories import make_list
+from tests.support.factories import make_list, make_user
 from tests.support.stack import drain
 from tests.webhooks.verify import verify
 
@@ -94,6 +94,8 @@ def _fail_one_delivery_completely(team_id: int, start):
 
 def test_a_webhook_is_disabled_after_repeated_failed_deliveries(app, receiver):
     team = make_list("team@example.org")
+    make_user("admin@example.org", admin=True)
+    make_user("owner@example.org", roles={team: "owner"})
     hook = add_webhook(receiver.url, ["bounce.recorded"], team.id, CLI)
     receiver.default = 500
     when = utcnow()
@@ -108,6 +110,25 @@ def test_a_webhook_is_disabled_after_repeated_failed_deliveries(app, receiver):
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "webhook.disabled"))
     assert entry is not None and entry.object_id == hook.id and entry.details["url"] == receiver.url
     assert emit("bounce.recorded", team.id, {}) == 0  # a disabled webhook gets nothing new
+    told = {m.rcpt: m.data for m in db.session.scalars(select(SystemMail))}
+    assert sorted(told) == ["admin@example.org", "owner@example.org"]  # once, when it was disabled
+    assert all(
+        b"Auto-Submitted: auto-generated" in data and receiver.url.encode() in data for data in told.values()
+    )
+
+
+def test_the_admins_are_told_when_a_site_wide_webhook_is_disabled(app, receiver):
+    team = make_list("team@example.org")
+    make_user("admin@example.org", admin=True)
+    hook = add_webhook(receiver.url, ["bounce.recorded"], None, CLI)
+    hook.consecutive_failures = DISABLE_AFTER - 1
+    db.session.commit()
+    receiver.default = 500
+    _fail_one_delivery_completely(team.id, utcnow())
+    db.session.refresh(hook)
+    assert not hook.active
+    [told] = db.session.scalars(select(SystemMail)).all()
+    assert told.rcpt == "admin@example.org" and told.mail_from == "" and b"Auto-Submitted" in told.data
 
 
 def test_a_success_resets_the_failure_count(app, receiver):
