@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.bounces.scoring import BounceReport, record_bounce, tell_owners_disabled
 from app.bounces.verp import verp_address
@@ -18,10 +18,10 @@ from app.egress.wire import MAX_LINE, is_clean, longest_line, to_wire
 from app.extensions import db
 from app.jobs.queues import Job, enqueue, redis_connection
 from app.jobs.retry_policy import backoff, may_retry
-from app.liveness import holder_token
 from app.models import BounceKind, Delivery, DeliveryStatus, MailingList, Member, Post
 from app.models.timestamps import utcnow
 from app.pipeline import relayfault
+from app.pipeline.claims import claim, fence, keep_loaded, new_lease_id, renew_lease
 from app.pipeline.lease import kept_alive
 from app.pipeline.personalise import render_pieces
 from app.pipeline.recipients import finish_if_done
@@ -30,65 +30,6 @@ log = logging.getLogger(__name__)
 # Outcomes are committed after every COMMIT_EVERY copies: a worker killed between the provider's
 # acceptance and that commit sends at most this many copies twice (see docs/scaling.md).
 COMMIT_EVERY = 50
-
-
-def new_lease_id() -> str:
-    """A lease id naming this worker process and this claim (stored in Delivery.lease_owner)."""
-    return holder_token(random_chars=8)
-
-
-def _lease_end(now: datetime) -> datetime:
-    return now + timedelta(seconds=current_app.config["MAILFLOW"].DELIVERY_LEASE_SECONDS)
-
-
-def claim(delivery_ids: Sequence[int], lease_id: str) -> list[Delivery]:
-    """Move due pending rows to sending under a lease; rows another worker holds are skipped."""
-    now = utcnow()
-    due = (
-        select(Delivery.id)
-        .where(
-            Delivery.id.in_(delivery_ids),
-            Delivery.status == DeliveryStatus.PENDING,
-            or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
-        )
-        .with_for_update(skip_locked=True)  # PostgreSQL: never wait for, never take, a row being claimed
-    )
-    claimed = db.session.scalars(
-        update(Delivery)
-        .where(Delivery.id.in_(due))
-        .values(
-            status=DeliveryStatus.SENDING,
-            lease_until=_lease_end(now),
-            lease_owner=lease_id,
-            attempts=Delivery.attempts + 1,
-        )
-        .returning(Delivery.id)
-        .execution_options(synchronize_session=False)
-    ).all()
-    db.session.commit()
-    if not claimed:
-        return []
-    return list(db.session.scalars(select(Delivery).where(Delivery.id.in_(claimed)).order_by(Delivery.id)))
-
-
-def renew_lease(copies: Sequence[Delivery], lease_id: str, commit: bool = True) -> list[Delivery]:
-    """Fence before each chunk: the copies this lease still holds (renewed); taken-back ones are not sent."""
-    ids = set(
-        db.session.scalars(
-            update(Delivery)
-            .where(
-                Delivery.id.in_([c.id for c in copies]),
-                Delivery.status == DeliveryStatus.SENDING,
-                Delivery.lease_owner == lease_id,
-            )
-            .values(lease_until=_lease_end(utcnow()))
-            .returning(Delivery.id)
-            .execution_options(synchronize_session=False)
-        )
-    )
-    if commit:
-        db.session.commit()
-    return [c for c in copies if c.id in ids]
 
 
 def deliver_batch(post_id: int, delivery_ids: Sequence[int]) -> None:
@@ -125,36 +66,24 @@ def reschedule_not_due(post_id: int, delivery_ids: Sequence[int]) -> None:
         enqueue(Job.DELIVER, post_id, ids, delay=delay)
 
 
-@contextmanager
-def _keep_loaded() -> Iterator[None]:
-    """Commits per chunk must not expire (and reload, row by row) the batch and the post."""
-    session = db.session()
-    before = session.expire_on_commit
-    session.expire_on_commit = False
-    try:
-        yield
-    finally:
-        session.expire_on_commit = before
-
-
 def _send_all(post: Post, copies: list[Delivery], lease_id: str) -> None:
     sender = make_sender(current_app.config["MAILFLOW"], redis_connection())
     retries: list[Delivery] = []
     chunks = [copies[start : start + COMMIT_EVERY] for start in range(0, len(copies), COMMIT_EVERY)]
     longest = prepared_longest_line(post)
     known_faults = relayfault.open_signatures()
-    with _keep_loaded():
+    with keep_loaded():
         try:
-            leased = renew_lease(chunks[0], lease_id)
+            leased = fence(chunks[0], lease_id)
             for index in range(len(chunks)):
                 results = _send(sender, post, leased, longest) if leased else []
                 fault = relayfault.fault_in(results, known_faults)
                 results = _spare_members(results, fault) if fault else results
                 to_retry, disabled = _apply(results, {c.id: c for c in leased})
                 following = chunks[index + 1] if index + 1 < len(chunks) and not fault else []
-                leased = renew_lease(following, lease_id, commit=False) if following else []
+                leased = fence(following, lease_id) if following else []
                 new_fault = _note_relay(post.id, results, fault, known_faults)
-                db.session.commit()  # this chunk's outcomes and the next chunk's lease, in one transaction
+                db.session.commit()  # this chunk's outcomes, in one transaction
                 retries += to_retry
                 _tell_owners(disabled)
                 if fault:
@@ -254,18 +183,18 @@ def _tell_owners(disabled: Sequence[Member]) -> None:
 
 
 def _apply(results: Sequence[SendResult], copies: dict[int, Delivery]) -> tuple[list[Delivery], list[Member]]:
-    """Set each copy's outcome in the session; returns the copies to retry and members now disabled."""
+    """Set each copy's outcome; returns the copies to retry and members now disabled."""
     now = utcnow()
+    _record_sent([r for r in results if r.ok], copies, now)
     retry_days = current_app.config["MAILFLOW"].SMTP_RETRY_DAYS
     retries: list[Delivery] = []
     disabled: list[Member] = []
     for result in results:
+        if result.ok:
+            continue
         copy = copies[result.delivery_id]
         copy.lease_until = None
-        if result.ok:
-            copy.status, copy.provider_message_id, copy.sent_at = DeliveryStatus.SENT, result.provider_id, now
-            copy.next_attempt_at, copy.last_error = None, ""  # an earlier try's error no longer applies
-        elif not result.permanent and may_retry(copy.created_at, now, retry_days):
+        if not result.permanent and may_retry(copy.created_at, now, retry_days):
             copy.status, copy.last_error = DeliveryStatus.PENDING, result.error[:2000]
             copy.next_attempt_at = now + timedelta(seconds=backoff(copy.attempts))
             retries.append(copy)
@@ -277,6 +206,28 @@ def _apply(results: Sequence[SendResult], copies: dict[int, Delivery]) -> tuple[
             else:
                 copy.status, copy.last_error = DeliveryStatus.FAILED, reason[:2000]
     return retries, disabled
+
+
+def _record_sent(results: Sequence[SendResult], copies: dict[int, Delivery], now: datetime) -> None:
+    """The copies the provider accepted, in one UPDATE per chunk: the fan-out's hot path, not one per row.
+
+    The loaded rows are told the same values as committed state, so the session needs no flush for them.
+    """
+    if not results:
+        return
+    provider_ids = {r.delivery_id: r.provider_id for r in results}
+    sent: dict[str, object] = {"status": DeliveryStatus.SENT, "sent_at": now, "lease_until": None}
+    sent |= {"next_attempt_at": None, "last_error": ""}  # an earlier try's error no longer applies
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(provider_ids))
+        .values(provider_message_id=case(provider_ids, value=Delivery.id), **sent)
+        .execution_options(synchronize_session=False)
+    )
+    for delivery_id, provider_id in provider_ids.items():
+        copy = copies[delivery_id]
+        for key, value in (*sent.items(), ("provider_message_id", provider_id)):
+            set_committed_value(copy, key, value)
 
 
 def _bounced(copy: Delivery, reason: str, status: DeliveryStatus) -> list[Member]:
