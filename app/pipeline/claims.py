@@ -12,6 +12,7 @@ from sqlalchemy import Row, Select, or_, select, update
 from app.extensions import db
 from app.liveness import holder_token
 from app.models import Delivery, DeliveryStatus
+from app.models.idsets import among
 from app.models.timestamps import utcnow
 from app.pipeline.lease import heartbeat_seconds
 
@@ -50,7 +51,7 @@ def claim(delivery_ids: Sequence[int], lease_id: str) -> list[Delivery]:
     due = (
         select(Delivery.id)
         .where(
-            Delivery.id.in_(delivery_ids),
+            among(Delivery.id, delivery_ids),
             Delivery.status == DeliveryStatus.PENDING,
             or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
         )
@@ -79,7 +80,7 @@ def renew_lease(copies: Sequence[Delivery], lease_id: str, commit: bool = True) 
         db.session.scalars(
             update(Delivery)
             .where(
-                Delivery.id.in_([c.id for c in copies]),
+                among(Delivery.id, [c.id for c in copies]),
                 Delivery.status == DeliveryStatus.SENDING,
                 Delivery.lease_owner == lease_id,
             )
@@ -96,7 +97,7 @@ def renew_lease(copies: Sequence[Delivery], lease_id: str, commit: bool = True) 
 def held_query(copies: Sequence[Delivery], lease_id: str) -> Select:
     """The fence's question: which of these copies does this lease hold, and until when."""
     return select(Delivery.id, Delivery.lease_until).where(
-        Delivery.id.in_([c.id for c in copies]),
+        among(Delivery.id, [c.id for c in copies]),
         Delivery.status == DeliveryStatus.SENDING,
         Delivery.lease_owner == lease_id,
     )

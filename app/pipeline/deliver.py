@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Connection, Update, case, select, update
+from sqlalchemy import Connection, Update, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.bounces.scoring import BounceReport, record_bounce, tell_owners_disabled
@@ -20,6 +20,7 @@ from app.extensions import db
 from app.jobs.queues import Job, enqueue, redis_connection
 from app.jobs.retry_policy import backoff, may_retry
 from app.models import BounceKind, Delivery, DeliveryStatus, MailingList, Member, Post
+from app.models.idsets import update_each
 from app.models.timestamps import utcnow
 from app.pipeline import relayfault
 from app.pipeline.claims import claim, fence, held_query, keep_loaded, new_lease_id, renew_lease
@@ -271,12 +272,8 @@ def _sent_values(now: datetime) -> dict[str, object]:
 
 def _sent_update(provider_ids: dict[int, str], now: datetime) -> Update:
     """One statement marking these copies sent, each with its provider's id."""
-    return (
-        update(Delivery)
-        .where(Delivery.id.in_(provider_ids))
-        .values(provider_message_id=case(provider_ids, value=Delivery.id), **_sent_values(now))
-        .execution_options(synchronize_session=False)
-    )
+    sent = update_each(Delivery, Delivery.provider_message_id, provider_ids, **_sent_values(now))
+    return sent.execution_options(synchronize_session=False)
 
 
 def _mark_sent(copies: dict[int, Delivery], provider_ids: dict[int, str], now: datetime) -> None:
