@@ -46,6 +46,7 @@ def run(
             "wire copies/s",
             "vs wire",
             "peak RSS MB/worker",
+            "database MB",
             "sent",
             "lost",
             "duplicated",
@@ -59,6 +60,7 @@ def run(
     for kind in db_kinds:
         _database(table, kind, plan)
     table.notes.append(
+        "database MB: the whole database on disk after the run (every list of the run so far). "
         "wire = smtplib sending the same prebuilt copy on one reused connection to the same "
         "smtp-sink, measured just before and just after each run (the mean of the two); "
         "copies/s = members / time to the last copy."
@@ -114,11 +116,24 @@ def _one(
             "wire copies/s": wire,
             "vs wire": (seen / last) / wire if last else 0.0,
             "peak RSS MB/worker": rss,
+            "database MB": database_mb(stack),
         },
         sent=sent,
         lost=lost if complete else f"{lost} (timeout)",
         duplicated=duplicated,
     )
+
+
+def database_mb(stack: Stack) -> float:
+    """The database's size on disk after the run (every list, member and delivery row so far), in MB."""
+    if stack.db.kind == "sqlite":
+        folder = stack.folder
+        return sum(f.stat().st_size for f in folder.glob("bench.db*")) / 1e6
+    import psycopg
+
+    with psycopg.connect(stack.db.url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        size = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+    return size[0] / 1e6 if size else float("nan")
 
 
 def _watch(sink: PostfixSink, size: int, start: float, deadline: float) -> tuple[float, float, int]:
