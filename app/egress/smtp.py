@@ -150,7 +150,8 @@ def _tls_context(cafile: str) -> ssl.SSLContext:
 
 def _dot_stuffed(data: bytes) -> bytes:
     """The DATA payload: leading dots doubled, CRLF-terminated, then the end-of-data line."""
-    data = re.sub(rb"(?m)^\.", b"..", data)
+    if data.startswith(b".") or b"\n." in data:  # most copies have no such line: skip the regex
+        data = re.sub(rb"(?m)^\.", b"..", data)
     if not data.endswith(b"\r\n"):
         data += b"\r\n"
     return data + b".\r\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import math
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,11 @@ from app.models import Post
 from app.models.timestamps import utcnow
 
 log = logging.getLogger(__name__)
+# A post's copies go out in at least this many delivery jobs (of at least SHARE_FLOOR copies), so that
+# every worker takes a share: with a relay that answers in half a second, one batch of 500 kept one worker
+# busy for four minutes while the others idled, and a crash of that worker delayed the whole post.
+SHARES = 16
+SHARE_FLOOR = 10
 
 
 class QueueName(enum.StrEnum):
@@ -93,6 +99,12 @@ def not_before(delay: float) -> datetime:
     """The first whole second at least `delay` seconds from now (UTC)."""
     at = utcnow() + timedelta(seconds=delay)
     return at.replace(microsecond=0) + timedelta(seconds=1) if at.microsecond else at
+
+
+def share_out(ids: Sequence[int], most: int) -> list[list[int]]:
+    """The ids in delivery jobs of at most `most`, and small enough that SHARES jobs share them out."""
+    size = max(min(most, math.ceil(len(ids) / SHARES)), min(SHARE_FLOOR, most), 1)
+    return [list(ids[start : start + size]) for start in range(0, len(ids), size)]
 
 
 def enqueue_many(job: Job, arg_tuples: Sequence[tuple]) -> None:

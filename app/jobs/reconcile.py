@@ -17,7 +17,7 @@ from app.archive.catchup import archive_missing
 from app.bounces.scoring import reset_quiet_scores
 from app.digests.schedule import send_due_digests
 from app.extensions import db
-from app.jobs.queues import Job, QueueName, enqueue, enqueue_posts, redis_connection
+from app.jobs.queues import Job, QueueName, enqueue, enqueue_posts, redis_connection, share_out
 from app.liveness import provably_dead
 from app.models import Delivery, DeliveryStatus, Post, PostStatus
 from app.models.timestamps import utcnow
@@ -80,8 +80,10 @@ def release_expired_leases() -> int:
     ).all()
     db.session.commit()
     chosen = set(released)
-    # Small jobs: a dead worker's batch is shared by every idle worker, not resent by one at relay speed.
-    _enqueue_deliveries(((row.post_id, row.id) for row in expired if row.id in chosen), RELEASED_JOB_SIZE)
+    # Small jobs at the front of the queue: a dead worker's batch goes first, shared by every idle worker,
+    # not resent by one at relay speed.
+    released_rows = ((row.post_id, row.id) for row in expired if row.id in chosen)
+    _enqueue_deliveries(released_rows, RELEASED_JOB_SIZE, at_front=True)
     return len(chosen)
 
 
@@ -195,8 +197,7 @@ def _enqueue_deliveries(rows: Iterable[tuple[int, int]], size: int = 0, at_front
         by_post.setdefault(post_id, []).append(delivery_id)
     try:
         for post_id, ids in by_post.items():
-            for start in range(0, len(ids), size):
-                batch = ids[start : start + size]
+            for batch in share_out(ids, size):
                 enqueue(Job.DELIVER, post_id, batch, at_front=at_front)
     except RedisError as exc:
         log.warning("Redis unreachable (%s): pending copies are enqueued by a later pass", exc)

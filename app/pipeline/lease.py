@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.models import Delivery, DeliveryStatus
+from app.models.idsets import among
 from app.models.timestamps import utcnow
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ def renew(delivery_ids: Sequence[int], owner: str, lease_seconds: float) -> int:
     held = (
         select(Delivery.id)
         .where(
-            Delivery.id.in_(delivery_ids),
+            among(Delivery.id, delivery_ids),
             Delivery.status == DeliveryStatus.SENDING,
             Delivery.lease_owner == owner,
         )

@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import ColumnElement, Executable, Select, and_, func, literal, select
 
 from app.extensions import db
-from app.jobs.queues import Job, enqueue_many
+from app.jobs.queues import Job, enqueue_many, share_out
 from app.membership.delivery import receives_digests, receives_posts, withheld_counts
 from app.metrics.instruments import post_distributed
 from app.models import (
@@ -83,13 +83,13 @@ def _insert_new_only(chosen: Select) -> Executable:
 
 
 def pending_batches(post_id: int, size: int) -> list[list[int]]:
-    """Ids of the post's pending deliveries, in batches of at most size."""
+    """Ids of the post's pending deliveries, in batches of at most size, enough for every worker (share_out)."""
     ids = db.session.scalars(
         select(Delivery.id)
         .where(Delivery.post_id == post_id, Delivery.status == DeliveryStatus.PENDING)
         .order_by(Delivery.id)
     ).all()
-    return [list(ids[i : i + size]) for i in range(0, len(ids), size)]
+    return share_out(ids, size)
 
 
 def fan_out(post: Post) -> None:

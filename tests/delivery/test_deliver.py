@@ -19,7 +19,8 @@ from app.extensions import db
 from app.jobs.queues import QueueName
 from app.models import Bounce, Delivery, DeliveryStatus, Member, Post, PostStatus
 from app.models.timestamps import utcnow
-from app.pipeline.deliver import claim, deliver_batch, renew_lease
+from app.pipeline.claims import claim, renew_lease
+from app.pipeline.deliver import deliver_batch
 from app.pipeline.runner import process
 from tests.support.db import truncate_all
 from tests.support.factories import make_list, make_members, message
