@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
-from app.archive.mbox import Entry, read_entries, separator_date
-from app.archive.store import add_message
-from app.archive.summary import Summary, summarise
+from app.archive.mbox import read_entries, separator_date
+from app.archive.months import recount
+from app.archive.store import import_row
+from app.archive.summary import summarise
 from app.archive.threads import rethread
 from app.extensions import db
 from app.mail.rawmessage import RawMessage
 from app.models import ArchivedMessage, MailingList
 
 MAX_IMPORTED = 64 * 1024 * 1024  # a bigger "message" is a broken separator, not mail
-COMMIT_EVERY = 500
+BATCH_ROWS = 2000  # rows inserted with one executemany, in one transaction
+BATCH_BYTES = 32 * 1024 * 1024  # ... or fewer when they are big (memory holds one batch)
+TABLE = ArchivedMessage.__table__
 
 
 @dataclass
@@ -27,15 +31,14 @@ class ImportReport:
     threads_changed: int = 0
 
 
-def problem(raw: bytes) -> str:
-    """Why raw cannot be archived, or "" when it can."""
+def readable(raw: bytes) -> tuple[RawMessage | None, str]:
+    """The message's header fields and body, or None and why raw cannot be archived."""
     if not raw.strip():
-        return "empty message"
+        return None, "empty message"
     if len(raw) > MAX_IMPORTED:
-        return f"larger than {MAX_IMPORTED // (1024 * 1024)} MB"
-    if not RawMessage.parse(raw).fields:
-        return "no header fields"
-    return ""
+        return None, f"larger than {MAX_IMPORTED // (1024 * 1024)} MB"
+    head = RawMessage.parse(raw)
+    return (head, "") if head.fields else (None, "no header fields")
 
 
 def counted(stream: Iterable[bytes], progress: Callable[[int], None] | None) -> Iterator[bytes]:
@@ -51,43 +54,35 @@ def counted(stream: Iterable[bytes], progress: Callable[[int], None] | None) -> 
         progress(pending)
 
 
-def _forget_rows() -> None:
-    """Flat memory: imported rows leave the session once committed."""
-    for instance in list(db.session.identity_map.values()):
-        if isinstance(instance, ArchivedMessage):
-            db.session.expunge(instance)
+@dataclass
+class _Batch:
+    rows: list[dict[str, object]] = field(default_factory=list)
+    numbers: list[int] = field(default_factory=list)
+    size: int = 0
+
+    @property
+    def full(self) -> bool:
+        return len(self.rows) >= BATCH_ROWS or self.size >= BATCH_BYTES
 
 
-def _known(list_id: int) -> set[str]:
-    return set(
-        db.session.scalars(select(ArchivedMessage.message_id).where(ArchivedMessage.list_id == list_id))
-    )
-
-
-def _add(mlist: MailingList, entry: Entry, summary: Summary, taken: set[str]) -> None:
-    fallback = separator_date(entry.separator)
-    add_message(mlist, entry.raw, summary=summary, fallback_date=fallback, thread=False, taken=taken)
-
-
-def _store_batch(
-    mlist: MailingList, batch: list[tuple[Entry, Summary]], taken: set[str], report: ImportReport
-) -> None:
-    """Insert a batch in one transaction; if that fails, each message in its own, reporting the bad ones."""
+def _store_batch(batch: _Batch, report: ImportReport) -> None:
+    """Insert a batch with one executemany in one transaction; if that fails, each row alone, reporting the bad."""
+    if not batch.rows:
+        return
     try:
+        db.session.execute(insert(TABLE), batch.rows)
         db.session.commit()
         return
     except Exception:
         db.session.rollback()
-    taken.clear()
-    taken.update(_keys(mlist.id)[1])  # the batch's keys are free again
-    for entry, summary in batch:
+    for number, row in zip(batch.numbers, batch.rows, strict=True):
         try:
-            _add(mlist, entry, summary, taken)
+            db.session.execute(insert(TABLE), [row])
             db.session.commit()
         except Exception as exc:  # one message's trouble is reported, the rest goes on
             db.session.rollback()
             report.imported -= 1
-            report.bad.append((entry.number, f"{type(exc).__name__}: {str(exc)[:200]}"))
+            report.bad.append((number, f"{type(exc).__name__}: {str(exc)[:200]}"))
 
 
 def _keys(list_id: int) -> tuple[set[str], set[str]]:
@@ -102,31 +97,34 @@ def import_mbox(
 ) -> ImportReport:
     """Archive every message of an mboxrd/mboxo file not already archived (by Message-ID); never all-or-nothing.
 
-    Rows are inserted a batch at a time (a savepoint per message would be a transaction each on SQLite);
-    a batch that fails is stored again message by message, and only the bad ones are reported and skipped.
+    Rows go in BATCH_ROWS at a time (one executemany, one transaction; the search index follows by trigger
+    or generated column); a batch that fails is stored again row by row, and only the bad rows are reported.
+    Threads and month counts are computed once, at the end.
     """
     list_id = mlist.id
     report = ImportReport()
     known, taken = _keys(list_id)
-    batch: list[tuple[Entry, Summary]] = []
+    batch = _Batch()
     for entry in read_entries(counted(stream, progress)):
-        reason = problem(entry.raw)
-        if reason:
+        head, reason = readable(entry.raw)
+        if head is None:
             report.bad.append((entry.number, reason))
             continue
-        summary = summarise(entry.raw)
+        summary = summarise(entry.raw, head)
         if summary.message_id in known:
             report.duplicates += 1
             continue
-        _add(mlist, entry, summary, taken)
         known.add(summary.message_id)
-        batch.append((entry, summary))
+        fallback = partial(separator_date, entry.separator)
+        batch.rows.append(import_row(list_id, entry.raw, summary, fallback, taken))
+        batch.numbers.append(entry.number)
+        batch.size += len(entry.raw)
         report.imported += 1
-        if len(batch) >= COMMIT_EVERY:
-            _store_batch(mlist, batch, taken, report)
-            _forget_rows()
-            batch = []
-    _store_batch(mlist, batch, taken, report)
+        if batch.full:
+            _store_batch(batch, report)
+            batch = _Batch()
+    _store_batch(batch, report)
     report.threads_changed = rethread(list_id)
+    recount(list_id)
     db.session.commit()
     return report

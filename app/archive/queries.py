@@ -28,17 +28,6 @@ LISTED = (
 SHOWN = ArchivedMessage.removed_at.is_(None)
 
 
-def months(list_id: int) -> list[tuple[str, int]]:
-    """(YYYY-MM, messages) for every month with a message, newest first."""
-    rows = db.session.execute(
-        select(ArchivedMessage.month, func.count())
-        .where(ArchivedMessage.list_id == list_id, SHOWN)
-        .group_by(ArchivedMessage.month)
-        .order_by(ArchivedMessage.month.desc())
-    ).all()
-    return [(month, count) for month, count in rows]
-
-
 @dataclass(frozen=True)
 class ThreadInMonth:
     thread_id: int

@@ -22,6 +22,7 @@ from wtforms import EmailField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from app.archive import attachments, mbox, mime, queries
+from app.archive.months import months
 from app.archive.access import Reader, Refusal, admit, reader_for, refusal
 from app.archive.invites import mail_access_link
 from app.archive.removal import remove_message
@@ -100,7 +101,7 @@ def hide_addresses(mlist: MailingList, reader: Reader) -> bool:
 @archive.route("/<list_address>/")
 def index(list_address: str):
     mlist, reader = open_archive(list_address)
-    return render_template("archive/index.html", mlist=mlist, reader=reader, months=queries.months(mlist.id))
+    return render_template("archive/index.html", mlist=mlist, reader=reader, months=months(mlist.id))
 
 
 def _page() -> int:
