@@ -104,13 +104,16 @@ SQLITE_FLOOR = (  # the rowid of the RANKED-th newest match: FTS5 then ranks onl
     "WHERE archive_fts MATCH :match AND x.list_id = :list_id AND x.removed_at IS NULL{filters} "
     "ORDER BY archive_fts.rowid DESC LIMIT 1 OFFSET :ranked"
 )
-SQLITE = (
-    "SELECT x.key, x.subject, x.author, x.date, "
-    "snippet(archive_fts, -1, :start, :stop, ' … ', 24) AS snippet "
-    "FROM archive_fts JOIN archived_messages x ON x.id = archive_fts.rowid "
+SQLITE = (  # rank first, then snippet() only for the page's rows (a sorter would compute it for every match)
+    "WITH ranked AS MATERIALIZED (SELECT archive_fts.rowid AS id, bm25(archive_fts, 8.0, 4.0, 1.0) AS rank, "
+    "x.date AS date FROM archive_fts JOIN archived_messages x ON x.id = archive_fts.rowid "
     "WHERE archive_fts MATCH :match AND archive_fts.rowid > :floor AND x.list_id = :list_id "
-    "AND x.removed_at IS NULL{filters} "
-    "ORDER BY bm25(archive_fts, 8.0, 4.0, 1.0), x.date DESC LIMIT :limit OFFSET :offset"
+    "AND x.removed_at IS NULL{filters} ORDER BY rank, x.date DESC LIMIT :limit OFFSET :offset) "
+    "SELECT m.key, m.subject, m.author, m.date, "
+    "snippet(archive_fts, -1, :start, :stop, ' … ', 24) AS snippet "
+    "FROM ranked CROSS JOIN archive_fts CROSS JOIN archived_messages m "  # CROSS JOIN: in this order
+    "WHERE archive_fts MATCH :match AND archive_fts.rowid = ranked.id AND m.id = ranked.id "
+    "ORDER BY ranked.rank, ranked.date DESC"
 )
 POSTGRESQL = (
     "WITH q AS (SELECT websearch_to_tsquery('english', :terms) AS q), "

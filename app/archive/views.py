@@ -121,8 +121,8 @@ def month(list_address: str, month: str):
     )
 
 
-def _message(mlist: MailingList, key: str) -> ArchivedMessage:
-    row = queries.by_key(mlist.id, key)
+def _message(mlist: MailingList, key: str, content: bool = True) -> ArchivedMessage:
+    row = queries.by_key(mlist.id, key, content)
     if row is None:
         abort(404)
     return row
@@ -131,7 +131,7 @@ def _message(mlist: MailingList, key: str) -> ArchivedMessage:
 @archive.route("/<list_address>/t/<path:key>")
 def thread(list_address: str, key: str):
     mlist, reader = open_archive(list_address)
-    row = _message(mlist, key)
+    row = _message(mlist, key, content=False)
     entries, total = queries.thread_tree(row.thread_id or row.id, _page())
     return render_template(
         "archive/thread.html", mlist=mlist, row=row, entries=entries, total=total, page=_page(),
