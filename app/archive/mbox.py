@@ -91,7 +91,9 @@ def separator_date(separator: bytes) -> datetime | None:
         return None
 
 
-STREAM_CHUNK = 256 * 1024  # bytes handed to the server at a time: one write per entry is a syscall per message
+STREAM_CHUNK = (
+    256 * 1024
+)  # bytes handed to the server at a time: one write per entry is a syscall per message
 
 
 def stream(rows: Iterable[tuple[str, datetime, bytes]]) -> Iterator[bytes]:

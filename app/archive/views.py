@@ -22,9 +22,9 @@ from wtforms import EmailField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from app.archive import attachments, mbox, mime, queries
-from app.archive.months import months
 from app.archive.access import Reader, Refusal, admit, reader_for, refusal
 from app.archive.invites import mail_access_link
+from app.archive.months import months
 from app.archive.removal import remove_message
 from app.archive.render import show
 from app.archive.search import parse_query, search

@@ -55,7 +55,10 @@ def test_import_counts_each_month_once_and_reimport_changes_nothing(app):
         entry("x@example.org", datetime(2026, 3 + n % 2, 5, tzinfo=UTC), mail(f"n{n}", "x\n", f"i{n}@example.org",
               date=(MARCH, APRIL)[n % 2]))
         for n in range(5)
-    ) + entry("x@example.org", datetime(2026, 3, 1, tzinfo=UTC), mail("dup", "x\n", "a@example.org", date=MARCH))  # fmt: skip
+    )  # fmt: skip
+    data += entry(
+        "x@example.org", datetime(2026, 3, 1, tzinfo=UTC), mail("dup", "x\n", "a@example.org", date=MARCH)
+    )
     report = import_mbox(mlist, io.BytesIO(data))
     assert report.imported == 5 and report.duplicates == 1
     assert months(mlist.id) == [("2026-04", 2), ("2026-03", 4)]
