@@ -6,8 +6,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 
-from sqlalchemy import insert, select
+from flask import current_app
+from sqlalchemy import select
 
+from app.archive.batches import Batch, Writer
 from app.archive.mbox import read_entries, separator_date
 from app.archive.months import recount
 from app.archive.store import import_row
@@ -18,9 +20,6 @@ from app.mail.rawmessage import RawMessage
 from app.models import ArchivedMessage, MailingList
 
 MAX_IMPORTED = 64 * 1024 * 1024  # a bigger "message" is a broken separator, not mail
-BATCH_ROWS = 2000  # rows inserted with one executemany, in one transaction
-BATCH_BYTES = 32 * 1024 * 1024  # ... or fewer when they are big (memory holds one batch)
-TABLE = ArchivedMessage.__table__
 
 
 @dataclass
@@ -54,37 +53,6 @@ def counted(stream: Iterable[bytes], progress: Callable[[int], None] | None) -> 
         progress(pending)
 
 
-@dataclass
-class _Batch:
-    rows: list[dict[str, object]] = field(default_factory=list)
-    numbers: list[int] = field(default_factory=list)
-    size: int = 0
-
-    @property
-    def full(self) -> bool:
-        return len(self.rows) >= BATCH_ROWS or self.size >= BATCH_BYTES
-
-
-def _store_batch(batch: _Batch, report: ImportReport) -> None:
-    """Insert a batch with one executemany in one transaction; if that fails, each row alone, reporting the bad."""
-    if not batch.rows:
-        return
-    try:
-        db.session.execute(insert(TABLE), batch.rows)
-        db.session.commit()
-        return
-    except Exception:
-        db.session.rollback()
-    for number, row in zip(batch.numbers, batch.rows, strict=True):
-        try:
-            db.session.execute(insert(TABLE), [row])
-            db.session.commit()
-        except Exception as exc:  # one message's trouble is reported, the rest goes on
-            db.session.rollback()
-            report.imported -= 1
-            report.bad.append((number, f"{type(exc).__name__}: {str(exc)[:200]}"))
-
-
 def _keys(list_id: int) -> tuple[set[str], set[str]]:
     rows = db.session.execute(
         select(ArchivedMessage.message_id, ArchivedMessage.key).where(ArchivedMessage.list_id == list_id)
@@ -97,14 +65,38 @@ def import_mbox(
 ) -> ImportReport:
     """Archive every message of an mboxrd/mboxo file not already archived (by Message-ID); never all-or-nothing.
 
-    Rows go in BATCH_ROWS at a time (one executemany, one transaction; the search index follows by trigger
-    or generated column); a batch that fails is stored again row by row, and only the bad rows are reported.
-    Threads and month counts are computed once, at the end.
+    Rows go in a batch at a time (one executemany, one transaction; the search index follows by trigger or
+    generated column) on a writer thread while this one reads and parses the next batch; a batch that fails
+    is stored again row by row, and only the bad rows are reported. Threads and month counts come at the end.
     """
     list_id = mlist.id
     report = ImportReport()
     known, taken = _keys(list_id)
-    batch = _Batch()
+    db.session.commit()  # no transaction of ours stays open beside the writer's
+    writer = Writer(current_app._get_current_object())  # type: ignore[attr-defined]
+    try:
+        _parse_into(writer, mlist.id, stream, progress, known, taken, report)
+    finally:
+        failed = writer.finish()
+    report.imported -= len(failed)
+    report.bad = sorted(report.bad + failed)
+    report.threads_changed = rethread(list_id)
+    recount(list_id)
+    db.session.commit()
+    return report
+
+
+def _parse_into(
+    writer: Writer,
+    list_id: int,
+    stream: Iterable[bytes],
+    progress: Callable[[int], None] | None,
+    known: set[str],
+    taken: set[str],
+    report: ImportReport,
+) -> None:
+    """Read, check and summarise every message, handing full batches of new ones to the writer."""
+    batch = Batch()
     for entry in read_entries(counted(stream, progress)):
         head, reason = readable(entry.raw)
         if head is None:
@@ -115,16 +107,10 @@ def import_mbox(
             report.duplicates += 1
             continue
         known.add(summary.message_id)
-        fallback = partial(separator_date, entry.separator)
-        batch.rows.append(import_row(list_id, entry.raw, summary, fallback, taken))
-        batch.numbers.append(entry.number)
-        batch.size += len(entry.raw)
         report.imported += 1
+        fallback = partial(separator_date, entry.separator)
+        batch.add(entry.number, import_row(list_id, entry.raw, summary, fallback, taken), len(entry.raw))
         if batch.full:
-            _store_batch(batch, report)
-            batch = _Batch()
-    _store_batch(batch, report)
-    report.threads_changed = rethread(list_id)
-    recount(list_id)
-    db.session.commit()
-    return report
+            writer.put(batch)
+            batch = Batch()
+    writer.put(batch)
