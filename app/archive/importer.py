@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.archive.batches import Batch, Writer
 from app.archive.mbox import read_entries, separator_date
@@ -83,6 +83,9 @@ def import_mbox(
     report.threads_changed = rethread(list_id)
     recount(list_id)
     db.session.commit()
+    if report.imported and db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE archived_messages"))  # search plans need to know the new rows
+        db.session.commit()
     return report
 
 
