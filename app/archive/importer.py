@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import select, text
 
-from app.archive.mbox import Entry, read_entries, separator_date
-from app.archive.store import add_message
-from app.archive.summary import Summary, summarise
+from app.archive.batches import Batch, Writer
+from app.archive.mbox import read_entries, separator_date
+from app.archive.months import recount
+from app.archive.store import import_row
+from app.archive.summary import summarise
 from app.archive.threads import rethread
 from app.extensions import db
 from app.mail.rawmessage import RawMessage
 from app.models import ArchivedMessage, MailingList
 
 MAX_IMPORTED = 64 * 1024 * 1024  # a bigger "message" is a broken separator, not mail
-COMMIT_EVERY = 500
 
 
 @dataclass
@@ -27,15 +30,14 @@ class ImportReport:
     threads_changed: int = 0
 
 
-def problem(raw: bytes) -> str:
-    """Why raw cannot be archived, or "" when it can."""
+def readable(raw: bytes) -> tuple[RawMessage | None, str]:
+    """The message's header fields and body, or None and why raw cannot be archived."""
     if not raw.strip():
-        return "empty message"
+        return None, "empty message"
     if len(raw) > MAX_IMPORTED:
-        return f"larger than {MAX_IMPORTED // (1024 * 1024)} MB"
-    if not RawMessage.parse(raw).fields:
-        return "no header fields"
-    return ""
+        return None, f"larger than {MAX_IMPORTED // (1024 * 1024)} MB"
+    head = RawMessage.parse(raw)
+    return (head, "") if head.fields else (None, "no header fields")
 
 
 def counted(stream: Iterable[bytes], progress: Callable[[int], None] | None) -> Iterator[bytes]:
@@ -51,45 +53,6 @@ def counted(stream: Iterable[bytes], progress: Callable[[int], None] | None) -> 
         progress(pending)
 
 
-def _forget_rows() -> None:
-    """Flat memory: imported rows leave the session once committed."""
-    for instance in list(db.session.identity_map.values()):
-        if isinstance(instance, ArchivedMessage):
-            db.session.expunge(instance)
-
-
-def _known(list_id: int) -> set[str]:
-    return set(
-        db.session.scalars(select(ArchivedMessage.message_id).where(ArchivedMessage.list_id == list_id))
-    )
-
-
-def _add(mlist: MailingList, entry: Entry, summary: Summary, taken: set[str]) -> None:
-    fallback = separator_date(entry.separator)
-    add_message(mlist, entry.raw, summary=summary, fallback_date=fallback, thread=False, taken=taken)
-
-
-def _store_batch(
-    mlist: MailingList, batch: list[tuple[Entry, Summary]], taken: set[str], report: ImportReport
-) -> None:
-    """Insert a batch in one transaction; if that fails, each message in its own, reporting the bad ones."""
-    try:
-        db.session.commit()
-        return
-    except Exception:
-        db.session.rollback()
-    taken.clear()
-    taken.update(_keys(mlist.id)[1])  # the batch's keys are free again
-    for entry, summary in batch:
-        try:
-            _add(mlist, entry, summary, taken)
-            db.session.commit()
-        except Exception as exc:  # one message's trouble is reported, the rest goes on
-            db.session.rollback()
-            report.imported -= 1
-            report.bad.append((entry.number, f"{type(exc).__name__}: {str(exc)[:200]}"))
-
-
 def _keys(list_id: int) -> tuple[set[str], set[str]]:
     rows = db.session.execute(
         select(ArchivedMessage.message_id, ArchivedMessage.key).where(ArchivedMessage.list_id == list_id)
@@ -102,31 +65,55 @@ def import_mbox(
 ) -> ImportReport:
     """Archive every message of an mboxrd/mboxo file not already archived (by Message-ID); never all-or-nothing.
 
-    Rows are inserted a batch at a time (a savepoint per message would be a transaction each on SQLite);
-    a batch that fails is stored again message by message, and only the bad ones are reported and skipped.
+    Rows go in a batch at a time (one executemany, one transaction; the search index follows by trigger or
+    generated column) on a writer thread while this one reads and parses the next batch; a batch that fails
+    is stored again row by row, and only the bad rows are reported. Threads and month counts come at the end.
     """
     list_id = mlist.id
     report = ImportReport()
     known, taken = _keys(list_id)
-    batch: list[tuple[Entry, Summary]] = []
+    db.session.commit()  # no transaction of ours stays open beside the writer's
+    writer = Writer(current_app._get_current_object())  # type: ignore[attr-defined]
+    try:
+        _parse_into(writer, mlist.id, stream, progress, known, taken, report)
+    finally:
+        failed = writer.finish()
+    report.imported -= len(failed)
+    report.bad = sorted(report.bad + failed)
+    report.threads_changed = rethread(list_id)
+    recount(list_id)
+    db.session.commit()
+    if report.imported and db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE archived_messages"))  # search plans need to know the new rows
+        db.session.commit()
+    return report
+
+
+def _parse_into(
+    writer: Writer,
+    list_id: int,
+    stream: Iterable[bytes],
+    progress: Callable[[int], None] | None,
+    known: set[str],
+    taken: set[str],
+    report: ImportReport,
+) -> None:
+    """Read, check and summarise every message, handing full batches of new ones to the writer."""
+    batch = Batch()
     for entry in read_entries(counted(stream, progress)):
-        reason = problem(entry.raw)
-        if reason:
+        head, reason = readable(entry.raw)
+        if head is None:
             report.bad.append((entry.number, reason))
             continue
-        summary = summarise(entry.raw)
+        summary = summarise(entry.raw, head)
         if summary.message_id in known:
             report.duplicates += 1
             continue
-        _add(mlist, entry, summary, taken)
         known.add(summary.message_id)
-        batch.append((entry, summary))
         report.imported += 1
-        if len(batch) >= COMMIT_EVERY:
-            _store_batch(mlist, batch, taken, report)
-            _forget_rows()
-            batch = []
-    _store_batch(mlist, batch, taken, report)
-    report.threads_changed = rethread(list_id)
-    db.session.commit()
-    return report
+        fallback = partial(separator_date, entry.separator)
+        batch.add(entry.number, import_row(list_id, entry.raw, summary, fallback, taken), len(entry.raw))
+        if batch.full:
+            writer.put(batch)
+            batch = Batch()
+    writer.put(batch)

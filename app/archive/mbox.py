@@ -7,8 +7,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-FROM_QUOTED = re.compile(rb"^(>*From )", re.MULTILINE)
-UNQUOTE = re.compile(rb"^>(>*From )", re.MULTILINE)
+# A literal "\n" first lets the regex engine skip ahead (a MULTILINE "^" tries every position: 3x slower).
+FROM_QUOTED = re.compile(rb"\n(>*From )")
+UNQUOTE = re.compile(rb"\n>(>*From )")
+FROM_AT_START = re.compile(rb">*From ")
+QUOTED_AT_START = re.compile(rb">>*From ")
 SEPARATOR_DATE = "%a %b %d %H:%M:%S %Y"
 
 
@@ -20,11 +23,27 @@ def from_line(sender: str, date: datetime) -> bytes:
 
 def entry(sender: str, date: datetime, raw: bytes) -> bytes:
     """One message as an mboxrd entry: separator, LF line ends, quoted From lines, a blank line after."""
-    body = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    body = FROM_QUOTED.sub(rb">\1", body)
+    body = raw.replace(b"\r\n", b"\n")
+    body = quote_from_lines(body.replace(b"\r", b"\n") if b"\r" in body else body)
     if not body.endswith(b"\n"):
         body += b"\n"
     return from_line(sender, date) + body + b"\n"
+
+
+def quote_from_lines(body: bytes) -> bytes:
+    """mboxrd quoting: one more '>' before every line that starts with '>*From '."""
+    if b"From " not in body:
+        return body
+    body = FROM_QUOTED.sub(rb"\n>\1", body)
+    return b">" + body if FROM_AT_START.match(body) else body
+
+
+def unquote_from_lines(body: bytes) -> bytes:
+    """mboxrd unquoting: one '>' fewer before every line that starts with '>+From '."""
+    if b"From " not in body:
+        return body
+    body = UNQUOTE.sub(rb"\n\1", body)
+    return body[1:] if QUOTED_AT_START.match(body) else body
 
 
 @dataclass(frozen=True)
@@ -39,7 +58,7 @@ class Entry:
 def _finish(lines: list[bytes]) -> bytes:
     if lines and lines[-1] in (b"\n", b"\r\n"):
         lines = lines[:-1]  # the blank line that precedes the next separator belongs to the format
-    body = UNQUOTE.sub(rb"\1", b"".join(lines))
+    body = unquote_from_lines(b"".join(lines))
     return body.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
@@ -72,7 +91,21 @@ def separator_date(separator: bytes) -> datetime | None:
         return None
 
 
+STREAM_CHUNK = (
+    256 * 1024
+)  # bytes handed to the server at a time: one write per entry is a syscall per message
+
+
 def stream(rows: Iterable[tuple[str, datetime, bytes]]) -> Iterator[bytes]:
-    """mboxrd bytes for (sender, date, raw) rows, one entry at a time."""
+    """mboxrd bytes for (sender, date, raw) rows, in chunks of about STREAM_CHUNK (whole entries)."""
+    pending: list[bytes] = []
+    size = 0
     for sender, date, raw in rows:
-        yield entry(sender, date, raw)
+        data = entry(sender, date, raw)
+        pending.append(data)
+        size += len(data)
+        if size >= STREAM_CHUNK:
+            yield b"".join(pending)
+            pending, size = [], 0
+    if pending:
+        yield b"".join(pending)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import defer
 
 from app.extensions import db
 from app.models import ArchivedMessage
@@ -26,17 +27,6 @@ LISTED = (
     ArchivedMessage.attachments,
 )
 SHOWN = ArchivedMessage.removed_at.is_(None)
-
-
-def months(list_id: int) -> list[tuple[str, int]]:
-    """(YYYY-MM, messages) for every month with a message, newest first."""
-    rows = db.session.execute(
-        select(ArchivedMessage.month, func.count())
-        .where(ArchivedMessage.list_id == list_id, SHOWN)
-        .group_by(ArchivedMessage.month)
-        .order_by(ArchivedMessage.month.desc())
-    ).all()
-    return [(month, count) for month, count in rows]
 
 
 @dataclass(frozen=True)
@@ -92,11 +82,15 @@ def _aware(value: datetime | str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def by_key(list_id: int, key: str) -> ArchivedMessage | None:
-    """The archived message under this permalink key (removed ones too: they answer with a tombstone)."""
-    return db.session.scalar(
-        select(ArchivedMessage).where(ArchivedMessage.list_id == list_id, ArchivedMessage.key == key)
-    )
+def by_key(list_id: int, key: str, content: bool = True) -> ArchivedMessage | None:
+    """The archived message under this permalink key (removed ones too: they answer with a tombstone).
+
+    content=False leaves the raw bytes and the search text unread until asked for (the thread page).
+    """
+    query = select(ArchivedMessage).where(ArchivedMessage.list_id == list_id, ArchivedMessage.key == key)
+    if not content:
+        query = query.options(defer(ArchivedMessage.raw), defer(ArchivedMessage.body_text))
+    return db.session.scalar(query)
 
 
 @dataclass(frozen=True)
@@ -171,7 +165,7 @@ def latest(list_id: int, limit: int = 30) -> list[ArchivedMessage]:
 
 
 def export_rows(
-    list_id: int, month: str | None = None, chunk: int = 200
+    list_id: int, month: str | None = None, chunk: int = 1000
 ) -> Iterator[tuple[str, datetime, bytes]]:
     """(sender, date, raw) of every shown message, by date, fetched a chunk at a time (flat memory)."""
     query = select(ArchivedMessage.id).where(ArchivedMessage.list_id == list_id, SHOWN)

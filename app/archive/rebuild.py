@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from app.archive.catchup import archive_missing
+from app.archive.months import recount
 from app.archive.store import apply_summary
 from app.archive.summary import summarise
 from app.archive.threads import rethread
@@ -49,5 +50,6 @@ def rebuild(mlist: MailingList) -> RebuildReport:
     for start in range(0, len(ids), CHUNK):
         _reindex(ids[start : start + CHUNK], report)
     report.threads_changed = rethread(list_id)
+    recount(list_id)
     db.session.commit()
     return report

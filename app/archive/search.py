@@ -104,20 +104,39 @@ SQLITE_FLOOR = (  # the rowid of the RANKED-th newest match: FTS5 then ranks onl
     "WHERE archive_fts MATCH :match AND x.list_id = :list_id AND x.removed_at IS NULL{filters} "
     "ORDER BY archive_fts.rowid DESC LIMIT 1 OFFSET :ranked"
 )
-SQLITE = (
-    "SELECT x.key, x.subject, x.author, x.date, "
-    "snippet(archive_fts, -1, :start, :stop, ' … ', 24) AS snippet "
-    "FROM archive_fts JOIN archived_messages x ON x.id = archive_fts.rowid "
+SQLITE = (  # rank first, then snippet() only for the page's rows (a sorter would compute it for every match)
+    "WITH ranked AS MATERIALIZED (SELECT archive_fts.rowid AS id, bm25(archive_fts, 8.0, 4.0, 1.0) AS rank, "
+    "x.date AS date FROM archive_fts JOIN archived_messages x ON x.id = archive_fts.rowid "
     "WHERE archive_fts MATCH :match AND archive_fts.rowid > :floor AND x.list_id = :list_id "
-    "AND x.removed_at IS NULL{filters} "
-    "ORDER BY bm25(archive_fts, 8.0, 4.0, 1.0), x.date DESC LIMIT :limit OFFSET :offset"
+    "AND x.removed_at IS NULL{filters} ORDER BY rank, x.date DESC LIMIT :limit OFFSET :offset) "
+    "SELECT m.key, m.subject, m.author, m.date, "
+    "snippet(archive_fts, -1, :start, :stop, ' … ', 24) AS snippet "
+    "FROM ranked CROSS JOIN archive_fts CROSS JOIN archived_messages m "  # CROSS JOIN: in this order
+    "WHERE archive_fts MATCH :match AND archive_fts.rowid = ranked.id AND m.id = ranked.id "
+    "ORDER BY ranked.rank, ranked.date DESC"
 )
+# The tsquery is written out (not a CTE) so that the planner sees how common its words are: a word in most
+# messages is then found walking (list_id, date) backwards until RANKED hits, a rare one through the GIN index.
+# Only those hits are ranked (their tsvector carried along, not fetched again), ts_headline only for the page.
+TSQUERY = "websearch_to_tsquery('english', :terms)"
 POSTGRESQL = (
+    "WITH hits AS (SELECT x.id, x.date, x.search_vector FROM archived_messages x "
+    f"WHERE x.search_vector @@ {TSQUERY} AND x.list_id = :list_id AND x.removed_at IS NULL{{filters}} "
+    "ORDER BY x.date DESC LIMIT :ranked), "
+    f"ranked AS (SELECT hits.id, hits.date, ts_rank_cd(hits.search_vector, {TSQUERY}) AS rank FROM hits "
+    "ORDER BY rank DESC, hits.date DESC LIMIT :limit OFFSET :offset) "
+    "SELECT m.key, m.subject, m.author, m.date, "
+    f"ts_headline('english', left(m.body_text, 20000), {TSQUERY}, :options) AS snippet "
+    "FROM ranked JOIN archived_messages m ON m.id = ranked.id ORDER BY ranked.rank DESC, ranked.date DESC"
+)
+# With an author filter the planner believes LIKE '%...%' keeps almost nothing and tests every row's tsvector
+# in a sequential scan: there the tsquery stays opaque (a CTE), which keeps the GIN index in use.
+POSTGRESQL_BY_AUTHOR = (
     "WITH q AS (SELECT websearch_to_tsquery('english', :terms) AS q), "
-    "hits AS (SELECT x.id FROM archived_messages x, q WHERE x.search_vector @@ q.q AND x.list_id = :list_id"
-    " AND x.removed_at IS NULL{filters} ORDER BY x.date DESC LIMIT :ranked), "
-    "ranked AS (SELECT m.id, m.date, ts_rank_cd(m.search_vector, q.q) AS rank FROM archived_messages m"
-    " JOIN hits ON hits.id = m.id, q ORDER BY rank DESC, m.date DESC LIMIT :limit OFFSET :offset) "
+    "hits AS (SELECT x.id, x.date, x.search_vector FROM archived_messages x, q WHERE x.search_vector @@ q.q "
+    "AND x.list_id = :list_id AND x.removed_at IS NULL{filters} ORDER BY x.date DESC LIMIT :ranked), "
+    "ranked AS (SELECT hits.id, hits.date, ts_rank_cd(hits.search_vector, q.q) AS rank FROM hits, q "
+    "ORDER BY rank DESC, hits.date DESC LIMIT :limit OFFSET :offset) "
     "SELECT m.key, m.subject, m.author, m.date, "
     "ts_headline('english', left(m.body_text, 20000), q.q, :options) AS snippet "
     "FROM ranked JOIN archived_messages m ON m.id = ranked.id, q ORDER BY ranked.rank DESC, ranked.date DESC"
@@ -146,7 +165,7 @@ def search(list_id: int, query: SearchQuery, hide_addresses: bool = False) -> tu
     filters = _filters(query, params, "x")
     if db.session.get_bind().dialect.name == "postgresql":
         params.update(terms=query.terms, options=HEADLINE)  # websearch_to_tsquery accepts any text
-        sql = POSTGRESQL.format(filters=filters)
+        sql = (POSTGRESQL_BY_AUTHOR if query.author else POSTGRESQL).format(filters=filters)
     else:
         params.update(match=fts5_expression(query.terms), start=START, stop=STOP)
         params["floor"] = db.session.execute(text(SQLITE_FLOOR.format(filters=filters)), params).scalar() or 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from app.archive import threads
 from app.archive.copy import archive_copy
 from app.archive.headers import stamped_key
+from app.archive.months import count_added
 from app.archive.permalinks import duplicate_key, key_for
 from app.archive.policy import has_archive
 from app.archive.summary import Summary, summarise
@@ -81,12 +83,32 @@ def add_message(
     values = derived(raw, summary, summary.date or fallback_date or utcnow())
     row = ArchivedMessage(list_id=mlist.id, post_id=post_id, key=key, raw=raw, **values)
     db.session.add(row)
+    count_added(mlist.id, row.month)
     if taken is not None:
         taken.add(key)
     if thread:
         db.session.flush()
         threads.attach(row)
     return row
+
+
+def import_row(
+    list_id: int,
+    raw: bytes,
+    summary: Summary,
+    fallback_date: Callable[[], datetime | None],
+    taken: set[str],
+) -> dict[str, object]:
+    """The column values of one imported message, its key free among taken (which then holds it too).
+
+    fallback_date is only asked when the message has no usable Date field.
+    """
+    key = key_for(summary.message_id)
+    if key in taken:
+        key = duplicate_key(key, hashlib.sha256(raw).hexdigest())
+    taken.add(key)
+    values = derived(raw, summary, summary.date or fallback_date() or utcnow())
+    return {"list_id": list_id, "key": key, "raw": raw, "archived_at": utcnow(), **values}
 
 
 def archive_post(post: Post) -> ArchivedMessage | None:

@@ -138,9 +138,9 @@ def synthetic_message_id(raw: bytes) -> str:
     return f"{hashlib.sha256(raw).hexdigest()[:32]}@{SYNTHETIC_DOMAIN}"
 
 
-def summarise(raw: bytes) -> Summary:
-    """Everything the archive derives from a message; any bytes give a summary, never an exception."""
-    head = RawMessage.parse(raw)
+def summarise(raw: bytes, head: RawMessage | None = None) -> Summary:
+    """Everything the archive derives from a message (head: raw already parsed); any bytes give a summary."""
+    head = head or RawMessage.parse(raw)
     subject = one_line(header_text(head, "Subject"), 2000)
     author = parse_mailbox(" ".join(header_text(head, "From").split()) or None)
     name = author.name if author else header_text(head, "From")

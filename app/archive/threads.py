@@ -5,13 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from app.archive.summary import is_reply
 from app.extensions import db
 from app.models import ArchivedMessage
 
 SUBJECT_WINDOW = timedelta(days=90)  # a reply by subject alone joins a thread this recent
+TABLE = ArchivedMessage.__table__
+RELINK = (  # one executemany, no ORM objects
+    update(TABLE)
+    .where(TABLE.c.id == bindparam("row"))
+    .values(parent_id=bindparam("parent"), thread_id=bindparam("thread"))
+)
 
 
 def _by_references(row: ArchivedMessage, refs: list[str]) -> ArchivedMessage | None:
@@ -148,10 +154,10 @@ def rethread(list_id: int) -> int:
     )
     current = {r.id: (r.parent_id, r.thread_id) for r in stored}
     changes = [
-        {"id": node.id, "parent_id": node.parent, "thread_id": root[node.id]}
+        {"row": node.id, "parent": node.parent, "thread": root[node.id]}
         for node in nodes
         if current.get(node.id) != (node.parent, root[node.id])
     ]
-    for start in range(0, len(changes), 1000):
-        db.session.execute(update(ArchivedMessage), changes[start : start + 1000])
+    for start in range(0, len(changes), 5000):
+        db.session.execute(RELINK, changes[start : start + 5000])
     return len(changes)

@@ -24,6 +24,7 @@ from wtforms.validators import DataRequired, Length
 from app.archive import attachments, mbox, mime, queries
 from app.archive.access import Reader, Refusal, admit, reader_for, refusal
 from app.archive.invites import mail_access_link
+from app.archive.months import months
 from app.archive.removal import remove_message
 from app.archive.render import show
 from app.archive.search import parse_query, search
@@ -100,7 +101,7 @@ def hide_addresses(mlist: MailingList, reader: Reader) -> bool:
 @archive.route("/<list_address>/")
 def index(list_address: str):
     mlist, reader = open_archive(list_address)
-    return render_template("archive/index.html", mlist=mlist, reader=reader, months=queries.months(mlist.id))
+    return render_template("archive/index.html", mlist=mlist, reader=reader, months=months(mlist.id))
 
 
 def _page() -> int:
@@ -120,8 +121,8 @@ def month(list_address: str, month: str):
     )
 
 
-def _message(mlist: MailingList, key: str) -> ArchivedMessage:
-    row = queries.by_key(mlist.id, key)
+def _message(mlist: MailingList, key: str, content: bool = True) -> ArchivedMessage:
+    row = queries.by_key(mlist.id, key, content)
     if row is None:
         abort(404)
     return row
@@ -130,7 +131,7 @@ def _message(mlist: MailingList, key: str) -> ArchivedMessage:
 @archive.route("/<list_address>/t/<path:key>")
 def thread(list_address: str, key: str):
     mlist, reader = open_archive(list_address)
-    row = _message(mlist, key)
+    row = _message(mlist, key, content=False)
     entries, total = queries.thread_tree(row.thread_id or row.id, _page())
     return render_template(
         "archive/thread.html", mlist=mlist, row=row, entries=entries, total=total, page=_page(),

@@ -9,10 +9,6 @@ CRLF = b"\r\n"
 FOLD = re.compile(r"\r\n(?=[ \t]+\S)")
 
 
-def _lines(data: bytes) -> list[bytes]:
-    return data.replace(b"\r\n", b"\n").split(b"\n")
-
-
 def _crlf(data: bytes) -> bytes:
     """Every line end as CRLF: no bare CR or LF ever reaches SMTP (they enable smuggling tricks)."""
     return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", CRLF)
@@ -28,27 +24,30 @@ class RawMessage:
     @classmethod
     def parse(cls, raw: bytes) -> RawMessage:
         """Split raw bytes at the first empty line; folded lines stay with their field."""
-        lines = _lines(raw)
+        data = raw.replace(b"\r\n", b"\n")
         fields: list[tuple[str, bytes]] = []
-        index = 0
-        for index, raw_line in enumerate(lines):
+        body_from = len(data) + 1  # no empty line: no body
+        pos = 0
+        while pos <= len(data):  # line by line through the header block only (the body is not split)
+            end = data.find(b"\n", pos)
+            end = len(data) if end < 0 else end
+            raw_line = data[pos:end]
             if raw_line.rstrip(b"\r") == b"":
+                body_from = end + 1
                 break
             line = raw_line.rstrip(b"\r").replace(b"\r", b" ")  # a bare CR never starts a new field
             if line[:1] in (b" ", b"\t") and fields:
                 last_name, value = fields[-1]
                 fields[-1] = (last_name, value + CRLF + line)
-                continue
-            name, colon, _ = line.partition(b":")
-            if not colon or not name.strip() or b" " in name.strip():
-                # Not a header line: the header block is over (RFC 5322 allows no such line in it).
-                index -= 1
-                break
-            fields.append((name.strip().decode("ascii", "replace").lower(), line))
-        else:
-            index = len(lines)
-        body = _crlf(b"\n".join(lines[index + 1 :]))
-        return cls(fields, body)
+            else:
+                name, colon, _ = line.partition(b":")
+                if not colon or not name.strip() or b" " in name.strip():
+                    # Not a header line: the header block is over (RFC 5322 allows no such line in it).
+                    body_from = pos
+                    break
+                fields.append((name.strip().decode("ascii", "replace").lower(), line))
+            pos = end + 1
+        return cls(fields, _crlf(data[body_from:]))
 
     def get(self, name: str) -> str | None:
         """The first field's raw value (unfolded, undecoded), or None."""

@@ -1,7 +1,7 @@
 """The data model: one module per table group."""
 
 from app.models.api_tokens import ApiToken
-from app.models.archive import ArchivedMessage, ArchivePolicy
+from app.models.archive import ArchivedMessage, ArchiveMonth, ArchivePolicy
 from app.models.audit import AuditEntry
 from app.models.bounces import Bounce, BounceKind
 from app.models.deliveries import Delivery, DeliveryStatus
@@ -53,6 +53,7 @@ __all__ = [
     "AllowedSender",
     "ApiToken",
     "ArchivedMessage",
+    "ArchiveMonth",
     "ArchivePolicy",
     "AuditEntry",
     "Ban",

@@ -5,7 +5,16 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -73,3 +82,18 @@ class ArchivedMessage(db.Model):
     @property
     def removed(self) -> bool:
         return self.removed_at is not None
+
+
+class ArchiveMonth(db.Model):
+    """How many shown messages a list's archive holds for one month: the month index reads this, not the rows.
+
+    Kept by app.archive.months: +1 when a post is archived, -1 on removal, recounted after an import or a
+    rebuild (which may move messages between months).
+    """
+
+    __tablename__ = "archive_months"
+    __table_args__ = (PrimaryKeyConstraint("list_id", "month", name="pk_archive_months"),)
+
+    list_id: Mapped[int] = mapped_column(ForeignKey("mailing_lists.id", ondelete="CASCADE"), nullable=False)
+    month: Mapped[str] = mapped_column(String(7), nullable=False)  # YYYY-MM
+    messages: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
