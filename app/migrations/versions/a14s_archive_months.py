@@ -1,7 +1,7 @@
 """archive_months: messages per list per month, so the archive's month index reads a few rows, not all
 
 Revision ID: a14s_archive_months
-Revises: d15_delivery_modes
+Revises: n16_queue_indexes
 
 Filled here from archived_messages; app.archive.months keeps it in step afterwards.
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "a14s_archive_months"
-down_revision = "d15_delivery_modes"
+down_revision = "n16_queue_indexes"
 branch_labels = None
 depends_on = None
 
