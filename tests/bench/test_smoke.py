@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.database  # `python -m bench --smoke --db KIND` makes its own database of that kind
-PARTS = ("ingress", "fanout", "digests", "latency", "panel", "cpu", "migration")
+PARTS = ("ingress", "fanout", "digests", "latency", "panel", "queue", "cpu", "migration")
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +79,14 @@ def test_panel_pages_answer(smoke_results):
     assert any(r["case"].startswith("roster") for r in pages)
     for row in pages:
         assert row["status"] == 200, row
+
+
+def test_queue_pages_show_the_held_posts(smoke_results):
+    rows = _rows(smoke_results, "queue")
+    assert [r["case"] for r in rows][:2] == ["/healthz (floor)", "list queue, page 1 of 1"]
+    for row in rows:
+        assert row["status"] == 200 and row["note"].startswith("server CPU"), row
+        assert "did not show" not in row["note"], row
 
 
 def test_cpu_profile_names_the_costs(smoke_results):
