@@ -27,7 +27,7 @@ class Plan:
     deadline: float  # seconds an issue may take before the run is called incomplete
 
 
-FULL = Plan(members=10_000, posts=50, workers=(1,), deadline=300)
+FULL = Plan(members=10_000, posts=50, workers=(1,), deadline=900)
 SMOKE = Plan(members=200, posts=5, workers=(1,), deadline=60)
 
 

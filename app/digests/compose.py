@@ -83,7 +83,7 @@ def _head(mlist: MailingList, subject: str, message_id: str, content_type: str) 
 
 
 def _qp(text: str) -> bytes:
-    data = binascii.b2a_qp(text.replace("\n", "\r\n").encode("utf-8"), istext=True)
+    data = binascii.b2a_qp(text.encode("utf-8"), istext=True).replace(b"\n", CRLF)  # soft breaks too
     return data if data.endswith(CRLF) else data + b"=" + CRLF
 
 

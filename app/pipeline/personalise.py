@@ -116,7 +116,9 @@ def encode_slot(slot: dict, text: str) -> bytes:
 def _transfer(data: bytes, cte: str) -> bytes:
     if cte != "quoted-printable":
         return data
-    encoded = binascii.b2a_qp(data, istext=True)
+    # b2a_qp breaks long lines with a bare LF ("=\n"): one of those made every copy unclean, so delivery
+    # re-checked and re-wrote the whole message per recipient (a 100 kB digest: most of its time).
+    encoded = binascii.b2a_qp(data, istext=True).replace(b"\r\n", b"\n").replace(b"\n", CRLF)
     return encoded if encoded.endswith(CRLF) else encoded + b"=" + CRLF
 
 
