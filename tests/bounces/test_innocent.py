@@ -113,7 +113,7 @@ def test_per_list_thresholds_one_warning_with_a_link_then_the_member_re_enables(
     browser = Browser(stack_app.test_client())
     page = browser.get(link).get_data(as_text=True)
     assert "Re-enable delivery" in page and "bounced" in page
-    done = browser.submit(link, {"reenable": "Re-enable delivery"})
+    done = browser.submit(link, {"action": "reenable", "member_id": str(ann.id)})
     assert "Delivery is back on" in done.get_data(as_text=True)
     db.session.refresh(ann)
     assert (ann.status, ann.bounce_score, ann.bounce_warned_at) == (MemberStatus.ACTIVE, 0.0, None)
@@ -129,7 +129,8 @@ def test_a_member_disabled_by_an_owner_cannot_re_enable_itself(stack_app):
     link = manage_url(ann.id).removeprefix("https://lists.example.org")
     browser = Browser(stack_app.test_client())
     assert "Re-enable delivery" not in browser.get(link).get_data(as_text=True)
-    browser.submit(link, {"reenable": "Re-enable delivery"})  # a forged button press changes nothing
+    forged = browser.submit(link, {"action": "reenable", "member_id": str(ann.id)})  # a forged button press
+    assert forged.status_code == 400 and "not stopped for bounces" in forged.get_data(as_text=True)
     db.session.refresh(ann)
     assert ann.status == MemberStatus.DISABLED
 
