@@ -67,28 +67,22 @@ def add_message(
     key: str | None = None,
     post_id: int | None = None,
     fallback_date: datetime | None = None,
-    thread: bool = True,
-    summary: Summary | None = None,
-    taken: set[str] | None = None,
 ) -> ArchivedMessage:
-    """Store raw in the list's archive (flushed and threaded, not committed).
+    """Store raw in the list's archive: flushed, threaded and counted in its month, not committed.
 
-    An import passes thread=False and the keys it knows are taken: rows are then only added to the session
-    (inserted together at the next flush) and threaded all at once at the end.
+    An import does not come this way: it inserts prepared rows in batches (import_row) and threads and
+    counts them all at the end.
     """
-    summary = summary or summarise(raw)
+    summary = summarise(raw)
     key = key or key_for(summary.message_id)
-    if (key in taken) if taken is not None else key_taken(mlist.id, key):
+    if key_taken(mlist.id, key):
         key = duplicate_key(key, hashlib.sha256(raw).hexdigest())
     values = derived(raw, summary, summary.date or fallback_date or utcnow())
     row = ArchivedMessage(list_id=mlist.id, post_id=post_id, key=key, raw=raw, **values)
     db.session.add(row)
+    db.session.flush()
+    threads.attach(row)
     count_added(mlist.id, row.month)
-    if taken is not None:
-        taken.add(key)
-    if thread:
-        db.session.flush()
-        threads.attach(row)
     return row
 
 
