@@ -7,7 +7,7 @@ import binascii
 
 from flask import Blueprint, request
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from app.api.access import current_api_user, list_for
 from app.api.lists import as_text
@@ -19,6 +19,7 @@ from app.lists.registry import SettingsError
 from app.mail.addresses import InvalidAddress, normalise_address
 from app.membership.bulk_add import AddMode, add_by_mode
 from app.membership.lines import Entry
+from app.membership.member_settings import MEMBER_SETTINGS
 from app.membership.members import find_member, member_settings, remove_members, update_member
 from app.models import MailingList, MemberStatus, Role
 from app.models import Member as MemberRow
@@ -30,6 +31,18 @@ PAGE, MAX_PAGE = 100, 1000
 
 def _shown(member: MemberRow) -> dict:
     return {"email": member.email, "settings": member_settings(member), "joined": member.created_at}
+
+
+# A roster page reads only what it shows, as plain rows: no ORM objects (a third of a page's time at 100).
+ROSTER_COLUMNS = (
+    MemberRow.email,
+    MemberRow.created_at,
+    *{getattr(MemberRow, s.attribute) for s in MEMBER_SETTINGS.settings} - {MemberRow.email},
+)
+
+
+def _shown_row(row: Row) -> dict:
+    return {"email": row.email, "settings": MEMBER_SETTINGS.show(row), "joined": row.created_at}
 
 
 def _cursor(text: str | None) -> str:
@@ -55,7 +68,7 @@ def _limit() -> int:
 )
 def roster(address: str) -> dict:
     mlist, limit = list_for(address, Role.OWNER), _limit()
-    query = select(MemberRow).where(
+    query = select(*ROSTER_COLUMNS).where(
         MemberRow.list_id == mlist.id, MemberRow.email > _cursor(request.args.get("cursor"))
     )
     status = request.args.get("status")
@@ -63,10 +76,10 @@ def roster(address: str) -> dict:
         if status not in set(MemberStatus):
             raise ApiProblem(400, f"status must be one of {', '.join(MemberStatus)}.")
         query = query.where(MemberRow.status == status)
-    rows = list(db.session.scalars(query.order_by(MemberRow.email).limit(limit + 1)))
+    rows = db.session.execute(query.order_by(MemberRow.email).limit(limit + 1)).all()
     last = rows[limit - 1].email if len(rows) > limit else None
     cursor = base64.urlsafe_b64encode(last.encode()).decode().rstrip("=") if last else None
-    return {"items": [_shown(m) for m in rows[:limit]], "next_cursor": cursor}
+    return {"items": [_shown_row(r) for r in rows[:limit]], "next_cursor": cursor}
 
 
 def _add(mlist: MailingList, wanted: list[NewMember], mode: AddMode = AddMode.SILENT) -> dict:
