@@ -28,10 +28,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--smoke", action="store_true", help="a seconds-long run with tiny counts (CI)")
     parser.add_argument(
-        "--sizes", default="", help="fan-out list sizes, comma-separated (default 10000,100000)"
+        "--sizes",
+        default="",
+        help="fan-out list sizes, comma-separated (default 10000,100000); crash: only these cases",
     )
     parser.add_argument(
-        "--workers", default="", help="fan-out worker counts, comma-separated (default 1,2,4)"
+        "--workers",
+        default="",
+        help="fan-out worker counts, comma-separated (default 1,2,4); crash: only these cases",
     )
     parser.add_argument(
         "--db",
@@ -50,7 +54,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def _options(part: str, args: argparse.Namespace) -> dict:
     if part == "panel":
         return {"only": args.only}
-    if part != "fanout":
+    if part not in ("fanout", "crash"):
         return {}
     return {"sizes": _numbers(args.sizes), "workers": _numbers(args.workers)}
 
