@@ -28,12 +28,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--smoke", action="store_true", help="a seconds-long run with tiny counts (CI)")
     parser.add_argument(
-        "--sizes", default="", help="fan-out list sizes, comma-separated (default 10000,100000)"
+        "--sizes",
+        default="",
+        help="fan-out list sizes, comma-separated (default 10000,100000); crash: only these cases",
     )
     parser.add_argument(
         "--workers",
         default="",
-        help="fan-out (default 1,2,4) and digests (default 1) worker counts, comma-separated",
+        help="fan-out (default 1,2,4) and digests (default 1) worker counts, comma-separated; crash: only these cases",
     )
     parser.add_argument(
         "--db",
@@ -54,7 +56,7 @@ def _options(part: str, args: argparse.Namespace) -> dict:
         return {"only": args.only}
     if part == "digests":
         return {"workers": _numbers(args.workers)}
-    if part != "fanout":
+    if part not in ("fanout", "crash"):
         return {}
     return {"sizes": _numbers(args.sizes), "workers": _numbers(args.workers)}
 

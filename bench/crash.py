@@ -59,8 +59,10 @@ class SlowSink:
             return sum(len(times) for times in self.arrivals.values())
 
 
-def run(db_kinds: list[str], smoke: bool, **_: object) -> Table:
-    """Every case on every database."""
+def run(
+    db_kinds: list[str], smoke: bool, sizes: tuple[int, ...] = (), workers: tuple[int, ...] = ()
+) -> Table:
+    """Every case (or those of the given member and worker counts) on every database."""
     table = Table(
         "crash",
         [
@@ -79,7 +81,8 @@ def run(db_kinds: list[str], smoke: bool, **_: object) -> Table:
     )
     for kind in db_kinds:
         for case in SMOKE if smoke else FULL:
-            _one(table, kind, case)
+            if (not sizes or case.members in sizes) and (not workers or case.workers in workers):
+                _one(table, kind, case)
     table.notes.append(
         "kill -9 of one worker's process group at 10 % of the fan-out, FLUSHDB at the same moment, "
         "a new worker started at once; default lease and reconcile settings."

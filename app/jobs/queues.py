@@ -101,9 +101,14 @@ def not_before(delay: float) -> datetime:
     return at.replace(microsecond=0) + timedelta(seconds=1) if at.microsecond else at
 
 
+def job_size(copies: int, most: int) -> int:
+    """Copies per delivery job: at most `most`, and few enough that SHARES jobs share the copies out."""
+    return max(min(most, math.ceil(copies / SHARES)), min(SHARE_FLOOR, most), 1)
+
+
 def share_out(ids: Sequence[int], most: int) -> list[list[int]]:
-    """The ids in delivery jobs of at most `most`, and small enough that SHARES jobs share them out."""
-    size = max(min(most, math.ceil(len(ids) / SHARES)), min(SHARE_FLOOR, most), 1)
+    """The ids in delivery jobs of job_size."""
+    size = job_size(len(ids), most)
     return [list(ids[start : start + size]) for start in range(0, len(ids), size)]
 
 

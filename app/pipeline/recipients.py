@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from importlib import import_module
 
 from flask import current_app
 from sqlalchemy import ColumnElement, Executable, Select, and_, func, literal, select
 
 from app.extensions import db
-from app.jobs.queues import Job, enqueue_many, share_out
+from app.jobs.queues import Job, enqueue_many, job_size
 from app.membership.delivery import receives_digests, receives_posts, withheld_counts
 from app.metrics.instruments import post_distributed
 from app.models import (
@@ -27,6 +28,7 @@ from app.webhooks.events import WebhookEvent, emit, post_data
 
 log = logging.getLogger(__name__)
 
+JOBS_PER_ROUND = 100  # delivery jobs enqueued per Redis round trip during a fan-out
 DELIVERY_COLUMNS = (
     "post_id",
     "member_id",
@@ -82,23 +84,32 @@ def _insert_new_only(chosen: Select) -> Executable:
     )
 
 
-def pending_batches(post_id: int, size: int) -> list[list[int]]:
-    """Ids of the post's pending deliveries, in batches of at most size, enough for every worker (share_out)."""
+def pending_batches(post_id: int, most: int) -> Iterator[list[list[int]]]:
+    """The post's pending delivery ids in jobs (queues.job_size), JOBS_PER_ROUND jobs at a time.
+
+    Streamed from the database: a million ids held at once cost the fan-out job ~100 MB.
+    """
+    pending = (Delivery.post_id == post_id, Delivery.status == DeliveryStatus.PENDING)
+    size = job_size(db.session.scalar(select(func.count()).where(*pending)) or 0, most)
     ids = db.session.scalars(
         select(Delivery.id)
-        .where(Delivery.post_id == post_id, Delivery.status == DeliveryStatus.PENDING)
+        .where(*pending)
         .order_by(Delivery.id)
-    ).all()
-    return share_out(ids, size)
+        .execution_options(yield_per=size * JOBS_PER_ROUND)
+    )
+    for group in ids.partitions():
+        yield [list(group[start : start + size]) for start in range(0, len(group), size)]
 
 
 def fan_out(post: Post) -> None:
-    """Create the deliveries and enqueue a job per batch, all in one round trip; no recipients: done at once."""
+    """Create the deliveries and enqueue their jobs, a round trip per JOBS_PER_ROUND; no recipients: done at once."""
     create_deliveries(post)
     settings = current_app.config["MAILFLOW"]
-    batches = pending_batches(post.id, settings.DELIVERY_BATCH_SIZE)
-    enqueue_many(Job.DELIVER, [(post.id, batch) for batch in batches])
-    if not batches:
+    queued = 0
+    for jobs in pending_batches(post.id, settings.DELIVERY_BATCH_SIZE):
+        enqueue_many(Job.DELIVER, [(post.id, batch) for batch in jobs])
+        queued += len(jobs)
+    if not queued:
         finish_if_done(post.id)
 
 

@@ -75,6 +75,21 @@ def test_every_batch_is_queued_in_order_and_nothing_is_sent_by_the_fan_out_job(f
     assert sink[1].messages == []
 
 
+def test_a_big_post_is_queued_a_round_of_jobs_at_a_time_in_order(fan_app, redis_url, monkeypatch):
+    """The ids are streamed from the database, one round of jobs per Redis round trip, never all at once."""
+    from app.pipeline import recipients
+
+    monkeypatch.setattr(recipients, "JOBS_PER_ROUND", 1)
+    post = _distributing_post(prepared=message())
+    rounds: list[list[list[int]]] = []
+    real = recipients.pending_batches
+    monkeypatch.setattr(recipients, "pending_batches", lambda *a: (rounds.append(j) or j for j in real(*a)))
+    fan_out(post)
+    ids = db.session.scalars(select(Delivery.id).order_by(Delivery.id)).all()
+    assert rounds == [[[ids[0], ids[1]]], [[ids[2]]]]
+    assert _queued(redis_url) == [(post.id, [ids[0], ids[1]]), (post.id, [ids[2]])]
+
+
 def test_creating_deliveries_twice_adds_only_members_who_joined_since(fan_app):
     post = _distributing_post(prepared=message())
     create_deliveries(post)
