@@ -13,7 +13,7 @@ from redis import Redis
 from app import create_app
 from app.extensions import db
 from app.jobs.queues import close_redis
-from tests.support import bounds
+from tests.support import bounds, shards
 from tests.support.db import create_test_database, drop_test_database, truncate_all
 from tests.support.smtp import free_port
 
@@ -152,12 +152,22 @@ def touches_database(item: pytest.Item) -> bool:
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """On PostgreSQL, run only the tests that reach a database: the rest ran, unchanged, on SQLite."""
-    if TEST_DB != "postgresql" or os.environ.get("MAILFLOW_TEST_EVERYTHING") == "true":
-        return
-    kept = [item for item in items if touches_database(item)]
-    config.hook.pytest_deselected(items=[item for item in items if not touches_database(item)])
-    items[:] = kept
+    """On PostgreSQL, only the tests that reach a database (the rest ran on SQLite); then this shard's files."""
+    if TEST_DB == "postgresql" and os.environ.get("MAILFLOW_TEST_EVERYTHING") != "true":
+        _keep(config, items, touches_database)
+    spec = os.environ.get("MAILFLOW_TEST_SHARD", "")
+    if spec:
+        mine = shards.files_of(spec, [_file_of(item) for item in items])
+        _keep(config, items, lambda item: _file_of(item) in mine)
+
+
+def _file_of(item: pytest.Item) -> str:
+    return item.nodeid.split("::", 1)[0]
+
+
+def _keep(config, items: list, wanted) -> None:
+    config.hook.pytest_deselected(items=[item for item in items if not wanted(item)])
+    items[:] = [item for item in items if wanted(item)]
 
 
 def pytest_report_header(config) -> str:
