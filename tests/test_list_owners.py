@@ -67,9 +67,10 @@ def _held(mlist) -> Post:
 def test_a_held_post_on_a_list_with_no_one_to_tell_is_logged_and_shown(app, caplog):
     mlist = make_list("team@example.org")
     post = _held(mlist)
-    with caplog.at_level(logging.WARNING, logger="app.pipeline.dispositions"):
+    with caplog.at_level(logging.WARNING, logger="app.sysmail.staff_notices"):
         assert notify_moderators(post) == 0
-    assert f"post {post.id} to team@example.org is held and the list has no owner or moderator" in caplog.text
+    assert "on team@example.org waits and the list has no owner or moderator to tell" in caplog.text
+    assert f"/moderation/{post.id}" in caplog.text
     quick_user("admin@example.org", admin=True)
     browser = Browser(app.test_client())
     browser.login("admin@example.org")

@@ -104,7 +104,8 @@ def test_counts_follow_a_post_from_the_receiver_through_a_worker(smtp_app, smtpd
     assert grew("mailflow_ingress_latency_seconds_count", source="smtp") == 1
     assert grew("mailflow_end_to_end_latency_seconds_count", source="smtp") == 1
     assert grew("mailflow_smtp_sessions_total") >= 1  # the Controller's start-up probe is a session too
-    assert after[("mailflow_smtp_sessions_open", ())] == 0
+    # The gauge is this process's: a receiver an earlier test cut off may have left its session counted.
+    assert grew("mailflow_smtp_sessions_open") == 0
     assert after[("mailflow_copies_waiting", (("state", "pending"),))] == 0
     assert after[("mailflow_redis_up", ())] == 1
 
