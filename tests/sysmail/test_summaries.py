@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from app.accounts.notice_settings import InvalidNoticeSetting, parse_settings, set_notice_settings
+from app.bounces.scoring import score
 from app.extensions import db
 from app.membership.subscriptions import unsubscribe
-from app.models import Member, NoticePreference
+from app.models import BounceKind, Member, MemberStatus, NoticePreference
 from app.models.audit import CLI
 from app.models.timestamps import utcnow
 from app.pipeline.dispositions import dispose
@@ -118,3 +119,18 @@ def test_membership_news_for_owners_who_asked(team, sink):
     assert send_membership_news() == 0
     pref = db.session.scalar(select(NoticePreference).where(NoticePreference.user_id == users["owner"].id))
     assert pref.membership_seen_id > 0
+
+
+def test_membership_news_tells_an_owner_of_a_member_disabled_by_bounces(team, sink):
+    mlist, users = team
+    set_notice_settings(users["owner"], mlist, parse_settings("each", 60, "each"), CLI)
+    make_members(mlist, "gone@example.net")
+    send_membership_news()  # the join, told and done with
+    gone = db.session.scalar(select(Member).where(Member.email == "gone@example.net"))
+    now = utcnow()
+    disabled = [score(gone, BounceKind.HARD, True, now + timedelta(days=day)) for day in range(10)]
+    db.session.commit()
+    assert True in disabled and gone.status == MemberStatus.DISABLED
+    assert send_membership_news() == 1
+    body = mails(sink, OWNER)[-1].get_content()
+    assert "disabled" in body and "gone@example.net" in body
