@@ -53,18 +53,25 @@ def finish(post: Post, status: PostStatus, reason: str) -> None:
     db.session.commit()
 
 
-def decide(post: Post, work: Work) -> None:
-    """Run the command for the envelope sender and keep the reply, unless the mail is automatic."""
+def answerable_sender(post: Post) -> str:
+    """The envelope sender to answer; '' (and the post discarded, saying why) for automata, forgeries, junk."""
     if not may_auto_reply(post.mail_from, post.raw):
         finish(post, PostStatus.DISCARDED, NOT_FOR_AUTOMATA)
-        return
+        return ""
     if sender_forged(post.raw):
         finish(post, PostStatus.DISCARDED, FORGED)
-        return
+        return ""
     try:
-        sender = normalise_address(post.mail_from)
+        return normalise_address(post.mail_from)
     except InvalidAddress as exc:
         finish(post, PostStatus.DISCARDED, f"unusable sender address: {exc}")
+        return ""
+
+
+def decide(post: Post, work: Work) -> None:
+    """Run the command for the envelope sender and keep the reply, unless the mail is automatic."""
+    sender = answerable_sender(post)
+    if not sender:
         return
     if not allow_notice(sender):  # the one daily cap of automatic mail per address (app/sysmail/notices.py)
         finish(post, PostStatus.DISCARDED, CAPPED)

@@ -14,19 +14,18 @@ from flask import current_app
 
 from app.extensions import db
 from app.lists.staff import is_active_staff
-from app.mail.addresses import InvalidAddress, normalise_address
 from app.mail.authors import parse_mailbox
 from app.mail.headersafety import clean
 from app.mail.list_addresses import AddressRole, candidates
 from app.mail.rawmessage import RawMessage
-from app.mailcommands.replies import FORGED, NOT_FOR_AUTOMATA, Reply, finish, hand_over, keep_reply
+from app.mailcommands.replies import Reply, answerable_sender, finish, hand_over, keep_reply
 from app.mailcommands.staff_words import ALLOWED, StaffCommand, Word, read_command
 from app.models import ItemKind, MailingList, Member, ModerationToken, Post, PostStatus, User
 from app.models.audit import Actor
 from app.models.timestamps import utcnow
 from app.moderation import actions
 from app.moderation.requests import RequestAction, decide_request, is_pending
-from app.sysmail.notices import allow_notice, may_auto_reply, sender_forged
+from app.sysmail.notices import allow_notice
 from app.sysmail.reply_tokens import find, spend
 
 BY_MAIL = "by mail"
@@ -82,16 +81,8 @@ def process_staff_reply(post: Post) -> None:
 
 def decide_staff_reply(post: Post) -> None:
     """Act on a reply to a staff notice when it is valid, and keep the answer on the post."""
-    if not may_auto_reply(post.mail_from, post.raw):
-        finish(post, PostStatus.DISCARDED, NOT_FOR_AUTOMATA)
-        return
-    if sender_forged(post.raw):
-        finish(post, PostStatus.DISCARDED, FORGED)
-        return
-    try:
-        envelope = normalise_address(post.mail_from)
-    except InvalidAddress as exc:
-        finish(post, PostStatus.DISCARDED, f"unusable sender address: {exc}")
+    envelope = answerable_sender(post)
+    if not envelope:
         return
     mlist = post.mailing_list
     answer = answer_reply(post, mlist, envelope)
