@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from app.bodylimit import FORM_OVERHEAD
 from app.config import (
     Settings,
     check_secret_key,
@@ -21,7 +22,6 @@ from app.config import (
 from app.instance_files import prepare_sqlite_file, sqlite_file, warn_if_wider
 from app.logconfig import configure_logging
 from app.logcontext import forget_post
-from app.panel.bodylimit import FORM_OVERHEAD
 from app.redaction import install_log_redaction
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -87,9 +87,9 @@ def _engine_options(settings: Settings) -> dict:
 
 def _init_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (imported for its side effect: every table registered on db)
+    from app.bodylimit import apply_body_limit
     from app.extensions import csrf, db, login_manager, migrate
     from app.models.sqlite import enable_sqlite_pragmas
-    from app.panel.bodylimit import apply_body_limit
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)

@@ -28,7 +28,7 @@ IN_FUNCTION_ALLOWED = {
     ("app", "app.api"): "the factory registers blueprints only when it builds an app",
     ("app", "app.archive.views"): "the factory registers blueprints only when it builds an app",
     ("app", "app.metrics.views"): "the factory registers blueprints only when it builds an app",
-    ("app", "app.panel.bodylimit"): "the factory wraps the WSGI app only when it builds one",
+    ("app", "app.bodylimit"): "the factory wraps the WSGI app only when it builds one",
     ("app", "app.panel.ids"): "the factory registers the panel's URL converter with its blueprints",
     # The sender factory loads only the configured backend's library (measured with python -X importtime).
     ("app.egress", "app.egress.ses"): "boto3 costs ~0.3 s to import: only when SES is the egress",

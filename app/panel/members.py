@@ -20,6 +20,7 @@ from sqlalchemy import select
 from wtforms import RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from app.bodylimit import IMPORT_MAX_BYTES
 from app.bounces.reenable import CannotReenable, reenable
 from app.bounces.scoring import DISABLED_FOR_BOUNCES
 from app.extensions import db
@@ -43,7 +44,6 @@ from app.models import Bounce, Member, MemberImport, MemberStatus, Role
 from app.models.audit import Actor, record
 from app.moderation.bans import banned_by
 from app.panel.access import list_for
-from app.panel.bodylimit import IMPORT_MAX_BYTES
 from app.panel.ids import parse_id
 from app.panel.list_forms import ConfirmForm, choices, raw_values, registry_form_class, show_errors
 from app.panel.roster import PAGE_SIZE, numbered_page

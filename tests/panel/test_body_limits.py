@@ -8,10 +8,10 @@ import io
 from sqlalchemy import select
 
 from app import create_app
+from app.bodylimit import IMPORT_MAX_BYTES
 from app.extensions import db
 from app.jobs.queues import close_redis
 from app.models import MemberImport
-from app.panel.bodylimit import IMPORT_MAX_BYTES
 
 FIFTEEN_MB = 15 * 1024 * 1024
 
