@@ -1,4 +1,4 @@
-"""The CLI tests run `mailflow` (app.cli.main, in a process of its own: tests/support/console.py) against the test database."""
+"""The CLI tests run `mailflow` (app.cli.main, in a process of its own: tests/support/console.py) on the test database."""
 
 import pytest
 
