@@ -13,14 +13,25 @@ from app.commands.preflight import NO_SCHEMA_NEEDED, require_ready
 from app.config import ConfigError
 
 DISTRIBUTION = "mailflow-relay"  # the installed distribution; its packages are `app` and `smtpd`
+# Sub-commands that serve or show the web side (Flask's own included); every other one builds its app without it.
+WEB_COMMANDS = frozenset({"web", "run", "routes", "shell", "limiter"})
 
 
 def _create_app():
     try:
-        return create_app()
+        name = _invoked_command()
+        return create_app(web=name is None or name in WEB_COMMANDS)
     except ConfigError as exc:
         click.echo(f"mailflow: configuration error: {exc}", err=True)
         sys.exit(2)
+
+
+def _invoked_command() -> str | None:
+    """The sub-command this `mailflow` process runs (None when it cannot tell: then the whole app is built)."""
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None and ctx.parent is not None:
+        ctx = ctx.parent
+    return ctx.invoked_subcommand if ctx is not None else None
 
 
 class MailFlowGroup(FlaskGroup):

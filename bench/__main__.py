@@ -43,6 +43,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="sqlite, postgresql or both comma-separated (default: both; sqlite only with --smoke)",
     )
     parser.add_argument(
+        "--post-size",
+        type=int,
+        default=0,
+        help="digests: bytes of each post's body (default 2000: ~119 kB digests of 50 posts)",
+    )
+    parser.add_argument(
         "--only",
         default="",
         choices=("", "pages", "import"),
@@ -55,7 +61,7 @@ def _options(part: str, args: argparse.Namespace) -> dict:
     if part == "panel":
         return {"only": args.only}
     if part == "digests":
-        return {"workers": _numbers(args.workers)}
+        return {"workers": _numbers(args.workers), "post_size": args.post_size}
     if part not in ("fanout", "crash"):
         return {}
     return {"sizes": _numbers(args.sizes), "workers": _numbers(args.workers)}

@@ -25,21 +25,23 @@ class Plan:
     posts: int
     workers: tuple[int, ...]
     deadline: float  # seconds an issue may take before the run is called incomplete
+    post_size: int = POST_SIZE  # bytes of each post's body
 
 
 FULL = Plan(members=10_000, posts=50, workers=(1,), deadline=900)
 SMOKE = Plan(members=200, posts=5, workers=(1,), deadline=60)
 
 
-def run(db_kinds: list[str], smoke: bool, workers: tuple[int, ...] = ()) -> Table:
+def run(db_kinds: list[str], smoke: bool, workers: tuple[int, ...] = (), post_size: int = 0) -> Table:
     """One issue per worker count, per database, against the wire reference measured in the same run."""
     plan = SMOKE if smoke else FULL
-    plan = Plan(plan.members, plan.posts, workers or plan.workers, plan.deadline)
+    plan = Plan(plan.members, plan.posts, workers or plan.workers, plan.deadline, post_size or POST_SIZE)
     table = Table(
         "digests",
         [
             "database",
             "posts",
+            "digest kB",
             "members",
             "workers",
             "build s",
@@ -55,7 +57,7 @@ def run(db_kinds: list[str], smoke: bool, workers: tuple[int, ...] = ()) -> Tabl
             "duplicated",
         ],
     )
-    table.meta = {"plan": plan.__dict__, "post_size": POST_SIZE}
+    table.meta = {"plan": plan.__dict__, "post_size": plan.post_size}
     missing = postfix_tools_missing()
     if missing:
         table.notes.append(f"digests not measured: {missing}")
@@ -81,7 +83,7 @@ def run(db_kinds: list[str], smoke: bool, workers: tuple[int, ...] = ()) -> Tabl
 def _one(table: Table, stack: Stack, sink: PostfixSink, kind: str, plan: Plan, workers: int) -> None:
     address = f"digest{workers}@example.org"
     list_id = make_list(stack.app(), address, members=plan.members)
-    sample = _seed_issue(stack, list_id, address, plan.posts)
+    sample = _seed_issue(stack, list_id, address, plan.posts, plan.post_size)
     wire = smtplib_ceiling(sink.port, sample, CEILING_COPIES)
     sink.reset()
     Redis.from_url(stack.redis.url).flushdb()
@@ -98,6 +100,7 @@ def _one(table: Table, stack: Stack, sink: PostfixSink, kind: str, plan: Plan, w
     table.add(
         database=kind,
         posts=plan.posts,
+        **{"digest kB": len(sample) / 1024},
         members=plan.members,
         workers=workers,
         **{"build s": built, "last digest s": last, "digests/s": rate, "digests/s/worker": rate / workers},
@@ -109,7 +112,7 @@ def _one(table: Table, stack: Stack, sink: PostfixSink, kind: str, plan: Plan, w
     )
 
 
-def _seed_issue(stack: Stack, list_id: int, address: str, posts: int) -> bytes:
+def _seed_issue(stack: Stack, list_id: int, address: str, posts: int, post_size: int) -> bytes:
     """Every member reads MIME digests; `posts` distributed posts wait; returns a digest built like the real one."""
     from app.digests.compose import build_mime, item_of
     from app.digests.entries import note_post
@@ -126,7 +129,7 @@ def _seed_issue(stack: Stack, list_id: int, address: str, posts: int) -> bytes:
         mlist.digest_frequency, mlist.digest_size_threshold_kb = "never", 0
         items = []
         for n in range(posts):
-            raw = post_bytes(address, POST_SIZE, subject=f"Digest post {n}")
+            raw = post_bytes(address, post_size, subject=f"Digest post {n}")
             post = Post(
                 list_id=list_id, raw=raw, size=len(raw), sha256=f"bench-{list_id}-{n:06d}".ljust(64, "0")
             )

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from flask.cli import ScriptInfo
 from sqlalchemy import select
 
+from app import create_app
 from app.cli import cli
 from app.commands import register
 from app.extensions import db
@@ -138,3 +139,18 @@ def test_users_notices_sets_the_mode_and_refuses_bad_values(mailflow):
     assert (pref.mode, pref.interval_minutes) == ("interval", 15)
     for args in (["interval", "--minutes", "1"], ["each", "--membership", "each"], ["hourly"]):
         assert mailflow("users", "notices", "mod@example.org", "team@example.org", *args).exit_code == 2
+
+
+def test_only_the_web_commands_build_the_web_side(settings, monkeypatch):
+    """A worker or an admin command builds its app without the panel (faster start); `web` and `routes` with it."""
+    built: list[bool] = []
+    monkeypatch.setattr(
+        "app.cli.create_app", lambda web=True: built.append(web) or create_app(settings, web=web)
+    )
+    runner = CliRunner()
+    runner.invoke(cli, ["lists", "list"])
+    routes = runner.invoke(cli, ["routes"])
+    assert built == [False, True]
+    assert "auth.login" in routes.output and "/api/v1" in routes.output
+    bare = create_app(settings, web=False)
+    assert "auth.login" not in bare.view_functions and "archive.index" not in bare.view_functions

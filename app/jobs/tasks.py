@@ -34,7 +34,7 @@ def _app_context() -> Iterator[None]:
         return
     global _worker_app
     if _worker_app is None:
-        _worker_app = create_app()
+        _worker_app = create_app(web=False)  # a job serves no request
     with _worker_app.app_context():
         yield
 
