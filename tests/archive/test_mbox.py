@@ -132,7 +132,7 @@ def test_rebuild_recomputes_what_was_lost(mailflow, app):
 
 
 def test_a_message_the_database_refuses_is_reported_and_its_batch_kept(app, tmp_path, monkeypatch):
-    import app.archive.store as store
+    import app.archive.prepare as prepare  # the worker process is forked: it sees the patched function
     from app.archive.importer import import_mbox
 
     mlist = make_list("team@example.org", "Team")
@@ -141,7 +141,7 @@ def test_a_message_the_database_refuses_is_reported_and_its_batch_kept(app, tmp_
               mail(f"n{n}", "x\n", f"b{n}@example.org"))
         for n in range(5)
     )  # fmt: skip
-    original = store.derived
+    original = prepare.derived
 
     def poisoned(raw, summary, date):  # the third message gets a value no column takes
         values = original(raw, summary, date)
@@ -149,7 +149,7 @@ def test_a_message_the_database_refuses_is_reported_and_its_batch_kept(app, tmp_
             values["month"] = None
         return values
 
-    monkeypatch.setattr(store, "derived", poisoned)
+    monkeypatch.setattr(prepare, "derived", poisoned)
     report = import_mbox(mlist, io.BytesIO(data))
     assert report.imported == 4 and [number for number, _ in report.bad] == [3]
     assert sorted(r.message_id for r in _rows(mlist.id)) == [f"b{n}@example.org" for n in (0, 1, 3, 4)]
