@@ -84,6 +84,7 @@ class _Node:
     subject: str
     subject_norm: str
     date: datetime
+    stored: tuple[int | None, int | None]  # (parent_id, thread_id) as the row has them
     parent: int | None = None
 
 
@@ -96,11 +97,18 @@ def _nodes(list_id: int) -> list[_Node]:
             ArchivedMessage.subject,
             ArchivedMessage.subject_norm,
             ArchivedMessage.date,
+            ArchivedMessage.parent_id,
+            ArchivedMessage.thread_id,
         )
         .where(ArchivedMessage.list_id == list_id)
         .order_by(ArchivedMessage.date, ArchivedMessage.id)
     ).all()
-    return [_Node(r.id, r.message_id, r.refs.split(), r.subject, r.subject_norm, r.date) for r in rows]
+    return [
+        _Node(
+            r.id, r.message_id, r.refs.split(), r.subject, r.subject_norm, r.date, (r.parent_id, r.thread_id)
+        )
+        for r in rows
+    ]
 
 
 def _link(nodes: list[_Node]) -> None:
@@ -147,16 +155,10 @@ def rethread(list_id: int) -> int:
     nodes = _nodes(list_id)
     _link(nodes)
     root = _roots(nodes)
-    stored = db.session.execute(
-        select(ArchivedMessage.id, ArchivedMessage.parent_id, ArchivedMessage.thread_id).where(
-            ArchivedMessage.list_id == list_id
-        )
-    )
-    current = {r.id: (r.parent_id, r.thread_id) for r in stored}
     changes = [
         {"row": node.id, "parent": node.parent, "thread": root[node.id]}
         for node in nodes
-        if current.get(node.id) != (node.parent, root[node.id])
+        if node.stored != (node.parent, root[node.id])
     ]
     for start in range(0, len(changes), 5000):
         db.session.execute(RELINK, changes[start : start + 5000])
