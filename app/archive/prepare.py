@@ -21,7 +21,9 @@ from app.models.timestamps import utcnow
 
 MAX_IMPORTED = 64 * 1024 * 1024  # a bigger "message" is a broken separator, not mail
 WINDOW_ROWS = 2000  # messages prepared, then inserted with one executemany in one transaction
-WINDOW_BYTES = 32 * 1024 * 1024  # ... or fewer when they are big (memory holds at most three windows)
+# ... or fewer when they are big: memory holds up to IN_FLIGHT + 1 windows here, one or two in the worker and
+# up to two more queued for PostgreSQL's inserters (batches.Inserters), so about 100 MB at worst.
+WINDOW_BYTES = 16 * 1024 * 1024
 IN_FLIGHT = 2  # windows handed to the worker ahead of the one being inserted
 
 Prepared = tuple[Entry, str, dict[str, object] | None]  # the entry, why it is bad (or ""), its column values
