@@ -19,6 +19,7 @@ MAX_TERMS = 12
 START, STOP = "\x02", "\x03"  # highlight marks: stored text never holds control characters
 PHRASE_OR_WORD = re.compile(r'"([^"]*)"|(\S+)')
 WORD = re.compile(r"\w+")
+AUTHOR_WORD = re.compile(r"[^\W_]+")  # what both databases' indexes see as a word (no underscore)
 
 
 @dataclass(frozen=True)
@@ -82,12 +83,13 @@ def parse_query(args) -> tuple[SearchQuery, list[str]]:
     return query, problems
 
 
+def author_words(author: str) -> list[str]:
+    """The words of an author filter: each must start a word of the author's name or address."""
+    return AUTHOR_WORD.findall(author.lower())[:MAX_TERMS]
+
+
 def _filters(query: SearchQuery, params: dict, alias: str) -> str:
     sql = ""
-    if query.author:
-        escaped = query.author.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        params["author"] = f"%{escaped}%"
-        sql += f" AND lower({alias}.author) LIKE :author ESCAPE '\\'"
     if query.since:
         params["since"] = datetime.combine(query.since, time.min, UTC)
         sql += f" AND {alias}.date >= :since"
@@ -119,6 +121,10 @@ SQLITE = (  # rank first, then snippet() only for the page's rows (a sorter woul
 # messages is then found walking (list_id, date) backwards until RANKED hits, a rare one through the GIN index.
 # Only those hits are ranked (their tsvector carried along, not fetched again), ts_headline only for the page.
 TSQUERY = "websearch_to_tsquery('english', :terms)"
+# The author filter: the author's words split at every non-alphanumeric character (an address too), each word
+# typed a prefix of one of them; exactly the expression of the GIN index ix_archived_author_words (b14).
+AUTHOR_WORDS = "to_tsvector('simple', regexp_replace(x.author, '[^[:alnum:]]+', ' ', 'g'))"
+BY_AUTHOR = f" AND {AUTHOR_WORDS} @@ to_tsquery('simple', :author)"
 POSTGRESQL = (
     "WITH hits AS (SELECT x.id, x.date, x.search_vector FROM archived_messages x "
     f"WHERE x.search_vector @@ {TSQUERY} AND x.list_id = :list_id AND x.removed_at IS NULL{{filters}} "
@@ -128,18 +134,6 @@ POSTGRESQL = (
     "SELECT m.key, m.subject, m.author, m.date, "
     f"ts_headline('english', left(m.body_text, 20000), {TSQUERY}, :options) AS snippet "
     "FROM ranked JOIN archived_messages m ON m.id = ranked.id ORDER BY ranked.rank DESC, ranked.date DESC"
-)
-# With an author filter the planner believes LIKE '%...%' keeps almost nothing and tests every row's tsvector
-# in a sequential scan: there the tsquery stays opaque (a CTE), which keeps the GIN index in use.
-POSTGRESQL_BY_AUTHOR = (
-    "WITH q AS (SELECT websearch_to_tsquery('english', :terms) AS q), "
-    "hits AS (SELECT x.id, x.date, x.search_vector FROM archived_messages x, q WHERE x.search_vector @@ q.q "
-    "AND x.list_id = :list_id AND x.removed_at IS NULL{filters} ORDER BY x.date DESC LIMIT :ranked), "
-    "ranked AS (SELECT hits.id, hits.date, ts_rank_cd(hits.search_vector, q.q) AS rank FROM hits, q "
-    "ORDER BY rank DESC, hits.date DESC LIMIT :limit OFFSET :offset) "
-    "SELECT m.key, m.subject, m.author, m.date, "
-    "ts_headline('english', left(m.body_text, 20000), q.q, :options) AS snippet "
-    "FROM ranked JOIN archived_messages m ON m.id = ranked.id, q ORDER BY ranked.rank DESC, ranked.date DESC"
 )
 HEADLINE = (
     f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=' … '"
@@ -154,7 +148,8 @@ def highlighted(snippet: str, hide_addresses: bool) -> Markup:
 
 def search(list_id: int, query: SearchQuery, hide_addresses: bool = False) -> tuple[list[Hit], bool]:
     """One page of hits, best first, and whether there is a next page."""
-    if query.empty:
+    words = author_words(query.author)
+    if query.empty or (query.author and not words):
         return [], False
     params: dict = {
         "list_id": list_id,
@@ -165,9 +160,13 @@ def search(list_id: int, query: SearchQuery, hide_addresses: bool = False) -> tu
     filters = _filters(query, params, "x")
     if db.session.get_bind().dialect.name == "postgresql":
         params.update(terms=query.terms, options=HEADLINE)  # websearch_to_tsquery accepts any text
-        sql = (POSTGRESQL_BY_AUTHOR if query.author else POSTGRESQL).format(filters=filters)
+        params["author"] = " & ".join(f"'{word}':*" for word in words)  # words: nothing to escape
+        sql = POSTGRESQL.format(filters=filters + (BY_AUTHOR if words else ""))
     else:
-        params.update(match=fts5_expression(query.terms), start=START, stop=STOP)
+        match = fts5_expression(query.terms)
+        if words:  # a prefix query on FTS5's author column
+            match = f"({match}) AND author : (" + " ".join(f'"{word}" *' for word in words) + ")"
+        params.update(match=match, start=START, stop=STOP)
         params["floor"] = db.session.execute(text(SQLITE_FLOOR.format(filters=filters)), params).scalar() or 0
         sql = SQLITE.format(filters=filters)
     rows = db.session.execute(text(sql), params).all()

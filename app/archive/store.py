@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -86,22 +85,12 @@ def add_message(
     return row
 
 
-def import_row(
-    list_id: int,
-    raw: bytes,
-    summary: Summary,
-    fallback_date: Callable[[], datetime | None],
-    taken: set[str],
-) -> dict[str, object]:
-    """The column values of one imported message, its key free among taken (which then holds it too).
-
-    fallback_date is only asked when the message has no usable Date field.
-    """
-    key = key_for(summary.message_id)
+def import_row(list_id: int, raw: bytes, values: dict[str, object], taken: set[str]) -> dict[str, object]:
+    """The column values of one imported message (values: derived()), its key free among taken (which then holds it)."""
+    key = key_for(str(values["message_id"]))
     if key in taken:
-        key = duplicate_key(key, hashlib.sha256(raw).hexdigest())
+        key = duplicate_key(key, str(values["sha256"]))
     taken.add(key)
-    values = derived(raw, summary, summary.date or fallback_date() or utcnow())
     return {"list_id": list_id, "key": key, "raw": raw, "archived_at": utcnow(), **values}
 
 

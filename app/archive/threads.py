@@ -84,6 +84,7 @@ class _Node:
     subject: str
     subject_norm: str
     date: datetime
+    stored: tuple[int | None, int | None]  # (parent_id, thread_id) as the row has them
     parent: int | None = None
 
 
@@ -96,11 +97,18 @@ def _nodes(list_id: int) -> list[_Node]:
             ArchivedMessage.subject,
             ArchivedMessage.subject_norm,
             ArchivedMessage.date,
+            ArchivedMessage.parent_id,
+            ArchivedMessage.thread_id,
         )
         .where(ArchivedMessage.list_id == list_id)
         .order_by(ArchivedMessage.date, ArchivedMessage.id)
     ).all()
-    return [_Node(r.id, r.message_id, r.refs.split(), r.subject, r.subject_norm, r.date) for r in rows]
+    return [
+        _Node(
+            r.id, r.message_id, r.refs.split(), r.subject, r.subject_norm, r.date, (r.parent_id, r.thread_id)
+        )
+        for r in rows
+    ]
 
 
 def _link(nodes: list[_Node]) -> None:
@@ -147,17 +155,57 @@ def rethread(list_id: int) -> int:
     nodes = _nodes(list_id)
     _link(nodes)
     root = _roots(nodes)
-    stored = db.session.execute(
-        select(ArchivedMessage.id, ArchivedMessage.parent_id, ArchivedMessage.thread_id).where(
-            ArchivedMessage.list_id == list_id
-        )
-    )
-    current = {r.id: (r.parent_id, r.thread_id) for r in stored}
     changes = [
         {"row": node.id, "parent": node.parent, "thread": root[node.id]}
         for node in nodes
-        if current.get(node.id) != (node.parent, root[node.id])
+        if node.stored != (node.parent, root[node.id])
     ]
     for start in range(0, len(changes), 5000):
         db.session.execute(RELINK, changes[start : start + 5000])
     return len(changes)
+
+
+@dataclass
+class _Known:
+    id: int
+    thread: int
+    date: datetime
+
+
+class Threader:
+    """Thread links for imported rows before they are inserted, as rethread() would set them for an mbox in
+    date order (a reply before its parent, or a message older than the archive, is linked by rethread()
+    afterwards): the UPDATE of every row after an import was a third of its time on PostgreSQL."""
+
+    def __init__(self, list_id: int) -> None:
+        self.by_mid: dict[str, _Known] = {}
+        self.latest: dict[str, _Known] = {}
+        rows = db.session.execute(
+            select(ArchivedMessage.id, ArchivedMessage.message_id, ArchivedMessage.subject_norm,
+                   ArchivedMessage.date, ArchivedMessage.thread_id)
+            .where(ArchivedMessage.list_id == list_id)
+            .order_by(ArchivedMessage.date, ArchivedMessage.id)
+        )  # fmt: skip
+        for row in rows:
+            self._remember(
+                row.message_id, row.subject_norm, _Known(row.id, row.thread_id or row.id, row.date)
+            )
+
+    def link(self, row: dict) -> None:
+        """Set parent_id and thread_id of a new row (which has its id already), and remember it."""
+        own, refs, subject_norm = row["id"], str(row["refs"]).split(), str(row["subject_norm"])
+        parent = next((self.by_mid[r] for r in refs if r in self.by_mid and self.by_mid[r].id != own), None)
+        if parent is None and subject_norm and (refs or is_reply(str(row["subject"]))):
+            earlier = self.latest.get(subject_norm)
+            if earlier is not None and earlier.date <= row["date"] <= earlier.date + SUBJECT_WINDOW:
+                parent = earlier
+        row["parent_id"] = parent.id if parent else None
+        row["thread_id"] = parent.thread if parent else own
+        self._remember(str(row["message_id"]), subject_norm, _Known(own, row["thread_id"], row["date"]))
+
+    def _remember(self, message_id: str, subject_norm: str, known: _Known) -> None:
+        self.by_mid.setdefault(message_id, known)
+        if subject_norm:
+            earlier = self.latest.get(subject_norm)
+            if earlier is None or known.date >= earlier.date:
+                self.latest[subject_norm] = known

@@ -132,7 +132,7 @@ def test_rebuild_recomputes_what_was_lost(mailflow, app):
 
 
 def test_a_message_the_database_refuses_is_reported_and_its_batch_kept(app, tmp_path, monkeypatch):
-    import app.archive.store as store
+    import app.archive.prepare as prepare  # the worker process is forked: it sees the patched function
     from app.archive.importer import import_mbox
 
     mlist = make_list("team@example.org", "Team")
@@ -141,7 +141,7 @@ def test_a_message_the_database_refuses_is_reported_and_its_batch_kept(app, tmp_
               mail(f"n{n}", "x\n", f"b{n}@example.org"))
         for n in range(5)
     )  # fmt: skip
-    original = store.derived
+    original = prepare.derived
 
     def poisoned(raw, summary, date):  # the third message gets a value no column takes
         values = original(raw, summary, date)
@@ -149,8 +149,43 @@ def test_a_message_the_database_refuses_is_reported_and_its_batch_kept(app, tmp_
             values["month"] = None
         return values
 
-    monkeypatch.setattr(store, "derived", poisoned)
+    monkeypatch.setattr(prepare, "derived", poisoned)
     report = import_mbox(mlist, io.BytesIO(data))
     assert report.imported == 4 and [number for number, _ in report.bad] == [3]
     assert sorted(r.message_id for r in _rows(mlist.id)) == [f"b{n}@example.org" for n in (0, 1, 3, 4)]
     assert sorted(r.key for r in _rows(mlist.id)) == [f"b{n}@example.org" for n in (0, 1, 3, 4)]
+
+
+def test_import_links_threads_as_a_rebuild_would_and_indexes_for_search(app, client):
+    from datetime import UTC, datetime
+
+    from app.archive.importer import import_mbox
+    from app.archive.threads import rethread
+
+    mlist = make_list("team@example.org", "Team", archive_policy="public")
+    old = put(mlist, mail("Plans", "old words\n", "p0@example.org", date="Sun, 01 Mar 2026 10:00:00 +0000"))
+    messages = [  # a reply to the archive, a reply before its parent, replies by subject alone
+        mail("Re: Plans", "agreed\n", "p1@example.org", date="Mon, 02 Mar 2026 10:00:00 +0000", reply_to="p0@example.org"),
+        mail("Re: Kayak", "early\n", "k1@example.org", date="Thu, 05 Mar 2026 10:00:00 +0000", reply_to="k0@example.org"),
+        mail("Kayak", "paddle quokka\n", "k0@example.org", date="Wed, 04 Mar 2026 10:00:00 +0000"),
+        mail("Re: Kayak", "by subject\n", "k2@example.org", date="Fri, 06 Mar 2026 10:00:00 +0000"),
+        mail("Re: Plans", "late\n", "p2@example.org", date="Sat, 07 Mar 2026 10:00:00 +0000"),
+    ]  # fmt: skip
+    data = b"".join(entry("a@example.org", datetime(2026, 3, 9, tzinfo=UTC), raw) for raw in messages)
+    report = import_mbox(mlist, io.BytesIO(data))
+    assert report.imported == 5 and not report.bad
+    links = {r.message_id: (r.parent_id, r.thread_id) for r in _rows(mlist.id)}
+    assert rethread(mlist.id) == 0 and links == {
+        r.message_id: (r.parent_id, r.thread_id) for r in _rows(mlist.id)
+    }
+    ids = {r.message_id: r.id for r in _rows(mlist.id)}
+    assert links["p1@example.org"] == (old.id, old.id) and links["p2@example.org"] == (
+        ids["p1@example.org"],
+        old.id,
+    )
+    assert links["k1@example.org"] == (ids["k0@example.org"], ids["k0@example.org"])  # fixed by rethread
+    assert links["k2@example.org"][1] == ids["k0@example.org"]
+    found = client.get(f"{BASE}/search?q=quokka").get_data(as_text=True)
+    assert "<mark>quokka</mark>" in found
+    put(mlist, mail("Later", "quokka again\n", "l@example.org"))  # the per-row index is back after an import
+    assert client.get(f"{BASE}/search?q=quokka").get_data(as_text=True).count("<mark>quokka</mark>") == 2

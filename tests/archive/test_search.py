@@ -59,3 +59,17 @@ def test_hostile_queries_never_fail(client, corpus):
             response = client.get(f"{BASE}/search?q={terms}{extra}")
             assert response.status_code == 200, (query, extra)
             assert "<script>alert" not in response.get_data(as_text=True)
+
+
+def test_author_filter_matches_words_of_the_name_or_address(client, corpus):
+    put(
+        corpus,
+        mail("Kayak club", "kayak news\n", "c1@example.org", sender="Carla Øster <carla.o@club.example>"),
+    )
+    for author in ("bob", "Bo", "bob@example", "carla", "øster", "Carla Øs"):
+        page = client.get(f"{BASE}/search?q=kayak&author={quote(author)}").get_data(as_text=True)
+        expected = "Budget" if author.lower().startswith("bo") else "Kayak club"
+        assert expected in page and "Kayak trip" not in page, author
+    for author in ("ob", "alicia", "%", "bob carla"):
+        page = client.get(f"{BASE}/search?q=kayak&author={quote(author)}").get_data(as_text=True)
+        assert "Budget" not in page and "Kayak club" not in page and "Kayak trip" not in page, author
