@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 from app.config import ConfigError, load_settings, read_environment
+from tests.support.console import run_mailflow
 
 BAD_VALUES = [
     ("EGRESS", "pigeon", "stdout, smtp, ses"),
@@ -45,18 +42,6 @@ def test_dotenv_is_read_and_the_environment_wins(tmp_path):
     dotenv.write_text("MAILFLOW_EGRESS=smtp\nMAILFLOW_SMTP_HOST=mail.example.org\nOTHER=1\n")
     raw = read_environment({"MAILFLOW_EGRESS": "stdout"}, dotenv)
     assert raw == {"EGRESS": "stdout", "SMTP_HOST": "mail.example.org"}
-
-
-def run_mailflow(env: dict[str, str], *args: str, cwd=None) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("MAILFLOW_")}
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=cwd,
-    )
 
 
 @pytest.mark.parametrize(("name", "value", "hint"), BAD_VALUES[:4])

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from importlib.metadata import version
 
+from tests.support.console import run_mailflow
 from tests.support.processes import ROOT
-from tests.test_config import run_mailflow
 
 
 def test_gunicorn_factory_form_loads_the_app_outside_the_checkout(tmp_path):

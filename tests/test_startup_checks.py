@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.console import run_mailflow
 from tests.support.smtp import free_port
-from tests.test_config import run_mailflow
 
 LONG_KEY = "k" * 40
 

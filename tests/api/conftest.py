@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.console import mailflow_process
 from tests.support.smtp import free_port
 from tests.test_entry_points import env_for
 
@@ -51,9 +52,8 @@ class ApiServer:
             return _answer(exc.code, exc.headers, exc.read())
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
-        """`mailflow ARGS` through the console script's module, on the server's database."""
-        command = [sys.executable, "-m", "app.cli", *args]
-        return subprocess.run(command, env=self.env, capture_output=True, text=True, cwd=ROOT, timeout=120)
+        """`mailflow ARGS` on the server's database (a process of its own: tests/support/console.py)."""
+        return mailflow_process(list(args), self.env, cwd=ROOT)
 
     def token_for(self, email: str, name: str = "tests") -> str:
         done = self.cli("users", "token", email, "--name", name)

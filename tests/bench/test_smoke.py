@@ -28,7 +28,7 @@ def smoke_results(tmp_path_factory) -> dict[str, dict]:
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,  # ~90 s alone; four test runs and other work on two cores made it exceed 300 s once
         check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]

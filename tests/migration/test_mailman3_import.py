@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import AllowedSender, Ban, FilterRule, ListRole, MailingList, Member, Post, User
 from tests.migration.test_mailman2_import import MBOX
+from tests.support.console import mailflow_process
 from tests.support.mailman3 import PASSWORD, USER, FailingProxy, Mailman3
 from tests.test_entry_points import env_for
 
@@ -100,23 +100,8 @@ def mailman3():
 def run_import(
     settings: dict, url: str, *lists: str, password: str = PASSWORD
 ) -> subprocess.CompletedProcess:
-    command = [
-        sys.executable,
-        "-m",
-        "app.cli",
-        "import",
-        "mailman3",
-        "--url",
-        url,
-        "--user",
-        USER,
-        "--password",
-        password,
-        *lists,
-    ]
-    return subprocess.run(
-        command, env=env_for(settings), capture_output=True, text=True, cwd=ROOT, timeout=300
-    )
+    args = ["import", "mailman3", "--url", url, "--user", USER, "--password", password, *lists]
+    return mailflow_process(args, env_for(settings), cwd=ROOT, timeout=300)
 
 
 def the_list(address: str) -> MailingList | None:

@@ -5,27 +5,14 @@ from __future__ import annotations
 import logging
 import os
 import stat
-import subprocess
-import sys
 
 import pytest
 
 from app import create_app
 from app.config import ConfigError
+from tests.support.console import run_mailflow
 
 SECRET = "hunter2-s3cret"
-
-
-def run_mailflow(env: dict[str, str], *args: str, cwd=None) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("MAILFLOW_")}
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-    )
 
 
 # item 17 ------------------------------------------------------------------------------------------------

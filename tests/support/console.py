@@ -33,19 +33,37 @@ class Console:
         from app.extensions import db
 
         db.session.commit()  # the process must see what the test wrote, and SQLite must not be locked
-        if os.environ.get("MAILFLOW_TEST_CONSOLE") == "script":
-            result = subprocess.run(
-                [str(CONSOLE_SCRIPT), *args],
-                env=self.env,
-                input=stdin,
-                capture_output=True,
-                text=True,
-                timeout=TIMEOUT,
-            )
-        else:
-            result = _server().run(list(args), self.env, stdin)
+        result = mailflow_process(list(args), self.env, stdin=stdin)
         db.session.expire_all()  # the test must see what the process wrote
         return result
+
+
+def run_mailflow(
+    env: dict[str, str],
+    *args: str,
+    cwd: str | os.PathLike | None = None,
+    stdin: str | None = None,
+    timeout: float = TIMEOUT,
+) -> subprocess.CompletedProcess:
+    """`mailflow ARGS` with the test process's environment, minus its MAILFLOW_* settings, plus env."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("MAILFLOW_")}
+    return mailflow_process(list(args), {**clean, **env}, stdin=stdin, cwd=cwd, timeout=timeout)
+
+
+def mailflow_process(
+    args: list[str],
+    env: dict[str, str],
+    stdin: str | None = None,
+    cwd: str | os.PathLike | None = None,
+    timeout: float = TIMEOUT,
+) -> subprocess.CompletedProcess:
+    """`mailflow ARGS` as a process of its own with exactly env: forked from the server, or the script itself."""
+    if os.environ.get("MAILFLOW_TEST_CONSOLE") == "script":
+        command = [str(CONSOLE_SCRIPT), *args]
+        return subprocess.run(
+            command, env=env, input=stdin, capture_output=True, text=True, timeout=timeout, cwd=cwd
+        )
+    return _server().run(args, env, stdin, str(cwd) if cwd else os.getcwd(), timeout)
 
 
 def _neutral_environment() -> dict[str, str]:
@@ -71,18 +89,20 @@ class ForkServer:
         os.close(replies_write)
         self.buffer = b""
 
-    def run(self, args: list[str], env: dict[str, str], stdin: str | None) -> subprocess.CompletedProcess:
+    def run(
+        self, args: list[str], env: dict[str, str], stdin: str | None, cwd: str, timeout: float
+    ) -> subprocess.CompletedProcess:
         """Run one command in a forked child; its output and status as subprocess.run would give them."""
         with tempfile.TemporaryDirectory(prefix="mailflow-console-") as folder:
             paths = {name: os.path.join(folder, name) for name in ("stdin", "stdout", "stderr")}
             Path(paths["stdin"]).write_text(stdin or "", encoding="utf-8")
             for name in ("stdout", "stderr"):
                 Path(paths[name]).touch()
-            request = {"args": args, "env": env, "cwd": os.getcwd(), **paths}
+            request = {"args": args, "env": env, "cwd": cwd, **paths}
             os.write(self.requests, (json.dumps(request) + "\n").encode())
             pid = self._reply(TIMEOUT)["pid"]
             try:
-                code = self._reply(TIMEOUT)["code"]
+                code = self._reply(timeout)["code"]
             except subprocess.TimeoutExpired:
                 os.kill(pid, signal.SIGKILL)
                 self._reply(TIMEOUT)
