@@ -2,12 +2,14 @@
 
 MAILFLOW_TEST_SHARD=K/N keeps the K-th of N shards. Whole files go to one shard (module fixtures stay
 whole); files are dealt heaviest first to the lightest shard, by the times in durations.json (one full
-run's seconds per file; a file not in it counts as a typical one). Every shard computes the same split.
+run's seconds per file on each database, MAILFLOW_TEST_DB's being used; a file not in it counts as a
+typical one). Every shard of one database computes the same split.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import statistics
 from pathlib import Path
 
@@ -25,7 +27,7 @@ def parse(spec: str) -> tuple[int, int]:
 def files_of(spec: str, files: list[str]) -> set[str]:
     """The files (node-id paths) that belong to the shard spec names."""
     index, count = parse(spec)
-    times = json.loads(DURATIONS.read_text())
+    times = json.loads(DURATIONS.read_text())[os.environ.get("MAILFLOW_TEST_DB", "sqlite")]
     typical = statistics.median(times.values())
     loads = [0.0] * count
     mine: set[str] = set()
