@@ -23,6 +23,30 @@ from app.pipeline.handlers import list_headers, validate_headers
 
 RFC1153_START = "-" * 70  # after the table of contents
 RFC1153_BETWEEN = "-" * 30  # between messages
+# The fields a post keeps inside a MIME digest (as Mailman's MIME_DIGEST_KEEP_HEADERS): who, when, what and
+# how it is encoded. The list's own fields (List-*, Archived-At, Precedence, the VERP envelope's traces) go:
+# they are the digest's business, once, at its top, and would only make every digest longer.
+MIME_DIGEST_KEEP = frozenset(
+    {
+        "date",
+        "from",
+        "to",
+        "cc",
+        "reply-to",
+        "subject",
+        "message-id",
+        "in-reply-to",
+        "references",
+        "keywords",
+        "summary",
+        "mime-version",
+        "content-type",
+        "content-transfer-encoding",
+        "content-disposition",
+        "content-description",
+        "content-language",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -46,13 +70,21 @@ class Built:
 
 
 def item_of(raw: bytes) -> Item:
-    """Read what the table of contents needs from a prepared post."""
+    """A prepared post with only the fields a digest keeps, and what the table of contents needs from it."""
+    raw = digest_part(raw)
     try:
         msg = email.message_from_bytes(raw, policy=email.policy.compat32)
         subject, author, date = (decode(msg.get(name, "")) for name in ("Subject", "From", "Date"))
     except MALFORMED_INPUT:
         subject = author = date = ""
     return Item(raw, " ".join(subject.split()) or "(no subject)", " ".join(author.split()), date)
+
+
+def digest_part(raw: bytes) -> bytes:
+    """The post without the header fields a digest leaves out (MIME_DIGEST_KEEP); the body untouched."""
+    msg = RawMessage.parse(raw)
+    msg.fields = [(name, data) for name, data in msg.fields if name in MIME_DIGEST_KEEP]
+    return msg.to_bytes()
 
 
 def digest_subject(mlist: MailingList, volume: int, number: int) -> str:

@@ -56,6 +56,10 @@ def test_one_issue_goes_to_each_digest_reader_in_their_format_with_personal_head
     inner = list(digest.iter_parts())
     assert [p.get_content_type() for p in inner] == ["message/rfc822"] * 3
     assert [p.get_content()["Subject"] for p in inner] == ["First", "Second", "Third"]
+    first_post = inner[0].get_content()
+    assert first_post["From"] == "reg@example.net" and first_post["Message-ID"] == posts[0].message_id
+    kept = {name.lower() for name in first_post.keys()}
+    assert not {"list-id", "list-unsubscribe", "list-post", "archived-at", "precedence"} & kept, kept
     assert "https://lists.example.org/manage/" in footer.get_content()
     (plain,) = _digests_to(sink, "plain@example.net")
     text = plain.get_content()
