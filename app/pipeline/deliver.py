@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import Connection, Update, select
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -72,23 +73,35 @@ def reschedule_not_due(post_id: int, delivery_ids: Sequence[int]) -> None:
 def _send_all(post: Post, copies: list[Delivery], lease_id: str) -> None:
     sender = make_sender(current_app.config["MAILFLOW"], redis_connection())
     retries: list[Delivery] = []
-    chunks = [copies[start : start + COMMIT_EVERY] for start in range(0, len(copies), COMMIT_EVERY)]
     longest = prepared_longest_line(post)
     known_faults = relayfault.open_signatures()
-    with keep_loaded(), _autocommit() as fast:
+    with keep_loaded(), _autocommit() as fast, ThreadPoolExecutor(1, thread_name_prefix="send") as sending:
+        # PostgreSQL records a chunk while the next one is sent: two chunks may be unrecorded at once.
+        size = COMMIT_EVERY if fast is None else COMMIT_EVERY // 2
+        chunks = [copies[start : start + size] for start in range(0, len(copies), size)]
+        fenced = {0: chunks[0]}  # the claim has just leased them
+        unrecorded: list[SendResult] = []  # the previous chunk, every copy accepted, not written yet
         try:
-            leased = chunks[0]  # the claim has just leased them
-            for index in range(len(chunks)):
-                results = _send(sender, post, leased, longest) if leased else []
-                following = chunks[index + 1] if index + 1 < len(chunks) else []
+            for index, chunk in enumerate(chunks):
+                leased = fenced.pop(index) if index in fenced else _fence_now(chunk, lease_id)
+                sent = _start_send(sending, sender, post, leased, longest)
+                if fast is not None and unrecorded:
+                    following = chunks[index + 1] if index + 1 < len(chunks) else []
+                    fenced[index + 1] = _record_all_sent(
+                        fast, unrecorded, chunks[index - 1], following, lease_id
+                    )
+                    unrecorded = []
+                results = sent()
                 if fast is not None and results and all(r.ok for r in results) and not known_faults:
-                    leased = _record_all_sent(fast, results, {c.id: c for c in leased}, following, lease_id)
+                    unrecorded = results
                     _count(sender.name, results)
                     continue
+                following = chunks[index + 1] if index + 1 < len(chunks) else []
                 fault = relayfault.fault_in(results, known_faults)
                 results = _spare_members(results, fault) if fault else results
                 to_retry, disabled = _apply(results, {c.id: c for c in leased})
-                leased = fence(following, lease_id) if following and not fault else []
+                if following and not fault:
+                    fenced[index + 1] = fence(following, lease_id)
                 new_fault = _note_relay(post.id, results, fault, known_faults)
                 db.session.commit()  # this chunk's outcomes, in one transaction
                 _count(sender.name, results)
@@ -99,9 +112,34 @@ def _send_all(post: Post, copies: list[Delivery], lease_id: str) -> None:
                     _stop_for_relay_fault(post.id, fault, results, new_fault)
                     break
                 known_faults = [] if any(r.ok for r in results) else known_faults
+            if fast is not None and unrecorded:
+                _record_all_sent(fast, unrecorded, chunks[-1], [], lease_id)
         finally:
             sender.close()
     retry_later(post.id, retries)
+
+
+def _start_send(
+    sending: ThreadPoolExecutor, sender: Sender, post: Post, copies: list[Delivery], longest: int | None
+) -> Callable[[], list[SendResult]]:
+    """Copies built here, sent on the sending thread; the answer waits for their results."""
+    batch, unbuildable = _build(post, copies, longest)
+    if not batch:
+        return lambda: unbuildable
+    future = sending.submit(_in_app, current_app._get_current_object(), sender, batch)  # type: ignore[attr-defined]
+    return lambda: future.result() + unbuildable
+
+
+def _in_app(app: Flask, sender: Sender, batch: list[Outgoing]) -> list[SendResult]:
+    with app.app_context():  # a sender may need the app (a rate limit's Redis, its settings)
+        return sender.send(batch)
+
+
+def _fence_now(chunk: list[Delivery], lease_id: str) -> list[Delivery]:
+    """The fence read on the spot (no earlier write read it), a renewal it made committed."""
+    leased = fence(chunk, lease_id)
+    db.session.commit()
+    return leased
 
 
 def _count(egress: str, results: Sequence[SendResult]) -> None:
@@ -128,13 +166,14 @@ def _autocommit() -> Iterator[Connection | None]:
 def _record_all_sent(
     conn: Connection,
     results: Sequence[SendResult],
-    copies: dict[int, Delivery],
+    chunk: list[Delivery],
     following: list[Delivery],
     lease_id: str,
 ) -> list[Delivery]:
     """Every copy of the chunk accepted: record them and fence the next chunk in one statement (a DML CTE)."""
     now = utcnow()
     provider_ids = {r.delivery_id: r.provider_id for r in results}
+    copies = {c.id: c for c in chunk}
     sent = _sent_update(provider_ids, now)
     if not following:
         conn.execute(sent)
@@ -216,7 +255,10 @@ def prepared_longest_line(post: Post) -> int | None:
     return longest_line(post.prepared) if post.prepared is not None and is_clean(post.prepared) else None
 
 
-def _send(sender: Sender, post: Post, copies: list[Delivery], longest: int | None) -> list[SendResult]:
+def _build(
+    post: Post, copies: list[Delivery], longest: int | None
+) -> tuple[list[Outgoing], list[SendResult]]:
+    """The finished copies, and a permanent failure for each copy that cannot be built."""
     mlist: MailingList = post.mailing_list
     batch: list[Outgoing] = []
     unbuildable: list[SendResult] = []
@@ -227,7 +269,7 @@ def _send(sender: Sender, post: Post, copies: list[Delivery], longest: int | Non
             unbuildable.append(
                 SendResult(c.id, ok=False, error=f"copy not built: {exc}", permanent=True, bounce=False)
             )
-    return (sender.send(batch) if batch else []) + unbuildable
+    return batch, unbuildable
 
 
 def _tell_owners(disabled: Sequence[Member]) -> None:
