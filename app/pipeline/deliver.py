@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 # Outcomes are committed after every COMMIT_EVERY copies: a worker killed between the provider's
 # acceptance and that commit sends at most this many copies twice (see docs/scaling.md).
 COMMIT_EVERY = 50
+# PostgreSQL records a chunk while the next one is sent, so two chunks may be unrecorded at once: half-size
+# chunks there keep the same bound.
+OVERLAPPED_CHUNK = COMMIT_EVERY // 2
 
 
 def deliver_batch(post_id: int, delivery_ids: Sequence[int]) -> None:
@@ -76,8 +79,7 @@ def _send_all(post: Post, copies: list[Delivery], lease_id: str) -> None:
     longest = prepared_longest_line(post)
     known_faults = relayfault.open_signatures()
     with keep_loaded(), _autocommit() as fast, ThreadPoolExecutor(1, thread_name_prefix="send") as sending:
-        # PostgreSQL records a chunk while the next one is sent: two chunks may be unrecorded at once.
-        size = COMMIT_EVERY if fast is None else COMMIT_EVERY // 2
+        size = COMMIT_EVERY if fast is None else OVERLAPPED_CHUNK
         chunks = [copies[start : start + size] for start in range(0, len(copies), size)]
         fenced = {0: chunks[0]}  # the claim has just leased them
         unrecorded: list[SendResult] = []  # the previous chunk, every copy accepted, not written yet
