@@ -16,9 +16,8 @@ from app.extensions import db
 from app.jobs.queues import close_redis
 from app.models import Delivery, DeliveryStatus, Post, PostStatus
 from app.pipeline.deliver import deliver_batch
-from app.pipeline.runner import process
 from tests.support.db import truncate_all
-from tests.support.factories import make_list, make_members, message
+from tests.support.factories import fanned_out, make_list, make_members, message
 from tests.support.smtp import SinkHandler
 
 COPIES = 40
@@ -84,19 +83,7 @@ def _fan_out() -> tuple[int, list[int]]:
     """A post whose copies exist, pending (its jobs wait in Redis; the test runs deliver_batch itself)."""
     mlist = make_list("slow@example.org", "Slow")
     make_members(mlist, *MEMBERS)
-    post = Post(
-        list_id=mlist.id,
-        raw=message(sender=MEMBERS[0], to="slow@example.org"),
-        sha256="slow",
-        status=PostStatus.RECEIVED,
-        mail_from=MEMBERS[0],
-        sender=MEMBERS[0],
-    )
-    db.session.add(post)
-    db.session.commit()
-    process(post.id)
-    ids = db.session.scalars(select(Delivery.id).where(Delivery.post_id == post.id).order_by(Delivery.id))
-    return post.id, list(ids)
+    return fanned_out(mlist, message(sender=MEMBERS[0], to="slow@example.org"), MEMBERS[0])
 
 
 def _statuses() -> dict[str, str]:

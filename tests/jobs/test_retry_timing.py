@@ -17,11 +17,10 @@ from app.jobs import retry_policy
 from app.jobs.queues import Job, QueueName, enqueue
 from app.jobs.reconcile import enqueue_orphaned_deliveries, orphans_query
 from app.jobs.worker import run_worker
-from app.models import Delivery, DeliveryStatus, Post, PostStatus
+from app.models import Delivery, DeliveryStatus
 from app.models.timestamps import utcnow
 from app.pipeline.deliver import deliver_batch
-from app.pipeline.runner import process
-from tests.support.factories import make_list, make_members, message
+from tests.support.factories import fanned_out, make_list, make_members, message
 
 MEMBERS = ("alice@example.org", "ann@example.net", "bob@example.net", "cyd@example.net")
 
@@ -38,19 +37,7 @@ def deliveries(redis_url):
 def _post(*more: str) -> tuple[int, list[int]]:
     mlist = make_list("team@example.org", "Team")
     make_members(mlist, *MEMBERS, *more)
-    post = Post(
-        list_id=mlist.id,
-        raw=message(),
-        sha256="x",
-        status=PostStatus.RECEIVED,
-        mail_from=MEMBERS[0],
-        sender=MEMBERS[0],
-    )
-    db.session.add(post)
-    db.session.commit()
-    process(post.id)
-    ids = db.session.scalars(select(Delivery.id).where(Delivery.post_id == post.id).order_by(Delivery.id))
-    return post.id, list(ids)
+    return fanned_out(mlist, message(), MEMBERS[0])
 
 
 def test_a_delayed_job_is_never_scheduled_before_its_time(smtp_app, deliveries):
