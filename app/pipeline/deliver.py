@@ -42,16 +42,31 @@ OVERLAPPED_CHUNK = COMMIT_EVERY // 2
 def deliver_batch(post_id: int, delivery_ids: Sequence[int]) -> None:
     """Send the claimable copies among delivery_ids and record what happened to each."""
     lease_id = new_lease_id()
-    copies = claim(delivery_ids, lease_id)
-    if len(copies) < len(delivery_ids):
-        reschedule_not_due(post_id, delivery_ids)
+    # The first chunk is claimed now, the rest while it is being sent (the claim of 500 rows is a
+    # statement of tens of milliseconds that would otherwise hold up every job's first copy).
+    head = _chunk_size()
+    copies, rest = claim(delivery_ids[:head], lease_id), list(delivery_ids[head:])
+    if not copies and rest:  # nothing claimable up front: claim the rest here, beside no send
+        copies, rest = claim(rest, lease_id), []
+    claimed = len(copies)
     if copies:
         post = db.session.get(Post, post_id)
         if post is None or post.prepared is None:
             raise RuntimeError(f"post {post_id} has deliveries but no prepared message")
-        with kept_alive([c.id for c in copies], lease_id):
-            _send_all(post, copies, lease_id)
+        with kept_alive(delivery_ids, lease_id):
+            claimed += _send_all(post, copies, rest, lease_id)
+    if claimed < len(delivery_ids):
+        reschedule_not_due(post_id, delivery_ids)
     finish_if_done(post_id)
+
+
+def _chunk_size() -> int:
+    """Copies per chunk: half-size on PostgreSQL, where a chunk is recorded while the next is sent."""
+    return OVERLAPPED_CHUNK if db.engine.dialect.name == "postgresql" else COMMIT_EVERY
+
+
+def _chunked(copies: list[Delivery], size: int) -> list[list[Delivery]]:
+    return [copies[start : start + size] for start in range(0, len(copies), size)]
 
 
 def reschedule_not_due(post_id: int, delivery_ids: Sequence[int]) -> None:
@@ -73,20 +88,26 @@ def reschedule_not_due(post_id: int, delivery_ids: Sequence[int]) -> None:
         enqueue(Job.DELIVER, post_id, ids, delay=delay)
 
 
-def _send_all(post: Post, copies: list[Delivery], lease_id: str) -> None:
+def _send_all(post: Post, copies: list[Delivery], rest: list[int], lease_id: str) -> int:
+    """Send the claimed copies chunk by chunk; rest is claimed while the first chunk goes out (returns how many)."""
     sender = make_sender(current_app.config["MAILFLOW"], redis_connection())
     retries: list[Delivery] = []
     longest = prepared_longest_line(post)
     known_faults = relayfault.open_signatures()
     with keep_loaded(), _autocommit() as fast, ThreadPoolExecutor(1, thread_name_prefix="send") as sending:
-        size = COMMIT_EVERY if fast is None else OVERLAPPED_CHUNK
-        chunks = [copies[start : start + size] for start in range(0, len(copies), size)]
+        size = _chunk_size()
+        chunks = _chunked(copies, size)
         fenced = {0: chunks[0]}  # the claim has just leased them
+        more: list[Delivery] = []
         unrecorded: list[SendResult] = []  # the previous chunk, every copy accepted, not written yet
         try:
             for index, chunk in enumerate(chunks):
                 leased = fenced.pop(index) if index in fenced else _fence_now(chunk, lease_id)
                 sent = _start_send(sending, sender, post, leased, longest)
+                if index == 0 and rest:
+                    more = claim(rest, lease_id)
+                    fenced.update({len(chunks): more[:size]} if more else {})  # just leased, like chunk 0
+                    chunks += _chunked(more, size)
                 if fast is not None and unrecorded:
                     following = chunks[index + 1] if index + 1 < len(chunks) else []
                     fenced[index + 1] = _record_all_sent(
@@ -119,6 +140,7 @@ def _send_all(post: Post, copies: list[Delivery], lease_id: str) -> None:
         finally:
             sender.close()
     retry_later(post.id, retries)
+    return len(more)
 
 
 def _start_send(
