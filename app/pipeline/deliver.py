@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy import Connection, Update, select
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -34,39 +33,21 @@ log = logging.getLogger(__name__)
 # Outcomes are committed after every COMMIT_EVERY copies: a worker killed between the provider's
 # acceptance and that commit sends at most this many copies twice (see docs/scaling.md).
 COMMIT_EVERY = 50
-# PostgreSQL records a chunk while the next one is sent, so two chunks may be unrecorded at once: half-size
-# chunks there keep the same bound.
-OVERLAPPED_CHUNK = COMMIT_EVERY // 2
 
 
 def deliver_batch(post_id: int, delivery_ids: Sequence[int]) -> None:
     """Send the claimable copies among delivery_ids and record what happened to each."""
     lease_id = new_lease_id()
-    # The first chunk is claimed now, the rest while it is being sent (the claim of 500 rows is a
-    # statement of tens of milliseconds that would otherwise hold up every job's first copy).
-    head = _chunk_size()
-    copies, rest = claim(delivery_ids[:head], lease_id), list(delivery_ids[head:])
-    if not copies and rest:  # nothing claimable up front: claim the rest here, beside no send
-        copies, rest = claim(rest, lease_id), []
-    claimed = len(copies)
+    copies = claim(delivery_ids, lease_id)
+    if len(copies) < len(delivery_ids):
+        reschedule_not_due(post_id, delivery_ids)
     if copies:
         post = db.session.get(Post, post_id)
         if post is None or post.prepared is None:
             raise RuntimeError(f"post {post_id} has deliveries but no prepared message")
-        with kept_alive(delivery_ids, lease_id):
-            claimed += _send_all(post, copies, rest, lease_id)
-    if claimed < len(delivery_ids):
-        reschedule_not_due(post_id, delivery_ids)
+        with kept_alive([c.id for c in copies], lease_id):
+            _send_all(post, copies, lease_id)
     finish_if_done(post_id)
-
-
-def _chunk_size() -> int:
-    """Copies per chunk: half-size on PostgreSQL, where a chunk is recorded while the next is sent."""
-    return OVERLAPPED_CHUNK if db.engine.dialect.name == "postgresql" else COMMIT_EVERY
-
-
-def _chunked(copies: list[Delivery], size: int) -> list[list[Delivery]]:
-    return [copies[start : start + size] for start in range(0, len(copies), size)]
 
 
 def reschedule_not_due(post_id: int, delivery_ids: Sequence[int]) -> None:
@@ -88,43 +69,26 @@ def reschedule_not_due(post_id: int, delivery_ids: Sequence[int]) -> None:
         enqueue(Job.DELIVER, post_id, ids, delay=delay)
 
 
-def _send_all(post: Post, copies: list[Delivery], rest: list[int], lease_id: str) -> int:
-    """Send the claimed copies chunk by chunk; rest is claimed while the first chunk goes out (returns how many)."""
+def _send_all(post: Post, copies: list[Delivery], lease_id: str) -> None:
     sender = make_sender(current_app.config["MAILFLOW"], redis_connection())
     retries: list[Delivery] = []
+    chunks = [copies[start : start + COMMIT_EVERY] for start in range(0, len(copies), COMMIT_EVERY)]
     longest = prepared_longest_line(post)
     known_faults = relayfault.open_signatures()
-    with keep_loaded(), _autocommit() as fast, ThreadPoolExecutor(1, thread_name_prefix="send") as sending:
-        size = _chunk_size()
-        chunks = _chunked(copies, size)
-        fenced = {0: chunks[0]}  # the claim has just leased them
-        more: list[Delivery] = []
-        unrecorded: list[SendResult] = []  # the previous chunk, every copy accepted, not written yet
+    with keep_loaded(), _autocommit() as fast:
         try:
-            for index, chunk in enumerate(chunks):
-                leased = fenced.pop(index) if index in fenced else _fence_now(chunk, lease_id)
-                sent = _start_send(sending, sender, post, leased, longest)
-                if index == 0 and rest:
-                    more = claim(rest, lease_id)
-                    fenced.update({len(chunks): more[:size]} if more else {})  # just leased, like chunk 0
-                    chunks += _chunked(more, size)
-                if fast is not None and unrecorded:
-                    following = chunks[index + 1] if index + 1 < len(chunks) else []
-                    fenced[index + 1] = _record_all_sent(
-                        fast, unrecorded, chunks[index - 1], following, lease_id
-                    )
-                    unrecorded = []
-                results = sent()
+            leased = chunks[0]  # the claim has just leased them
+            for index in range(len(chunks)):
+                results = _send(sender, post, leased, longest) if leased else []
+                following = chunks[index + 1] if index + 1 < len(chunks) else []
                 if fast is not None and results and all(r.ok for r in results) and not known_faults:
-                    unrecorded = results
+                    leased = _record_all_sent(fast, results, {c.id: c for c in leased}, following, lease_id)
                     _count(sender.name, results)
                     continue
-                following = chunks[index + 1] if index + 1 < len(chunks) else []
                 fault = relayfault.fault_in(results, known_faults)
                 results = _spare_members(results, fault) if fault else results
                 to_retry, disabled = _apply(results, {c.id: c for c in leased})
-                if following and not fault:
-                    fenced[index + 1] = fence(following, lease_id)
+                leased = fence(following, lease_id) if following and not fault else []
                 new_fault = _note_relay(post.id, results, fault, known_faults)
                 db.session.commit()  # this chunk's outcomes, in one transaction
                 _count(sender.name, results)
@@ -135,35 +99,9 @@ def _send_all(post: Post, copies: list[Delivery], rest: list[int], lease_id: str
                     _stop_for_relay_fault(post.id, fault, results, new_fault)
                     break
                 known_faults = [] if any(r.ok for r in results) else known_faults
-            if fast is not None and unrecorded:
-                _record_all_sent(fast, unrecorded, chunks[-1], [], lease_id)
         finally:
             sender.close()
     retry_later(post.id, retries)
-    return len(more)
-
-
-def _start_send(
-    sending: ThreadPoolExecutor, sender: Sender, post: Post, copies: list[Delivery], longest: int | None
-) -> Callable[[], list[SendResult]]:
-    """Copies built here, sent on the sending thread; the answer waits for their results."""
-    batch, unbuildable = _build(post, copies, longest)
-    if not batch:
-        return lambda: unbuildable
-    future = sending.submit(_in_app, current_app._get_current_object(), sender, batch)  # type: ignore[attr-defined]
-    return lambda: future.result() + unbuildable
-
-
-def _in_app(app: Flask, sender: Sender, batch: list[Outgoing]) -> list[SendResult]:
-    with app.app_context():  # a sender may need the app (a rate limit's Redis, its settings)
-        return sender.send(batch)
-
-
-def _fence_now(chunk: list[Delivery], lease_id: str) -> list[Delivery]:
-    """The fence read on the spot (no earlier write read it), a renewal it made committed."""
-    leased = fence(chunk, lease_id)
-    db.session.commit()
-    return leased
 
 
 def _count(egress: str, results: Sequence[SendResult]) -> None:
@@ -190,14 +128,13 @@ def _autocommit() -> Iterator[Connection | None]:
 def _record_all_sent(
     conn: Connection,
     results: Sequence[SendResult],
-    chunk: list[Delivery],
+    copies: dict[int, Delivery],
     following: list[Delivery],
     lease_id: str,
 ) -> list[Delivery]:
     """Every copy of the chunk accepted: record them and fence the next chunk in one statement (a DML CTE)."""
     now = utcnow()
     provider_ids = {r.delivery_id: r.provider_id for r in results}
-    copies = {c.id: c for c in chunk}
     sent = _sent_update(provider_ids, now)
     if not following:
         conn.execute(sent)
@@ -279,10 +216,7 @@ def prepared_longest_line(post: Post) -> int | None:
     return longest_line(post.prepared) if post.prepared is not None and is_clean(post.prepared) else None
 
 
-def _build(
-    post: Post, copies: list[Delivery], longest: int | None
-) -> tuple[list[Outgoing], list[SendResult]]:
-    """The finished copies, and a permanent failure for each copy that cannot be built."""
+def _send(sender: Sender, post: Post, copies: list[Delivery], longest: int | None) -> list[SendResult]:
     mlist: MailingList = post.mailing_list
     batch: list[Outgoing] = []
     unbuildable: list[SendResult] = []
@@ -293,7 +227,7 @@ def _build(
             unbuildable.append(
                 SendResult(c.id, ok=False, error=f"copy not built: {exc}", permanent=True, bounce=False)
             )
-    return batch, unbuildable
+    return (sender.send(batch) if batch else []) + unbuildable
 
 
 def _tell_owners(disabled: Sequence[Member]) -> None:

@@ -64,10 +64,8 @@ class Thief:
     def send(self, batch: Sequence[Outgoing]) -> list[SendResult]:
         if self.steal:
             with db.engine.connect() as other:  # another worker's transaction, not this job's session
-                other.execute(  # what another worker's claim writes (before or after this job claimed them)
-                    update(Delivery)
-                    .where(Delivery.id.in_(self.steal))
-                    .values(status=DeliveryStatus.SENDING, lease_owner="another-worker")
+                other.execute(
+                    update(Delivery).where(Delivery.id.in_(self.steal)).values(lease_owner="another-worker")
                 )
                 other.commit()
             self.steal = []

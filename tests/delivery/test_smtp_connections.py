@@ -1,4 +1,4 @@
-"""SMTP_CONNECTIONS: one worker sends a batch over several connections at once to a slow relay.
+"""SMTP_CONNECTIONS: one worker sends a batch over several connections at once to a slow relay (one to a fast one).
 
 Each copy goes out once, on one connection; a copy refused for now is retried like any other; the crash
 tests (test_crashes.py) run with the default of four connections.
@@ -137,4 +137,17 @@ def test_a_copy_refused_for_now_on_one_connection_is_retried_and_the_others_are_
         deliver_batch(post_id, [copy.id])
         assert set(_statuses().values()) == {DeliveryStatus.SENT}
         assert db.session.get(Post, post_id).status == PostStatus.DISTRIBUTED
+    assert _per_rcpt(handler) == dict.fromkeys(MEMBERS, 1)
+
+
+def test_a_relay_that_answers_at_once_gets_one_connection(make_app, slow_sink):
+    """Threads would only cost a worker whose relay keeps up: the batch stays on one connection."""
+    _, handler = slow_sink
+    handler.data_delay = 0.0
+    with make_app("4").app_context():
+        truncate_all()
+        post_id, ids = _fan_out()
+        deliver_batch(post_id, ids)
+        assert set(_statuses().values()) == {DeliveryStatus.SENT}
+    assert handler.most_owing == 1 and len(handler.peers) == 1
     assert _per_rcpt(handler) == dict.fromkeys(MEMBERS, 1)
