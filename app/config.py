@@ -156,6 +156,7 @@ class Settings:
     SMTP_SECURITY: str = "none"
     SMTP_TIMEOUT: int = 30
     SMTP_CA_FILE: str = ""
+    SMTP_CONNECTIONS: int = 4  # per worker, sending shares of a batch at once (app/egress/smtp_pool.py)
     SES_REGION: str = "us-east-1"
     SES_CONFIGURATION_SET: str = ""
     SES_ENDPOINT_URL: str = ""
@@ -222,6 +223,7 @@ PARSERS: dict[str, Callable[[str, str], object]] = {
     "SMTP_PORT": _port,
     "SMTP_SECURITY": _choice(SECURITY_CHOICES),
     "SMTP_TIMEOUT": _positive_int,
+    "SMTP_CONNECTIONS": _positive_int,
     "SES_ENDPOINT_URL": _url(("http", "https")),
     "SES_MAX_SEND_RATE": _non_negative_int,
     "SMTP_RETRY_DAYS": _positive_int,

@@ -7,7 +7,7 @@ from redis import Redis
 from app.config import Egress, Settings
 from app.egress.base import Outgoing, Sender, SendResult
 from app.egress.ratelimit import SharedRateLimiter
-from app.egress.smtp import SMTPSender
+from app.egress.smtp_pool import PooledSMTPSender
 from app.egress.stdout import StdoutSender
 
 
@@ -25,7 +25,7 @@ def make_sender(settings: Settings, redis: Redis | None = None) -> Sender:
 
 def _backend(settings: Settings, redis: Redis | None) -> Sender:
     if settings.EGRESS == Egress.SMTP:
-        return SMTPSender(settings)
+        return PooledSMTPSender(settings)
     if settings.EGRESS == Egress.SES:
         from app.egress.ses import SESSender  # boto3 costs ~0.3 s to import: only when SES is the egress
 

@@ -10,18 +10,17 @@ import pytest
 from redis import Redis
 from rq import Queue
 from rq.registry import ScheduledJobRegistry
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from app.extensions import db
 from app.jobs import retry_policy
 from app.jobs.queues import Job, QueueName, enqueue
-from app.jobs.reconcile import enqueue_orphaned_deliveries
+from app.jobs.reconcile import enqueue_orphaned_deliveries, orphans_query
 from app.jobs.worker import run_worker
-from app.models import Delivery, DeliveryStatus, Post, PostStatus
+from app.models import Delivery, DeliveryStatus
 from app.models.timestamps import utcnow
 from app.pipeline.deliver import deliver_batch
-from app.pipeline.runner import process
-from tests.support.factories import make_list, make_members, message
+from tests.support.factories import fanned_out, make_list, make_members, message
 
 MEMBERS = ("alice@example.org", "ann@example.net", "bob@example.net", "cyd@example.net")
 
@@ -35,22 +34,10 @@ def deliveries(redis_url):
     conn.close()
 
 
-def _post() -> tuple[int, list[int]]:
+def _post(*more: str) -> tuple[int, list[int]]:
     mlist = make_list("team@example.org", "Team")
-    make_members(mlist, *MEMBERS)
-    post = Post(
-        list_id=mlist.id,
-        raw=message(),
-        sha256="x",
-        status=PostStatus.RECEIVED,
-        mail_from=MEMBERS[0],
-        sender=MEMBERS[0],
-    )
-    db.session.add(post)
-    db.session.commit()
-    process(post.id)
-    ids = db.session.scalars(select(Delivery.id).where(Delivery.post_id == post.id).order_by(Delivery.id))
-    return post.id, list(ids)
+    make_members(mlist, *MEMBERS, *more)
+    return fanned_out(mlist, message(), MEMBERS[0])
 
 
 def test_a_delayed_job_is_never_scheduled_before_its_time(smtp_app, deliveries):
@@ -119,3 +106,24 @@ def test_copies_go_out_on_the_first_retry_once_the_relay_is_back(smtp_app, redis
     assert {d.status for d in copies} == {DeliveryStatus.SENT}
     assert {d.attempts for d in copies} == {2}  # sent by the retry itself, not by a later reconciler pass
     assert len(handler.messages) == len(MEMBERS)
+
+
+def _plan(query) -> str:
+    """The database's plan for the query, as text, with statistics of the table as it stands."""
+    compiled = query.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
+    db.session.execute(text("ANALYZE deliveries"))
+    if db.engine.dialect.name == "postgresql":
+        return "\n".join(db.session.scalars(text(f"EXPLAIN {compiled}")))
+    return "\n".join(str(row[-1]) for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+
+
+def test_the_overdue_retry_scan_reads_only_copies_with_a_retry_time(smtp_app):
+    """A fan-out under way: many copies pending, one of them a retry; the scan reads the retry's index."""
+    _, ids = _post(*[f"m{i:04d}@example.net" for i in range(2000)])
+    db.session.execute(
+        update(Delivery).where(Delivery.id == ids[0]).values(next_attempt_at=utcnow() - timedelta(hours=1))
+    )
+    db.session.commit()
+    assert "ix_deliveries_retry_due" in _plan(orphans_query(utcnow(), empty=False))
+    rows = db.session.execute(orphans_query(utcnow(), empty=False)).all()
+    assert [row.id for row in rows] == [ids[0]]

@@ -6,10 +6,13 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import make_msgid
 
+from sqlalchemy import select
+
 from app.extensions import db
 from app.membership.lines import Entry
 from app.membership.members import add_members
-from app.models import ListRole, MailingList, User
+from app.models import Delivery, ListRole, MailingList, Post, PostStatus, User
+from app.pipeline.runner import process
 
 
 def make_list(address: str = "team@example.org", name: str = "Team", **settings) -> MailingList:
@@ -55,3 +58,20 @@ def message(
     msg["Message-ID"] = message_id or make_msgid(domain="example.org")
     msg.set_content(body)
     return msg.as_bytes(policy=SMTP)  # CRLF, as an MTA sends it
+
+
+def fanned_out(mlist: MailingList, raw: bytes, sender: str) -> tuple[int, list[int]]:
+    """A post from sender run through the pipeline: its copies exist, pending; returns its id and theirs."""
+    post = Post(
+        list_id=mlist.id,
+        raw=raw,
+        sha256="x",
+        status=PostStatus.RECEIVED,
+        mail_from=sender,
+        sender=sender,
+    )
+    db.session.add(post)
+    db.session.commit()
+    process(post.id)
+    ids = db.session.scalars(select(Delivery.id).where(Delivery.post_id == post.id).order_by(Delivery.id))
+    return post.id, list(ids)

@@ -1,0 +1,153 @@
+"""SMTP_CONNECTIONS: one worker sends a batch over several connections at once to a slow relay (one to a fast one).
+
+Each copy goes out once, on one connection; a copy refused for now is retried like any other; the crash
+tests (test_crashes.py) run with the default of four connections.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from sqlalchemy import select, update
+
+from app import create_app
+from app.extensions import db
+from app.jobs.queues import close_redis
+from app.models import Delivery, DeliveryStatus, Post, PostStatus
+from app.pipeline.deliver import deliver_batch
+from tests.support.db import truncate_all
+from tests.support.factories import fanned_out, make_list, make_members, message
+from tests.support.smtp import SinkHandler
+
+COPIES = 40
+MEMBERS = tuple(f"m{i:03d}@example.net" for i in range(COPIES))
+
+
+@dataclass
+class CountingHandler(SinkHandler):
+    """A slow relay that notes how many DATA answers it owed at once, and from which connections."""
+
+    owing: int = 0
+    most_owing: int = 0
+    peers: set = field(default_factory=set)
+
+    async def handle_DATA(self, server, session, envelope):
+        self.peers.add(session.peer)
+        self.owing += 1
+        self.most_owing = max(self.most_owing, self.owing)
+        try:
+            return await super().handle_DATA(server, session, envelope)
+        finally:
+            self.owing -= 1
+
+
+@pytest.fixture
+def slow_sink(sink):
+    controller, handler = sink
+    counting = CountingHandler(data_delay=0.1)
+    controller.handler = counting
+    yield controller, counting
+
+
+def _app(settings: dict, redis_url: str, port: int, connections: str):
+    settings.update(
+        REDIS_URL=redis_url,
+        EGRESS="smtp",
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=str(port),
+        SMTP_CONNECTIONS=connections,
+    )
+    return create_app(settings)
+
+
+@pytest.fixture
+def make_app(settings, redis_url, slow_sink):
+    apps = []
+
+    def make(connections: str):
+        app = _app(settings, redis_url, slow_sink[0].port, connections)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            truncate_all()
+            db.engine.dispose()
+            close_redis(app)
+
+
+def _fan_out() -> tuple[int, list[int]]:
+    """A post whose copies exist, pending (its jobs wait in Redis; the test runs deliver_batch itself)."""
+    mlist = make_list("slow@example.org", "Slow")
+    make_members(mlist, *MEMBERS)
+    return fanned_out(mlist, message(sender=MEMBERS[0], to="slow@example.org"), MEMBERS[0])
+
+
+def _statuses() -> dict[str, str]:
+    db.session.expire_all()
+    return {d.recipient: d.status for d in db.session.scalars(select(Delivery))}
+
+
+def _per_rcpt(handler: SinkHandler) -> dict[str, int]:
+    return {rcpt: len(got) for rcpt, got in handler.by_rcpt().items()}
+
+
+def test_a_slow_relay_gets_several_connections_at_once_and_each_copy_once(make_app, slow_sink):
+    _, handler = slow_sink
+    with make_app("4").app_context():
+        truncate_all()
+        post_id, ids = _fan_out()
+        deliver_batch(post_id, ids)
+        assert set(_statuses().values()) == {DeliveryStatus.SENT}
+        assert db.session.get(Post, post_id).status == PostStatus.DISTRIBUTED
+    assert _per_rcpt(handler) == dict.fromkeys(MEMBERS, 1)
+    assert handler.most_owing == 4  # four copies waited on the relay at the same moment
+    assert len(handler.peers) == 4  # over four connections, no more
+
+
+def test_one_connection_when_the_setting_says_so(make_app, slow_sink):
+    _, handler = slow_sink
+    with make_app("1").app_context():
+        truncate_all()
+        post_id, ids = _fan_out()
+        deliver_batch(post_id, ids[:8])
+        assert sorted(r for r, s in _statuses().items() if s == DeliveryStatus.SENT) == list(MEMBERS[:8])
+    assert handler.most_owing == 1 and len(handler.peers) == 1
+    assert _per_rcpt(handler) == dict.fromkeys(MEMBERS[:8], 1)
+
+
+def test_a_copy_refused_for_now_on_one_connection_is_retried_and_the_others_are_sent(make_app, slow_sink):
+    _, handler = slow_sink
+    refused = MEMBERS[5]
+    handler.refuse_once[refused] = "451 4.7.1 try again later"
+    with make_app("4").app_context():
+        truncate_all()
+        post_id, ids = _fan_out()
+        deliver_batch(post_id, ids)
+        statuses = _statuses()
+        assert statuses.pop(refused) == DeliveryStatus.PENDING
+        assert set(statuses.values()) == {DeliveryStatus.SENT}
+        copy = db.session.scalar(select(Delivery).where(Delivery.recipient == refused))
+        assert copy.last_error.startswith("451") and copy.next_attempt_at is not None
+        db.session.execute(update(Delivery).where(Delivery.id == copy.id).values(next_attempt_at=None))
+        db.session.commit()  # due now: the retry job would run it at its time
+        deliver_batch(post_id, [copy.id])
+        assert set(_statuses().values()) == {DeliveryStatus.SENT}
+        assert db.session.get(Post, post_id).status == PostStatus.DISTRIBUTED
+    assert _per_rcpt(handler) == dict.fromkeys(MEMBERS, 1)
+
+
+def test_a_relay_that_answers_at_once_gets_one_connection(make_app, slow_sink):
+    """Threads would only cost a worker whose relay keeps up: the batch stays on one connection."""
+    _, handler = slow_sink
+    handler.data_delay = 0.0
+    with make_app("4").app_context():
+        truncate_all()
+        post_id, ids = _fan_out()
+        deliver_batch(post_id, ids)
+        assert set(_statuses().values()) == {DeliveryStatus.SENT}
+    assert handler.most_owing == 1 and len(handler.peers) == 1
+    assert _per_rcpt(handler) == dict.fromkeys(MEMBERS, 1)
