@@ -1,14 +1,14 @@
 """deliveries: an index for the reconciler's scan of overdue retries (only rows with a retry time)
 
 Revision ID: d13_retry_due_index
-Revises: a14s_archive_months
+Revises: b14_archive_author_words
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "d13_retry_due_index"
-down_revision = "a14s_archive_months"
+down_revision = "b14_archive_author_words"
 branch_labels = None
 depends_on = None
 
