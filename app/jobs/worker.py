@@ -94,3 +94,13 @@ def run_worker(app: Flask, burst: bool = False, name: str | None = None) -> bool
         return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
     finally:
         stop.set()
+        _close_scheduler_connection(worker)
+
+
+def _close_scheduler_connection(worker: MailFlowWorker) -> None:
+    """Close the Redis client RQ's scheduler made for itself (RQ leaves it to the garbage collector)."""
+    scheduler = worker.scheduler
+    conn = getattr(scheduler, "_connection", None) if scheduler is not None else None
+    if conn is not None:
+        conn.close()
+        scheduler._connection = None  # type: ignore[union-attr]  # RQ makes a new one if it is used again
