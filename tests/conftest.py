@@ -239,7 +239,10 @@ def _return_pooled_connections():
     gc.collect()  # the previous test's objects, unreachable now that pytest has let go of its fixtures
     gc.freeze()
     yield
-    for engines in list(db._app_engines.values()):
+    for test_app, engines in list(db._app_engines.items()):
         for engine in list(engines.values()):
             engine.dispose()
+        close_redis(
+            test_app
+        )  # its Redis pool too (made again on next use), or a socket is left to the collector
     gc.collect()  # a connection leaked by this test fails this test, not a later one

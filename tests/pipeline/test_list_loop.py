@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app import create_app
 from app.extensions import db
+from app.jobs.queues import close_redis
 from app.models import Post, PostStatus
 from app.pipeline.loopmarker import LOOP_MARKER
 from tests.support.db import truncate_all
@@ -28,6 +29,7 @@ def relay(settings, redis_url, sink):
         db.session.remove()
         truncate_all()
         db.engine.dispose()
+        close_redis(app)  # its pool's sockets, or the garbage collector finds them open (ResourceWarning)
 
 
 def lists_subscribed_to_each_other():
