@@ -46,8 +46,9 @@ def run_mailflow(
     timeout: float = TIMEOUT,
 ) -> subprocess.CompletedProcess:
     """`mailflow ARGS` with the test process's environment, minus its MAILFLOW_* settings, plus env."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("MAILFLOW_")}
-    return mailflow_process(list(args), {**clean, **env}, stdin=stdin, cwd=cwd, timeout=timeout)
+    return mailflow_process(
+        list(args), {**_neutral_environment(), **env}, stdin=stdin, cwd=cwd, timeout=timeout
+    )
 
 
 def mailflow_process(
