@@ -156,7 +156,7 @@ class Settings:
     SMTP_SECURITY: str = "none"
     SMTP_TIMEOUT: int = 30
     SMTP_CA_FILE: str = ""
-    SMTP_CONNECTIONS: int = 4  # per worker, sending shares of a batch at once (app/egress/smtp_pool.py)
+    SMTP_CONNECTIONS: int = 10  # per worker, sending shares of a batch at once (app/egress/smtp_pool.py)
     SES_REGION: str = "us-east-1"
     SES_CONFIGURATION_SET: str = ""
     SES_ENDPOINT_URL: str = ""

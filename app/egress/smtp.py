@@ -52,24 +52,67 @@ class SMTPSender:
             self._conn = self._connect()
         return self._conn
 
+    def open(self) -> None:
+        """Open the connection now (greeting, TLS, AUTH), raising what the relay said if it would not."""
+        self._connection()
+
+    @property
+    def is_open(self) -> bool:
+        return self._conn is not None
+
     def send(self, batch: Sequence[Outgoing]) -> list[SendResult]:
         results: list[SendResult] = []
-        for index, copy in enumerate(batch):
-            try:
-                results.append(self._send_one(copy))
-            except CONNECTION_ERRORS as exc:
-                # This copy and the rest of the batch were not accepted: all of them are tried again later.
-                self._drop()
-                reason = f"connection to {self.settings.SMTP_HOST}:{self.settings.SMTP_PORT} failed: {exc}"
-                results.extend(
-                    SendResult(c.delivery_id, ok=False, error=reason, bounce=False) for c in batch[index:]
-                )
-                break
+        try:
+            self._send_into(results, batch)
+        except CONNECTION_ERRORS as exc:
+            # The copies with no answer yet were not accepted (as far as we know): all tried again later.
+            self._drop()
+            reason = f"connection to {self.settings.SMTP_HOST}:{self.settings.SMTP_PORT} failed: {exc}"
+            results.extend(
+                SendResult(c.delivery_id, ok=False, error=reason, bounce=False) for c in batch[len(results) :]
+            )
         return results
+
+    def _send_into(self, results: list[SendResult], batch: Sequence[Outgoing]) -> None:
+        """Each copy's result appended in batch order; plain copies streamed (RFC 2920), one round trip each.
+
+        A copy's message goes out in the same write as the next copy's MAIL, RCPT and DATA: RFC 2920 lets
+        message content start a group of pipelined commands. Its answer is the first read after that write.
+        """
+        pending: Outgoing | None = None  # a copy whose DATA got 354 and whose message is still to go
+        for copy in batch:
+            conn = self._connection()
+            if _streamable(conn, copy):
+                pending = self._stream(conn, results, pending, copy)
+                continue
+            if pending is not None:
+                results.append(self._finish(conn, pending))
+                pending = None
+            results.append(self._send_one(copy))
+        if pending is not None:
+            results.append(self._finish(self._connection(), pending))
+
+    def _stream(
+        self, conn: smtplib.SMTP, results: list[SendResult], pending: Outgoing | None, copy: Outgoing
+    ) -> Outgoing | None:
+        """The pending copy's message and this copy's envelope in one write; returns this copy if DATA got 354."""
+        conn.send((_dot_stuffed(pending.data) if pending else b"") + _envelope(copy))
+        if pending is not None:
+            results.append(self._accepted(pending, *conn.getreply()))
+        refused = self._envelope_refused(conn, copy, (conn.getreply(), conn.getreply(), conn.getreply()))
+        if refused is not None:
+            results.append(refused)
+            return None
+        return copy
+
+    def _finish(self, conn: smtplib.SMTP, copy: Outgoing) -> SendResult:
+        """Send a copy's message after its 354 and read the relay's answer."""
+        conn.send(_dot_stuffed(copy.data))
+        return self._accepted(copy, *conn.getreply())
 
     def _send_one(self, copy: Outgoing) -> SendResult:
         conn = self._connection()
-        if any(c in copy.rcpt + copy.mail_from for c in "\r\n\x00<>"):
+        if not _sendable(copy):
             return failure(copy, 553, b"address not allowed in an SMTP command", recipient=True)
         needs_utf8 = not (copy.rcpt.isascii() and copy.mail_from.isascii())
         if not needs_utf8 and conn.has_extn("pipelining"):
@@ -91,12 +134,15 @@ class SMTPSender:
 
     def _send_pipelined(self, conn: smtplib.SMTP, copy: Outgoing) -> SendResult:
         """RFC 2920: MAIL, RCPT and DATA in one write, then the message: two round trips, not four."""
-        conn.send(f"MAIL FROM:<{copy.mail_from}>\r\nRCPT TO:<{copy.rcpt}>\r\nDATA\r\n".encode("ascii"))
-        (mail_code, mail_text), (rcpt_code, rcpt_text), (data_code, data_text) = (
-            conn.getreply(),
-            conn.getreply(),
-            conn.getreply(),
-        )
+        conn.send(_envelope(copy))
+        refused = self._envelope_refused(conn, copy, (conn.getreply(), conn.getreply(), conn.getreply()))
+        return refused if refused is not None else self._finish(conn, copy)
+
+    def _envelope_refused(
+        self, conn: smtplib.SMTP, copy: Outgoing, replies: tuple[tuple[int, bytes], ...]
+    ) -> SendResult | None:
+        """The failure the replies to MAIL, RCPT and DATA mean, or None when DATA got its 354."""
+        (mail_code, mail_text), (rcpt_code, rcpt_text), (data_code, data_text) = replies
         if data_code == 354 and (mail_code != 250 or rcpt_code not in (250, 251)):
             conn.send(b".\r\n")  # a server that said 354 anyway gets an empty message, then RSET
             conn.getreply()
@@ -106,10 +152,14 @@ class SMTPSender:
             return self._refused(conn, copy, rcpt_code, rcpt_text, recipient=True)
         if data_code != 354:
             return self._refused(conn, copy, data_code, data_text, recipient=False)
-        conn.send(_dot_stuffed(copy.data))
-        code, text = conn.getreply()
+        return None
+
+    def _accepted(self, copy: Outgoing, code: int, text: bytes) -> SendResult:
+        """The relay's answer to a copy's message (the transaction is over either way: nothing to reset)."""
+        if code == 421 or code == -1:  # the server is closing the connection
+            raise smtplib.SMTPServerDisconnected(f"{code} {text.decode('utf-8', 'replace')}")
         if code != 250:
-            return self._refused(conn, copy, code, text, recipient=False)
+            return failure(copy, code, text, recipient=False)
         return SendResult(copy.delivery_id, ok=True, provider_id=_queue_id(text, copy.delivery_id))
 
     def _refused(
@@ -146,6 +196,22 @@ class SMTPSender:
 def _tls_context(cafile: str) -> ssl.SSLContext:
     """One verifying TLS context per CA file (loading the system CA store costs ~90 ms; senders are per batch)."""
     return ssl.create_default_context(cafile=cafile or None)
+
+
+def _sendable(copy: Outgoing) -> bool:
+    """No address that would end, split or corrupt an SMTP command line."""
+    return not any(c in copy.rcpt + copy.mail_from for c in "\r\n\x00<>")
+
+
+def _streamable(conn: smtplib.SMTP, copy: Outgoing) -> bool:
+    """A copy that can go in a pipelined group: ASCII envelope, sendable, and a relay that offers PIPELINING."""
+    return (
+        copy.rcpt.isascii() and copy.mail_from.isascii() and _sendable(copy) and conn.has_extn("pipelining")
+    )
+
+
+def _envelope(copy: Outgoing) -> bytes:
+    return f"MAIL FROM:<{copy.mail_from}>\r\nRCPT TO:<{copy.rcpt}>\r\nDATA\r\n".encode("ascii")
 
 
 def _dot_stuffed(data: bytes) -> bytes:

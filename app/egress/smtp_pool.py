@@ -5,21 +5,33 @@ the worker could do. With SMTP_CONNECTIONS connections the waits overlap. A rela
 SLOW_COPY_SECONDS gains nothing from that (the worker's own CPU is the limit) and the threads cost it: there
 the batch goes over one connection in the worker's thread. Each copy goes out on one connection only, once,
 and its result comes back with the batch as before: the caller marks it sent only after the relay's 250.
+
+A relay may cap the connections it takes from one client (Postfix answers "421 4.7.0 Too many connections"
+past smtpd_client_connection_count_limit, hosted relays per account). A connection the relay will not open
+while others are open costs no copy: the worker goes on with the connections it has, dealing that share over
+them, notes the number for this relay and tries one more again after WIDEN_AFTER_SECONDS (as Postfix's
+concurrency feedback backs off and grows again). Nothing was sent on a connection that never opened.
 """
 
 from __future__ import annotations
 
+import logging
+import smtplib
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 
 from app.config import Settings
 from app.egress.base import Outgoing, SendResult
-from app.egress.smtp import SMTPSender
+from app.egress.smtp import CONNECTION_ERRORS, SMTPSender
 
+log = logging.getLogger(__name__)
 SLOW_COPY_SECONDS = 0.02  # a copy that takes longer than this on one connection: deal the batch out
+WIDEN_AFTER_SECONDS = 300.0  # a relay that refused a connection is offered one more after this long
 # Per worker process and relay: what the last batch showed, so every job does not have to find out again.
 _slow_relays: dict[tuple[str, int], bool] = {}
+# Per worker process and relay: (connections it took when it refused one more, when that was).
+_relay_limits: dict[tuple[str, int], tuple[int, float]] = {}
 
 
 class PooledSMTPSender:
@@ -55,10 +67,13 @@ class PooledSMTPSender:
 
     def _dealt(self, batch: Sequence[Outgoing]) -> list[SendResult]:
         """The batch dealt round-robin over the connections, sent at the same time; results in batch order."""
-        count = len(self.senders)
-        used = [(s, list(batch[i::count])) for i, s in enumerate(self.senders) if batch[i::count]]
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="smtp")
+            self._pool = ThreadPoolExecutor(max_workers=len(self.senders), thread_name_prefix="smtp")
+        senders = self._opened(min(self._limit(), len(batch)))
+        if not senders:  # the relay took none: the first connection's own error marks every copy for later
+            return self.senders[0].send(batch)
+        count = len(senders)
+        used = [(s, list(batch[i::count])) for i, s in enumerate(senders) if batch[i::count]]
         began = time.monotonic()
         futures = [self._pool.submit(sender.send, share) for sender, share in used]
         wait(futures)  # every share finished before anything is reported, an error included
@@ -66,6 +81,35 @@ class PooledSMTPSender:
         longest = max(len(share) for _, share in used)
         _slow_relays[self.relay] = (time.monotonic() - began) / longest >= SLOW_COPY_SECONDS
         return [by_id[c.delivery_id] for c in batch]
+
+    def _limit(self) -> int:
+        """How many connections this relay gets now: all of them, or what it took when it last refused one."""
+        took, when = _relay_limits.get(self.relay, (len(self.senders), 0.0))
+        if took < len(self.senders) and time.monotonic() - when >= WIDEN_AFTER_SECONDS:
+            return took + 1
+        return took
+
+    def _opened(self, wanted: int) -> list[SMTPSender]:
+        """The first `wanted` connections, opened at once where they are not open yet; those the relay refused
+        are left out, and the relay's limit is noted (nothing was sent on them)."""
+        chosen = sorted(self.senders, key=lambda s: not s.is_open)[:wanted]  # open ones first
+        closed = [s for s in chosen if not s.is_open]
+        errors = [e for e in self._pool.map(_open, closed) if e is not None] if self._pool else []
+        opened = [s for s in chosen if s.is_open]
+        if errors and opened:
+            _relay_limits[self.relay] = (len(opened), time.monotonic())
+            log.warning(
+                "relay %s:%s refused connection %d of %d (%s): sending over %d; one more tried in %d s",
+                *self.relay,
+                len(opened) + 1,
+                wanted,
+                _said(errors[0]),
+                len(opened),
+                WIDEN_AFTER_SECONDS,
+            )
+        elif not errors and self.relay in _relay_limits and wanted > _relay_limits[self.relay][0]:
+            _relay_limits[self.relay] = (wanted, time.monotonic())  # it took one more: widen again later
+        return opened
 
     def close(self) -> None:
         """Close every connection and stop the threads."""
@@ -76,3 +120,22 @@ class PooledSMTPSender:
             if self._pool is not None:
                 self._pool.shutdown(wait=True)
                 self._pool = None
+
+
+def _open(sender: SMTPSender) -> BaseException | None:
+    """Open one connection; what the relay said when it would not (None once it is open)."""
+    try:
+        sender.open()
+    except CONNECTION_ERRORS as exc:
+        return exc
+    return None
+
+
+def _said(exc: BaseException) -> str:
+    """A refusal as the relay worded it ("421 4.7.0 Too many connections"), or the error's own text."""
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = (
+            exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+        )
+        return f"{exc.smtp_code} {text}"
+    return str(exc) or type(exc).__name__

@@ -1,14 +1,17 @@
 """SMTP_CONNECTIONS: one worker sends a batch over several connections at once to a slow relay (one to a fast one).
 
 Each copy goes out once, on one connection; a copy refused for now is retried like any other; the crash
-tests (test_crashes.py) run with the default of four connections.
+tests (test_crashes.py) run with the default (ten connections a worker).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 from sqlalchemy import select, update
 
 from app import create_app
@@ -18,7 +21,7 @@ from app.models import Delivery, DeliveryStatus, Post, PostStatus
 from app.pipeline.deliver import deliver_batch
 from tests.support.db import truncate_all
 from tests.support.factories import fanned_out, make_list, make_members, message
-from tests.support.smtp import SinkHandler
+from tests.support.smtp import SinkHandler, free_port
 
 COPIES = 40
 MEMBERS = tuple(f"m{i:03d}@example.net" for i in range(COPIES))
@@ -50,6 +53,46 @@ def slow_sink(sink):
     yield controller, counting
 
 
+@dataclass
+class CappedHandler(CountingHandler):
+    """A slow relay taking at most `cap` connections at once, as Postfix's smtpd_client_connection_count_limit."""
+
+    cap: int = 2
+    connected: int = 0
+    turned_away: int = 0
+
+
+class CappedSMTP(SMTP):
+    """Answers 421 at the greeting to a connection over the handler's cap, as Postfix does, and closes it."""
+
+    async def _handle_client(self) -> None:
+        handler = self.event_handler
+        if handler.connected >= handler.cap:
+            handler.turned_away += 1
+            await self.push("421 4.7.0 Error: too many connections from 127.0.0.1")
+            self.transport.close()
+            return
+        handler.connected += 1
+        try:
+            await super()._handle_client()
+        finally:
+            handler.connected -= 1
+
+
+class CappedController(Controller):
+    def factory(self) -> SMTP:
+        return CappedSMTP(self.handler, **self.SMTP_kwargs)
+
+
+@pytest.fixture
+def capped_sink():
+    handler = CappedHandler(data_delay=0.1)
+    controller = CappedController(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, handler
+    controller.stop()
+
+
 def _app(settings: dict, redis_url: str, port: int, connections: str):
     settings.update(
         REDIS_URL=redis_url,
@@ -65,8 +108,8 @@ def _app(settings: dict, redis_url: str, port: int, connections: str):
 def make_app(settings, redis_url, slow_sink):
     apps = []
 
-    def make(connections: str):
-        app = _app(settings, redis_url, slow_sink[0].port, connections)
+    def make(connections: str, port: int | None = None):
+        app = _app(settings, redis_url, port or slow_sink[0].port, connections)
         apps.append(app)
         return app
 
@@ -151,3 +194,24 @@ def test_a_relay_that_answers_at_once_gets_one_connection(make_app, slow_sink):
         assert set(_statuses().values()) == {DeliveryStatus.SENT}
     assert handler.most_owing == 1 and len(handler.peers) == 1
     assert _per_rcpt(handler) == dict.fromkeys(MEMBERS, 1)
+
+
+def test_a_relay_that_caps_connections_gets_what_it_takes_and_no_copy_is_lost(make_app, capped_sink, caplog):
+    """Connections the relay turns away (421 at the greeting) cost nothing: their shares go over the others."""
+    controller, handler = capped_sink
+    caplog.set_level(logging.WARNING, logger="app.egress.smtp_pool")
+    with make_app("4", port=controller.port).app_context():
+        truncate_all()
+        post_id, ids = _fan_out()
+        deliver_batch(post_id, ids[:20])
+        turned_away = handler.turned_away
+        deliver_batch(post_id, ids[20:])
+        assert set(_statuses().values()) == {DeliveryStatus.SENT}
+        assert db.session.get(Post, post_id).status == PostStatus.DISTRIBUTED
+    assert _per_rcpt(handler) == dict.fromkeys(MEMBERS, 1)
+    assert handler.most_owing == 2  # never more than the relay takes (each job opens its own two)
+    assert turned_away == 2  # the third and fourth connection, once
+    assert handler.turned_away == turned_away  # the next job keeps to the two the relay takes
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert f"relay 127.0.0.1:{controller.port} refused connection 3 of 4 (" in warning
+    assert "421" in warning and "sending over 2" in warning

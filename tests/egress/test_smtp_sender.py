@@ -190,3 +190,39 @@ def test_addresses_that_would_inject_smtp_commands_are_refused():
         controller.stop()
     assert not results[0].ok and results[0].permanent
     assert handler.messages == []
+
+
+class QueueIdHandler(SinkHandler):
+    """Names each accepted message after its recipient, refuses content with VIRUS in it after the data."""
+
+    async def handle_DATA(self, server, session, envelope):
+        if b"VIRUS" in envelope.original_content:
+            return "554 5.6.0 content rejected"
+        await super().handle_DATA(server, session, envelope)
+        return f"250 2.0.0 queued as {envelope.rcpt_tos[0]}"
+
+
+def test_streamed_copies_each_get_their_own_answer():
+    """A copy's message shares a write with the next copy's envelope: each answer still lands on its copy."""
+    handler = QueueIdHandler(refuse={"gone@example.net": "550 5.1.1 no such user"})
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    rcpts = [f"m{i}@example.net" for i in range(12)]
+    rcpts[4], rcpts[11] = "gone@example.net", "last@example.net"
+    copies = [Outgoing(i, "team-bounces@example.org", r, COPY) for i, r in enumerate(rcpts)]
+    copies[7] = Outgoing(7, "team-bounces@example.org", rcpts[7], COPY + b"VIRUS\r\n")
+    copies.insert(9, Outgoing(99, "team-bounces@example.org", "bad>addr@example.net", COPY))
+    try:
+        smtp = sender(controller.port)
+        results = smtp.send(copies)
+        smtp.close()
+    finally:
+        controller.stop()
+    assert [r.delivery_id for r in results] == [c.delivery_id for c in copies]
+    by_id = {r.delivery_id: r for r in results}
+    assert not by_id[4].ok and by_id[4].error.startswith("550") and by_id[4].bounce
+    assert not by_id[7].ok and by_id[7].error.startswith("554") and not by_id[7].bounce
+    assert not by_id[99].ok and by_id[99].error.startswith("553")
+    for i in set(range(12)) - {4, 7}:
+        assert by_id[i].ok and by_id[i].provider_id == f"2.0.0 queued as {rcpts[i]}"
+    assert sorted(handler.by_rcpt()) == sorted(set(rcpts) - {"gone@example.net", rcpts[7]})
