@@ -28,12 +28,10 @@ from app.pipeline.claims import claim, fence, held_query, keep_loaded, new_lease
 from app.pipeline.lease import kept_alive
 from app.pipeline.personalise import render_pieces
 from app.pipeline.recipients import finish_if_done
-from app.pipeline.sentmarks import SentMarks, Written
 
 log = logging.getLogger(__name__)
 # Outcomes are committed after every COMMIT_EVERY copies: a worker killed between the provider's
-# acceptance and that commit sends at most this many copies twice (see docs/scaling.md). On PostgreSQL a
-# chunk is half that, written while the next is sent (sentmarks.py): two unrecorded at most.
+# acceptance and that commit sends at most this many copies twice (see docs/scaling.md).
 COMMIT_EVERY = 50
 
 
@@ -74,27 +72,23 @@ def reschedule_not_due(post_id: int, delivery_ids: Sequence[int]) -> None:
 def _send_all(post: Post, copies: list[Delivery], lease_id: str) -> None:
     sender = make_sender(current_app.config["MAILFLOW"], redis_connection())
     retries: list[Delivery] = []
+    chunks = [copies[start : start + COMMIT_EVERY] for start in range(0, len(copies), COMMIT_EVERY)]
     longest = prepared_longest_line(post)
     known_faults = relayfault.open_signatures()
     with keep_loaded(), _autocommit() as fast:
-        marks = SentMarks(fast) if fast is not None else None
-        chunks = _chunked(copies, chunk_size())
-        fenced = {0: chunks[0], 1: chunks[1] if len(chunks) > 1 else []}  # the claim has just leased them
         try:
-            for index, chunk in enumerate(chunks):
-                leased = fenced.pop(index) if index in fenced else _fence_now(chunk, lease_id)
+            leased = chunks[0]  # the claim has just leased them
+            for index in range(len(chunks)):
                 results = _send(sender, post, leased, longest) if leased else []
-                if marks is not None:
-                    _collect(marks, chunks, fenced, lease_id)  # the chunk before: written while this one went
-                if marks is not None and results and all(r.ok for r in results) and not known_faults:
-                    _write_sent(marks, results, leased, chunks, index + 2, lease_id)
+                following = chunks[index + 1] if index + 1 < len(chunks) else []
+                if fast is not None and results and all(r.ok for r in results) and not known_faults:
+                    leased = _record_all_sent(fast, results, {c.id: c for c in leased}, following, lease_id)
                     _count(sender.name, results)
                     continue
-                following = chunks[index + 1] if index + 1 < len(chunks) else []
                 fault = relayfault.fault_in(results, known_faults)
                 results = _spare_members(results, fault) if fault else results
                 to_retry, disabled = _apply(results, {c.id: c for c in leased})
-                fenced[index + 1] = fence(following, lease_id) if following and not fault else []
+                leased = fence(following, lease_id) if following and not fault else []
                 new_fault = _note_relay(post.id, results, fault, known_faults)
                 db.session.commit()  # this chunk's outcomes, in one transaction
                 _count(sender.name, results)
@@ -105,31 +99,9 @@ def _send_all(post: Post, copies: list[Delivery], lease_id: str) -> None:
                     _stop_for_relay_fault(post.id, fault, results, new_fault)
                     break
                 known_faults = [] if any(r.ok for r in results) else known_faults
-            if marks is not None:
-                _collect(marks, chunks, fenced, lease_id)
         finally:
-            try:
-                sender.close()
-            finally:
-                if marks is not None:
-                    marks.close()
+            sender.close()
     retry_later(post.id, retries)
-
-
-def chunk_size() -> int:
-    """Copies per chunk: half of COMMIT_EVERY on PostgreSQL, where a chunk is written while the next is sent."""
-    return COMMIT_EVERY // 2 if db.engine.dialect.name == "postgresql" else COMMIT_EVERY
-
-
-def _chunked(copies: list[Delivery], size: int) -> list[list[Delivery]]:
-    return [copies[start : start + size] for start in range(0, len(copies), size)]
-
-
-def _fence_now(chunk: list[Delivery], lease_id: str) -> list[Delivery]:
-    """The fence asked on its own (no earlier statement asked it for this chunk)."""
-    leased = fence(chunk, lease_id)
-    db.session.commit()  # a renewal the fence had to make; nothing (no round trip) otherwise
-    return leased
 
 
 def _count(egress: str, results: Sequence[SendResult]) -> None:
@@ -143,9 +115,8 @@ def _count(egress: str, results: Sequence[SendResult]) -> None:
 def _autocommit() -> Iterator[Connection | None]:
     """PostgreSQL: a connection of its own for the chunks every copy of which was accepted (None on SQLite).
 
-    Each such chunk is one autocommit statement, one round trip, written while the next chunk is sent
-    (sentmarks.py); through the session it was four (pool ping, BEGIN, the statement, COMMIT). SQLite is
-    in-process: one transaction per chunk costs it less.
+    Each such chunk is one autocommit statement, one round trip; through the session it was four (pool
+    ping, BEGIN, the statement, COMMIT). SQLite is in-process: one transaction per chunk costs it less.
     """
     if db.engine.dialect.name != "postgresql":
         yield None
@@ -154,38 +125,28 @@ def _autocommit() -> Iterator[Connection | None]:
         yield conn
 
 
-def _write_sent(
-    marks: SentMarks,
+def _record_all_sent(
+    conn: Connection,
     results: Sequence[SendResult],
-    copies: list[Delivery],
-    chunks: list[list[Delivery]],
-    ahead: int,
+    copies: dict[int, Delivery],
+    following: list[Delivery],
     lease_id: str,
-) -> None:
-    """Every copy of the chunk accepted: record them, and ask the fence of chunk `ahead`, in one statement."""
+) -> list[Delivery]:
+    """Every copy of the chunk accepted: record them and fence the next chunk in one statement (a DML CTE)."""
     now = utcnow()
     provider_ids = {r.delivery_id: r.provider_id for r in results}
     sent = _sent_update(provider_ids, now)
-    by_id = {c.id: c for c in copies}
-    if ahead >= len(chunks):
-        marks.write(sent, Written(by_id, provider_ids, now, None, ()))
-        return
-    statement = held_query(chunks[ahead], lease_id).add_cte(sent.returning(Delivery.id).cte("sent"))
-    marks.write(statement, Written(by_id, provider_ids, now, ahead, ()))
-
-
-def _collect(
-    marks: SentMarks, chunks: list[list[Delivery]], fenced: dict[int, list[Delivery]], lease_id: str
-) -> None:
-    """The statement in flight is done: its copies are sent for good, and its fence answer is kept."""
-    written = marks.collect()
-    if written is None:
-        return
-    _mark_sent(written.copies, written.provider_ids, written.sent_at)
-    if written.fenced_chunk is not None:
-        # fence() weighs the answer against the clock now: a worker that stalled since renews, or sends nothing
-        fenced[written.fenced_chunk] = fence(chunks[written.fenced_chunk], lease_id, written.rows)
-        db.session.commit()  # a renewal the fence had to make; nothing (no round trip) otherwise
+    if not following:
+        conn.execute(sent)
+        _mark_sent(copies, provider_ids, now)
+        return []
+    rows = conn.execute(
+        held_query(following, lease_id).add_cte(sent.returning(Delivery.id).cte("sent"))
+    ).all()
+    _mark_sent(copies, provider_ids, now)
+    leased = fence(following, lease_id, rows)
+    db.session.commit()  # a renewal the fence had to make; nothing (no round trip) otherwise
+    return leased
 
 
 def _spare_members(results: Sequence[SendResult], fault: str) -> list[SendResult]:
