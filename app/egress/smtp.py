@@ -14,7 +14,7 @@ from app.egress.base import Outgoing, SendResult
 
 log = logging.getLogger(__name__)
 # The connection, or the session set-up (TLS, AUTH), failed: nothing more was accepted; try again later.
-# Per-recipient refusals are caught before this, in _send_one.
+# Per-recipient refusals are caught before this (settle, send_one).
 CONNECTION_ERRORS = (smtplib.SMTPException, OSError)
 
 
@@ -26,6 +26,10 @@ class SMTPSender:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._conn: smtplib.SMTP | None = None
+        self._pending: Outgoing | None = (
+            None  # a copy whose DATA got 354: its message goes with the next write
+        )
+        self._owed: tuple[Outgoing | None, Outgoing] | None = None  # what the last start() awaits answers for
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
@@ -61,56 +65,79 @@ class SMTPSender:
         return self._conn is not None
 
     def send(self, batch: Sequence[Outgoing]) -> list[SendResult]:
-        results: list[SendResult] = []
-        try:
-            self._send_into(results, batch)
-        except CONNECTION_ERRORS as exc:
-            # The copies with no answer yet were not accepted (as far as we know): all tried again later.
-            self._drop()
-            reason = f"connection to {self.settings.SMTP_HOST}:{self.settings.SMTP_PORT} failed: {exc}"
-            results.extend(
-                SendResult(c.delivery_id, ok=False, error=reason, bounce=False) for c in batch[len(results) :]
-            )
-        return results
-
-    def _send_into(self, results: list[SendResult], batch: Sequence[Outgoing]) -> None:
-        """Each copy's result appended in batch order; plain copies streamed (RFC 2920), one round trip each.
+        """Each copy's result, in batch order; plain copies streamed (RFC 2920), one round trip each.
 
         A copy's message goes out in the same write as the next copy's MAIL, RCPT and DATA: RFC 2920 lets
         message content start a group of pipelined commands. Its answer is the first read after that write.
         """
-        pending: Outgoing | None = None  # a copy whose DATA got 354 and whose message is still to go
-        for copy in batch:
-            conn = self._connection()
-            if _streamable(conn, copy):
-                pending = self._stream(conn, results, pending, copy)
-                continue
-            if pending is not None:
-                results.append(self._finish(conn, pending))
-                pending = None
-            results.append(self._send_one(copy))
-        if pending is not None:
-            results.append(self._finish(self._connection(), pending))
+        results: list[SendResult] = []
+        try:
+            for copy in batch:
+                if self.start(copy):
+                    results += self.settle()
+                else:
+                    results += self.flush()
+                    results.append(self.send_one(copy))
+            results += self.flush()
+        except CONNECTION_ERRORS as exc:
+            # The copies with no answer yet were not accepted (as far as we know): all tried again later.
+            self._drop()
+            results.extend(self.lost(c, exc) for c in batch[len(results) :])
+        return results
 
-    def _stream(
-        self, conn: smtplib.SMTP, results: list[SendResult], pending: Outgoing | None, copy: Outgoing
-    ) -> Outgoing | None:
-        """The pending copy's message and this copy's envelope in one write; returns this copy if DATA got 354."""
+    def lost(self, copy: Outgoing, exc: BaseException) -> SendResult:
+        """A copy the connection failed under: not accepted as far as we know, so tried again later."""
+        reason = f"connection to {self.settings.SMTP_HOST}:{self.settings.SMTP_PORT} failed: {exc}"
+        return SendResult(copy.delivery_id, ok=False, error=reason, bounce=False)
+
+    def start(self, copy: Outgoing) -> bool:
+        """Write the pending message and this copy's MAIL, RCPT and DATA, not waiting for the answers.
+
+        False, with nothing written, when the copy cannot go in a pipelined group (see _streamable).
+        """
+        conn = self._connection()
+        if not _streamable(conn, copy):
+            return False
+        pending, self._pending = self._pending, None
         conn.send((_dot_stuffed(pending.data) if pending else b"") + _envelope(copy))
-        if pending is not None:
-            results.append(self._accepted(pending, *conn.getreply()))
+        self._owed = (pending, copy)
+        return True
+
+    def settle(self) -> list[SendResult]:
+        """Read what the last start() is owed: the pending message's answer, then the envelope's."""
+        if self._owed is None:
+            return []
+        (pending, copy), self._owed = self._owed, None
+        conn = self._live()
+        results = [self._accepted(pending, *conn.getreply())] if pending is not None else []
         refused = self._envelope_refused(conn, copy, (conn.getreply(), conn.getreply(), conn.getreply()))
-        if refused is not None:
+        if refused is None:
+            self._pending = copy  # DATA got its 354: the message goes with the next write
+        else:
             results.append(refused)
-            return None
-        return copy
+        return results
+
+    def flush(self) -> list[SendResult]:
+        """Everything owed settled, and the pending message sent and answered."""
+        results = self.settle()
+        if self._pending is None:
+            return results
+        copy, self._pending = self._pending, None
+        return results + [self._finish(self._live(), copy)]
+
+    def _live(self) -> smtplib.SMTP:
+        """The open connection a streamed copy is waiting on (never a new one: that one knows nothing of it)."""
+        if self._conn is None:
+            raise smtplib.SMTPServerDisconnected("the connection closed with copies in flight")
+        return self._conn
 
     def _finish(self, conn: smtplib.SMTP, copy: Outgoing) -> SendResult:
         """Send a copy's message after its 354 and read the relay's answer."""
         conn.send(_dot_stuffed(copy.data))
         return self._accepted(copy, *conn.getreply())
 
-    def _send_one(self, copy: Outgoing) -> SendResult:
+    def send_one(self, copy: Outgoing) -> SendResult:
+        """One copy on its own (a non-ASCII envelope, a relay without PIPELINING): two to four round trips."""
         conn = self._connection()
         if not _sendable(copy):
             return failure(copy, 553, b"address not allowed in an SMTP command", recipient=True)
@@ -177,6 +204,7 @@ class SMTPSender:
             self._drop()
 
     def _drop(self) -> None:
+        self._pending = self._owed = None
         if self._conn is not None:
             try:
                 self._conn.close()
@@ -184,6 +212,9 @@ class SMTPSender:
                 self._conn = None
 
     def close(self) -> None:
+        if self._pending is not None or self._owed is not None:
+            self._drop()  # mid-transaction a QUIT would be read as message text: just hang up
+            return
         if self._conn is not None:
             try:
                 self._conn.quit()

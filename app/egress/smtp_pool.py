@@ -2,8 +2,9 @@
 
 A relay that takes half a second to answer each DATA held one connection to two copies a second, whatever
 the worker could do. With SMTP_CONNECTIONS connections the waits overlap. A relay that answers within
-SLOW_COPY_SECONDS gains nothing from that (the worker's own CPU is the limit) and the threads cost it: there
-the batch goes over one connection in the worker's thread. Each copy goes out on one connection only, once,
+SLOW_COPY_SECONDS gains nothing from threads (the worker's own CPU is the limit): there the worker's own
+thread writes the batch in turn over two connections (interleaved), so the relay answers one while the next
+copy is built and written to the other. Each copy goes out on one connection only, once,
 and its result comes back with the batch as before: the caller marks it sent only after the relay's 250.
 
 A relay may cap the connections it takes from one client (Postfix answers "421 4.7.0 Too many connections"
@@ -18,8 +19,9 @@ from __future__ import annotations
 import logging
 import smtplib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
+from functools import partial
 
 from app.config import Settings
 from app.egress.base import Outgoing, SendResult
@@ -27,6 +29,7 @@ from app.egress.smtp import CONNECTION_ERRORS, SMTPSender
 
 log = logging.getLogger(__name__)
 SLOW_COPY_SECONDS = 0.02  # a copy that takes longer than this on one connection: deal the batch out
+INTERLEAVED = 2  # connections a relay that keeps up gets, written in turn by the worker's own thread
 WIDEN_AFTER_SECONDS = 300.0  # a relay that refused a connection is offered one more after this long
 # Per worker process and relay: what the last batch showed, so every job does not have to find out again.
 _slow_relays: dict[tuple[str, int], bool] = {}
@@ -59,9 +62,12 @@ class PooledSMTPSender:
         return first + self._dealt(batch[1:])
 
     def _timed(self, batch: Sequence[Outgoing]) -> list[SendResult]:
-        """The batch on one connection, noting whether the relay is slow for the next batch."""
+        """The batch written in turn over two connections, noting whether the relay is slow for the next batch."""
         began = time.monotonic()
-        results = self.senders[0].send(batch)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=len(self.senders), thread_name_prefix="smtp")
+        senders = self._opened(min(INTERLEAVED, self._limit(), len(batch))) or self.senders[:1]
+        results = interleaved(senders, batch)
         _slow_relays[self.relay] = (time.monotonic() - began) / max(len(batch), 1) >= SLOW_COPY_SECONDS
         return results
 
@@ -120,6 +126,48 @@ class PooledSMTPSender:
             if self._pool is not None:
                 self._pool.shutdown(wait=True)
                 self._pool = None
+
+
+def interleaved(senders: Sequence[SMTPSender], batch: Sequence[Outgoing]) -> list[SendResult]:
+    """The batch dealt in turn over a few connections by this one thread; results in batch order.
+
+    Each copy's envelope is written without waiting; the answers a connection is owed are read just before
+    it is written to again, so the relay answers one connection while the next copy is built and written
+    to another (no threads: a relay that keeps up leaves the worker's CPU as the limit, and threads would
+    only hand the GIL about). A connection that fails fails only its own copies, for a later try.
+    """
+    results: dict[int, SendResult] = {}
+    given: list[list[Outgoing]] = [[] for _ in senders]  # each connection's copies, for its failure
+    broken: dict[int, BaseException] = {}  # connections that failed in this batch, and how
+
+    def step(index: int, action: Callable[[], list[SendResult]]) -> None:
+        try:
+            results.update((r.delivery_id, r) for r in action())
+        except CONNECTION_ERRORS as exc:
+            senders[index].close()  # mid-transaction: hangs up
+            broken[index] = exc
+            for copy in given[index]:
+                results.setdefault(copy.delivery_id, senders[index].lost(copy, exc))
+
+    for number, copy in enumerate(batch):
+        index = number % len(senders)
+        sender = senders[index]
+        given[index].append(copy)
+        if index not in broken:
+            step(index, sender.settle)  # what its last write is owed came in while the others were written
+        if index in broken:
+            results.setdefault(copy.delivery_id, sender.lost(copy, broken[index]))
+            continue
+        step(index, partial(_write, sender, copy))
+    for index, sender in enumerate(senders):
+        if index not in broken:
+            step(index, sender.flush)
+    return [results[c.delivery_id] for c in batch]
+
+
+def _write(sender: SMTPSender, copy: Outgoing) -> list[SendResult]:
+    """Stream the copy on this connection; one that cannot be streamed goes on its own, after the pending one."""
+    return [] if sender.start(copy) else sender.flush() + [sender.send_one(copy)]
 
 
 def _open(sender: SMTPSender) -> BaseException | None:

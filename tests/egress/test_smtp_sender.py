@@ -9,6 +9,7 @@ from aiosmtpd.smtp import AuthResult
 from app.config import load_settings
 from app.egress import Outgoing
 from app.egress.smtp import SMTPSender
+from app.egress.smtp_pool import interleaved
 from tests.support.certs import make_self_signed, server_context
 from tests.support.smtp import SinkHandler, free_port
 
@@ -226,3 +227,54 @@ def test_streamed_copies_each_get_their_own_answer():
     for i in set(range(12)) - {4, 7}:
         assert by_id[i].ok and by_id[i].provider_id == f"2.0.0 queued as {rcpts[i]}"
     assert sorted(handler.by_rcpt()) == sorted(set(rcpts) - {"gone@example.net", rcpts[7]})
+
+
+class DroppingHandler(QueueIdHandler):
+    """Hangs up on the first connection to reach its fourth MAIL (421, then closed); the others carry on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mails: dict[object, int] = {}
+        self.dropped: object = None
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        peer = session.peer
+        self.mails[peer] = self.mails.get(peer, 0) + 1
+        if self.dropped in (None, peer) and self.mails[peer] >= 4:
+            self.dropped = peer
+            server.transport.close()
+            return "421 4.3.0 going away"
+        envelope.mail_from = address
+        return "250 OK"
+
+
+def test_interleaved_connections_keep_each_answer_with_its_copy_and_fail_alone():
+    """Two connections written in turn by one thread: one drops mid-batch, only its unanswered copies fail."""
+    handler = DroppingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    rcpts = [f"m{i}@example.net" for i in range(20)]
+    copies = [Outgoing(i, "team-bounces@example.org", r, COPY) for i, r in enumerate(rcpts)]
+    copies[9] = Outgoing(9, "team-bounces@example.org", "bad>addr@example.net", COPY)  # not streamable
+    try:
+        senders = [sender(controller.port), sender(controller.port)]
+        results = interleaved(senders, copies)
+        for s in senders:
+            s.close()
+    finally:
+        controller.stop()
+    assert [r.delivery_id for r in results] == [c.delivery_id for c in copies]
+    received = handler.by_rcpt()
+    sent = {r.delivery_id for r in results if r.ok}
+    assert {copies[i].rcpt for i in sent} == set(received)  # accepted exactly what was reported sent
+    assert all(len(got) == 1 for got in received.values())
+    unsendable = results.pop(9)
+    assert not unsendable.ok and unsendable.error.startswith("553")
+    for r in results:
+        if r.ok:
+            assert r.provider_id == f"2.0.0 queued as {copies[r.delivery_id].rcpt}"
+        else:
+            assert "failed" in r.error and not r.permanent and not r.bounce
+    failed = [r.delivery_id for r in results if not r.ok]
+    assert failed and {i % 2 for i in failed} == {failed[0] % 2}  # one connection's copies only
+    assert len(sent) == 19 - len(failed)  # the other connection sent all of its copies, before and after 9
