@@ -16,6 +16,7 @@ from app.jobs.tasks import bind_worker_app
 from app.liveness import HOST_CHARS, provably_dead
 
 log = logging.getLogger(__name__)
+LISTENER_STOP_SECONDS = 10.0  # the command listener's own end, after the unsubscribe reply wakes it
 # Delete the lock only if the dead holder still has it (a live scheduler may have taken it meanwhile).
 RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 
@@ -24,6 +25,23 @@ class MailFlowWorker(SimpleWorker):
     """Runs jobs in its own process (no ~9 ms fork each); a reconciler thread runs beside the jobs."""
 
     flask_app: Flask
+
+    def unsubscribe(self) -> None:
+        """RQ's, in an order that cannot leave a socket open: stop the command listener, then unsubscribe.
+
+        The unsubscribe reply wakes the listener, which sees it was stopped and closes its own connection.
+        RQ unsubscribes first and closes the connection after waiting one second: a listener that had read
+        the reply before being stopped was back in its 60 s wait, and its retry reopened the closed socket.
+        """
+        thread, pubsub = self.pubsub_thread, self.pubsub
+        if thread is None or pubsub is None:
+            return
+        thread.stop()
+        pubsub.unsubscribe()
+        thread.join(timeout=LISTENER_STOP_SECONDS)
+        if thread.is_alive():  # closing under it is what leaks: it closes the connection when it ends
+            log.warning("worker %s: its command listener has not stopped yet", self.name)
+        self.pubsub_thread = None
 
     def run_maintenance_tasks(self) -> None:
         # RQ starts its scheduler here when it can take the lock: free a dead scheduler's lock first.
