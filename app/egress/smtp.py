@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 # The connection, or the session set-up (TLS, AUTH), failed: nothing more was accepted; try again later.
 # Per-recipient refusals are caught before this (settle, send_one).
 CONNECTION_ERRORS = (smtplib.SMTPException, OSError)
+NO_SMTPUTF8 = "5.6.7 the relay does not offer SMTPUTF8 (RFC 6531), which this address needs"
 
 
 class SMTPSender:
@@ -144,7 +145,9 @@ class SMTPSender:
         needs_utf8 = not (copy.rcpt.isascii() and copy.mail_from.isascii())
         if not needs_utf8 and conn.has_extn("pipelining"):
             return self._send_pipelined(conn, copy)
-        options = ["SMTPUTF8"] if needs_utf8 and conn.has_extn("smtputf8") else []
+        if needs_utf8 and not conn.has_extn("smtputf8"):  # RFC 6531 3.2: never send such a copy without it
+            return failure(copy, 553, NO_SMTPUTF8, recipient=False)
+        options = ["SMTPUTF8"] if needs_utf8 else []
         code, text = conn.mail(copy.mail_from, options)
         if code != 250:
             return self._refused(conn, copy, code, text, recipient=False)

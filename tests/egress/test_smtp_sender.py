@@ -278,3 +278,29 @@ def test_interleaved_connections_keep_each_answer_with_its_copy_and_fail_alone()
     failed = [r.delivery_id for r in results if not r.ok]
     assert failed and {i % 2 for i in failed} == {failed[0] % 2}  # one connection's copies only
     assert len(sent) == 19 - len(failed)  # the other connection sent all of its copies, before and after 9
+
+
+@pytest.mark.parametrize("smtputf8", [True, False])
+def test_an_internationalised_address_needs_a_relay_that_offers_smtputf8(smtputf8):
+    """RFC 6531: with SMTPUTF8 the copy goes; without it the copy fails for good, alone, and the batch goes on."""
+    handler = QueueIdHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), enable_SMTPUTF8=smtputf8)
+    controller.start()
+    copies = [
+        Outgoing(1, "team-bounces@example.org", "ann@example.net", COPY),
+        Outgoing(2, "team-bounces@example.org", "gøran@exämple.net", COPY),
+        Outgoing(3, "team-bounces@example.org", "bob@example.net", COPY),
+    ]
+    try:
+        smtp = sender(controller.port)
+        first, international, last = smtp.send(copies)
+        smtp.close()
+    finally:
+        controller.stop()
+    assert first.ok and last.ok
+    if smtputf8:
+        assert international.ok and "gøran@exämple.net" in handler.by_rcpt()
+    else:
+        assert not international.ok and international.permanent and not international.bounce
+        assert international.error.startswith("553 5.6.7") and "SMTPUTF8" in international.error
+        assert sorted(handler.by_rcpt()) == ["ann@example.net", "bob@example.net"]
