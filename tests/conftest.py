@@ -242,7 +242,6 @@ def _return_pooled_connections():
     for test_app, engines in list(db._app_engines.items()):
         for engine in list(engines.values()):
             engine.dispose()
-        close_redis(
-            test_app
-        )  # its Redis pool too (made again on next use), or a socket is left to the collector
+        # its Redis pool too (made again on next use), or a socket is left to the collector
+        close_redis(test_app)
     gc.collect()  # a connection leaked by this test fails this test, not a later one

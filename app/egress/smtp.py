@@ -6,8 +6,8 @@ import logging
 import re
 import smtplib
 import ssl
-from collections.abc import Sequence
-from functools import lru_cache
+from collections.abc import Callable, Sequence
+from functools import lru_cache, partial
 
 from app.config import Settings
 from app.egress.base import Outgoing, SendResult
@@ -27,10 +27,9 @@ class SMTPSender:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._conn: smtplib.SMTP | None = None
-        self._pending: Outgoing | None = (
-            None  # a copy whose DATA got 354: its message goes with the next write
-        )
-        self._owed: tuple[Outgoing | None, Outgoing] | None = None  # what the last start() awaits answers for
+        # A copy whose DATA got 354 (its message goes with the next write), and what the last start() awaits.
+        self._pending: Outgoing | None = None
+        self._owed: tuple[Outgoing | None, Outgoing] | None = None
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
@@ -66,25 +65,8 @@ class SMTPSender:
         return self._conn is not None
 
     def send(self, batch: Sequence[Outgoing]) -> list[SendResult]:
-        """Each copy's result, in batch order; plain copies streamed (RFC 2920), one round trip each.
-
-        A copy's message goes out in the same write as the next copy's MAIL, RCPT and DATA: RFC 2920 lets
-        message content start a group of pipelined commands. Its answer is the first read after that write.
-        """
-        results: list[SendResult] = []
-        try:
-            for copy in batch:
-                if self.start(copy):
-                    results += self.settle()
-                else:
-                    results += self.flush()
-                    results.append(self.send_one(copy))
-            results += self.flush()
-        except CONNECTION_ERRORS as exc:
-            # The copies with no answer yet were not accepted (as far as we know): all tried again later.
-            self._drop()
-            results.extend(self.lost(c, exc) for c in batch[len(results) :])
-        return results
+        """Each copy's result, in batch order; plain copies streamed (RFC 2920), one round trip each."""
+        return interleaved([self], batch)
 
     def lost(self, copy: Outgoing, exc: BaseException) -> SendResult:
         """A copy the connection failed under: not accepted as far as we know, so tried again later."""
@@ -138,13 +120,11 @@ class SMTPSender:
         return self._accepted(copy, *conn.getreply())
 
     def send_one(self, copy: Outgoing) -> SendResult:
-        """One copy on its own (a non-ASCII envelope, a relay without PIPELINING): two to four round trips."""
+        """One copy on its own, command by command: a non-ASCII envelope or a relay without PIPELINING."""
         conn = self._connection()
         if not _sendable(copy):
             return failure(copy, 553, b"address not allowed in an SMTP command", recipient=True)
         needs_utf8 = not (copy.rcpt.isascii() and copy.mail_from.isascii())
-        if not needs_utf8 and conn.has_extn("pipelining"):
-            return self._send_pipelined(conn, copy)
         if needs_utf8 and not conn.has_extn("smtputf8"):  # RFC 6531 3.2: never send such a copy without it
             return failure(copy, 553, NO_SMTPUTF8, recipient=False)
         options = ["SMTPUTF8"] if needs_utf8 else []
@@ -161,12 +141,6 @@ class SMTPSender:
         if code != 250:
             return self._refused(conn, copy, code, text, recipient=False)
         return SendResult(copy.delivery_id, ok=True, provider_id=_queue_id(text, copy.delivery_id))
-
-    def _send_pipelined(self, conn: smtplib.SMTP, copy: Outgoing) -> SendResult:
-        """RFC 2920: MAIL, RCPT and DATA in one write, then the message: two round trips, not four."""
-        conn.send(_envelope(copy))
-        refused = self._envelope_refused(conn, copy, (conn.getreply(), conn.getreply(), conn.getreply()))
-        return refused if refused is not None else self._finish(conn, copy)
 
     def _envelope_refused(
         self, conn: smtplib.SMTP, copy: Outgoing, replies: tuple[tuple[int, bytes], ...]
@@ -224,6 +198,49 @@ class SMTPSender:
             except (smtplib.SMTPException, OSError):
                 pass
             self._drop()
+
+
+def interleaved(senders: Sequence[SMTPSender], batch: Sequence[Outgoing]) -> list[SendResult]:
+    """The batch dealt in turn over one or a few connections by this one thread; results in batch order.
+
+    A copy's message goes out in the same write as the next copy's MAIL, RCPT and DATA on its connection
+    (RFC 2920 lets message content start a pipelined group); the answers a connection is owed are read just
+    before it is written to again, so with two the relay answers one while the next copy is built for the
+    other (no threads: a relay that keeps up leaves the worker's CPU as the limit, and threads would only
+    hand the GIL about). A connection that fails fails only its own unanswered copies, for a later try.
+    """
+    results: dict[int, SendResult] = {}
+    given: list[list[Outgoing]] = [[] for _ in senders]  # each connection's copies, for its failure
+    broken: dict[int, BaseException] = {}  # connections that failed in this batch, and how
+
+    def step(index: int, action: Callable[[], list[SendResult]]) -> None:
+        try:
+            results.update((r.delivery_id, r) for r in action())
+        except CONNECTION_ERRORS as exc:
+            senders[index].close()  # mid-transaction: hangs up
+            broken[index] = exc
+            for copy in given[index]:
+                results.setdefault(copy.delivery_id, senders[index].lost(copy, exc))
+
+    for number, copy in enumerate(batch):
+        index = number % len(senders)
+        sender = senders[index]
+        given[index].append(copy)
+        if index not in broken:
+            step(index, sender.settle)  # what its last write is owed came in while the others were written
+        if index in broken:
+            results.setdefault(copy.delivery_id, sender.lost(copy, broken[index]))
+            continue
+        step(index, partial(_write, sender, copy))
+    for index, sender in enumerate(senders):
+        if index not in broken:
+            step(index, sender.flush)
+    return [results[c.delivery_id] for c in batch]
+
+
+def _write(sender: SMTPSender, copy: Outgoing) -> list[SendResult]:
+    """Stream the copy on this connection; one that cannot be streamed goes on its own, after the pending one."""
+    return [] if sender.start(copy) else sender.flush() + [sender.send_one(copy)]
 
 
 @lru_cache(maxsize=4)

@@ -19,13 +19,12 @@ from __future__ import annotations
 import logging
 import smtplib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
-from functools import partial
 
 from app.config import Settings
 from app.egress.base import Outgoing, SendResult
-from app.egress.smtp import CONNECTION_ERRORS, SMTPSender
+from app.egress.smtp import CONNECTION_ERRORS, SMTPSender, interleaved
 
 log = logging.getLogger(__name__)
 SLOW_COPY_SECONDS = 0.02  # a copy that takes longer than this on one connection: deal the batch out
@@ -64,8 +63,6 @@ class PooledSMTPSender:
     def _timed(self, batch: Sequence[Outgoing]) -> list[SendResult]:
         """The batch written in turn over two connections, noting whether the relay is slow for the next batch."""
         began = time.monotonic()
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=len(self.senders), thread_name_prefix="smtp")
         senders = self._opened(min(INTERLEAVED, self._limit(), len(batch))) or self.senders[:1]
         results = interleaved(senders, batch)
         _slow_relays[self.relay] = (time.monotonic() - began) / max(len(batch), 1) >= SLOW_COPY_SECONDS
@@ -73,20 +70,24 @@ class PooledSMTPSender:
 
     def _dealt(self, batch: Sequence[Outgoing]) -> list[SendResult]:
         """The batch dealt round-robin over the connections, sent at the same time; results in batch order."""
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=len(self.senders), thread_name_prefix="smtp")
         senders = self._opened(min(self._limit(), len(batch)))
         if not senders:  # the relay took none: the first connection's own error marks every copy for later
             return self.senders[0].send(batch)
         count = len(senders)
         used = [(s, list(batch[i::count])) for i, s in enumerate(senders) if batch[i::count]]
         began = time.monotonic()
-        futures = [self._pool.submit(sender.send, share) for sender, share in used]
+        futures = [self._threads().submit(sender.send, share) for sender, share in used]
         wait(futures)  # every share finished before anything is reported, an error included
         by_id = {r.delivery_id: r for future in futures for r in future.result()}
         longest = max(len(share) for _, share in used)
         _slow_relays[self.relay] = (time.monotonic() - began) / longest >= SLOW_COPY_SECONDS
         return [by_id[c.delivery_id] for c in batch]
+
+    def _threads(self) -> ThreadPoolExecutor:
+        """One thread per connection, made on first use (opening connections, sending shares at once)."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=len(self.senders), thread_name_prefix="smtp")
+        return self._pool
 
     def _limit(self) -> int:
         """How many connections this relay gets now: all of them, or what it took when it last refused one."""
@@ -100,7 +101,7 @@ class PooledSMTPSender:
         are left out, and the relay's limit is noted (nothing was sent on them)."""
         chosen = sorted(self.senders, key=lambda s: not s.is_open)[:wanted]  # open ones first
         closed = [s for s in chosen if not s.is_open]
-        errors = [e for e in self._pool.map(_open, closed) if e is not None] if self._pool else []
+        errors = [e for e in self._threads().map(_open, closed) if e is not None]
         opened = [s for s in chosen if s.is_open]
         if errors and opened:
             _relay_limits[self.relay] = (len(opened), time.monotonic())
@@ -126,48 +127,6 @@ class PooledSMTPSender:
             if self._pool is not None:
                 self._pool.shutdown(wait=True)
                 self._pool = None
-
-
-def interleaved(senders: Sequence[SMTPSender], batch: Sequence[Outgoing]) -> list[SendResult]:
-    """The batch dealt in turn over a few connections by this one thread; results in batch order.
-
-    Each copy's envelope is written without waiting; the answers a connection is owed are read just before
-    it is written to again, so the relay answers one connection while the next copy is built and written
-    to another (no threads: a relay that keeps up leaves the worker's CPU as the limit, and threads would
-    only hand the GIL about). A connection that fails fails only its own copies, for a later try.
-    """
-    results: dict[int, SendResult] = {}
-    given: list[list[Outgoing]] = [[] for _ in senders]  # each connection's copies, for its failure
-    broken: dict[int, BaseException] = {}  # connections that failed in this batch, and how
-
-    def step(index: int, action: Callable[[], list[SendResult]]) -> None:
-        try:
-            results.update((r.delivery_id, r) for r in action())
-        except CONNECTION_ERRORS as exc:
-            senders[index].close()  # mid-transaction: hangs up
-            broken[index] = exc
-            for copy in given[index]:
-                results.setdefault(copy.delivery_id, senders[index].lost(copy, exc))
-
-    for number, copy in enumerate(batch):
-        index = number % len(senders)
-        sender = senders[index]
-        given[index].append(copy)
-        if index not in broken:
-            step(index, sender.settle)  # what its last write is owed came in while the others were written
-        if index in broken:
-            results.setdefault(copy.delivery_id, sender.lost(copy, broken[index]))
-            continue
-        step(index, partial(_write, sender, copy))
-    for index, sender in enumerate(senders):
-        if index not in broken:
-            step(index, sender.flush)
-    return [results[c.delivery_id] for c in batch]
-
-
-def _write(sender: SMTPSender, copy: Outgoing) -> list[SendResult]:
-    """Stream the copy on this connection; one that cannot be streamed goes on its own, after the pending one."""
-    return [] if sender.start(copy) else sender.flush() + [sender.send_one(copy)]
 
 
 def _open(sender: SMTPSender) -> BaseException | None:

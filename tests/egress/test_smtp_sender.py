@@ -8,8 +8,7 @@ from aiosmtpd.smtp import AuthResult
 
 from app.config import load_settings
 from app.egress import Outgoing
-from app.egress.smtp import SMTPSender
-from app.egress.smtp_pool import interleaved
+from app.egress.smtp import SMTPSender, interleaved
 from tests.support.certs import make_self_signed, server_context
 from tests.support.smtp import SinkHandler, free_port
 
