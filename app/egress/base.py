@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -35,8 +35,12 @@ class Sender(Protocol):
 
     name: str
 
-    def send(self, batch: Sequence[Outgoing]) -> list[SendResult]:
-        """Send every copy of the batch; one result per copy, never raising for a single recipient."""
+    def send(self, batch: Iterable[Outgoing]) -> list[SendResult]:
+        """Send every copy of the batch; one result per copy, never raising for a single recipient.
+
+        The batch may be a generator building each copy when it is taken: a sender takes each copy once,
+        in order, and may send one before taking the next.
+        """
         ...
 
     def close(self) -> None:

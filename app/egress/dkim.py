@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
@@ -58,8 +58,9 @@ class DKIMSigningSender:
         )
         return signature + data
 
-    def send(self, batch: Sequence[Outgoing]) -> list[SendResult]:
-        return self.inner.send([replace(copy, data=self.sign(copy.data)) for copy in batch])
+    def send(self, batch: Iterable[Outgoing]) -> list[SendResult]:
+        # Each copy signed as the inner sender takes it: the relay answers one while the next is signed.
+        return self.inner.send(replace(copy, data=self.sign(copy.data)) for copy in batch)
 
     def close(self) -> None:
         self.inner.close()

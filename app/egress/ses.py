@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import boto3
@@ -49,7 +49,7 @@ class SESSender:
         self.limiter = limiter
         self.client = client or ses_client(settings)
 
-    def send(self, batch: Sequence[Outgoing]) -> list[SendResult]:
+    def send(self, batch: Iterable[Outgoing]) -> list[SendResult]:
         return [self._send_one(copy) for copy in batch]
 
     def _request(self, copy: Outgoing) -> dict[str, Any]:

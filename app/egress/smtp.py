@@ -6,7 +6,7 @@ import logging
 import re
 import smtplib
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache, partial
 
 from app.config import Settings
@@ -64,7 +64,7 @@ class SMTPSender:
     def is_open(self) -> bool:
         return self._conn is not None
 
-    def send(self, batch: Sequence[Outgoing]) -> list[SendResult]:
+    def send(self, batch: Iterable[Outgoing]) -> list[SendResult]:
         """Each copy's result, in batch order; plain copies streamed (RFC 2920), one round trip each."""
         return interleaved([self], batch)
 
@@ -200,16 +200,18 @@ class SMTPSender:
             self._drop()
 
 
-def interleaved(senders: Sequence[SMTPSender], batch: Sequence[Outgoing]) -> list[SendResult]:
+def interleaved(senders: Sequence[SMTPSender], batch: Iterable[Outgoing]) -> list[SendResult]:
     """The batch dealt in turn over one or a few connections by this one thread; results in batch order.
 
     A copy's message goes out in the same write as the next copy's MAIL, RCPT and DATA on its connection
     (RFC 2920 lets message content start a pipelined group); the answers a connection is owed are read just
-    before it is written to again, so with two the relay answers one while the next copy is built for the
-    other (no threads: a relay that keeps up leaves the worker's CPU as the limit, and threads would only
-    hand the GIL about). A connection that fails fails only its own unanswered copies, for a later try.
+    before it is written to again. The batch may be built as it is taken (a generator): then the relay
+    answers one copy while the next is built, not only while it is written (no threads: a relay that keeps
+    up leaves the worker's CPU as the limit, and threads would only hand the GIL about). A connection that
+    fails fails only its own unanswered copies, for a later try.
     """
     results: dict[int, SendResult] = {}
+    taken: list[Outgoing] = []
     given: list[list[Outgoing]] = [[] for _ in senders]  # each connection's copies, for its failure
     broken: dict[int, BaseException] = {}  # connections that failed in this batch, and how
 
@@ -223,11 +225,12 @@ def interleaved(senders: Sequence[SMTPSender], batch: Sequence[Outgoing]) -> lis
                 results.setdefault(copy.delivery_id, senders[index].lost(copy, exc))
 
     for number, copy in enumerate(batch):
+        taken.append(copy)
         index = number % len(senders)
         sender = senders[index]
         given[index].append(copy)
         if index not in broken:
-            step(index, sender.settle)  # what its last write is owed came in while the others were written
+            step(index, sender.settle)  # what its last write is owed came in while the others were built
         if index in broken:
             results.setdefault(copy.delivery_id, sender.lost(copy, broken[index]))
             continue
@@ -235,7 +238,7 @@ def interleaved(senders: Sequence[SMTPSender], batch: Sequence[Outgoing]) -> lis
     for index, sender in enumerate(senders):
         if index not in broken:
             step(index, sender.flush)
-    return [results[c.delivery_id] for c in batch]
+    return [results[c.delivery_id] for c in taken]
 
 
 def _write(sender: SMTPSender, copy: Outgoing) -> list[SendResult]:

@@ -19,8 +19,9 @@ from __future__ import annotations
 import logging
 import smtplib
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
+from itertools import chain, islice
 
 from app.config import Settings
 from app.egress.base import Outgoing, SendResult
@@ -48,24 +49,31 @@ class PooledSMTPSender:
         self.relay = (settings.SMTP_HOST, settings.SMTP_PORT)
         self._pool: ThreadPoolExecutor | None = None
 
-    def send(self, batch: Sequence[Outgoing]) -> list[SendResult]:
-        if len(self.senders) == 1 or len(batch) <= 1:
-            return self.senders[0].send(batch) if batch else []
+    def send(self, batch: Iterable[Outgoing]) -> list[SendResult]:
+        copies = iter(batch)
+        first = list(islice(copies, 1))
+        if len(self.senders) == 1:
+            return self.senders[0].send(chain(first, copies)) if first else []
+        if not first:
+            return []
         if _slow_relays.get(self.relay):
-            return self._dealt(batch)
+            return self._dealt([*first, *copies])
         began = time.monotonic()
-        first = self.senders[0].send(batch[:1])  # on one connection until the relay shows it is slow
+        sent = self.senders[0].send(first)  # on one connection until the relay shows it is slow
         if time.monotonic() - began < SLOW_COPY_SECONDS:
-            return first + self._timed(batch[1:])
+            return sent + self._timed(copies)
         _slow_relays[self.relay] = True
-        return first + self._dealt(batch[1:])
+        return sent + self._dealt(list(copies))
 
-    def _timed(self, batch: Sequence[Outgoing]) -> list[SendResult]:
-        """The batch written in turn over two connections, noting whether the relay is slow for the next batch."""
+    def _timed(self, copies: Iterator[Outgoing]) -> list[SendResult]:
+        """The rest written in turn over two connections as it is built, noting whether the relay is slow."""
+        head = list(islice(copies, INTERLEAVED))  # a batch of two opens no more connections than it needs
+        if not head:
+            return []
         began = time.monotonic()
-        senders = self._opened(min(INTERLEAVED, self._limit(), len(batch))) or self.senders[:1]
-        results = interleaved(senders, batch)
-        _slow_relays[self.relay] = (time.monotonic() - began) / max(len(batch), 1) >= SLOW_COPY_SECONDS
+        senders = self._opened(min(INTERLEAVED, self._limit(), len(head))) or self.senders[:1]
+        results = interleaved(senders, chain(head, copies))
+        _slow_relays[self.relay] = (time.monotonic() - began) / len(results) >= SLOW_COPY_SECONDS
         return results
 
     def _dealt(self, batch: Sequence[Outgoing]) -> list[SendResult]:

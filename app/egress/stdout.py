@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import TextIO
 
 from app.egress.base import Outgoing, SendResult
@@ -17,8 +17,9 @@ class StdoutSender:
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream
 
-    def send(self, batch: Sequence[Outgoing]) -> list[SendResult]:
+    def send(self, batch: Iterable[Outgoing]) -> list[SendResult]:
         out = self.stream or sys.stdout
+        batch = list(batch)
         for copy in batch:
             out.write(f"---------- MAIL FROM:<{copy.mail_from}> RCPT TO:<{copy.rcpt}>\n")
             out.write(copy.data.decode("utf-8", "replace").replace("\r\n", "\n"))

@@ -217,17 +217,20 @@ def prepared_longest_line(post: Post) -> int | None:
 
 
 def _send(sender: Sender, post: Post, copies: list[Delivery], longest: int | None) -> list[SendResult]:
+    """The chunk built copy by copy as the sender takes it (the relay answers one while the next is built)."""
     mlist: MailingList = post.mailing_list
-    batch: list[Outgoing] = []
     unbuildable: list[SendResult] = []
-    for c in copies:
-        try:
-            batch.append(outgoing(post, mlist, c, longest))
-        except ValueError as exc:  # e.g. a header line that cannot be folded to 998 octets
-            unbuildable.append(
-                SendResult(c.id, ok=False, error=f"copy not built: {exc}", permanent=True, bounce=False)
-            )
-    return (sender.send(batch) if batch else []) + unbuildable
+
+    def built() -> Iterator[Outgoing]:
+        for c in copies:
+            try:
+                yield outgoing(post, mlist, c, longest)
+            except ValueError as exc:  # e.g. a header line that cannot be folded to 998 octets
+                unbuildable.append(
+                    SendResult(c.id, ok=False, error=f"copy not built: {exc}", permanent=True, bounce=False)
+                )
+
+    return sender.send(built()) + unbuildable
 
 
 def _tell_owners(disabled: Sequence[Member]) -> None:

@@ -6,7 +6,7 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 from redis import Redis
@@ -61,7 +61,8 @@ class Thief:
     def __init__(self, steal: Sequence[int]) -> None:
         self.steal, self.sent = list(steal), []
 
-    def send(self, batch: Sequence[Outgoing]) -> list[SendResult]:
+    def send(self, batch: Iterable[Outgoing]) -> list[SendResult]:
+        batch = list(batch)  # a generator: the copies are built as they are taken
         if self.steal:
             with db.engine.connect() as other:  # another worker's transaction, not this job's session
                 other.execute(
