@@ -303,3 +303,31 @@ def test_an_internationalised_address_needs_a_relay_that_offers_smtputf8(smtputf
         assert not international.ok and international.permanent and not international.bounce
         assert international.error.startswith("553 5.6.7") and "SMTPUTF8" in international.error
         assert sorted(handler.by_rcpt()) == ["ann@example.net", "bob@example.net"]
+
+
+def test_a_batch_given_as_a_generator_is_built_copy_by_copy_as_it_goes_out(monkeypatch):
+    """Each copy is taken only after the one before it was written: the relay answers while the next is built."""
+    events: list[str] = []
+    start = SMTPSender.start
+
+    def recorded_start(self, copy):
+        events.append(f"written {copy.delivery_id}")
+        return start(self, copy)
+
+    def built():
+        for copy in batch(*(f"m{i}@example.net" for i in range(6))):
+            events.append(f"built {copy.delivery_id}")
+            yield copy
+
+    monkeypatch.setattr(SMTPSender, "start", recorded_start)
+    controller, handler = serve()
+    try:
+        senders = [sender(controller.port), sender(controller.port)]
+        results = interleaved(senders, built())
+        for s in senders:
+            s.close()
+    finally:
+        controller.stop()
+    assert [r.delivery_id for r in results] == [1, 2, 3, 4, 5, 6] and all(r.ok for r in results)
+    assert events == [f"{what} {i}" for i in range(1, 7) for what in ("built", "written")]
+    assert len(handler.messages) == 6
