@@ -24,10 +24,11 @@ from app.models import BounceKind, Delivery, DeliveryStatus, MailingList, Member
 from app.models.idsets import update_each
 from app.models.timestamps import utcnow
 from app.pipeline import relayfault
-from app.pipeline.claims import claim, fence, held_query, keep_loaded, new_lease_id, renew_lease
+from app.pipeline.claims import claim, fence, keep_loaded, new_lease_id, renew_lease
 from app.pipeline.lease import kept_alive
 from app.pipeline.personalise import render_pieces
 from app.pipeline.recipients import finish_if_done
+from app.pipeline.sent_marks import mark_sent_and_fence
 
 log = logging.getLogger(__name__)
 # Outcomes are committed after every COMMIT_EVERY copies: a worker killed between the provider's
@@ -135,15 +136,10 @@ def _record_all_sent(
     """Every copy of the chunk accepted: record them and fence the next chunk in one statement (a DML CTE)."""
     now = utcnow()
     provider_ids = {r.delivery_id: r.provider_id for r in results}
-    sent = _sent_update(provider_ids, now)
-    if not following:
-        conn.execute(sent)
-        _mark_sent(copies, provider_ids, now)
-        return []
-    rows = conn.execute(
-        held_query(following, lease_id).add_cte(sent.returning(Delivery.id).cte("sent"))
-    ).all()
+    rows = mark_sent_and_fence(conn, provider_ids, now, [c.id for c in following], lease_id)
     _mark_sent(copies, provider_ids, now)
+    if not following:
+        return []
     leased = fence(following, lease_id, rows)
     db.session.commit()  # a renewal the fence had to make; nothing (no round trip) otherwise
     return leased
