@@ -26,7 +26,8 @@ def _lease_seconds() -> float:
     return float(current_app.config["MAILFLOW"].DELIVERY_LEASE_SECONDS)
 
 
-def _lease_end(now: datetime) -> datetime:
+def lease_end(now: datetime) -> datetime:
+    """When a lease taken now runs out."""
     return now + timedelta(seconds=_lease_seconds())
 
 
@@ -63,7 +64,7 @@ def claim(delivery_ids: Sequence[int], lease_id: str) -> list[Delivery]:
             .where(Delivery.id.in_(due))
             .values(
                 status=DeliveryStatus.SENDING,
-                lease_until=_lease_end(now),
+                lease_until=lease_end(now),
                 lease_owner=lease_id,
                 attempts=Delivery.attempts + 1,
             )
@@ -84,7 +85,7 @@ def renew_lease(copies: Sequence[Delivery], lease_id: str, commit: bool = True) 
                 Delivery.status == DeliveryStatus.SENDING,
                 Delivery.lease_owner == lease_id,
             )
-            .values(lease_until=_lease_end(utcnow()))
+            .values(lease_until=lease_end(utcnow()))
             .returning(Delivery.id)
             .execution_options(synchronize_session=False)
         )

@@ -21,34 +21,50 @@ from app.jobs.queues import Job, enqueue, redis_connection
 from app.jobs.retry_policy import backoff, may_retry
 from app.metrics.instruments import copies_settled
 from app.models import BounceKind, Delivery, DeliveryStatus, MailingList, Member, Post
-from app.models.idsets import update_each
+from app.models.idsets import among, update_each
 from app.models.timestamps import utcnow
 from app.pipeline import relayfault
-from app.pipeline.claims import claim, fence, keep_loaded, new_lease_id, renew_lease
+from app.pipeline.claims import claim, fence, keep_loaded, lease_end, new_lease_id, renew_lease
 from app.pipeline.lease import kept_alive
-from app.pipeline.personalise import render_pieces
+from app.pipeline.personalise import CopyFor, render_pieces
 from app.pipeline.recipients import finish_if_done
-from app.pipeline.sent_marks import mark_sent_and_fence
+from app.pipeline.sent_marks import ChunkStatements, Claimed
 
 log = logging.getLogger(__name__)
-# Outcomes are committed after every COMMIT_EVERY copies: a worker killed between the provider's
-# acceptance and that commit sends at most this many copies twice (see docs/scaling.md).
-COMMIT_EVERY = 50
+# Outcomes are recorded after every COMMIT_EVERY copies. On PostgreSQL one chunk's record is on its way while
+# the next chunk goes out (sent_marks.py), so a worker killed between the provider's acceptance and the record
+# sends at most UNRECORDED_AT_MOST copies twice; on SQLite, one chunk (see docs/scaling.md).
+COMMIT_EVERY = 25
+UNRECORDED_AT_MOST = 2 * COMMIT_EVERY
 
 
 def deliver_batch(post_id: int, delivery_ids: Sequence[int]) -> None:
     """Send the claimable copies among delivery_ids and record what happened to each."""
     lease_id = new_lease_id()
+    if db.engine.dialect.name == "postgresql":
+        reschedule_not_due(post_id, delivery_ids)  # the claims come chunk by chunk: set these aside first
+        _deliver_streamed(post_id, delivery_ids, lease_id)
+    else:
+        _deliver_claimed(post_id, delivery_ids, lease_id)
+    finish_if_done(post_id)
+
+
+def _deliver_claimed(post_id: int, delivery_ids: Sequence[int], lease_id: str) -> None:
+    """SQLite: claim the whole job in one statement, then send and record it chunk by chunk."""
     copies = claim(delivery_ids, lease_id)
     if len(copies) < len(delivery_ids):
         reschedule_not_due(post_id, delivery_ids)
     if copies:
-        post = db.session.get(Post, post_id)
-        if post is None or post.prepared is None:
-            raise RuntimeError(f"post {post_id} has deliveries but no prepared message")
+        post = _prepared_post(post_id)
         with kept_alive([c.id for c in copies], lease_id):
             _send_all(post, copies, lease_id)
-    finish_if_done(post_id)
+
+
+def _prepared_post(post_id: int) -> Post:
+    post = db.session.get(Post, post_id)
+    if post is None or post.prepared is None:
+        raise RuntimeError(f"post {post_id} has deliveries but no prepared message")
+    return post
 
 
 def reschedule_not_due(post_id: int, delivery_ids: Sequence[int]) -> None:
@@ -56,7 +72,7 @@ def reschedule_not_due(post_id: int, delivery_ids: Sequence[int]) -> None:
     now = utcnow()
     rows = db.session.execute(
         select(Delivery.id, Delivery.next_attempt_at).where(
-            Delivery.id.in_(delivery_ids),
+            among(Delivery.id, delivery_ids),
             Delivery.status == DeliveryStatus.PENDING,
             Delivery.next_attempt_at > now,
         )
@@ -76,16 +92,12 @@ def _send_all(post: Post, copies: list[Delivery], lease_id: str) -> None:
     chunks = [copies[start : start + COMMIT_EVERY] for start in range(0, len(copies), COMMIT_EVERY)]
     longest = prepared_longest_line(post)
     known_faults = relayfault.open_signatures()
-    with keep_loaded(), _autocommit() as fast:
+    with keep_loaded():
         try:
             leased = chunks[0]  # the claim has just leased them
             for index in range(len(chunks)):
                 results = _send(sender, post, leased, longest) if leased else []
                 following = chunks[index + 1] if index + 1 < len(chunks) else []
-                if fast is not None and results and all(r.ok for r in results) and not known_faults:
-                    leased = _record_all_sent(fast, results, {c.id: c for c in leased}, following, lease_id)
-                    _count(sender.name, results)
-                    continue
                 fault = relayfault.fault_in(results, known_faults)
                 results = _spare_members(results, fault) if fault else results
                 to_retry, disabled = _apply(results, {c.id: c for c in leased})
@@ -105,6 +117,118 @@ def _send_all(post: Post, copies: list[Delivery], lease_id: str) -> None:
     retry_later(post.id, retries)
 
 
+def _deliver_streamed(post_id: int, delivery_ids: Sequence[int], lease_id: str) -> None:
+    """PostgreSQL: claim two chunks; then send each chunk and, in one statement not waited for, record it and
+    claim the chunk two further on (sent_marks.py)."""
+    chunks = [
+        list(delivery_ids[start : start + COMMIT_EVERY])
+        for start in range(0, len(delivery_ids), COMMIT_EVERY)
+    ]
+    with _autocommit() as conn, kept_alive(delivery_ids, lease_id), keep_loaded():
+        statements = ChunkStatements(conn, lease_id)
+        first = statements.run({}, [i for chunk in chunks[:2] for i in chunk], *_claim_times())
+        if first or len(chunks) > 2:
+            _StreamedJob(post_id, chunks, statements, lease_id).run(first)
+
+
+class _StreamedJob:
+    """One PostgreSQL delivery job: chunk by chunk, at most one statement in flight (see _deliver_streamed)."""
+
+    def __init__(
+        self, post_id: int, chunks: list[list[int]], statements: ChunkStatements, lease_id: str
+    ) -> None:
+        self.post_id, self.chunks, self.statements, self.lease_id = post_id, chunks, statements, lease_id
+        self.chunk_of = {i: n for n, chunk in enumerate(chunks) for i in chunk}
+        self.held: dict[int, list[Claimed]] = {}
+        self.post: Post | None = None  # loaded with the first copy to send
+        self.longest: int | None = None
+        self.sender = make_sender(current_app.config["MAILFLOW"], redis_connection())
+        self.retries: list[Delivery] = []
+
+    def run(self, first: list[Claimed]) -> None:
+        """Send every chunk, then enqueue the retries."""
+        self._hold(first)
+        known_faults = relayfault.open_signatures()
+        try:
+            for index in range(len(self.chunks)):
+                results = self._send(self.held.pop(index, []))
+                self._hold(self.statements.read())  # the chunk before's record; it claimed the next chunk
+                following = self.chunks[index + 2] if index + 2 < len(self.chunks) else []
+                if all(r.ok for r in results) and not known_faults:
+                    self.statements.send(
+                        {r.delivery_id: r.provider_id for r in results}, following, *_claim_times()
+                    )
+                    _count(self.sender.name, results)
+                    continue
+                if self._settle(index, results, known_faults):
+                    break
+                self._hold(self.statements.run({}, following, *_claim_times()))
+                known_faults = [] if any(r.ok for r in results) else known_faults
+            self.statements.read()  # the last chunk's record
+        finally:
+            self.sender.close()
+        retry_later(self.post_id, self.retries)
+
+    def _hold(self, claimed: list[Claimed]) -> None:
+        for copy in claimed:
+            self.held.setdefault(self.chunk_of[copy.id], []).append(copy)
+
+    def _send(self, copies: list[Claimed]) -> list[SendResult]:
+        if not copies:
+            return []
+        if self.post is None:
+            self.post = _prepared_post(self.post_id)
+            self.longest = prepared_longest_line(self.post)
+        return _send(self.sender, self.post, copies, self.longest)
+
+    def _settle(self, index: int, results: list[SendResult], known_faults: list[str]) -> bool:
+        """A chunk not every copy of which was accepted, recorded through the session; True on a relay fault."""
+        fault = relayfault.fault_in(results, known_faults)
+        results = _spare_members(results, fault) if fault else results
+        to_retry, disabled = _apply(results, _loaded([r.delivery_id for r in results]))
+        new_fault = _note_relay(self.post_id, results, fault, known_faults)
+        db.session.commit()
+        _count(self.sender.name, results)
+        self.retries += to_retry
+        _tell_owners(disabled)
+        if not fault:
+            return False
+        self.retries += _put_off([i for chunk in self.chunks[index + 1 :] for i in chunk], self.lease_id)
+        _stop_for_relay_fault(self.post_id, fault, results, new_fault)
+        return True
+
+
+def _put_off(ids: Sequence[int], lease_id: str) -> list[Delivery]:
+    """After a relay fault, the job's copies not tried yet wait a backoff: those claimed ahead are given back
+    (their attempt undone), those not claimed yet get a retry time; both come back as retries."""
+    rest = _loaded(ids).values()
+    retries = _release(
+        [[c for c in rest if c.status == DeliveryStatus.SENDING and c.lease_owner == lease_id]], lease_id
+    )
+    now = utcnow()
+    waiting = [c for c in rest if c.status == DeliveryStatus.PENDING and (c.next_attempt_at or now) <= now]
+    for copy in waiting:
+        copy.next_attempt_at = now + timedelta(seconds=backoff(copy.attempts))
+    db.session.commit()
+    return retries + waiting
+
+
+def _claim_times() -> tuple[datetime, datetime]:
+    """Now, and when a claim made now runs out."""
+    now = utcnow()
+    return now, lease_end(now)
+
+
+def _loaded(ids: Sequence[int]) -> dict[int, Delivery]:
+    """These copies as rows of the session, as they stand now (for the outcomes that are not plain "sent")."""
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        select(Delivery).where(among(Delivery.id, ids)).execution_options(populate_existing=True)
+    )
+    return {row.id: row for row in rows}
+
+
 def _count(egress: str, results: Sequence[SendResult]) -> None:
     """The batch's outcomes into the copies counters (a relay fault's copies count as temporary)."""
     permanent = sum(1 for r in results if not r.ok and r.permanent)
@@ -113,36 +237,17 @@ def _count(egress: str, results: Sequence[SendResult]) -> None:
 
 
 @contextmanager
-def _autocommit() -> Iterator[Connection | None]:
-    """PostgreSQL: a connection of its own for the chunks every copy of which was accepted (None on SQLite).
+def _autocommit() -> Iterator[Connection]:
+    """PostgreSQL: a connection of the job's own for its chunk statements, each its own transaction.
 
-    Each such chunk is one autocommit statement, one round trip; through the session it was four (pool
-    ping, BEGIN, the statement, COMMIT). SQLite is in-process: one transaction per chunk costs it less.
+    A connection left with a statement in flight by an error is closed, not returned to the pool.
     """
-    if db.engine.dialect.name != "postgresql":
-        yield None
-        return
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        yield conn
-
-
-def _record_all_sent(
-    conn: Connection,
-    results: Sequence[SendResult],
-    copies: dict[int, Delivery],
-    following: list[Delivery],
-    lease_id: str,
-) -> list[Delivery]:
-    """Every copy of the chunk accepted: record them and fence the next chunk in one statement (a DML CTE)."""
-    now = utcnow()
-    provider_ids = {r.delivery_id: r.provider_id for r in results}
-    rows = mark_sent_and_fence(conn, provider_ids, now, [c.id for c in following], lease_id)
-    _mark_sent(copies, provider_ids, now)
-    if not following:
-        return []
-    leased = fence(following, lease_id, rows)
-    db.session.commit()  # a renewal the fence had to make; nothing (no round trip) otherwise
-    return leased
+        try:
+            yield conn
+        except BaseException:
+            conn.invalidate()
+            raise
 
 
 def _spare_members(results: Sequence[SendResult], fault: str) -> list[SendResult]:
@@ -194,7 +299,7 @@ def _stop_for_relay_fault(post_id: int, fault: str, results: Sequence[SendResult
         relayfault.tell_admins(fault, sample.removeprefix("relay fault (no bounce counted): "), post_id)
 
 
-def outgoing(post: Post, mlist: MailingList, c: Delivery, prepared_longest: int | None) -> Outgoing:
+def outgoing(post: Post, mlist: MailingList, c: CopyFor, prepared_longest: int | None) -> Outgoing:
     """One finished copy: personal header fields, the prepared post, VERP envelope sender, tags.
 
     prepared_longest is the prepared post's longest line when it is wire-clean (None when it is not): then
@@ -212,7 +317,7 @@ def prepared_longest_line(post: Post) -> int | None:
     return longest_line(post.prepared) if post.prepared is not None and is_clean(post.prepared) else None
 
 
-def _send(sender: Sender, post: Post, copies: list[Delivery], longest: int | None) -> list[SendResult]:
+def _send(sender: Sender, post: Post, copies: Sequence[CopyFor], longest: int | None) -> list[SendResult]:
     """The chunk built copy by copy as the sender takes it (the relay answers one while the next is built)."""
     mlist: MailingList = post.mailing_list
     unbuildable: list[SendResult] = []

@@ -6,12 +6,14 @@ import binascii
 import html
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 from app.egress.wire import is_clean
+from app.extensions import db
 from app.mail import templates
 from app.mail.rawmessage import CRLF, header_line
 from app.mail.tokens import TokenPurpose, manage_url, public_url, sign
-from app.models import Delivery, MailingList, Post
+from app.models import MailingList, Member, Post
 
 URL = re.compile(r"https?://[^\s<>&\"']+")
 # A slot's role names the list's template spliced there (digests have their own header and footer).
@@ -23,19 +25,32 @@ TEMPLATE_COLUMNS = {
 }
 
 
+class CopyFor(Protocol):
+    """What building a copy needs of its delivery: a Delivery row, or a copy the fan-out has just claimed."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def member_id(self) -> int: ...
+
+    @property
+    def recipient(self) -> str: ...
+
+
 def unsubscribe_url(member_id: int) -> str:
     """The signed one-click unsubscribe link for a member."""
     return public_url("/unsubscribe/" + sign(TokenPurpose.UNSUBSCRIBE, member_id))
 
 
-def personal_headers(mlist: MailingList, delivery: Delivery, url: str | None = None) -> bytes:
+def personal_headers(mlist: MailingList, delivery: CopyFor, url: str | None = None) -> bytes:
     """List-Unsubscribe (https and mailto) for this recipient, as header bytes."""
     url = url or unsubscribe_url(delivery.member_id)
     return header_line("List-Unsubscribe", f"<{url}>, <mailto:{mlist.role_address('leave')}>") + CRLF
 
 
 def template_values(
-    mlist: MailingList, delivery: Delivery, url: str, needed: frozenset[str]
+    mlist: MailingList, delivery: CopyFor, url: str, needed: frozenset[str]
 ) -> dict[str, str]:
     """What a header/footer template may use; the member row is loaded only when its name is used."""
     values = {
@@ -47,14 +62,15 @@ def template_values(
         "member_name": "",
         "manage_url": "",
     }
-    if "member_name" in needed and delivery.member is not None:
-        values["member_name"] = " ".join(delivery.member.name.split())  # one line: no MIME games in a name
+    member = db.session.get(Member, delivery.member_id) if "member_name" in needed else None
+    if member is not None:
+        values["member_name"] = " ".join(member.name.split())  # one line: no MIME games in a name
     if "manage_url" in needed:
         values["manage_url"] = manage_url(delivery.member_id)
     return values
 
 
-def render_copy(post: Post, mlist: MailingList, delivery: Delivery) -> bytes:
+def render_copy(post: Post, mlist: MailingList, delivery: CopyFor) -> bytes:
     """The bytes one recipient gets: personal headers, then the prepared post with its decoration spliced in."""
     return render_pieces(post, mlist, delivery)[0]
 
@@ -75,7 +91,7 @@ def _additions(pieces: list[bytes]) -> Additions:
     return Additions(all(is_clean(piece) for piece in pieces), edge)
 
 
-def render_pieces(post: Post, mlist: MailingList, delivery: Delivery) -> tuple[bytes, Additions]:
+def render_pieces(post: Post, mlist: MailingList, delivery: CopyFor) -> tuple[bytes, Additions]:
     """The copy, and what it adds to the prepared post, so delivery need not re-check 100 kB per recipient."""
     url = unsubscribe_url(delivery.member_id)
     head = personal_headers(mlist, delivery, url)

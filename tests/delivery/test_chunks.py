@@ -65,8 +65,10 @@ class Thief:
         batch = list(batch)  # a generator: the copies are built as they are taken
         if self.steal:
             with db.engine.connect() as other:  # another worker's transaction, not this job's session
-                other.execute(
-                    update(Delivery).where(Delivery.id.in_(self.steal)).values(lease_owner="another-worker")
+                other.execute(  # as that worker's claim would, whether or not this job had claimed them yet
+                    update(Delivery)
+                    .where(Delivery.id.in_(self.steal))
+                    .values(status=DeliveryStatus.SENDING, lease_owner="another-worker")
                 )
                 other.commit()
             self.steal = []

@@ -7,7 +7,7 @@ from sqlalchemy import select, text
 from app.egress import SendResult
 from app.extensions import db
 from app.models import Bounce, Delivery, DeliveryStatus, Member, MemberStatus, Post, PostStatus, RelayFault
-from app.pipeline.deliver import deliver_batch
+from app.pipeline.deliver import COMMIT_EVERY, deliver_batch
 from app.pipeline.relayfault import fault_in, signature
 from app.pipeline.runner import process
 from tests.support.factories import make_list, make_members, make_user, message
@@ -78,9 +78,9 @@ def test_a_relay_fault_stops_the_batch_and_leaves_the_rest_untried(smtp_app, sin
     copies = db.session.scalars(select(Delivery)).all()
     assert {c.status for c in copies} == {DeliveryStatus.PENDING}
     untried = [c for c in copies if c.attempts == 0]
-    assert len(untried) == 120 - 50  # the first chunk of 50 showed the fault; the rest was not sent
+    assert len(untried) == 120 - COMMIT_EVERY  # the first chunk showed the fault; the rest was not sent
     assert all(c.next_attempt_at is not None for c in untried)
-    assert db.session.scalar(select(RelayFault.copies)) == 50
+    assert db.session.scalar(select(RelayFault.copies)) == COMMIT_EVERY
 
 
 def _refused(n: int, error: str) -> SendResult:

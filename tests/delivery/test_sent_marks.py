@@ -1,58 +1,97 @@
-"""PostgreSQL's prepared sent-mark statement writes what the session's path writes, and fences like held_query."""
+"""PostgreSQL's chunk statement: marks sent as the session's path does, claims as claims.claim does."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from sqlalchemy import update
 
 from app.egress import SendResult
 from app.extensions import db
 from app.models import Delivery, DeliveryStatus
 from app.models.timestamps import utcnow
-from app.pipeline.claims import claim, held_query
+from app.pipeline.claims import claim, lease_end
 from app.pipeline.deliver import _autocommit, _record_sent
-from app.pipeline.sent_marks import mark_sent_and_fence
+from app.pipeline.sent_marks import ChunkStatements, Claimed
 from tests.delivery.test_chunks import _post, _rows
 
 COLUMNS = ("status", "sent_at", "lease_until", "next_attempt_at", "last_error", "lease_owner", "attempts")
 
 
-def test_the_prepared_statement_marks_like_the_session_and_fences_like_held_query(smtp_app, db_dialect):
+@pytest.fixture
+def on_postgresql(smtp_app, db_dialect):
     if db_dialect != "postgresql":
-        pytest.skip("the prepared statement is PostgreSQL's; SQLite records through the session")
-    _, ids = _post(members=8)
-    copies = claim(ids, "worker-a")
-    by_id = {c.id: c for c in copies}
-    for c in copies[:4]:  # an earlier try's error and retry time must not survive the sent mark
+        pytest.skip("the chunk statement is PostgreSQL's; SQLite records through the session")
+
+
+def test_the_statement_marks_sent_exactly_as_the_session_does(on_postgresql):
+    _, ids = _post(members=4)
+    copies = {c.id: c for c in claim(ids, "worker-a")}
+    for c in copies.values():  # an earlier try's error and retry time must not survive the sent mark
         c.last_error, c.next_attempt_at = "451 try later", utcnow()
     db.session.commit()
     now = utcnow()
-    _record_sent_via_session(by_id, ids[:2], now)
-    db.session.execute(
-        Delivery.__table__.update().where(Delivery.id == ids[7]).values(lease_owner="worker-b")
-    )
+    _record_sent([SendResult(i, ok=True, provider_id=f"queued as {i}") for i in ids[:2]], copies, now)
     db.session.commit()
-    expected_fence = db.session.execute(held_query(copies[4:], "worker-a")).all()
     with _autocommit() as conn:
-        rows = mark_sent_and_fence(
-            conn, {ids[2]: "queued as C", ids[3]: "queued as D"}, now, ids[4:], "worker-a"
-        )
-        again = mark_sent_and_fence(conn, {ids[4]: "queued as E"}, now, [], "worker-a")  # prepared, reused
-    assert sorted((r.id, r.lease_until) for r in rows) == sorted(
-        (r.id, r.lease_until) for r in expected_fence
-    )
-    assert [r.id for r in sorted(rows)] == ids[4:7] and again == []
-    marked = {r.id: r for r in _rows()}
+        marks = {ids[2]: 'queued as "C" \\ ü', ids[3]: "queued as D"}
+        assert ChunkStatements(conn, "worker-a").run(marks, [], now, lease_end(now)) == []
+    rows = {r.id: r for r in _rows()}
     for by_session, by_statement in ((ids[0], ids[2]), (ids[1], ids[3])):
-        assert [getattr(marked[by_session], k) for k in COLUMNS] == [
-            getattr(marked[by_statement], k) for k in COLUMNS
+        assert [getattr(rows[by_session], k) for k in COLUMNS] == [
+            getattr(rows[by_statement], k) for k in COLUMNS
         ]
-    assert (
-        marked[ids[3]].status == DeliveryStatus.SENT and marked[ids[3]].provider_message_id == "queued as D"
+    assert rows[ids[2]].status == DeliveryStatus.SENT and rows[ids[2]].last_error == ""
+    assert rows[ids[2]].provider_message_id == 'queued as "C" \\ ü'  # JSON carries any text
+
+
+def test_the_statement_claims_only_due_pending_copies_nobody_holds_and_does_not_wait(on_postgresql):
+    _, ids = _post(members=6)
+    later = utcnow() + timedelta(hours=1)
+    db.session.execute(update(Delivery).where(Delivery.id == ids[1]).values(next_attempt_at=later))
+    db.session.execute(
+        update(Delivery).where(Delivery.id == ids[2]).values(status=DeliveryStatus.SENDING, lease_owner="b")
     )
-    assert marked[ids[4]].provider_message_id == "queued as E" and marked[ids[4]].last_error == ""
-    assert {marked[i].status for i in ids[5:]} == {DeliveryStatus.SENDING}
-
-
-def _record_sent_via_session(copies: dict[int, Delivery], ids: list[int], now) -> None:
-    _record_sent([SendResult(i, ok=True, provider_id=f"queued as {i}") for i in ids], copies, now)
+    db.session.execute(update(Delivery).where(Delivery.id == ids[3]).values(status=DeliveryStatus.SENT))
     db.session.commit()
+    other = db.engine.connect()
+    locking = other.begin()
+    other.execute(update(Delivery).where(Delivery.id == ids[4]).values(last_error="being claimed"))
+    try:
+        now = utcnow()
+        with _autocommit() as conn:
+            statements = ChunkStatements(conn, "worker-a")
+            statements.send({}, ids, now, lease_end(now))
+            assert statements.in_flight
+            claimed = statements.read()  # ids[4] is locked by the other transaction: skipped, not waited for
+    finally:
+        locking.rollback()
+        other.close()
+    assert claimed == [Claimed(i, r.member_id, r.recipient) for i, r in _by_id(ids) if i in (ids[0], ids[5])]
+    rows = dict(_by_id(ids))
+    assert (rows[ids[0]].status, rows[ids[0]].lease_owner, rows[ids[0]].attempts) == (
+        DeliveryStatus.SENDING,
+        "worker-a",
+        1,
+    )
+    assert rows[ids[0]].lease_until > utcnow() + timedelta(seconds=20)  # a lease of 30 s in tests
+    assert (rows[ids[1]].status, rows[ids[2]].lease_owner, rows[ids[3]].status, rows[ids[4]].status) == (
+        DeliveryStatus.PENDING,
+        "b",
+        DeliveryStatus.SENT,
+        DeliveryStatus.PENDING,
+    )
+
+
+def test_a_failed_statement_raises_and_the_connection_is_not_reused(on_postgresql):
+    _, ids = _post(members=2)
+    now = utcnow()
+    with pytest.raises(Exception, match="chunk statement failed"):
+        with _autocommit() as conn:
+            ChunkStatements(conn, "x" * 100).run({}, ids, now, lease_end(now))  # lease_owner is 64 characters
+    assert {r.status for r in _rows()} == {DeliveryStatus.PENDING}
+
+
+def _by_id(ids: list[int]) -> list[tuple[int, Delivery]]:
+    return [(r.id, r) for r in _rows() if r.id in ids]
