@@ -88,6 +88,8 @@ class ChunkStatements:
             self.lease_id,
         )
         self.pg.send_query_params(MARK_AND_CLAIM, [p.encode() for p in params])
+        while self.pg.flush():  # psycopg keeps libpq non-blocking: what did not fit in the socket waits here
+            select.select([], [self.pg.socket], [])
         self.in_flight = True
 
     def read(self) -> list[Claimed]:
