@@ -29,7 +29,7 @@ class SMTPSender:
         self._conn: smtplib.SMTP | None = None
         # A copy whose DATA got 354 (its message goes with the next write), and what the last start() awaits.
         self._pending: Outgoing | None = None
-        self._owed: tuple[Outgoing | None, Outgoing] | None = None
+        self._owed: tuple[Outgoing | None, Outgoing | None] | None = None
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
@@ -87,12 +87,14 @@ class SMTPSender:
         return True
 
     def settle(self) -> list[SendResult]:
-        """Read what the last start() is owed: the pending message's answer, then the envelope's."""
+        """Read what the last write is owed: the pending message's answer, then the envelope's (if one went)."""
         if self._owed is None:
             return []
         (pending, copy), self._owed = self._owed, None
         conn = self._live()
         results = [self._accepted(pending, *conn.getreply())] if pending is not None else []
+        if copy is None:
+            return results
         refused = self._envelope_refused(conn, copy, (conn.getreply(), conn.getreply(), conn.getreply()))
         if refused is None:
             self._pending = copy  # DATA got its 354: the message goes with the next write
@@ -100,24 +102,25 @@ class SMTPSender:
             results.append(refused)
         return results
 
+    def end(self) -> list[SendResult]:
+        """Write the pending message on its own (no next copy goes with it); settle() reads its answer."""
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            self._live().send(_dot_stuffed(pending.data))
+            self._owed = (pending, None)
+        return []
+
     def flush(self) -> list[SendResult]:
         """Everything owed settled, and the pending message sent and answered."""
         results = self.settle()
-        if self._pending is None:
-            return results
-        copy, self._pending = self._pending, None
-        return results + [self._finish(self._live(), copy)]
+        self.end()
+        return results + self.settle()
 
     def _live(self) -> smtplib.SMTP:
         """The open connection a streamed copy is waiting on (never a new one: that one knows nothing of it)."""
         if self._conn is None:
             raise smtplib.SMTPServerDisconnected("the connection closed with copies in flight")
         return self._conn
-
-    def _finish(self, conn: smtplib.SMTP, copy: Outgoing) -> SendResult:
-        """Send a copy's message after its 354 and read the relay's answer."""
-        conn.send(_dot_stuffed(copy.data))
-        return self._accepted(copy, *conn.getreply())
 
     def send_one(self, copy: Outgoing) -> SendResult:
         """One copy on its own, command by command: a non-ASCII envelope or a relay without PIPELINING."""
@@ -235,9 +238,10 @@ def interleaved(senders: Sequence[SMTPSender], batch: Iterable[Outgoing]) -> lis
             results.setdefault(copy.delivery_id, sender.lost(copy, broken[index]))
             continue
         step(index, partial(_write, sender, copy))
-    for index, sender in enumerate(senders):
-        if index not in broken:
-            step(index, sender.flush)
+    for action in (SMTPSender.settle, SMTPSender.end, SMTPSender.settle):  # each step on every connection in
+        for index, sender in enumerate(senders):  # turn: the relay answers one while the other is written
+            if index not in broken:
+                step(index, partial(action, sender))
     return [results[c.delivery_id] for c in taken]
 
 
