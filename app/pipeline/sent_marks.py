@@ -33,13 +33,11 @@ WITH sent AS (
     WHERE deliveries.id = given.id
     RETURNING deliveries.id
 ), due AS (
-    -- Driven by the ids (a primary-key lookup each): "status = pending" through its index read a million
-    -- entries once most of a big list's rows were pending and the statistics said otherwise (35 ms a chunk).
-    SELECT deliveries.id FROM unnest($4::integer[]) AS wanted(id) JOIN deliveries ON deliveries.id = wanted.id
-    WHERE deliveries.status = $5
-        AND (deliveries.next_attempt_at IS NULL OR deliveries.next_attempt_at <= $2::timestamptz)
-    ORDER BY deliveries.id
-    FOR UPDATE OF deliveries SKIP LOCKED
+    SELECT id FROM deliveries
+    WHERE id = ANY($4::integer[]) AND status = $5
+        AND (next_attempt_at IS NULL OR next_attempt_at <= $2::timestamptz)
+    ORDER BY id
+    FOR UPDATE SKIP LOCKED
 )
 UPDATE deliveries
 SET status = $6, lease_until = $7::timestamptz, lease_owner = $8, attempts = deliveries.attempts + 1
