@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Row, Select, or_, select, update
+from sqlalchemy import or_, select, update
 
 from app.extensions import db
 from app.liveness import holder_token
@@ -95,25 +95,21 @@ def renew_lease(copies: Sequence[Delivery], lease_id: str, commit: bool = True) 
     return [c for c in copies if c.id in ids]
 
 
-def held_query(copies: Sequence[Delivery], lease_id: str) -> Select:
-    """The fence's question: which of these copies does this lease hold, and until when."""
-    return select(Delivery.id, Delivery.lease_until).where(
-        among(Delivery.id, [c.id for c in copies]),
-        Delivery.status == DeliveryStatus.SENDING,
-        Delivery.lease_owner == lease_id,
-    )
-
-
-def fence(copies: Sequence[Delivery], lease_id: str, rows: Sequence[Row] | None = None) -> list[Delivery]:
+def fence(copies: Sequence[Delivery], lease_id: str) -> list[Delivery]:
     """Before each chunk: the copies this lease still holds, so a worker that stalled sends nothing taken back.
 
     A read, not a write: the heartbeat (lease.py) keeps a live worker's lease a whole lease ahead, so
-    rewriting 50 rows per chunk only cost PostgreSQL index entries and WAL. When the heartbeat has fallen
-    behind by more than one beat, the held copies are renewed here (uncommitted) before anything is sent.
-    rows: held_query's answer when the caller already asked it.
+    rewriting every row per chunk only cost index entries and WAL. When the heartbeat has fallen behind by
+    more than one beat, the held copies are renewed here (uncommitted) before anything is sent.
+    (SQLite's path; on PostgreSQL each chunk's claim, made one chunk ahead, is its fence: sent_marks.py.)
     """
-    if rows is None:
-        rows = db.session.execute(held_query(copies, lease_id)).all()
+    rows = db.session.execute(
+        select(Delivery.id, Delivery.lease_until).where(
+            among(Delivery.id, [c.id for c in copies]),
+            Delivery.status == DeliveryStatus.SENDING,
+            Delivery.lease_owner == lease_id,
+        )
+    ).all()
     lease = _lease_seconds()
     enough = utcnow() + timedelta(seconds=lease - 2 * heartbeat_seconds(lease))
     if any(row.lease_until is None or row.lease_until < enough for row in rows):
