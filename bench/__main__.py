@@ -54,6 +54,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         choices=("", "pages", "import"),
         help="panel: measure only the pages or only the CSV import (default: both)",
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="fanout: a MAILFLOW_ setting for its processes, e.g. --set DELIVERY_BATCH_SIZE=2000 (repeatable)",
+    )
     return parser.parse_args(argv)
 
 
@@ -64,7 +71,19 @@ def _options(part: str, args: argparse.Namespace) -> dict:
         return {"workers": _numbers(args.workers), "post_size": args.post_size}
     if part not in ("fanout", "crash"):
         return {}
-    return {"sizes": _numbers(args.sizes), "workers": _numbers(args.workers)}
+    sized = {"sizes": _numbers(args.sizes), "workers": _numbers(args.workers)}
+    return {**sized, "settings": _settings(args.set)} if part == "fanout" else sized
+
+
+def _settings(pairs: list[str]) -> dict[str, str]:
+    """KEY=VALUE pairs as settings (the MAILFLOW_ prefix may be given or not)."""
+    settings = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--set takes KEY=VALUE, not {pair!r}")
+        settings[key.strip().upper().removeprefix("MAILFLOW_")] = value
+    return settings
 
 
 def _numbers(text: str) -> tuple[int, ...]:

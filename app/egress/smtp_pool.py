@@ -56,8 +56,11 @@ class PooledSMTPSender:
             return self.senders[0].send(chain(first, copies)) if first else []
         if not first:
             return []
-        if _slow_relays.get(self.relay):
+        slow = _slow_relays.get(self.relay)
+        if slow:
             return self._dealt([*first, *copies])
+        if slow is False:  # an earlier batch showed it keeps up: no copy waits on its own for the answer
+            return self._timed(chain(first, copies))
         began = time.monotonic()
         sent = self.senders[0].send(first)  # on one connection until the relay shows it is slow
         if time.monotonic() - began < SLOW_COPY_SECONDS:

@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.database  # `python -m bench --smoke --db KIND` makes its own database of that kind
-PARTS = ("ingress", "fanout", "digests", "latency", "panel", "queue", "cpu", "migration")
+PARTS = ("ingress", "fanout", "digests", "latency", "panel", "queue", "cpu", "migration", "manage")
 
 
 TIMEOUT = 900  # ~90 s alone; four test runs and other work on two cores once made it exceed 300 s
@@ -120,3 +120,10 @@ def test_cpu_profile_names_the_costs(smoke_results):
 def test_migration_imports_every_member_once(smoke_results):
     for row in _rows(smoke_results, "migration"):
         assert row["imported"] == row["members"], row
+
+
+def test_manage_pages_answer(smoke_results):
+    rows = _rows(smoke_results, "manage")
+    assert {r["case"].split(",")[0] for r in rows} == {"manage page", "request form /manage"}
+    for row in rows:
+        assert row["requests"] > 0 and row["p50 ms"] == row["p50 ms"], row  # NaN when none answered

@@ -331,3 +331,35 @@ def test_a_batch_given_as_a_generator_is_built_copy_by_copy_as_it_goes_out(monke
     assert [r.delivery_id for r in results] == [1, 2, 3, 4, 5, 6] and all(r.ok for r in results)
     assert events == [f"{what} {i}" for i in range(1, 7) for what in ("built", "written")]
     assert len(handler.messages) == 6
+
+
+def test_a_relay_known_to_keep_up_gets_every_batch_written_in_turn_from_its_first_copy(monkeypatch):
+    """Only the first batch to a relay sends one copy on its own to time it; later ones alternate at once."""
+    from app.egress import smtp_pool
+
+    monkeypatch.setattr(smtp_pool, "_slow_relays", {})
+    monkeypatch.setattr(smtp_pool, "SLOW_COPY_SECONDS", 5.0)  # a loaded CI host never makes it look slow
+    controller, handler = serve()
+    order: list[tuple[int, str]] = []  # (client port, recipient) per message
+    original = handler.handle_DATA
+
+    async def note_connection(server, session, envelope):
+        order.append((session.peer[1], envelope.rcpt_tos[0]))
+        return await original(server, session, envelope)
+
+    handler.handle_DATA = note_connection
+    pool = smtp_pool.PooledSMTPSender(
+        load_settings({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(controller.port)})
+    )
+    try:
+        first = pool.send(iter(batch("a@example.net", "b@example.net", "c@example.net")))
+        later = pool.send(iter(batch("d@example.net", "e@example.net", "f@example.net", "g@example.net")))
+    finally:
+        pool.close()
+        controller.stop()
+    assert all(r.ok for r in first + later)
+    assert smtp_pool._slow_relays == {("127.0.0.1", controller.port): False}
+    port_of = {rcpt: port for port, rcpt in order}
+    assert port_of["a@example.net"] == port_of["b@example.net"] != port_of["c@example.net"]  # a timed alone
+    assert port_of["d@example.net"] == port_of["f@example.net"] != port_of["e@example.net"]
+    assert port_of["e@example.net"] == port_of["g@example.net"]
