@@ -8,6 +8,7 @@ from importlib import import_module
 
 from flask import current_app
 from sqlalchemy import ColumnElement, Executable, Select, and_, func, literal, select
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.jobs.queues import Job, enqueue_many, job_size
@@ -44,9 +45,11 @@ DELIVERY_COLUMNS = (
 def create_deliveries(post: Post) -> None:
     """Insert the missing (post, member) rows for every member who receives mail, in one statement; idempotent.
 
-    The unique (post, member) key skips rows that exist (ON CONFLICT DO NOTHING). An anti-join against
-    deliveries did the same, but on a freshly loaded table PostgreSQL planned it badly: 9 s for 10,000
-    members before ANALYZE, 0.3 s after (docs/benchmarks.md).
+    The first fan-out of a post inserts plainly; a later one (a job run again) skips the rows that exist
+    (ON CONFLICT DO NOTHING), which costs PostgreSQL a quarter more per row (docs/benchmarks.md). Rows another
+    run inserted after the first one looked break the unique (post, member) key: then the skipping insert
+    runs instead. (An anti-join against deliveries did the same, but on a freshly loaded table PostgreSQL
+    planned it badly: 9 s for 10,000 members before ANALYZE, 0.3 s after.)
     """
     chosen = select(
         literal(post.id),
@@ -58,10 +61,22 @@ def create_deliveries(post: Post) -> None:
         literal(""),
         literal(utcnow()),
     ).where(Member.list_id == post.list_id, receives(post))
-    db.session.execute(_insert_new_only(chosen))
+    if has_deliveries(post.id):
+        db.session.execute(insert_statement(chosen, skip_existing=True))
+    else:
+        try:
+            with db.session.begin_nested():
+                db.session.execute(insert_statement(chosen, skip_existing=False))
+        except IntegrityError:
+            db.session.execute(insert_statement(chosen, skip_existing=True))
     if post.withheld is None and post.source != PostSource.DIGEST:
         post.withheld = withheld_counts(post.list_id, utcnow().date())
     db.session.commit()
+
+
+def has_deliveries(post_id: int) -> bool:
+    """Whether any delivery row of the post exists (an index probe)."""
+    return db.session.scalar(select(Delivery.id).where(Delivery.post_id == post_id).limit(1)) is not None
 
 
 def receives(post: Post) -> ColumnElement[bool]:
@@ -74,13 +89,15 @@ def receives(post: Post) -> ColumnElement[bool]:
     return and_(receives_digests(today), Member.delivery_mode == mode)
 
 
-def _insert_new_only(chosen: Select) -> Executable:
+def insert_statement(chosen: Select, skip_existing: bool) -> Executable:
+    """INSERT ... SELECT of delivery rows; with skip_existing, rows whose (post, member) exists are skipped."""
     # Both supported databases (sqlite, postgresql) have INSERT ... ON CONFLICT DO NOTHING.
     dialect = import_module(f"sqlalchemy.dialects.{db.session.get_bind().dialect.name}")
+    statement = dialect.insert(Delivery).from_select(DELIVERY_COLUMNS, chosen)
     return (
-        dialect.insert(Delivery)
-        .from_select(DELIVERY_COLUMNS, chosen)
-        .on_conflict_do_nothing(index_elements=["post_id", "member_id"])
+        statement.on_conflict_do_nothing(index_elements=["post_id", "member_id"])
+        if skip_existing
+        else statement
     )
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from redis import Redis
 from rq import Queue
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import create_app
 from app.extensions import db
@@ -98,6 +98,42 @@ def test_creating_deliveries_twice_adds_only_members_who_joined_since(fan_app):
     create_deliveries(post)
     recipients = db.session.scalars(select(Delivery.recipient).where(Delivery.post_id == post.id)).all()
     assert sorted(recipients) == sorted([*MEMBERS, "dan@example.org"])
+
+
+def test_rows_another_run_inserted_after_the_check_are_skipped_not_doubled(fan_app, monkeypatch):
+    """The first fan-out of a post inserts without ON CONFLICT; rows another run of the same post inserted
+    after it looked (a unique violation) send it back to the insert that skips existing rows."""
+    from app.pipeline import recipients
+
+    post = _distributing_post(prepared=message())
+    ann = db.session.scalar(select(Member).where(Member.email == MEMBERS[0]))
+    db.session.add(Delivery(post_id=post.id, member_id=ann.id, recipient=ann.email, created_at=utcnow()))
+    db.session.commit()
+    looked: list[int] = []
+    monkeypatch.setattr(recipients, "has_deliveries", lambda post_id: looked.append(post_id) or False)
+    create_deliveries(post)
+    rows = db.session.scalars(select(Delivery.recipient).where(Delivery.post_id == post.id)).all()
+    assert looked == [post.id]
+    assert sorted(rows) == sorted(MEMBERS)
+    assert db.session.get(Post, post.id).withheld is not None  # the rest of the fan-out's work was done
+
+
+def test_the_first_fan_out_of_a_post_takes_the_plain_insert(fan_app, monkeypatch):
+    from app.pipeline import recipients
+
+    post = _distributing_post(prepared=message())
+    statements: list[str] = []
+    real = recipients.insert_statement
+    monkeypatch.setattr(
+        recipients,
+        "insert_statement",
+        lambda chosen, skip_existing: statements.append(skip_existing) or real(chosen, skip_existing),
+    )
+    create_deliveries(post)
+    make_members(post.mailing_list, "dan@example.org")
+    create_deliveries(post)
+    assert statements == [False, True]
+    assert db.session.scalar(select(func.count()).where(Delivery.post_id == post.id)) == len(MEMBERS) + 1
 
 
 def test_only_regular_members_not_on_vacation_get_a_copy(fan_app):
