@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from redis import Redis
 from rq import Queue
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app import create_app
 from app.extensions import db
@@ -155,3 +155,24 @@ def test_only_regular_members_not_on_vacation_get_a_copy(fan_app):
     create_deliveries(post)
     recipients = db.session.scalars(select(Delivery.recipient).where(Delivery.post_id == post.id)).all()
     assert sorted(recipients) == sorted([*MEMBERS, "back@example.org"])
+
+
+@pytest.mark.parametrize("threshold", [3, 4])
+def test_a_big_fan_out_refreshes_the_statistics_on_postgresql(fan_app, monkeypatch, threshold):
+    """At ANALYZE_AFTER_ROWS new rows PostgreSQL is told to ANALYZE deliveries; below it, not."""
+    from app.pipeline import recipients
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite plans the fan-out's statements by rowid whatever its statistics say")
+    monkeypatch.setattr(recipients, "ANALYZE_AFTER_ROWS", threshold)
+    post = _distributing_post(prepared=message())
+    before = _manual_analyses()
+    create_deliveries(post)  # three members: three rows
+    assert _manual_analyses() - before == (1 if threshold <= len(MEMBERS) else 0)
+
+
+def _manual_analyses() -> int:
+    """How often deliveries was analysed by hand (not by autovacuum), read afresh."""
+    with db.engine.connect() as conn:
+        conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+        return conn.scalar(text("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'deliveries'"))
