@@ -171,6 +171,19 @@ def test_a_big_fan_out_refreshes_the_statistics_on_postgresql(fan_app, monkeypat
     assert _manual_analyses() - before == (1 if threshold <= len(MEMBERS) else 0)
 
 
+def test_a_failing_analyze_does_not_fail_the_fan_out(fan_app, monkeypatch, caplog):
+    from app.pipeline import recipients
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("only PostgreSQL is analysed after a fan-out")
+    monkeypatch.setattr(recipients, "ANALYZE_AFTER_ROWS", 1)
+    monkeypatch.setattr(recipients, "ANALYZE", "ANALYZE no_such_table")
+    post = _distributing_post(prepared=message())
+    create_deliveries(post)
+    assert db.session.scalar(select(func.count()).where(Delivery.post_id == post.id)) == len(MEMBERS)
+    assert "ANALYZE no_such_table after a fan-out of 3 copies failed" in caplog.text
+
+
 def _manual_analyses() -> int:
     """How often deliveries was analysed by hand (not by autovacuum), read afresh."""
     with db.engine.connect() as conn:
