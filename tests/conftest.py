@@ -226,6 +226,19 @@ def moto(moto_server):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_relay_verdicts(monkeypatch):
+    """Each test starts without what earlier ones learnt of their relays (fast, slow, how many connections).
+
+    The worker keeps those per (host, port) for its lifetime; tests give each sink a free port, and a port
+    an earlier test's slow sink had would otherwise make a later fast sink look slow, or the other way.
+    """
+    from app.egress import smtp_pool
+
+    monkeypatch.setattr(smtp_pool, "_slow_relays", {})
+    monkeypatch.setattr(smtp_pool, "_relay_limits", {})
+
+
+@pytest.fixture(autouse=True)
 def _return_pooled_connections():
     """After each test, close the idle pooled connections of every app the test made.
 
