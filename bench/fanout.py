@@ -79,9 +79,11 @@ def run(
 
 
 def shown(settings: dict[str, str]) -> dict[str, str]:
-    """The settings as the results file records them: secrets (passwords, keys, tokens) masked."""
+    """The settings as the results file records them: secrets masked (named ones whole, URLs' passwords)."""
+    from app.redaction import MASK, redact
+
     secret = ("PASSWORD", "SECRET", "TOKEN", "KEY")
-    return {k: "***" if any(word in k for word in secret) else v for k, v in settings.items()}
+    return {k: MASK if any(word in k for word in secret) else redact(v) for k, v in settings.items()}
 
 
 def _database(table: Table, kind: str, plan: Plan, settings: dict[str, str]) -> None:
@@ -93,24 +95,22 @@ def _database(table: Table, kind: str, plan: Plan, settings: dict[str, str]) -> 
             lists = {n: make_list(stack.app(), f"fan{n}@example.org", members=n) for n in plan.sizes}
             for size in plan.sizes:
                 for workers in plan.workers:
-                    deadline = max(plan.deadline, size * DEADLINE_PER_COPY)
-                    _one(table, stack, sink, kind, (size, workers, plan.ceiling), deadline)
+                    _one(table, stack, sink, kind, plan, size, workers)
         finally:
             sink.stop()
         table.meta.setdefault("lists", {})[kind] = lists
 
 
 def _one(
-    table: Table, stack: Stack, sink: PostfixSink, kind: str, case: tuple[int, int, int], deadline: float
+    table: Table, stack: Stack, sink: PostfixSink, kind: str, plan: Plan, size: int, workers: int
 ) -> None:
-    """One post to the list of `size` members with `workers` workers; the wire sampled with `ceiling` copies."""
+    """One post to the list of `size` members with `workers` workers; the wire sampled as the plan says."""
     from app.ingress.accept import Envelope, accept
 
-    size, workers, ceiling = case
-
+    deadline = max(plan.deadline, size * DEADLINE_PER_COPY)
     address = f"fan{size}@example.org"
     raw = post_bytes(address, POST_SIZE, subject=f"fan-out {size} × {workers}")
-    wire_before = smtplib_ceiling(sink.port, raw, ceiling)
+    wire_before = smtplib_ceiling(sink.port, raw, plan.ceiling)
     sink.reset()
     Redis.from_url(stack.redis.url).flushdb()  # our private Redis: nothing left over from an earlier run
     procs = stack.start_workers(workers)
@@ -124,7 +124,7 @@ def _one(
     stack.stop_all(procs)
     lost, duplicated = sink.verdict(recipients(size))
     # The machine is shared: the wire is measured just before and just after the run, and averaged.
-    wire_after = smtplib_ceiling(sink.port, raw, ceiling)
+    wire_after = smtplib_ceiling(sink.port, raw, plan.ceiling)
     wire = (wire_before + wire_after) / 2
     complete = seen >= size
     table.add(

@@ -337,7 +337,6 @@ def test_a_relay_known_to_keep_up_gets_every_batch_written_in_turn_from_its_firs
     """Only the first batch to a relay sends one copy on its own to time it; later ones alternate at once."""
     from app.egress import smtp_pool
 
-    monkeypatch.setattr(smtp_pool, "_slow_relays", {})
     monkeypatch.setattr(smtp_pool, "SLOW_COPY_SECONDS", 5.0)  # a loaded CI host never makes it look slow
     controller, handler = serve()
     order: list[tuple[int, str]] = []  # (client port, recipient) per message

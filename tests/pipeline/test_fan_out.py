@@ -122,7 +122,7 @@ def test_the_first_fan_out_of_a_post_takes_the_plain_insert(fan_app, monkeypatch
     from app.pipeline import recipients
 
     post = _distributing_post(prepared=message())
-    statements: list[str] = []
+    statements: list[bool] = []
     real = recipients.insert_statement
     monkeypatch.setattr(
         recipients,
